@@ -1,0 +1,33 @@
+# Two commands for a newcomer: `make demo` and `make test`. Both bootstrap .venv themselves.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.datavet-stamp
+
+.PHONY: demo demo-quick test lint setup bench clean
+
+setup: $(STAMP)
+
+# The stamp is keyed on pyproject.toml and the setup script: a second run with nothing changed installs nothing.
+$(STAMP): pyproject.toml tools/setup_venv.sh
+	@PYTHON=$(PYTHON) bash tools/setup_venv.sh $(VENV)
+	@touch $(STAMP)
+
+demo: $(STAMP)
+	@$(PY) -m evalsuite demo
+
+demo-quick: $(STAMP)
+	@$(PY) -m evalsuite demo --quick
+
+lint: $(STAMP)
+	@$(VENV)/bin/ruff check .
+
+test: $(STAMP) lint
+	@bash tools/ensure_chromium.sh || true
+	@$(PY) -m pytest -q
+
+bench: $(STAMP)
+	@$(PY) bench/run_all.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -1,0 +1,30 @@
+"""`schema`: rows that do not validate as the dataset's record kind.
+
+Validation happens while loading (the record models in `schemas.records` are the single source of truth:
+missing or mistyped fields, chat role order, empty assistant turns, NUL characters, nesting). This check
+reports every quarantined row as an error finding with its reason, source line and raw text.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from curate.checks.base import Check, CheckContext
+from schemas.findings import CheckResult, Finding, Severity
+
+
+class SchemaCheck(Check):
+    name = "schema"
+    description = "rows that do not validate as the record schema (quarantined with a reason)"
+
+    def run(self, ctx: CheckContext) -> CheckResult:
+        findings = [
+            Finding(id=q.id, reason=q.reason, severity=Severity.error, message=q.message, line=q.line, row=q.row,
+                    source=q.source, raw=q.raw[:2000])
+            for q in ctx.data.quarantine
+        ]
+        s = ctx.data.summary
+        return self.result(findings, summary={
+            "kind": s.kind, "rows_read": s.rows_read, "rows_loaded": s.rows_loaded,
+            "rows_quarantined": s.rows_quarantined, "reasons": dict(Counter(f.reason for f in findings)),
+        })

@@ -1,0 +1,1 @@
+"""One module per curate sub-command; each exposes `register(app)`."""

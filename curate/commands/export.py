@@ -1,0 +1,35 @@
+"""`curate export bundled:NAME OUT`: write a bundled (or any readable) dataset as JSONL/Parquet/HF folder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from curate.commands import options as o
+
+
+def register(app: typer.Typer) -> None:
+    @app.command()
+    def export(
+        data: Annotated[str, typer.Argument(help="bundled:tweets, bundled:bbc, bundled:chat, or any data path.")],
+        out: Annotated[Path, typer.Argument(help="Output: .jsonl, .parquet, or a folder (HF save_to_disk).")],
+        kind: o.Kind = None, text_field: o.TextField = None, label_field: o.LabelField = None,
+        prompt_field: o.PromptField = None, completion_field: o.CompletionField = None,
+        messages_field: o.MessagesField = None, limit: o.Limit = None,
+    ) -> None:
+        """Write DATA's validated records to OUT (quarantined rows go to OUT's quarantine file)."""
+        from curate.console import print_load_summary
+        from curate.io import load, write_jsonl, write_records
+
+        loaded = load(o.load_config(data, kind=kind, text_field=text_field, label_field=label_field,
+                                    prompt_field=prompt_field, completion_field=completion_field,
+                                    messages_field=messages_field, limit=limit))
+        print_load_summary(loaded.summary)
+        n = write_records(loaded.records, out)
+        typer.echo(f"wrote {n:,} records to {out}")
+        if loaded.quarantine:
+            qpath = out.with_name(out.stem + ".quarantine.jsonl")
+            write_jsonl(loaded.quarantine, qpath)
+            typer.echo(f"wrote {len(loaded.quarantine):,} quarantined rows to {qpath}")

@@ -1,0 +1,32 @@
+"""Command-line options shared by every curate command that reads data."""
+
+from __future__ import annotations
+
+from typing import Annotated, Optional
+
+import typer
+
+from schemas.configs.load import LoadConfig
+from schemas.records import RecordKind
+
+Kind = Annotated[Optional[RecordKind], typer.Option("--kind", help="Record kind; inferred from the fields if omitted.")]
+Format = Annotated[str, typer.Option("--format", help="auto, jsonl, json, csv, tsv, parquet, hf, textdir.")]
+TextField = Annotated[Optional[str], typer.Option("--text-field", help="Input column holding the text.")]
+LabelField = Annotated[Optional[str], typer.Option("--label-field", help="Input column holding the label.")]
+PromptField = Annotated[Optional[str], typer.Option("--prompt-field", help="Input column holding the prompt.")]
+CompletionField = Annotated[Optional[str], typer.Option("--completion-field", help="Input column holding the completion.")]
+MessagesField = Annotated[Optional[str], typer.Option("--messages-field", help="Input column holding chat messages.")]
+IdField = Annotated[str, typer.Option("--id-field", help="Input column holding a stable row id.")]
+Encoding = Annotated[Optional[str], typer.Option("--encoding", help="Force an encoding (default: detect).")]
+Limit = Annotated[Optional[int], typer.Option("--limit", help="Read only the first N rows.")]
+
+
+def load_config(path: str, *, kind=None, format="auto", text_field=None, label_field=None, prompt_field=None,
+                completion_field=None, messages_field=None, id_field="id", group_field=None, encoding=None,
+                limit=None) -> LoadConfig:
+    from schemas.configs.base import validate_config
+
+    return validate_config(LoadConfig, dict(
+        path=path, kind=kind, format=format, text_field=text_field, label_field=label_field,
+        prompt_field=prompt_field, completion_field=completion_field, messages_field=messages_field,
+        id_field=id_field, group_field=group_field, encoding=encoding, limit=limit), "command-line options")

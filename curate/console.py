@@ -1,0 +1,41 @@
+"""Rich terminal output for curate: the load summary and the check summary tables."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.table import Table
+
+from schemas.findings import CheckStatus
+from schemas.results import CheckReport, InputSummary
+
+console = Console()
+STATUS_STYLE = {CheckStatus.passed: "green", CheckStatus.warn: "yellow", CheckStatus.fail: "red",
+                CheckStatus.error: "bold red", CheckStatus.skipped: "dim"}
+
+
+def print_load_summary(s: InputSummary) -> None:
+    t = Table(title=f"Loaded {s.path}", show_header=False, title_justify="left")
+    t.add_column(style="bold")
+    t.add_column()
+    t.add_row("format / kind", f"{s.format} / {s.kind}")
+    t.add_row("encoding", s.encoding + (f"  [yellow]({s.encoding_note})" if s.encoding_note else ""))
+    t.add_row("rows read", f"{s.rows_read:,}")
+    t.add_row("rows loaded", f"{s.rows_loaded:,}")
+    q = f"{s.rows_quarantined:,}"
+    if s.quarantine_reasons:
+        q += "  (" + ", ".join(f"{k}: {v:,}" for k, v in s.quarantine_reasons.items()) + ")"
+    t.add_row("rows quarantined", f"[red]{q}" if s.rows_quarantined else q)
+    console.print(t)
+
+
+def print_check_summary(report: CheckReport, examples: int = 2) -> None:
+    t = Table(title="Checks", title_justify="left")
+    t.add_column("check", style="bold")
+    t.add_column("status")
+    t.add_column("count", justify="right")
+    t.add_column("worst examples", overflow="fold")
+    for c in report.checks:
+        ex = c.message or "; ".join(
+            f"{f.id}: {f.reason}" + (f" ({f.message})" if f.message else "") for f in c.findings[:examples])
+        t.add_row(c.name, f"[{STATUS_STYLE[c.status]}]{c.status.value}", f"{c.count:,}", ex[:200])
+    console.print(t)

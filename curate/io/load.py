@@ -1,0 +1,241 @@
+"""Load a dataset into validated records and a quarantine. Nothing is lost: every row the source holds is
+either a record or a quarantine entry with its reason and raw text, so rows_read == loaded + quarantined.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from curate.errors import DataUsageError
+from curate.io.readers import RawRow, depth_exceeds, detect_format, open_source
+from schemas.configs.load import LoadConfig
+from schemas.findings import QuarantineEntry
+from schemas.records import MAX_NESTING_DEPTH, RECORD_MODELS, REQUIRED_FIELDS, RecordKind
+from schemas.results import InputSummary
+
+# Input column names recognised without any --*-field flag, in order of preference.
+FIELD_ALIASES: dict[str, tuple[str, ...]] = {
+    "text": ("text", "sentence", "content", "document", "review", "tweet"),
+    "label": ("label", "labels", "sentiment", "category", "class", "target", "topic"),
+    "prompt": ("prompt", "question", "query", "input_text", "source"),
+    "completion": ("completion", "response", "answer", "output", "target_text", "chosen"),
+    "messages": ("messages", "conversation", "conversations", "chat"),
+}
+ALPACA = ("instruction", "output")
+
+
+@dataclass
+class LoadedData:
+    """Validated records (plain dicts shaped like the record model) plus everything that was not loadable."""
+
+    kind: RecordKind
+    records: list[dict[str, Any]]
+    quarantine: list[QuarantineEntry]
+    summary: InputSummary
+    config: LoadConfig
+    field_map: dict[str, str] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.records)
+
+
+def infer_kind(columns: set[str], cfg: LoadConfig) -> RecordKind:
+    if cfg.kind is not None:
+        return cfg.kind
+    if cfg.messages_field:
+        return RecordKind.chat
+    if cfg.prompt_field or cfg.completion_field:
+        return RecordKind.completion
+    if cfg.text_field or cfg.label_field:
+        return RecordKind.classification
+    if any(a in columns for a in FIELD_ALIASES["messages"]):
+        return RecordKind.chat
+    if set(ALPACA) <= columns or (
+        any(a in columns for a in FIELD_ALIASES["prompt"]) and any(a in columns for a in FIELD_ALIASES["completion"])
+    ):
+        return RecordKind.completion
+    return RecordKind.classification
+
+
+def resolve_fields(kind: RecordKind, columns: set[str], cfg: LoadConfig) -> dict[str, str]:
+    """Map each required record field to an input column. Raises a usage error naming the columns found."""
+    explicit = {
+        "text": cfg.text_field, "label": cfg.label_field, "prompt": cfg.prompt_field,
+        "completion": cfg.completion_field, "messages": cfg.messages_field,
+    }
+    mapping: dict[str, str] = {}
+    missing: list[str] = []
+    if kind is RecordKind.completion and set(ALPACA) <= columns and not (cfg.prompt_field or cfg.completion_field):
+        return {"instruction": "instruction", "input": "input", "output": "output"}
+    for f in REQUIRED_FIELDS[kind]:
+        col = explicit[f]
+        if col is None:
+            col = next((a for a in FIELD_ALIASES[f] if a in columns), None)
+        if col is None or col not in columns:
+            missing.append(f"{f}" + (f" (--{f}-field {col})" if explicit[f] else ""))
+        else:
+            mapping[f] = col
+    if missing:
+        flag = {"text": "--text-field", "label": "--label-field", "prompt": "--prompt-field",
+                "completion": "--completion-field", "messages": "--messages-field"}
+        fields = [m.split(" ")[0] for m in missing]
+        raise DataUsageError(
+            f"{kind.value} records need the field(s) {', '.join(missing)}, which the input does not have",
+            details=[f"columns found: {', '.join(sorted(columns)) or '(none)'}"],
+            fix="name the input columns with " + ", ".join(f"{flag[f]} COLUMN" for f in fields)
+            + ", or pass --kind to read the data as another record kind",
+        )
+    return mapping
+
+
+def _shape(obj: dict[str, Any], kind: RecordKind, mapping: dict[str, str], cfg: LoadConfig, row: int) -> dict[str, Any]:
+    used = set(mapping.values())
+    out: dict[str, Any] = {f: obj.get(col) for f, col in mapping.items()}
+    if kind is RecordKind.completion and "instruction" in mapping:
+        out = {k: v for k, v in out.items() if v is not None or k != "input"}
+    rid = obj.get(cfg.id_field)
+    out["id"] = rid if rid not in (None, "") else row
+    used.add(cfg.id_field)
+    if cfg.group_field:
+        out["group"] = obj.get(cfg.group_field)
+        used.add(cfg.group_field)
+    elif "group" in obj:
+        out["group"] = obj["group"]
+        used.add("group")
+    out["metadata"] = {k: v for k, v in obj.items() if k not in used}
+    return out
+
+
+def _reason(err: ValidationError) -> tuple[str, str]:
+    first = err.errors()[0]
+    loc = ".".join(str(p) for p in first["loc"])
+    typ = first["type"]
+    if typ == "missing":
+        return "missing_field", f"required field {loc!r} is missing"
+    if typ in ("string_type", "list_type", "dict_type", "int_type", "model_type", "literal_error", "union_tag_invalid"):
+        if typ == "literal_error" and loc.endswith("role"):
+            return "unknown_role", f"{loc}: {first['msg']}"
+        return "wrong_type", f"{loc}: {first['msg']} (got {type(first.get('input')).__name__})"
+    if typ.startswith(("string_", "list_", "int_")):
+        return "wrong_type", f"{loc}: {first['msg']}"
+    return typ if typ.replace("_", "").isalpha() and typ.islower() else "invalid_record", f"{loc}: {first['msg']}"
+
+
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    return False
+
+
+def load(cfg: LoadConfig | str | Path, **overrides: Any) -> LoadedData:
+    """Load a dataset. `cfg` is a LoadConfig, or a path (with LoadConfig fields as keyword overrides)."""
+    if not isinstance(cfg, LoadConfig):
+        cfg = LoadConfig(path=str(cfg), **{k: v for k, v in overrides.items() if v is not None})
+    if cfg.path.startswith("bundled:") or cfg.format == "bundled":
+        from curate.io.bundled import open_bundled
+
+        source, columns, rows, cfg = open_bundled(cfg)
+    else:
+        path = Path(cfg.path).expanduser()
+        if not path.exists():
+            raise DataUsageError(f"{path} does not exist",
+                                 fix="check the path, or use a bundled dataset: bundled:tweets, bundled:bbc, bundled:chat")
+        fmt = detect_format(path) if cfg.format == "auto" else cfg.format
+        source, columns, rows = open_source(path, fmt, cfg.encoding)
+
+    records: list[dict[str, Any]] = []
+    quarantine: list[QuarantineEntry] = []
+    seen_ids: set[str] = set()
+    rows_read = 0
+    kind: RecordKind | None = None
+    mapping: dict[str, str] = {}
+    buffered: list[RawRow] = []
+
+    def quarantine_row(r: RawRow, reason: str, message: str) -> None:
+        rid = r.obj.get(cfg.id_field) if r.obj is not None else None
+        quarantine.append(QuarantineEntry(
+            source=r.source or source.path, line=r.line, row=r.row,
+            id=str(rid) if isinstance(rid, str | int) and not isinstance(rid, bool) and rid != "" else str(r.row),
+            reason=reason,
+            message=message, raw=r.raw if len(r.raw) <= 100_000 else r.raw[:100_000] + "…[truncated]",
+        ))
+
+    def decide(sample: list[RawRow]) -> None:
+        nonlocal kind, mapping
+        cols: set[str] = set(columns or [])
+        if columns is None:
+            for r in sample:
+                if r.obj is not None:
+                    cols |= set(r.obj)
+        kind = infer_kind(cols, cfg)
+        mapping = resolve_fields(kind, cols, cfg)
+
+    model = None
+    rows_iter: Iterator[RawRow] = rows
+    if columns is not None:
+        decide([])
+    for r in rows_iter:
+        if kind is None:
+            buffered.append(r)
+            # For schemaless JSON, infer the columns from the first rows that parse.
+            if sum(b.obj is not None for b in buffered) < 200:
+                continue
+            decide(buffered)
+        pending, buffered = ([*buffered], []) if buffered else ([r], [])
+        for item in pending:
+            rows_read += 1
+            _accept(item, kind, mapping, cfg, records, quarantine_row, seen_ids, model)
+    if buffered:
+        decide(buffered)
+        for item in buffered:
+            rows_read += 1
+            _accept(item, kind, mapping, cfg, records, quarantine_row, seen_ids, model)
+    if kind is None:
+        decide([])
+    assert kind is not None
+    if rows_read == 0:
+        raise DataUsageError(f"{cfg.path} holds no rows", fix="pass a file with at least one record")
+
+    reasons = Counter(q.reason for q in quarantine)
+    summary = InputSummary(
+        path=cfg.path, format=source.format, encoding=source.encoding, kind=kind.value, rows_read=rows_read,
+        rows_loaded=len(records), rows_quarantined=len(quarantine), quarantine_reasons=dict(reasons.most_common()),
+        encoding_note=source.encoding_note,
+    )
+    assert summary.rows_read == summary.rows_loaded + summary.rows_quarantined
+    return LoadedData(kind, records, quarantine, summary, cfg, mapping)
+
+
+def _accept(r: RawRow, kind, mapping, cfg, records, quarantine_row, seen_ids, _model) -> None:
+    if r.error is not None or r.obj is None:
+        reason, message = r.error or ("unparseable_row", "row could not be parsed")
+        quarantine_row(r, reason, message)
+        return
+    if depth_exceeds(r.obj, MAX_NESTING_DEPTH):
+        quarantine_row(r, "too_deeply_nested", f"a value nests deeper than {MAX_NESTING_DEPTH} levels")
+        return
+    if _has_nul(r.obj):
+        quarantine_row(r, "nul_character", "the row contains a NUL (\\x00) character")
+        return
+    shaped = _shape(r.obj, kind, mapping, cfg, r.row)
+    try:
+        rec = RECORD_MODELS[kind].model_validate(shaped)
+    except ValidationError as e:
+        reason, message = _reason(e)
+        quarantine_row(r, reason, message)
+        return
+    if rec.id in seen_ids:
+        quarantine_row(r, "duplicate_id", f"id {rec.id!r} already used by an earlier row")
+        return
+    seen_ids.add(rec.id)
+    records.append(rec.model_dump(mode="json", exclude_none=False))

@@ -1,0 +1,108 @@
+"""Writers for JSONL, Parquet and Hugging Face folders. Every write is atomic: the data goes to a temporary
+file or folder next to the target and is renamed into place only when complete, so an interrupted run never
+leaves a half-written output.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO, Any
+
+
+@contextmanager
+def atomic_path(target: str | Path, suffix: str = "") -> Iterator[Path]:
+    """Yield a temporary path beside `target`; on success rename it onto `target`, on failure remove it."""
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=suffix + ".tmp", dir=target.parent)
+    os.close(fd)
+    tmp_path = Path(tmp)
+    try:
+        yield tmp_path
+        if target.is_dir() and not target.is_symlink():
+            shutil.rmtree(target)
+        os.replace(tmp_path, target)
+    except BaseException:
+        if tmp_path.is_dir():
+            shutil.rmtree(tmp_path, ignore_errors=True)
+        else:
+            tmp_path.unlink(missing_ok=True)
+        raise
+
+
+@contextmanager
+def atomic_text(target: str | Path) -> Iterator[IO[str]]:
+    with atomic_path(target) as tmp, open(tmp, "w", encoding="utf-8", newline="\n") as fh:
+        yield fh
+
+
+def write_jsonl(rows: Iterable[Any], target: str | Path) -> int:
+    """Write dicts or pydantic models as JSON lines (UTF-8, sorted by nothing: input order kept)."""
+    n = 0
+    with atomic_text(target) as fh:
+        for r in rows:
+            if hasattr(r, "model_dump"):
+                r = r.model_dump(mode="json")
+            fh.write(json.dumps(r, ensure_ascii=False, sort_keys=False))
+            fh.write("\n")
+            n += 1
+    return n
+
+
+def write_json(obj: Any, target: str | Path) -> None:
+    if hasattr(obj, "model_dump"):
+        obj = obj.model_dump(mode="json")
+    with atomic_text(target) as fh:
+        json.dump(obj, fh, ensure_ascii=False, indent=2)
+        fh.write("\n")
+
+
+def _flatten_for_arrow(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    # Arrow needs one type per column; free-form metadata is stored as a JSON string.
+    return [{**r, "metadata": json.dumps(r["metadata"], ensure_ascii=False)} if isinstance(r.get("metadata"), dict)
+            else r for r in rows]
+
+
+def write_parquet(rows: list[dict[str, Any]], target: str | Path) -> int:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.Table.from_pylist(_flatten_for_arrow(rows))
+    with atomic_path(target) as tmp:
+        pq.write_table(table, tmp)
+    return len(rows)
+
+
+def write_hf(rows: list[dict[str, Any]], target: str | Path) -> int:
+    from datasets import Dataset
+
+    ds = Dataset.from_list(_flatten_for_arrow(rows))
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
+    try:
+        ds.save_to_disk(str(tmp))
+        if target.exists():
+            shutil.rmtree(target)
+        os.replace(tmp, target)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return len(rows)
+
+
+WRITERS = {"jsonl": write_jsonl, "parquet": write_parquet, "hf": write_hf}
+
+
+def write_records(rows: list[dict[str, Any]], target: str | Path, fmt: str | None = None) -> int:
+    """Write with the format named by `fmt` or by the target's extension (.jsonl, .parquet; a folder = hf)."""
+    target = Path(target)
+    fmt = fmt or {".jsonl": "jsonl", ".parquet": "parquet", ".pq": "parquet"}.get(target.suffix.lower(), "hf"
+                                                                                 if not target.suffix else "jsonl")
+    return WRITERS[fmt](rows, target)

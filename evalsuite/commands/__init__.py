@@ -1,0 +1,1 @@
+"""One module per evalsuite sub-command; each exposes `register(app)`."""

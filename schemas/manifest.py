@@ -1,0 +1,64 @@
+"""A reproducibility manifest written next to every output: what went in, with which settings and versions."""
+
+from __future__ import annotations
+
+import hashlib
+import platform
+import sys
+from datetime import datetime, timezone
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+TRACKED_PACKAGES = (
+    "datavet", "pydantic", "numpy", "pandas", "datasets", "scikit-learn", "torch", "transformers", "peft",
+    "accelerate", "great-expectations", "datasketch", "sacrebleu", "rouge-score", "cleanlab", "ftfy",
+)
+
+
+def sha256_path(path: str | Path) -> str:
+    """sha256 of a file, or of a folder's files (sorted relative paths and contents)."""
+    p = Path(path)
+    h = hashlib.sha256()
+    files = sorted(f for f in p.rglob("*") if f.is_file()) if p.is_dir() else [p]
+    for f in files:
+        if p.is_dir():
+            h.update(str(f.relative_to(p)).encode())
+        with open(f, "rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                h.update(chunk)
+    return h.hexdigest()
+
+
+def package_versions(names: tuple[str, ...] = TRACKED_PACKAGES) -> dict[str, str]:
+    out = {}
+    for n in names:
+        try:
+            out[n] = metadata.version(n)
+        except metadata.PackageNotFoundError:
+            continue
+    return out
+
+
+class RunManifest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    command: str
+    inputs: dict[str, str] = Field(default_factory=dict, description="input path -> sha256")
+    config: dict[str, Any] = Field(default_factory=dict, description="the final resolved config")
+    seed: int | None = None
+    versions: dict[str, str] = Field(default_factory=dict)
+    python: str = Field(default_factory=lambda: sys.version.split()[0])
+    platform: str = Field(default_factory=platform.platform)
+    created: str = Field(default_factory=lambda: datetime.now(timezone.utc).isoformat(timespec="seconds"))
+    extra: dict[str, Any] = Field(default_factory=dict)
+
+    @classmethod
+    def create(cls, command: str, inputs: list[str | Path] | None = None, **kw: Any) -> RunManifest:
+        hashed = {}
+        for p in inputs or []:
+            sp = str(p)
+            hashed[sp] = sha256_path(p) if Path(sp).exists() else "bundled" if sp.startswith("bundled:") else "missing"
+        return cls(command=command, inputs=hashed, versions=package_versions(), **kw)

@@ -1,0 +1,35 @@
+"""The machine-readable result of `curate check --json`: a documented contract (docs/json-contract.md)."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from schemas.findings import CheckResult, CheckStatus
+
+
+class InputSummary(BaseModel):
+    """What the loader read. Invariant: rows_read == rows_loaded + rows_quarantined."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    path: str
+    format: str
+    encoding: str
+    kind: str
+    rows_read: int
+    rows_loaded: int
+    rows_quarantined: int
+    quarantine_reasons: dict[str, int] = Field(default_factory=dict)
+    encoding_note: str | None = None
+
+
+class CheckReport(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    version: int = 1
+    input: InputSummary
+    checks: list[CheckResult] = Field(default_factory=list)
+
+    def worst_status(self) -> CheckStatus:
+        order = [CheckStatus.skipped, CheckStatus.passed, CheckStatus.warn, CheckStatus.fail, CheckStatus.error]
+        return max((c.status for c in self.checks), key=order.index, default=CheckStatus.passed)
