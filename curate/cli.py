@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 from typing import Annotated, Optional
 
 import typer
-
-import importlib
-import pkgutil
 
 import curate.commands
 from schemas.cli import run_app, version_string

@@ -1,17 +1,19 @@
 """Shared CLI plumbing for the three command-line tools: one error panel, exit codes, `--version`, `--debug`.
 
-Exit codes: 0 success, 1 a failed quality gate, 2 a usage or config error. A traceback is shown only with
-`--debug`. rich and typer are imported lazily so `import schemas` stays cheap.
+Exit codes: 0 success, 1 a failed quality gate, 2 a usage or config error (ours or click's: an unknown
+option, a missing argument), 3 an unexpected internal error (a bug; the panel says to rerun with `--debug`),
+130 interrupted. A traceback is shown only with `--debug` (or DATAVET_DEBUG=1). rich and typer are imported lazily so `import schemas` stays cheap.
 """
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
 from collections.abc import Callable
 from typing import Any
 
-from schemas.errors import DatavetError
+from schemas.errors import DatavetError, UsageError
 
 DEBUG_ENV = "DATAVET_DEBUG"
 
@@ -48,37 +50,78 @@ def print_error(err: BaseException, *, title: str | None = None) -> None:
     console.print(Panel(body, title=f"[bold red]{head}", border_style="red", expand=False))
 
 
-def run_app(app: Callable[..., Any], prog: str, argv: list[str] | None = None) -> int:
-    """Run a typer app; turn DatavetErrors into one panel and an exit code. Returns the exit code."""
-    import click
+def _click_exceptions() -> tuple[tuple[type[BaseException], ...], ...]:
+    """(exit, abort, usage, click-error, no-args-help) exception classes of click and of typer's vendored copy.
 
+    typer >= 0.26 ships its own copy of click (`typer._click`), whose exceptions do not derive from click's;
+    catching only `click.exceptions` turned `--bogus` into an "internal error" with exit 3.
+    """
+    import typer
+
+    mods = []
+    for name in ("typer._click.exceptions", "click.exceptions"):
+        try:
+            mods.append(importlib.import_module(name))
+        except ImportError:  # pragma: no cover - one of the two is always there
+            continue
+
+    def pick(attr: str) -> tuple[type[BaseException], ...]:
+        return tuple(getattr(m, attr) for m in mods if hasattr(m, attr))
+
+    exits = (typer.Exit, *pick("Exit"))
+    aborts = (typer.Abort, *pick("Abort"))
+    return exits, aborts, pick("NoArgsIsHelpError"), pick("ClickException")
+
+
+def _usage_panel(err: BaseException, prog: str) -> None:
+    """Print a click usage error (unknown option, missing argument) as the same one panel as our errors."""
+    ctx = getattr(err, "ctx", None)
+    command = ctx.command_path if ctx is not None else prog
+    message = err.format_message() if hasattr(err, "format_message") else str(err)
+    print_error(UsageError(message, fix=f"run `{command} --help` to see the commands and options"))
+
+
+def run_app(app: Callable[..., Any], prog: str, argv: list[str] | None = None) -> int:
+    """Run a typer app; turn every error into one panel and an exit code. Returns the exit code.
+
+    Args:
+        app: the typer app.
+        prog: the program name shown in usage lines and hints.
+        argv: the arguments (default: `sys.argv[1:]`). `--debug` anywhere turns on tracebacks.
+
+    Returns:
+        0 on success, 1 for a failed quality gate (a command raising `typer.Exit(1)`), 2 for usage and
+        config errors, 3 for an unexpected internal error, 130 when interrupted.
+    """
     args = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args or os.environ.get(DEBUG_ENV) == "1"
     if "--debug" in args:
         args.remove("--debug")
         os.environ[DEBUG_ENV] = "1"
+    exits, aborts, no_args, click_errors = _click_exceptions()
     try:
         # With standalone_mode=False click returns the code of a typer.Exit instead of raising it.
         rc = app(args=args, prog_name=prog, standalone_mode=False)
         return rc if isinstance(rc, int) else 0
-    except SystemExit as e:  # typer.Exit inside commands
-        return int(e.code or 0)
-    except click.exceptions.Exit as e:
-        return int(e.exit_code or 0)
-    except click.exceptions.Abort:
+    except SystemExit as e:
+        return e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
+    except exits as e:
+        return int(getattr(e, "exit_code", 0) or 0)
+    except (*aborts, KeyboardInterrupt):
         return 130
-    except click.exceptions.ClickException as e:
+    except no_args as e:
+        e.show()  # a bare `curate` prints its help; like click, it exits 2 (nothing was run)
+        return 2
+    except click_errors as e:
         if debug:
             raise
-        e.show()
-        return 2
+        _usage_panel(e, prog)
+        return 2  # every click error (bad option, bad value, unreadable file argument) is a usage mistake
     except DatavetError as e:
         if debug:
             raise
         print_error(e)
         return e.exit_code
-    except KeyboardInterrupt:
-        return 130
     except Exception as e:  # an unexpected failure still gets one panel, not a wall of frames
         if debug:
             raise

@@ -129,7 +129,7 @@ class ChatRecord(_Record):
             if m.role != expected:
                 raise PydanticCustomError(
                     "bad_role_order",
-                    "roles must alternate user/assistant: turn {i} is {role!r}, expected {expected!r}",
+                    "roles must alternate user/assistant: turn {i} is '{role}', expected '{expected}'",
                     {"i": i, "role": m.role, "expected": expected},
                 )
             if m.role == "assistant" and not m.content.strip():

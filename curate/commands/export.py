@@ -22,12 +22,14 @@ def register(app: typer.Typer) -> None:
         """Write DATA's validated records to OUT (quarantined rows go to OUT's quarantine file)."""
         from curate.console import print_load_summary
         from curate.io import load, write_jsonl, write_records
+        from curate.io.writers import writer_format
 
+        fmt = writer_format(out)  # validate the output name before spending time on the load
         loaded = load(o.load_config(data, kind=kind, text_field=text_field, label_field=label_field,
                                     prompt_field=prompt_field, completion_field=completion_field,
                                     messages_field=messages_field, limit=limit))
         print_load_summary(loaded.summary)
-        n = write_records(loaded.records, out)
+        n = write_records(loaded.records, out, fmt)
         typer.echo(f"wrote {n:,} records to {out}")
         if loaded.quarantine:
             qpath = out.with_name(out.stem + ".quarantine.jsonl")

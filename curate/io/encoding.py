@@ -13,7 +13,7 @@ Rules, chosen so that no row is lost and no guess is silent:
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 BOM = b"\xef\xbb\xbf"
 _CONTROL = set(range(0, 32)) - {9, 10, 13}

@@ -4,9 +4,11 @@ either a record or a quarantine entry with its reason and raw text, so rows_read
 
 from __future__ import annotations
 
+import json
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +30,8 @@ FIELD_ALIASES: dict[str, tuple[str, ...]] = {
     "messages": ("messages", "conversation", "conversations", "chat"),
 }
 ALPACA = ("instruction", "output")
+# Schemaless JSON: how many parsed rows are read before the record kind and field mapping are decided.
+INFER_SAMPLE = 200
 
 
 @dataclass
@@ -95,10 +99,16 @@ def resolve_fields(kind: RecordKind, columns: set[str], cfg: LoadConfig) -> dict
 
 
 def _shape(obj: dict[str, Any], kind: RecordKind, mapping: dict[str, str], cfg: LoadConfig, row: int) -> dict[str, Any]:
+    """Rename input columns to record fields; everything else goes to `metadata`, kept verbatim.
+
+    A mapped column that is absent from this row is left out (not set to None), so validation reports it as
+    `missing_field` rather than `wrong_type`. A `metadata` object in the input (as our own writers produce;
+    Parquet and HF folders store it as a JSON string) is merged back, so write-then-load round-trips.
+    """
     used = set(mapping.values())
-    out: dict[str, Any] = {f: obj.get(col) for f, col in mapping.items()}
-    if kind is RecordKind.completion and "instruction" in mapping:
-        out = {k: v for k, v in out.items() if v is not None or k != "input"}
+    out: dict[str, Any] = {f: obj[col] for f, col in mapping.items() if col in obj}
+    if kind is RecordKind.completion and "instruction" in mapping and out.get("input") is None:
+        out.pop("input", None)
     rid = obj.get(cfg.id_field)
     out["id"] = rid if rid not in (None, "") else row
     used.add(cfg.id_field)
@@ -108,23 +118,52 @@ def _shape(obj: dict[str, Any], kind: RecordKind, mapping: dict[str, str], cfg: 
     elif "group" in obj:
         out["group"] = obj["group"]
         used.add("group")
-    out["metadata"] = {k: v for k, v in obj.items() if k not in used}
+    metadata = _metadata_object(obj.get("metadata")) if "metadata" not in used else None
+    if metadata is not None:
+        used.add("metadata")
+    out["metadata"] = {**(metadata or {}), **{k: v for k, v in obj.items() if k not in used}}
     return out
 
 
+def _metadata_object(value: Any) -> dict[str, Any] | None:
+    """The input's own `metadata` field as a dict, or None when it is not one (then it stays a plain column)."""
+    if isinstance(value, dict):
+        return value
+    if isinstance(value, str) and value.startswith("{"):
+        try:
+            parsed = json.loads(value)
+        except (ValueError, RecursionError):
+            return None
+        return parsed if isinstance(parsed, dict) else None
+    return None
+
+
+# pydantic error types that mean "this field holds the wrong kind of value".
+_WRONG_TYPE = ("string_type", "list_type", "dict_type", "int_type", "float_type", "bool_type", "model_type",
+               "model_attributes_type", "union_tag_invalid", "is_instance_of")
+# Our own PydanticCustomError codes in schemas.records; they are reasons as they stand.
+_RECORD_REASONS = ("empty_conversation", "misplaced_system_message", "bad_role_order", "empty_assistant_turn",
+                   "no_assistant_reply", "empty_completion")
+
+
 def _reason(err: ValidationError) -> tuple[str, str]:
+    """Turn the first pydantic error into (snake_case reason, message naming the field)."""
     first = err.errors()[0]
-    loc = ".".join(str(p) for p in first["loc"])
+    # Union members appear in the location (`label.str`); the user only needs the field path.
+    loc = ".".join(str(p) for p in first["loc"] if p not in ("str", "list[str]", "function-after[...]"))
     typ = first["type"]
+    got = first.get("input")
     if typ == "missing":
         return "missing_field", f"required field {loc!r} is missing"
-    if typ in ("string_type", "list_type", "dict_type", "int_type", "model_type", "literal_error", "union_tag_invalid"):
-        if typ == "literal_error" and loc.endswith("role"):
-            return "unknown_role", f"{loc}: {first['msg']}"
-        return "wrong_type", f"{loc}: {first['msg']} (got {type(first.get('input')).__name__})"
-    if typ.startswith(("string_", "list_", "int_")):
-        return "wrong_type", f"{loc}: {first['msg']}"
-    return typ if typ.replace("_", "").isalpha() and typ.islower() else "invalid_record", f"{loc}: {first['msg']}"
+    if typ == "literal_error" and loc.endswith("role"):
+        return "unknown_role", f"{loc}: role {got!r} is not one of system, user, assistant"
+    if typ == "extra_forbidden" and ".role" not in loc and loc.startswith("messages"):
+        return "wrong_type", f"{loc}: unexpected key in a chat message (a message has only role and content)"
+    if typ in _RECORD_REASONS:
+        return typ, f"{loc}: {first['msg']}"
+    if typ in _WRONG_TYPE or typ.endswith("_type") or typ.startswith(("string_", "list_", "int_")):
+        return "wrong_type", f"{loc}: {first['msg']} (got {type(got).__name__})"
+    return "invalid_record", f"{loc}: {first['msg']}"
 
 
 def _has_nul(value: Any) -> bool:
@@ -159,7 +198,6 @@ def load(cfg: LoadConfig | str | Path, **overrides: Any) -> LoadedData:
     rows_read = 0
     kind: RecordKind | None = None
     mapping: dict[str, str] = {}
-    buffered: list[RawRow] = []
 
     def quarantine_row(r: RawRow, reason: str, message: str) -> None:
         rid = r.obj.get(cfg.id_field) if r.obj is not None else None
@@ -180,28 +218,41 @@ def load(cfg: LoadConfig | str | Path, **overrides: Any) -> LoadedData:
         kind = infer_kind(cols, cfg)
         mapping = resolve_fields(kind, cols, cfg)
 
-    model = None
-    rows_iter: Iterator[RawRow] = rows
+    def accept(r: RawRow) -> None:
+        nonlocal rows_read
+        rows_read += 1
+        assert kind is not None
+        _accept(r, kind, mapping, cfg, records, quarantine_row, seen_ids)
+
+    limited = rows if cfg.limit is None else islice(rows, cfg.limit)
     if columns is not None:
+        # Tabular sources know their columns up front: decide the kind and field mapping before any row.
         decide([])
-    for r in rows_iter:
-        if kind is None:
-            buffered.append(r)
-            # For schemaless JSON, infer the columns from the first rows that parse.
-            if sum(b.obj is not None for b in buffered) < 200:
+        for r in limited:
+            accept(r)
+    else:
+        # Schemaless JSON: the columns are the union of the keys of the first INFER_SAMPLE rows that parse.
+        # Those rows (and any unparseable ones among them) are held back until the kind is decided, then
+        # every row, held back or not, goes through the same `accept` in source order.
+        buffered: list[RawRow] = []
+        parsed = 0
+        for r in limited:
+            if kind is None:
+                buffered.append(r)
+                parsed += r.obj is not None
+                if parsed >= INFER_SAMPLE:
+                    decide(buffered)
+                    for b in buffered:
+                        accept(b)
+                    buffered = []
                 continue
+            accept(r)
+        if kind is None:  # fewer than INFER_SAMPLE parsed rows in the whole file
+            if not buffered:
+                raise DataUsageError(f"{cfg.path} holds no rows", fix="pass a file with at least one record")
             decide(buffered)
-        pending, buffered = ([*buffered], []) if buffered else ([r], [])
-        for item in pending:
-            rows_read += 1
-            _accept(item, kind, mapping, cfg, records, quarantine_row, seen_ids, model)
-    if buffered:
-        decide(buffered)
-        for item in buffered:
-            rows_read += 1
-            _accept(item, kind, mapping, cfg, records, quarantine_row, seen_ids, model)
-    if kind is None:
-        decide([])
+            for b in buffered:
+                accept(b)
     assert kind is not None
     if rows_read == 0:
         raise DataUsageError(f"{cfg.path} holds no rows", fix="pass a file with at least one record")
@@ -216,7 +267,9 @@ def load(cfg: LoadConfig | str | Path, **overrides: Any) -> LoadedData:
     return LoadedData(kind, records, quarantine, summary, cfg, mapping)
 
 
-def _accept(r: RawRow, kind, mapping, cfg, records, quarantine_row, seen_ids, _model) -> None:
+def _accept(r: RawRow, kind: RecordKind, mapping: dict[str, str], cfg: LoadConfig, records: list[dict[str, Any]],
+            quarantine_row: Callable[[RawRow, str, str], None], seen_ids: set[str]) -> None:
+    """Validate one row: append it to `records`, or quarantine it with the first reason that applies."""
     if r.error is not None or r.obj is None:
         reason, message = r.error or ("unparseable_row", "row could not be parsed")
         quarantine_row(r, reason, message)

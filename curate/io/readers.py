@@ -80,7 +80,8 @@ def _parse_json(text: str) -> tuple[Any, tuple[str, str] | None]:
     except RecursionError:
         return None, ("too_deeply_nested", "JSON nests deeper than the parser allows")
     except json.JSONDecodeError as e:
-        return None, ("malformed_json", f"invalid JSON: {e.msg} at column {e.colno}")
+        where = f"line {e.lineno} column {e.colno}" if e.lineno > 1 else f"column {e.colno}"
+        return None, ("malformed_json", f"invalid JSON: {e.msg} at {where}")
 
 
 def read_jsonl(path: Path, decoded: Decoded) -> Iterator[RawRow]:
@@ -239,8 +240,11 @@ def read_hf(path: Path) -> tuple[list[str], Iterator[RawRow]]:
     return columns, rows()
 
 
-def read_textdir(path: Path) -> Iterator[RawRow]:
-    files = sorted((f for d in sorted(path.iterdir()) if d.is_dir() for f in d.glob("*.txt")))
+def read_textdir(path: Path, src: Source | None = None) -> Iterator[RawRow]:
+    """One row per `<label>/<name>.txt` file. A file that is not UTF-8 is decoded as cp1252 and counted in
+    `src.encoding_note`; a binary file is quarantined (`undecodable_file`)."""
+    files = sorted(f for d in sorted(path.iterdir()) if d.is_dir() for f in d.glob("*.txt"))
+    fallback = 0
     for i, f in enumerate(files):
         label = f.parent.name
         rel = f"{label}/{f.name}"
@@ -250,6 +254,9 @@ def read_textdir(path: Path) -> Iterator[RawRow]:
             yield RawRow(i, data[:2000].decode("latin-1"), None, None,
                          ("undecodable_file", f"{rel} is not text (binary content)"), rel)
             continue
+        if enc == "cp1252" and src is not None:
+            fallback += 1
+            src.encoding_note = f"{fallback} file(s) were not valid UTF-8 and were decoded as cp1252"
         yield RawRow(i, text, {"id": rel, "text": text, "label": label}, None, None, rel)
 
 
@@ -284,5 +291,6 @@ def open_source(path: Path, fmt: str, encoding: str | None) -> tuple[Source, lis
         columns, rows = read_hf(path)
         return Source(str(path), fmt, "arrow", None, columns), columns, rows
     if fmt == "textdir":
-        return Source(str(path), fmt, "utf-8", None, ["id", "text", "label"]), ["id", "text", "label"], read_textdir(path)
+        src = Source(str(path), fmt, "utf-8", None, ["id", "text", "label"])
+        return src, ["id", "text", "label"], read_textdir(path, src)
     raise DataUsageError(f"unknown format {fmt!r}", fix="use one of jsonl, json, csv, tsv, parquet, hf, textdir")

@@ -98,11 +98,43 @@ def write_hf(rows: list[dict[str, Any]], target: str | Path) -> int:
 
 
 WRITERS = {"jsonl": write_jsonl, "parquet": write_parquet, "hf": write_hf}
+SUFFIX_WRITERS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".parquet": "parquet", ".pq": "parquet"}
+
+
+def writer_format(target: str | Path, fmt: str | None = None) -> str:
+    """The format `write_records` uses: `fmt` when given, else from the suffix; no suffix means an HF folder.
+
+    Raises:
+        UsageError: for an unknown `fmt` or a suffix that names no format we write (e.g. `.csv`, `.json`).
+    """
+    from schemas.errors import UsageError
+
+    target = Path(target)
+    if fmt is not None:
+        if fmt not in WRITERS:
+            raise UsageError(f"cannot write format {fmt!r}", fix=f"use one of: {', '.join(WRITERS)}")
+        return fmt
+    if not target.suffix:
+        return "hf"
+    found = SUFFIX_WRITERS.get(target.suffix.lower())
+    if found is None:
+        raise UsageError(
+            f"cannot tell which format to write from the extension {target.suffix!r} of {target.name}",
+            fix="name the output .jsonl or .parquet, or give a folder name without an extension for a "
+                "Hugging Face save_to_disk folder",
+        )
+    return found
 
 
 def write_records(rows: list[dict[str, Any]], target: str | Path, fmt: str | None = None) -> int:
-    """Write with the format named by `fmt` or by the target's extension (.jsonl, .parquet; a folder = hf)."""
-    target = Path(target)
-    fmt = fmt or {".jsonl": "jsonl", ".parquet": "parquet", ".pq": "parquet"}.get(target.suffix.lower(), "hf"
-                                                                                 if not target.suffix else "jsonl")
-    return WRITERS[fmt](rows, target)
+    """Write records atomically as JSONL, Parquet or an HF save_to_disk folder.
+
+    Args:
+        rows: record dicts as `curate.load` returns them.
+        target: output path: `.jsonl`/`.ndjson`, `.parquet`/`.pq`, or a name without extension (HF folder).
+        fmt: `jsonl`, `parquet` or `hf`, overriding the extension.
+
+    Returns:
+        The number of rows written.
+    """
+    return WRITERS[writer_format(target, fmt)](rows, Path(target))

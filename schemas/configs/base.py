@@ -4,6 +4,7 @@ command line with `key.sub=value`. Every problem in a config is collected into o
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -13,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from schemas.errors import ConfigError
 
 T = TypeVar("T", bound=BaseModel)
+_FLOAT = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)[eE][-+]?\d+")
 
 
 class StrictModel(BaseModel):
@@ -32,6 +34,8 @@ def parse_override(item: str) -> tuple[list[str], Any]:
         value = yaml.safe_load(raw) if raw != "" else None
     except yaml.YAMLError:
         value = raw
+    if isinstance(value, str) and _FLOAT.fullmatch(value.strip()):
+        value = float(value)  # YAML 1.1 reads `2e-5` (no dot) as a string; users mean the number
     return key.strip().split("."), value
 
 
