@@ -1,0 +1,61 @@
+"""`curate split DATA --out DIR`: stratified, group-aware holdout or k-fold splits with a manifest."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from curate.commands import options as o
+
+
+def register(app: typer.Typer) -> None:
+    @app.command()
+    def split(
+        data: Annotated[str, typer.Argument(help="Data file, folder, or bundled:NAME.")],
+        out: Annotated[Path, typer.Option("--out", help="Output folder (new, empty, or an earlier split).")],
+        val: Annotated[Optional[float], typer.Option("--val", help="Validation fraction (holdout; default 0.1).")] = None,
+        test: Annotated[Optional[float], typer.Option(
+            "--test", help="Test fraction (default 0.1 for holdout; with --kfold, held out of all folds).")] = None,
+        kfold: Annotated[Optional[int], typer.Option("--kfold", help="Write K folds instead of a holdout split.")] = None,
+        stratify: Annotated[str, typer.Option(
+            "--stratify", help="auto, label, length, none, or a field name.")] = "auto",
+        group_field: Annotated[Optional[str], typer.Option(
+            "--group-field", help="Keep rows sharing this field's value in one split.")] = None,
+        group_by: Annotated[Optional[str], typer.Option(
+            "--group-by", help="near_duplicate or exact_duplicate: keep duplicate clusters in one split.")] = None,
+        threshold: Annotated[float, typer.Option(
+            "--threshold", help="Jaccard threshold for --group-by near_duplicate.")] = 0.8,
+        rare_class: Annotated[str, typer.Option(
+            "--rare-class", help="Classes too small for every split: error, drop, train-only.")] = "error",
+        length_buckets: Annotated[int, typer.Option(
+            "--length-buckets", help="Quantile buckets for --stratify length.")] = 4,
+        method: Annotated[str, typer.Option(
+            "--method", help="balanced (default); sklearn or iterstrat, for comparison.")] = "balanced",
+        seed: Annotated[int, typer.Option("--seed", help="Seed; same data, options and seed give identical files.")] = 0,
+        kind: o.Kind = None, format: o.Format = "auto", text_field: o.TextField = None,
+        label_field: o.LabelField = None, prompt_field: o.PromptField = None,
+        completion_field: o.CompletionField = None, messages_field: o.MessagesField = None,
+        id_field: o.IdField = "id", encoding: o.Encoding = None, limit: o.Limit = None,
+    ) -> None:
+        """Split DATA into train/val/test or K folds, stratified, keeping groups whole; write DIR/manifest.json."""
+        from curate.console import console, print_load_summary
+        from curate.io import load
+        from curate.split import print_split_report, split_records, write_splits
+        from schemas.configs.base import validate_config
+        from schemas.configs.split import SplitConfig
+
+        cfg = validate_config(SplitConfig, dict(
+            val=val, test=test, kfold=kfold, stratify=stratify, group_field=group_field, group_by=group_by,
+            near_dup_threshold=threshold, rare_class=rare_class, length_buckets=length_buckets, method=method,
+            seed=seed), "split options")
+        loaded = load(o.load_config(data, kind=kind, format=format, text_field=text_field,
+                                    label_field=label_field, prompt_field=prompt_field,
+                                    completion_field=completion_field, messages_field=messages_field,
+                                    id_field=id_field, encoding=encoding, limit=limit))
+        print_load_summary(loaded.summary)
+        result = split_records(loaded.records, cfg, kind=loaded.kind)
+        print_split_report(result, console)
+        path = write_splits(result, out)
+        typer.echo(f"wrote {len(result.files)} split files and manifest.json to {path}")
