@@ -28,7 +28,15 @@ def print_load_summary(s: InputSummary) -> None:
     console.print(t)
 
 
+def _short(text: str, n: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= n else text[: n - 1] + "…"
+
+
 def print_check_summary(report: CheckReport, examples: int = 2) -> None:
+    """One row per check: status, count, and its message or its first findings (each cut to one line)."""
+    from rich.markup import escape
+
     t = Table(title="Checks", title_justify="left")
     t.add_column("check", style="bold")
     t.add_column("status")
@@ -36,6 +44,7 @@ def print_check_summary(report: CheckReport, examples: int = 2) -> None:
     t.add_column("worst examples", overflow="fold")
     for c in report.checks:
         ex = c.message or "; ".join(
-            f"{f.id}: {f.reason}" + (f" ({f.message})" if f.message else "") for f in c.findings[:examples])
-        t.add_row(c.name, f"[{STATUS_STYLE[c.status]}]{c.status.value}", f"{c.count:,}", ex[:200])
+            f"{f.id}: {f.reason}" + (f" ({_short(f.message, 60)})" if f.message else "") for f in c.findings[:examples])
+        # Dataset text may hold `[...]` that rich would read as markup.
+        t.add_row(c.name, f"[{STATUS_STYLE[c.status]}]{c.status.value}", f"{c.count:,}", escape(_short(ex, 240)))
     console.print(t)

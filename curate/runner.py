@@ -1,30 +1,45 @@
 """Run checks. One failing check never stops the others: it is recorded with status `error` and its message,
 the rest still run, and the gate fails.
+
+`build_checks` turns check names and parameters (from `CurateConfig.checks`, `enable`, `disable`) into check
+objects, rejecting unknown names and bad parameters as one config error; `default_context` builds the
+`CheckContext` every check sees, with normalized texts.
 """
 
 from __future__ import annotations
 
+import os
 import traceback
 from collections.abc import Iterable
 from typing import Any
 
-from curate.checks import REGISTRY, Check, CheckContext
+from pydantic import ValidationError
+
+from curate.checks import REGISTRY, RESERVED, Check, CheckContext
 from curate.io.load import LoadedData
+from schemas.errors import ConfigError, DatavetError
 from schemas.findings import CheckResult, CheckStatus
 from schemas.results import CheckReport
 
 GATE_LEVELS = ("error", "warning", "never")
 
 
-def run_checks(checks: Iterable[Check], ctx: CheckContext) -> list[CheckResult]:
+def run_checks(checks: Iterable[Check], ctx: CheckContext, progress: Any = None) -> list[CheckResult]:
+    """Run each check on `ctx`; a check that raises becomes a result with status `error` and its message.
+
+    Args:
+        checks: Built checks, in the order to run.
+        ctx: The shared context.
+        progress: Optional callable `progress(name)` called before each check (for a status line).
+    """
     results = []
     for check in checks:
+        if progress is not None:
+            progress(check.name)
         try:
             results.append(check.run(ctx))
-        except Exception as e:  # noqa: BLE001 - a broken check must not hide the others' findings
-            import os
-
-            msg = f"{type(e).__name__}: {e}"
+        except Exception as e:
+            msg = str(e) if isinstance(e, DatavetError) else f"{type(e).__name__}: {e}"
             if os.environ.get("DATAVET_DEBUG") == "1":
                 msg += "\n" + traceback.format_exc()
             results.append(CheckResult(name=check.name, description=check.description, status=CheckStatus.error,
@@ -32,14 +47,61 @@ def run_checks(checks: Iterable[Check], ctx: CheckContext) -> list[CheckResult]:
     return results
 
 
-def build_checks(params: dict[str, dict[str, Any]] | None = None, only: list[str] | None = None) -> list[Check]:
-    params = params or {}
-    names = only or [n for n, c in REGISTRY.items() if c.default_enabled or n in params]
-    return [REGISTRY[n](params.get(n)) for n in names]
+def _known(name: str) -> bool:
+    return name in REGISTRY or name in RESERVED
 
 
-def check_report(data: LoadedData, results: list[CheckResult]) -> CheckReport:
-    return CheckReport(input=data.summary, checks=results)
+def build_checks(params: dict[str, dict[str, Any]] | None = None, only: list[str] | None = None,
+                 enable: Iterable[str] = (), disable: Iterable[str] = ()) -> list[Check]:
+    """Instantiate the checks to run, in registry order.
+
+    Args:
+        params: check name -> its parameters (validated by the check's `Params`).
+        only: run exactly these checks (overrides defaults, `enable` and `disable`).
+        enable: opt-in checks to add to the default-enabled ones.
+        disable: checks not to run.
+
+    Raises:
+        ConfigError: an unknown check name or invalid parameters, all problems in one message.
+    """
+    params, enable, disable = dict(params or {}), list(enable), list(disable)
+    problems = []
+    for where, names in (("checks", list(params)), ("enable", enable), ("disable", disable), ("only", only or [])):
+        problems += [f"{where}: unknown check {n!r}" for n in names if not _known(n)]
+    problems += [f"{n!r} is both enabled and disabled" for n in set(enable) & set(disable)]
+    if problems:
+        raise ConfigError("the check selection has problems", details=problems,
+                          fix=f"use check names from: {', '.join(REGISTRY)}")
+    if only:
+        names = [n for n in REGISTRY if n in only]
+    else:
+        names = [n for n, c in REGISTRY.items()
+                 if (c.default_enabled or n in enable or n in params) and n not in disable]
+    checks: list[Check] = []
+    for n in names:
+        try:
+            checks.append(REGISTRY[n](params.get(n)))
+        except ValidationError as e:
+            from schemas.configs.base import format_validation_error
+
+            err = format_validation_error(e, f"checks.{n}")
+            problems += [f"checks.{n}.{d}" for d in err.details]
+    if problems:
+        raise ConfigError("check parameters do not validate", details=problems,
+                          fix="correct the parameters listed; each check module's Params lists the valid keys")
+    return checks
+
+
+def reserved_results(disable: Iterable[str] = ()) -> list[CheckResult]:
+    """Placeholders for checks other tools fill in (`label_issues`), shown as not run."""
+    needs = {"label_issues": "not run: needs evalsuite cv (out-of-fold predictions)"}
+    return [CheckResult(name=n, status=CheckStatus.skipped, description=desc, message=needs.get(n, f"not run: {desc}"))
+            for n, desc in RESERVED.items() if n not in set(disable)]
+
+
+def check_report(data: LoadedData, results: list[CheckResult], reserved: bool = False) -> CheckReport:
+    """The JSON contract object; with `reserved`, placeholder results for reserved checks are appended."""
+    return CheckReport(input=data.summary, checks=results + (reserved_results() if reserved else []))
 
 
 def gate_fails(report: CheckReport, fail_on: str) -> bool:
@@ -50,8 +112,25 @@ def gate_fails(report: CheckReport, fail_on: str) -> bool:
     return any(c.status in bad for c in report.checks)
 
 
-def default_context(data: LoadedData, **options: Any) -> CheckContext:
-    from schemas.records import RecordKind, record_text
+def default_context(data: LoadedData, against: LoadedData | None = None, **options: Any) -> CheckContext:
+    """The context checks see: records, their normalized texts, the other split, and CLI-level options.
 
-    texts = [record_text(r, RecordKind(data.kind)) for r in data.records]
-    return CheckContext(data=data, texts=texts, options=options)
+    Options used by the checks: `split_field`, `group_field`, `tokenizer`, `max_length`, `kfold`, `seed`,
+    `normalize` (a NormalizeConfig or dict). The NormalizeResult is in `ctx.shared["normalize"]`.
+    """
+    try:
+        from curate.normalize import normalized_context
+    except ImportError:  # normalization not available: judge the raw texts
+        from schemas.records import RecordKind, record_text
+
+        texts = [record_text(r, RecordKind(data.kind)) for r in data.records]
+        ctx = CheckContext(data=data, texts=texts, options=options)
+    else:
+        from schemas.configs.curate import NormalizeConfig
+
+        cfg = options.get("normalize")
+        if isinstance(cfg, dict):
+            cfg = NormalizeConfig.model_validate(cfg)
+        ctx = normalized_context(data, cfg, **options)
+    ctx.against = against
+    return ctx

@@ -17,7 +17,8 @@ RESERVED = {"label_issues": "written by `evalsuite cv` from out-of-fold predicti
 
 # The order checks run and appear in reports; checks not listed here follow in name order.
 ORDER = ("schema", "expectations", "normalization", "exact_duplicate", "near_duplicate", "semantic_duplicate",
-         "conflicting_labels", "conflicting_responses", "class_balance", "bias", "leakage", "length", "pii")
+         "conflicting_labels", "conflicting_responses", "class_balance", "bias", "leakage", "length", "token_audit",
+         "pii")
 
 
 def _discover() -> dict[str, type[Check]]:

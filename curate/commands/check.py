@@ -1,44 +1,112 @@
-"""`curate check DATA`: load, run every registered check, print the summary, write JSON and reports."""
+"""`curate check DATA`: load, run every registered check, print the summary, write JSON and reports.
+
+Settings come from `--config` (a `CurateConfig` YAML: input, per-check parameters under `checks:`, `enable`,
+`disable`, `expectations`, `fail_on`), then `--set key=value` overrides, then the flags, which win.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Any, Optional
 
 import typer
 
 from curate.commands import options as o
 
 
+def resolve_config(data: str | None, config: Path | None, sets: list[str], flags: dict[str, Any]):
+    """Merge the config file, `--set` overrides and explicit flags into one validated CurateConfig."""
+    from schemas.configs.base import load_config, parse_override
+    from schemas.configs.curate import CurateConfig
+    from schemas.errors import UsageError
+
+    if data is None and config is None:
+        raise UsageError("no data to check", fix="pass a data file, folder or bundled:NAME, or --config with input.path")
+    overrides: dict[str, Any] = {".".join(k): v for k, v in (parse_override(s) for s in sets)}
+    if data is not None:
+        overrides["input.path"] = data
+    overrides.update({k: v for k, v in flags.items() if v is not None})
+    return load_config(CurateConfig, config, overrides)
+
+
 def register(app: typer.Typer) -> None:
     @app.command()
     def check(
-        data: Annotated[str, typer.Argument(help="Data file, folder, or bundled:NAME.")],
+        data: Annotated[Optional[str], typer.Argument(help="Data file, folder, or bundled:NAME (else input.path of --config).")] = None,
+        config: Annotated[Optional[Path], typer.Option("--config", help="A curate YAML config (CurateConfig).")] = None,
+        sets: Annotated[Optional[list[str]], typer.Option("--set", "-c", help="Override a config key: key.sub=value (repeatable).")] = None,
+        against: Annotated[Optional[str], typer.Option("--against", help="Another split to check for leakage.")] = None,
+        split_field: Annotated[Optional[str], typer.Option("--split-field", help="Column naming each row's split (leakage within one file).")] = None,
+        group_field: Annotated[Optional[str], typer.Option("--group-field", help="Column naming each row's group (bias checks).")] = None,
+        tokenizer: Annotated[Optional[str], typer.Option("--tokenizer", help="Model whose tokenizer audits lengths: minilm, smollm2, or a folder.")] = None,
+        max_length: Annotated[Optional[int], typer.Option("--max-length", min=1, help="Max sequence length for the token audit.")] = None,
+        kfold: Annotated[Optional[int], typer.Option("--kfold", min=2, help="Planned k of a k-fold split (class_balance).")] = None,
+        expectations: Annotated[Optional[Path], typer.Option("--expectations", help="A great-expectations suite YAML.")] = None,
+        enable: Annotated[Optional[list[str]], typer.Option("--enable", help="Run an opt-in check (repeatable).")] = None,
+        disable: Annotated[Optional[list[str]], typer.Option("--disable", help="Do not run this check (repeatable).")] = None,
         json_out: Annotated[Optional[Path], typer.Option("--json", help="Write the machine-readable result here.")] = None,
-        fail_on: Annotated[str, typer.Option("--fail-on", help="Exit 1 when a check reaches: error, warning, never.")] = "error",
+        report_dir: Annotated[Optional[Path], typer.Option("--report-dir", help="Write the HTML/markdown QA report here.")] = None,
+        fail_on: Annotated[Optional[str], typer.Option("--fail-on", help="Exit 1 when a check reaches: error, warning, never (default: config, else error).")] = None,
         kind: o.Kind = None, format: o.Format = "auto", text_field: o.TextField = None,
         label_field: o.LabelField = None, prompt_field: o.PromptField = None,
         completion_field: o.CompletionField = None, messages_field: o.MessagesField = None,
         id_field: o.IdField = "id", encoding: o.Encoding = None, limit: o.Limit = None,
     ) -> None:
         """Load DATA, validate every row, run the data checks, and gate on the result."""
-        from curate.console import print_check_summary, print_load_summary
+        from curate.console import console, print_check_summary, print_load_summary
         from curate.io import load, write_json
-        from curate.runner import GATE_LEVELS, build_checks, check_report, default_context, gate_fails, run_checks
+        from curate.runner import (
+            GATE_LEVELS,
+            build_checks,
+            check_report,
+            default_context,
+            gate_fails,
+            run_checks,
+        )
         from schemas.errors import UsageError
 
-        if fail_on not in GATE_LEVELS:
+        if fail_on is not None and fail_on not in GATE_LEVELS:
             raise UsageError(f"--fail-on {fail_on!r} is not a gate level", fix="use error, warning or never")
-        cfg = o.load_config(data, kind=kind, format=format, text_field=text_field, label_field=label_field,
-                            prompt_field=prompt_field, completion_field=completion_field,
-                            messages_field=messages_field, id_field=id_field, encoding=encoding, limit=limit)
-        loaded = load(cfg)
+        if (tokenizer is None) != (max_length is None):
+            raise UsageError("the token audit needs both --tokenizer and --max-length",
+                             fix="pass both, e.g. --tokenizer smollm2 --max-length 512")
+        flags = {
+            "input.kind": kind.value if kind else None, "input.format": None if format == "auto" else format,
+            "input.text_field": text_field, "input.label_field": label_field, "input.prompt_field": prompt_field,
+            "input.completion_field": completion_field, "input.messages_field": messages_field,
+            "input.id_field": None if id_field == "id" else id_field, "input.encoding": encoding,
+            "input.limit": limit, "input.group_field": group_field, "against": against, "split_field": split_field,
+            "group_field": group_field, "tokenizer": tokenizer, "max_length": max_length,
+            "expectations": str(expectations) if expectations else None, "fail_on": fail_on,
+        }
+        cfg = resolve_config(data, config, sets or [], flags)
+        params = {k: dict(v) for k, v in cfg.checks.items()}
+        if cfg.expectations:
+            suite = Path(cfg.expectations)
+            # A suite named in a config file may be written relative to that file.
+            if not suite.exists() and config is not None and not suite.is_absolute() and (config.parent / suite).exists():
+                suite = config.parent / suite
+            params["expectations"] = {"suite": str(suite), **params.get("expectations", {})}
+        # Build (and so validate) the checks before loading: a config mistake should not cost a load.
+        checks = build_checks(params, enable=[*cfg.enable, *(enable or [])], disable=[*cfg.disable, *(disable or [])])
+        loaded = load(cfg.input)
         print_load_summary(loaded.summary)
-        report = check_report(loaded, run_checks(build_checks(), default_context(loaded)))
+        other = load(cfg.input.model_copy(update={"path": cfg.against})) if cfg.against else None
+        ctx = default_context(loaded, against=other, split_field=cfg.split_field, group_field=cfg.group_field,
+                              tokenizer=cfg.tokenizer, max_length=cfg.max_length, kfold=kfold, seed=cfg.seed,
+                              normalize=cfg.normalize)
+        with console.status("running checks") as status:
+            results = run_checks(checks, ctx, progress=lambda n: status.update(f"running {n}"))
+        report = check_report(loaded, results, reserved="label_issues" not in set(cfg.disable) | set(disable or []))
         print_check_summary(report)
         if json_out:
             write_json(report, json_out)
             typer.echo(f"wrote {json_out}")
-        if gate_fails(report, fail_on):
-            typer.secho(f"quality gate failed (--fail-on {fail_on})", fg="red", err=True)
+        if report_dir:
+            from curate.report import write_qa_report
+
+            html = write_qa_report(report, ctx, report_dir)
+            typer.echo(f"wrote {html} (and report.md, report.json, checks.json)")
+        if gate_fails(report, cfg.fail_on):
+            typer.secho(f"quality gate failed (--fail-on {cfg.fail_on})", fg="red", err=True)
             raise typer.Exit(1)
