@@ -75,7 +75,14 @@ def test_unknown_option_is_a_usage_panel_exit_2(run_main, capsys) -> None:
 
 
 def test_missing_argument_exit_2(run_main, capsys) -> None:
+    # DATA is optional for `check` (a --config may name it), so the command itself says what is missing.
     assert run_main(curate.cli.main, ["check"]) == 2
+    err = capsys.readouterr().err
+    assert "no data to check" in err and "usage error" in err
+
+
+def test_missing_click_argument_exit_2(run_main, capsys) -> None:
+    assert run_main(curate.cli.main, ["export"]) == 2
     assert "Missing argument" in capsys.readouterr().err
 
 

@@ -1,0 +1,155 @@
+"""Near-duplicate engines side by side on one corpus: datavet (one-permutation MinHash, NumPy), rensa (Rust
+MinHash, 128 real permutations), a text-dedup-style NumPy MinHash (128 universal hashes mod 2^61-1), and
+datasketch MinHashLSH. All use the same byte 5-shingles and 128 permutations at Jaccard 0.8.
+
+datavet, rensa and text-dedup-style share the banding (21 x 6), exact-Jaccard verification and clustering
+code, so their difference is the signature engine; datasketch runs its own LSH (insert every row, query
+every row), on at most --datasketch-n rows because it is slow.
+
+Recall: planted (original, edited copy) pairs whose exact Jaccard is >= 0.8 that the engine puts together
+(same cluster; for datasketch: the original is among the copy's query results). Precision: a sample of up to
+2,000 reported pairs, the share whose exact Jaccard is >= 0.8 (1.0 by construction where candidates are
+verified exactly; datasketch reports unverified LSH candidates).
+
+    .venv/bin/python bench/near_dup.py --n 1000000 --datasketch-n 50000 --write
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.corpus import build
+from curate.dedup import near_duplicates
+from curate.dedup.lsh import candidate_pairs, choose_bands, components, jaccard, shingle_set, verify_pairs
+from curate.dedup.minhash import shingle_hashes
+
+PERM, THR, SH = 128, 0.8, 5
+MERSENNE = np.uint64((1 << 61) - 1)
+
+
+def _banded(texts, sig):
+    b, r = choose_bands(THR, PERM)
+    cand = candidate_pairs(sig, b, r)
+    scored = verify_pairs(texts, sig, cand, THR, SH)
+    return components(len(texts), scored.pairs), scored.pairs
+
+
+def eng_datavet(texts):
+    nd = near_duplicates(texts, THR, PERM, SH)
+    return nd.cluster, nd.pairs
+
+
+def _offsets(row, n):
+    return np.concatenate([[0], np.cumsum(np.bincount(row, minlength=n))]).astype(np.uint64)
+
+
+def eng_rensa(texts):
+    import rensa
+
+    out_sig = []
+    for lo in range(0, len(texts), 100_000):
+        part = texts[lo:lo + 100_000]
+        h, row = shingle_hashes(part, SH)
+        m = rensa.RMinHash.digest_matrix_from_flat_token_hashes(h, _offsets(row, len(part)), PERM, 0)
+        out_sig.append(np.asarray(m.to_rows(), dtype=np.uint64))
+    return _banded(texts, np.concatenate(out_sig))
+
+
+def eng_textdedup(texts):
+    rng = np.random.default_rng(0)
+    a = rng.integers(1, int(MERSENNE), PERM, dtype=np.uint64)
+    b = rng.integers(0, int(MERSENNE), PERM, dtype=np.uint64)
+    sig = np.empty((len(texts), PERM), dtype=np.uint64)
+    for lo in range(0, len(texts), 20_000):
+        part = texts[lo:lo + 20_000]
+        h, row = shingle_hashes(part, SH)
+        h = h >> np.uint64(34)   # 30-bit keys so a*h fits in uint64 before the Mersenne reduction
+        starts = np.concatenate([[0], np.flatnonzero(np.diff(row)) + 1])
+        for k in range(PERM):
+            v = (a[k] * h + b[k]) % MERSENNE
+            sig[lo:lo + len(part), k] = np.minimum.reduceat(v, starts)
+    return _banded(texts, sig)
+
+
+def eng_datasketch(texts):
+    from datasketch import MinHash, MinHashLSH
+
+    lsh = MinHashLSH(threshold=THR, num_perm=PERM)
+    mhs = []
+    for i, t in enumerate(texts):
+        m = MinHash(num_perm=PERM, seed=1)
+        m.update_batch(list(shingle_set(t, SH)))
+        lsh.insert(i, m)
+        mhs.append(m)
+    pairs = set()
+    for i, m in enumerate(mhs):
+        for j in lsh.query(m):
+            if j != i:
+                pairs.add((min(i, j), max(i, j)))
+    return None, np.array(sorted(pairs), dtype=np.int64).reshape(-1, 2)
+
+
+def score(texts, planted, cluster, pairs, rng):
+    pos = [(a, b) for a, b in planted if jaccard(shingle_set(texts[a], SH), shingle_set(texts[b], SH)) >= THR]
+    if cluster is not None:
+        found = sum(cluster[a] == cluster[b] for a, b in pos)
+    else:
+        ps = {tuple(p) for p in pairs.tolist()}
+        found = sum((a, b) in ps for a, b in pos)
+    idx = rng.sample(range(len(pairs)), min(2000, len(pairs)))
+    good = sum(jaccard(shingle_set(texts[int(pairs[k, 0])], SH), shingle_set(texts[int(pairs[k, 1])], SH)) >= THR
+               for k in idx)
+    return found / max(len(pos), 1), good / max(len(idx), 1), len(pos)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--n", type=int, default=100_000)
+    ap.add_argument("--datasketch-n", type=int, default=20_000)
+    ap.add_argument("--engines", default="datavet,rensa,textdedup,datasketch")
+    ap.add_argument("--write", action="store_true", help="write the table into BENCHMARKS.md")
+    args = ap.parse_args()
+    texts, planted = build(args.n)
+    rows = []
+    for name in args.engines.split(","):
+        n = min(args.n, args.datasketch_n) if name == "datasketch" else args.n
+        # a slow engine gets its own smaller corpus built the same way (same planted share)
+        t_sub, pl = (texts, planted) if n == args.n else build(n)
+        fn = globals()[f"eng_{name}"]
+        t0 = time.perf_counter()
+        cluster, pairs = fn(t_sub)
+        dt = time.perf_counter() - t0
+        rec, prec, npos = score(t_sub, pl, cluster, pairs, random.Random(0))
+        rows.append((name, n, dt, n / dt, rec, prec, npos, len(pairs)))
+        print(f"{name}: {n} rows {dt:.1f}s recall {rec:.4f} precision {prec:.4f}", flush=True)
+    base = {r[0]: r[3] for r in rows}
+    lines = ["| engine | rows | seconds | rows/s | x datasketch (rows/s) | recall (planted, J>=0.8) | precision (sampled) | pairs |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    for name, n, dt, rps, rec, prec, npos, npairs in rows:
+        x = f"{rps / base['datasketch']:.1f}" if "datasketch" in base else "-"
+        lines.append(f"| {name} | {n:,} | {dt:.1f} | {rps:,.0f} | {x} | {rec:.4f} (of {npos:,}) | {prec:.4f} | {npairs:,} |")
+    table = "\n".join(lines)
+    cmd = "`.venv/bin/python bench/near_dup.py " + " ".join(sys.argv[1:]) + "`"
+    print(table)
+    if args.write:
+        _write_section("near-duplicate", f"{cmd} (2 shared cores, taken under load from other engineers' jobs)\n\n{table}\n")
+
+
+def _write_section(name: str, body: str) -> None:
+    p = Path(__file__).resolve().parents[1] / "BENCHMARKS.md"
+    s = p.read_text(encoding="utf-8")
+    a, b = f"<!-- section:{name} -->", f"<!-- /section:{name} -->"
+    i, j = s.index(a) + len(a), s.index(b)
+    p.write_text(s[:i] + "\n" + body + s[j:], encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()

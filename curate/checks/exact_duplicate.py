@@ -1,0 +1,32 @@
+"""`exact_duplicate`: rows whose normalized text equals an earlier row's.
+
+The text compared is the normalized text the record is judged by (classification: text; completion:
+prompt + newline + completion; chat: all turns). Each repeat names the first occurrence as `duplicate_of`
+(also its `cluster`). No thresholds.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from curate.checks.base import Check, CheckContext
+from schemas.findings import CheckResult, Finding, Severity
+
+
+class ExactDuplicateCheck(Check):
+    name = "exact_duplicate"
+    description = "rows whose normalized text repeats an earlier row"
+
+    def run(self, ctx: CheckContext) -> CheckResult:
+        from curate.dedup.shared import exact_groups
+
+        groups = exact_groups(ctx)
+        ids = ctx.ids
+        findings = [Finding(id=ids[i], reason="exact_duplicate", severity=Severity.warning,
+                            duplicate_of=ids[g], cluster=ids[g]) for i, g in enumerate(groups) if g != i]
+        sizes = Counter(groups)
+        multi = [s for s in sizes.values() if s > 1]
+        return self.result(findings, summary={
+            "duplicate_rows": len(findings), "groups": len(multi), "largest_group": max(multi, default=1),
+            "rows": len(groups),
+        })

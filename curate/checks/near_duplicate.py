@@ -1,0 +1,69 @@
+"""`near_duplicate`: rows whose normalized text is almost the same as another row's (MinHash LSH).
+
+Similarity is the Jaccard index over byte 5-shingles; candidates come from banded MinHash LSH and are
+verified by exact Jaccard. Defaults (threshold 0.8, 128 permutations, bands chosen so a pair at the
+threshold is a candidate with probability >= 0.99, 5-byte shingles) and why are in `curate.dedup.lsh` and
+`curate.dedup.minhash`. Rows that only repeat an earlier row exactly are left to `exact_duplicate`. Each
+finding names its cluster's first row (`duplicate_of`, `cluster`) and its best verified `jaccard`; the summary
+holds sampled pairs with their Jaccard so a user can judge the threshold.
+"""
+
+from __future__ import annotations
+
+import random
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from curate.checks.base import Check, CheckContext
+from schemas.findings import CheckResult, Finding, Severity
+
+
+class NearDuplicateParams(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    threshold: float = Field(0.8, gt=0, le=1, description="Jaccard over shingles at/above which rows are near duplicates")
+    num_perm: int = Field(128, ge=2, description="MinHash signature length (a power of two)")
+    bands: int | None = Field(None, ge=1, description="LSH bands; None chooses them from the threshold")
+    shingle: int = Field(5, ge=1, le=64, description="shingle size in UTF-8 bytes")
+    sample_pairs: int = Field(10, ge=0, description="pairs shown in the report")
+    seed: int = 0
+
+
+class NearDuplicateCheck(Check):
+    name = "near_duplicate"
+    description = "rows almost identical to another row (MinHash LSH, verified Jaccard)"
+    Params = NearDuplicateParams
+
+    def run(self, ctx: CheckContext) -> CheckResult:
+        from curate.dedup.shared import near
+
+        p = self.params
+        if p.num_perm & (p.num_perm - 1):
+            from curate.errors import ConfigError
+
+            raise ConfigError(f"near_duplicate.num_perm must be a power of two, got {p.num_perm}",
+                              fix="use 64, 128 or 256")
+        nd = near(ctx, p.threshold, p.num_perm, p.shingle, p.bands, p.seed)
+        ids = ctx.ids
+        best: dict[int, float] = {}
+        for (a, b), j in zip(nd.pairs.tolist(), nd.jaccard.tolist(), strict=False):
+            best[a] = max(best.get(a, 0.0), j)
+            best[b] = max(best.get(b, 0.0), j)
+        findings = []
+        n = len(ids)
+        for i in range(n):
+            c = int(nd.cluster[i])
+            if c != i and int(nd.exact_group[i]) == i:
+                findings.append(Finding(id=ids[i], reason="near_duplicate", severity=Severity.warning,
+                                        duplicate_of=ids[c], cluster=ids[c], jaccard=round(best.get(i, 0.0), 4)))
+        rng = random.Random(p.seed)
+        idx = rng.sample(range(len(nd.pairs)), min(p.sample_pairs, len(nd.pairs)))
+        sample = [{"a": ids[int(nd.pairs[k, 0])], "b": ids[int(nd.pairs[k, 1])],
+                   "jaccard": round(float(nd.jaccard[k]), 4), "text_a": ctx.texts[int(nd.pairs[k, 0])][:300],
+                   "text_b": ctx.texts[int(nd.pairs[k, 1])][:300]} for k in sorted(idx)]
+        return self.result(findings, summary={
+            "near_duplicate_rows": len(findings), "clusters": len({f.cluster for f in findings}),
+            "threshold": p.threshold, "num_perm": p.num_perm, "bands": nd.bands, "rows_per_band": nd.rows,
+            "shingle": p.shingle, "candidate_pairs": nd.candidates, "verified_pairs": len(nd.pairs),
+            "sample_pairs": sample,
+        })

@@ -1,0 +1,39 @@
+"""`curate run CONFIG`: the whole curation (load, normalize, check, remove, mask, write, split) from a YAML."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    @app.command()
+    def run(
+        config: Annotated[Path, typer.Argument(help="YAML config (schemas.configs.curate.CurateConfig).")],
+        overrides: Annotated[Optional[list[str]], typer.Option("--set", help="Override a key: --set out=dir")] = None,
+        out: Annotated[Optional[str], typer.Option("--out", help="Output folder (overrides `out`).")] = None,
+    ) -> None:
+        """Curate the data described by CONFIG and write the curated dataset, removed rows and reports."""
+        from curate.console import print_check_summary, print_load_summary
+        from curate.pipeline import run_pipeline
+        from schemas.configs.base import load_config
+        from schemas.configs.curate import CurateConfig
+
+        items = list(overrides or []) + ([f"out={out}"] if out else [])
+        cfg = load_config(CurateConfig, config, items)
+        res = run_pipeline(cfg, command="curate run " + str(config) + "".join(f" --set {o}" for o in items))
+        print_load_summary(res.report.input)
+        print_check_summary(res.report)
+        reasons = ", ".join(f"{k} {v}" for k, v in sorted(res.removed_by_reason.items())) or "none"
+        typer.echo(f"rows read {res.rows_read} = kept {res.kept} + quarantined {res.quarantined} + removed "
+                   f"{res.removed} ({reasons})")
+        if res.pii_masked:
+            typer.echo(f"PII masks applied: {res.pii_masked}")
+        for note in res.notes:
+            typer.secho(f"note: {note}", fg="yellow")
+        typer.echo(f"wrote {res.out}: {', '.join(res.files)}")
+        if res.gate_failed:
+            typer.secho(f"quality gate failed (fail_on: {cfg.fail_on})", fg="red", err=True)
+            raise typer.Exit(1)

@@ -1,0 +1,225 @@
+"""Normalization: make texts and labels canonical before checks and dedup, counting every change.
+
+Each step is one kind of change; a row's change list names the kinds that altered it (the check
+`normalization` reports counts by kind and the rows per kind). Steps run in this order:
+
+1. `html` (opt-in): unescape entities (`&amp;` -> `&`) or also strip tags.
+2. `mojibake`: ftfy's `fix_encoding`. The repair is applied only when ftfy's badness score of the result is
+   0 (no mojibake left); a partial "repair" of unrecoverable garbage (as in the tweets corpus, text that was
+   encoded twice and lost bytes) often swaps one garbage for another, so such rows are left alone and
+   reported as `mojibake_unrepaired` instead (a finding, not a change).
+3. `nfkc`: Unicode NFKC (full-width letters, ligatures, compatibility forms).
+4. `control` / `zero_width`: C0/C1 control characters other than tab and newline; zero-width and
+   invisible formatting characters (U+200B-U+200F, U+2060-U+2064, U+FEFF, soft hyphen).
+5. `whitespace`: runs of spaces and tabs -> one space, spaces around newlines removed, three or more
+   newlines -> two, ends stripped. Newlines are kept because completions (code, lists) depend on them.
+6. `lowercase` (opt-in).
+
+Labels: `label_map` maps raw labels (exact key first, then the stripped, case-folded key) to canonical
+labels; with `labels` given, a label equal to an allowed label up to case and surrounding space becomes that
+label, and any other label is reported as unknown. A relabelled row has change kind `label`.
+
+ASCII texts skip the Unicode steps (they cannot change them), which keeps 1M short rows to a few seconds.
+"""
+
+from __future__ import annotations
+
+import html as _html
+import re
+import unicodedata
+from collections import Counter
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from curate.io.load import LoadedData
+from schemas.configs.curate import NormalizeConfig
+from schemas.records import RecordKind, record_text
+
+CHANGE_KINDS = ("html", "mojibake", "nfkc", "control", "zero_width", "whitespace", "lowercase", "label")
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_ZERO_WIDTH = re.compile("[\u00ad\u200b-\u200f\u2060-\u2064\ufeff]")
+_HSPACE = re.compile(r"[^\S\n]+")
+_SPACE_NL = re.compile(r" ?\n ?")
+_MANY_NL = re.compile(r"\n{3,}")
+_TAG = re.compile(r"<[^>]{0,500}>")
+
+
+def _whitespace(t: str) -> str:
+    t = t.replace("\r\n", "\n").replace("\r", "\n")
+    t = _HSPACE.sub(" ", t)
+    t = _SPACE_NL.sub("\n", t)
+    return _MANY_NL.sub("\n\n", t).strip()
+
+
+def normalize_text(text: str, cfg: NormalizeConfig | None = None) -> tuple[str, list[str]]:
+    """Normalize one text.
+
+    Returns:
+        (normalized text, change kinds applied in order; plus `mojibake_unrepaired` when the text shows
+        mojibake that could not be repaired cleanly).
+    """
+    cfg = cfg or NormalizeConfig()
+    kinds: list[str] = []
+    t = text
+    if cfg.html != "keep" and ("&" in t or "<" in t):
+        new = _html.unescape(_TAG.sub(" ", t) if cfg.html == "strip" else t)
+        if new != t:
+            kinds.append("html")
+            t = new
+    if not t.isascii():
+        if cfg.fix_mojibake:
+            from ftfy.badness import badness, is_bad
+
+            if is_bad(t):
+                from ftfy import fix_encoding
+
+                new = fix_encoding(t)
+                if new != t and badness(new) == 0:
+                    kinds.append("mojibake")
+                    t = new
+                else:
+                    kinds.append("mojibake_unrepaired")
+        if cfg.nfkc:
+            new = unicodedata.normalize("NFKC", t)
+            if new != t:
+                kinds.append("nfkc")
+                t = new
+        if cfg.strip_control:
+            new = _ZERO_WIDTH.sub("", t)
+            if new != t:
+                kinds.append("zero_width")
+                t = new
+    if cfg.strip_control:
+        new = _CONTROL.sub("", t)
+        if new != t:
+            kinds.append("control")
+            t = new
+    if cfg.whitespace:
+        new = _whitespace(t)
+        if new != t:
+            kinds.append("whitespace")
+            t = new
+    if cfg.lowercase:
+        new = t.lower()
+        if new != t:
+            kinds.append("lowercase")
+            t = new
+    return t, kinds
+
+
+class LabelCanonicalizer:
+    """Maps raw labels to canonical ones (see the module docstring); remembers unknown labels."""
+
+    def __init__(self, cfg: NormalizeConfig):
+        self.map = dict(cfg.label_map)
+        self.folded = {k.strip().casefold(): v for k, v in cfg.label_map.items()}
+        self.allowed = None if cfg.labels is None else {a.strip().casefold(): a for a in cfg.labels}
+        self.unknown: Counter[str] = Counter()
+
+    def __call__(self, label: str) -> str:
+        out = self.map.get(label)
+        if out is None:
+            out = self.folded.get(label.strip().casefold(), label)
+        if self.allowed is not None:
+            canon = self.allowed.get(out.strip().casefold())
+            if canon is None:
+                self.unknown[label] += 1
+            else:
+                out = canon
+        return out
+
+
+@dataclass
+class NormalizeResult:
+    """Normalized data and what changed.
+
+    Attributes:
+        data: the input with normalized records (same ids, order, quarantine and summary).
+        texts: the normalized text each record is judged by (`schemas.records.record_text`).
+        changes: row id -> change kinds, only for rows that changed or have unrepaired mojibake.
+        counts: change kind -> number of rows it changed.
+        unknown_labels: raw label -> rows, for labels outside `NormalizeConfig.labels`.
+        unknown_rows: ids of rows whose label is unknown.
+        examples: change kind -> up to 5 (id, before, after) samples for the report.
+    """
+
+    data: LoadedData
+    texts: list[str]
+    changes: dict[str, list[str]] = field(default_factory=dict)
+    counts: dict[str, int] = field(default_factory=dict)
+    unknown_labels: dict[str, int] = field(default_factory=dict)
+    unknown_rows: list[str] = field(default_factory=list)
+    examples: dict[str, list[dict[str, str]]] = field(default_factory=dict)
+
+
+def normalize_dataset(data: LoadedData, cfg: NormalizeConfig | None = None) -> NormalizeResult:
+    """Normalize every text field and label of `data` (a new LoadedData; the input is not modified).
+
+    Text fields: `text` (classification), `prompt` and `completion`, every message's `content` (chat).
+    """
+    cfg = cfg or NormalizeConfig()
+    kind = RecordKind(data.kind)
+    fields = {RecordKind.classification: ("text",), RecordKind.completion: ("prompt", "completion"),
+              RecordKind.chat: ()}[kind]
+    canon = LabelCanonicalizer(cfg)
+    relabel = bool(cfg.label_map) or cfg.labels is not None
+    changes: dict[str, list[str]] = {}
+    counts: Counter[str] = Counter()
+    examples: dict[str, list[dict[str, str]]] = {}
+    unknown_rows: list[str] = []
+    records: list[dict[str, Any]] = []
+    for r in data.records:
+        row_kinds: list[str] = []
+        new = dict(r)
+        for f in fields:
+            t, ks = normalize_text(r[f], cfg)
+            if ks:
+                new[f] = t
+                row_kinds.extend(ks)
+                for k in ks:
+                    ex = examples.setdefault(k, [])
+                    if len(ex) < 5:
+                        ex.append({"id": r["id"], "field": f, "before": r[f][:300], "after": t[:300]})
+        if kind is RecordKind.chat:
+            msgs = []
+            for m in r["messages"]:
+                t, ks = normalize_text(m["content"], cfg)
+                row_kinds.extend(ks)
+                msgs.append({**m, "content": t} if ks else m)
+            new["messages"] = msgs
+        if relabel and "label" in r:
+            before = len(canon.unknown)
+            total_before = sum(canon.unknown.values())
+            if isinstance(r["label"], list):
+                lab: Any = [canon(x) for x in r["label"]]
+            else:
+                lab = canon(r["label"])
+            if sum(canon.unknown.values()) != total_before or len(canon.unknown) != before:
+                unknown_rows.append(r["id"])
+            if lab != r["label"]:
+                new["label"] = lab
+                row_kinds.append("label")
+        if row_kinds:
+            uniq = list(dict.fromkeys(row_kinds))
+            changes[r["id"]] = uniq
+            counts.update(uniq)
+        records.append(new)
+    out = replace(data, records=records)
+    texts = [record_text(r, kind) for r in records]
+    return NormalizeResult(data=out, texts=texts, changes=changes, counts=dict(counts),
+                           unknown_labels=dict(canon.unknown), unknown_rows=unknown_rows, examples=examples)
+
+
+def normalized_context(data: LoadedData, cfg: NormalizeConfig | None = None, **options: Any):
+    """A CheckContext over the normalized data; the NormalizeResult is in `ctx.shared["normalize"]`.
+
+    This is what `curate.runner.default_context` should build so every check sees normalized text.
+    """
+    from curate.checks.base import CheckContext
+
+    res = normalize_dataset(data, cfg)
+    ctx = CheckContext(data=res.data, texts=res.texts, options=options)
+    ctx.shared["normalize"] = res
+    ctx.shared["raw_data"] = data
+    return ctx

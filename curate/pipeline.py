@@ -1,0 +1,195 @@
+"""`curate run` as a function: load, normalize, check, remove, mask, write, (split), gate.
+
+Outputs under `cfg.out`: the curated dataset (`curated.jsonl`, `.parquet` or an `hf` folder `curated/`),
+`quarantine.jsonl`, `removed.jsonl` (each removed row with its `reason` and the id it duplicates),
+`check.json` (the CheckReport), `manifest.json`, `config.yaml` (resolved), the QA report when
+`curate.report.write_qa_report` exists, and `splits/` when `split` is set. Every file is written atomically.
+Invariant (checked, printed): rows read = kept + quarantined + removed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from curate.errors import ConfigError, CurateError
+from schemas.configs.curate import CurateConfig
+from schemas.results import CheckReport
+
+# Removal reasons in priority order: a row is removed for the first that applies.
+REMOVAL_ORDER = ("empty", "exact_duplicate", "near_duplicate", "semantic_duplicate", "conflicting_labels")
+
+
+@dataclass
+class PipelineResult:
+    """What `run_pipeline` did. `rows_read == kept + quarantined + removed` always holds."""
+
+    out: Path
+    report: CheckReport
+    rows_read: int
+    kept: int
+    quarantined: int
+    removed: int
+    removed_by_reason: dict[str, int]
+    pii_masked: int
+    gate_failed: bool
+    files: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def select_checks(cfg: CurateConfig) -> list[str]:
+    """Registered checks to run: default-enabled ones plus `enable` and those given parameters, minus `disable`."""
+    from curate.checks import REGISTRY
+
+    unknown = sorted(set(cfg.disable) | set(cfg.enable) | set(cfg.checks) - set(REGISTRY))
+    unknown = [n for n in unknown if n not in REGISTRY]
+    if unknown:
+        raise ConfigError(f"unknown check name(s): {', '.join(unknown)}",
+                          fix=f"use names from: {', '.join(REGISTRY)}")
+    return [n for n, c in REGISTRY.items()
+            if (c.default_enabled or n in cfg.enable or n in cfg.checks) and n not in cfg.disable]
+
+
+def _removals(report: CheckReport, cfg: CurateConfig, ids: list[str], texts: list[str]) -> dict[str, dict[str, Any]]:
+    """row id -> {reason, duplicate_of?} for every row to remove, by REMOVAL_ORDER."""
+    wanted = {"exact_duplicate": cfg.remove.exact_duplicates, "near_duplicate": cfg.remove.near_duplicates,
+              "semantic_duplicate": cfg.remove.semantic_duplicates,
+              "conflicting_labels": cfg.remove.conflicting_labels}
+    by_check = {c.name: c for c in report.checks}
+    out: dict[str, dict[str, Any]] = {}
+    if cfg.remove.empty:
+        for rid, t in zip(ids, texts, strict=False):
+            if not t.strip():
+                out[rid] = {"reason": "empty"}
+    for name in REMOVAL_ORDER[1:]:
+        if not wanted[name] or name not in by_check:
+            continue
+        for f in by_check[name].findings:
+            if f.id in out or f.reason != name:
+                continue
+            extra = f.model_extra or {}
+            entry: dict[str, Any] = {"reason": name}
+            for k in ("duplicate_of", "cluster", "jaccard", "cosine", "conflicts_with"):
+                if k in extra:
+                    entry[k] = extra[k]
+            out[f.id] = entry
+    return out
+
+
+def _mask(records: list[dict[str, Any]], kind: str) -> tuple[int, str | None]:
+    try:
+        from curate.checks.pii import mask_pii
+    except ImportError:
+        return 0, "mask_pii is set but curate.checks.pii.mask_pii is not available; PII was not masked"
+    n = 0
+    for r in records:
+        if kind == "chat":
+            msgs = []
+            for m in r["messages"]:
+                t, k = mask_pii(m["content"])
+                n += k
+                msgs.append({**m, "content": t} if k else m)
+            r["messages"] = msgs
+            continue
+        for f in ("text",) if kind == "classification" else ("prompt", "completion"):
+            t, k = mask_pii(r[f])
+            if k:
+                r[f] = t
+                n += k
+    return n, None
+
+
+def run_pipeline(cfg: CurateConfig, command: str = "curate run") -> PipelineResult:
+    """Run the whole curation described by `cfg` and write its outputs under `cfg.out`.
+
+    Raises:
+        ConfigError: unknown check names or an invalid split section.
+        CurateError: the row-count invariant fails (a bug, reported rather than hidden).
+    """
+    import yaml
+
+    from curate.io import atomic_text, load, write_json, write_jsonl, write_records
+    from curate.normalize import normalized_context
+    from curate.runner import build_checks, check_report, gate_fails, run_checks
+
+    names = select_checks(cfg)
+    data = load(cfg.input)
+    against = load(cfg.against, kind=data.kind) if cfg.against else None
+    options = {"split_field": cfg.split_field, "group_field": cfg.group_field, "tokenizer": cfg.tokenizer,
+               "max_length": cfg.max_length, "normalize": cfg.normalize, "expectations": cfg.expectations}
+    ctx = normalized_context(data, cfg.normalize, **{k: v for k, v in options.items() if v is not None})
+    ctx.against = against
+    params = dict(cfg.checks)
+    if cfg.expectations and "expectations" in names:
+        params.setdefault("expectations", {}).setdefault("suite", cfg.expectations)
+    report = check_report(data, run_checks(build_checks(params, only=names), ctx))
+    kind = str(getattr(data.kind, "value", data.kind))
+
+    removed_map = _removals(report, cfg, ctx.ids, ctx.texts)
+    kept = [dict(r) for r in ctx.data.records if r["id"] not in removed_map]
+    removed_rows = [{"id": r["id"], **removed_map[r["id"]], "record": r} for r in ctx.data.records
+                    if r["id"] in removed_map]
+    notes: list[str] = []
+    masked = 0
+    if cfg.mask_pii:
+        masked, note = _mask(kept, kind)
+        if note:
+            notes.append(note)
+
+    rows_read = data.summary.rows_read
+    quarantined = len(data.quarantine)
+    if rows_read != len(kept) + quarantined + len(removed_rows):
+        raise CurateError(f"row accounting failed: read {rows_read} != kept {len(kept)} + quarantined "
+                          f"{quarantined} + removed {len(removed_rows)}",
+                          fix="report this as a bug with the input file; duplicate row ids can cause it")
+
+    out = Path(cfg.out)
+    out.mkdir(parents=True, exist_ok=True)
+    files = []
+    target = out / ("curated" if cfg.out_format == "hf" else f"curated.{cfg.out_format}")
+    write_records(kept, target, cfg.out_format)
+    files.append(target.name)
+    write_jsonl(data.quarantine, out / "quarantine.jsonl")
+    write_jsonl(removed_rows, out / "removed.jsonl")
+    write_json(report, out / "check.json")
+    files += ["quarantine.jsonl", "removed.jsonl", "check.json"]
+    with atomic_text(out / "config.yaml") as fh:
+        yaml.safe_dump(cfg.model_dump(mode="json"), fh, sort_keys=False, allow_unicode=True)
+    files.append("config.yaml")
+
+    if cfg.split:
+        try:
+            from curate.split import split_records, write_splits
+            from schemas.configs.base import validate_config
+            from schemas.configs.split import SplitConfig
+        except ImportError:
+            notes.append("split is set but curate.split is not available; no splits written")
+        else:
+            scfg = validate_config(SplitConfig, {"seed": cfg.seed, **cfg.split}, "split section")
+            write_splits(split_records(kept, scfg, kind=data.kind), out / "splits")
+            files.append("splits/")
+    if cfg.report:
+        try:
+            from curate.report import write_qa_report
+        except ImportError:
+            notes.append("report is set but curate.report.write_qa_report is not available; no QA report")
+        else:
+            write_qa_report(report, ctx, out)
+            files.append("report")
+
+    by_reason: dict[str, int] = {}
+    for r in removed_rows:
+        by_reason[r["reason"]] = by_reason.get(r["reason"], 0) + 1
+    from schemas.manifest import RunManifest
+
+    inputs = [cfg.input.path] + ([cfg.against] if cfg.against else [])
+    manifest = RunManifest.create(command, inputs=inputs, config=cfg.model_dump(mode="json"), seed=cfg.seed,
+                                  extra={"rows_read": rows_read, "kept": len(kept), "quarantined": quarantined,
+                                         "removed": len(removed_rows), "removed_by_reason": by_reason,
+                                         "pii_masked": masked, "checks": names, "notes": notes})
+    write_json(manifest, out / "manifest.json")
+    files.append("manifest.json")
+    return PipelineResult(out=out, report=report, rows_read=rows_read, kept=len(kept), quarantined=quarantined,
+                          removed=len(removed_rows), removed_by_reason=by_reason, pii_masked=masked,
+                          gate_failed=gate_fails(report, cfg.fail_on), files=files, notes=notes)
