@@ -100,3 +100,16 @@ def test_hf_failure_mid_write(tmp_path: Path, monkeypatch, records_classificatio
     assert _leftovers(tmp_path) == ["hf"]
     monkeypatch.undo()
     assert len(load(tmp_path / "hf").records) == 1
+
+
+def test_atomic_writes_get_normal_permissions(tmp_path) -> None:
+    import os
+    import stat
+
+    from curate.io import write_jsonl
+
+    target = tmp_path / "out.jsonl"
+    write_jsonl([{"id": "0"}], target)
+    umask = os.umask(0)
+    os.umask(umask)
+    assert stat.S_IMODE(target.stat().st_mode) == 0o666 & ~umask
