@@ -2,9 +2,11 @@
 MinHash, 128 real permutations), a text-dedup-style NumPy MinHash (128 universal hashes mod 2^61-1), and
 datasketch MinHashLSH. All use the same byte 5-shingles and 128 permutations at Jaccard 0.8.
 
-datavet, rensa and text-dedup-style share the banding (21 x 6), exact-Jaccard verification and clustering
-code, so their difference is the signature engine; datasketch runs its own LSH (insert every row, query
-every row), on at most --datasketch-n rows because it is slow.
+`rensa` and `textdedup` put their signatures into datavet's banding (21 x 6), exact-Jaccard verification and
+clustering, so their difference from `datavet` is the signature engine alone. `rensa_lsh` is rensa end to end
+(its own tokenisation-to-digest path and RMinHashLSH index, 32 x 4 bands), verified and clustered like
+datavet. datasketch runs its own LSH (insert every row, query every row), on at most --datasketch-n rows
+because it is slow. Figures are wall seconds of the engine call, corpus building excluded.
 
 Recall: planted (original, edited copy) pairs whose exact Jaccard is >= 0.8 that the engine puts together
 (same cluster; for datasketch: the original is among the copy's query results). Precision: a sample of up to
@@ -32,6 +34,11 @@ from curate.dedup.lsh import candidate_pairs, choose_bands, components, jaccard,
 from curate.dedup.minhash import shingle_hashes
 
 PERM, THR, SH = 128, 0.8, 5
+METHOD = ("Method: one corpus (bench/corpus.py, 5% planted one-word edits), all engines in one process one after "
+          "another, 128 permutations, byte 5-shingles, Jaccard 0.8; seconds = the engine call (clusters out), "
+          "corpus building and scoring excluded; datasketch on a smaller corpus built the same way, compared by "
+          "rows/s; recall over planted pairs with exact Jaccard >= 0.8, precision over 2,000 sampled reported "
+          "pairs.")
 MERSENNE = np.uint64((1 << 61) - 1)
 
 
@@ -52,6 +59,7 @@ def _offsets(row, n):
 
 
 def eng_rensa(texts):
+    """rensa's Rust MinHash (128 permutations) on our shingle hashes, inside datavet's banding/verification."""
     import rensa
 
     out_sig = []
@@ -61,6 +69,36 @@ def eng_rensa(texts):
         m = rensa.RMinHash.digest_matrix_from_flat_token_hashes(h, _offsets(row, len(part)), PERM, 0)
         out_sig.append(np.asarray(m.to_rows(), dtype=np.uint64))
     return _banded(texts, np.concatenate(out_sig))
+
+
+def eng_rensa_lsh(texts):
+    """rensa end to end as its users run it: Python byte-shingle sets, rensa digests and RMinHashLSH
+    (32 bands x 4 rows: rensa needs num_perm divisible by the band count, so 21 x 6 is not available),
+    candidate lists from `query_all`; then the same exact-Jaccard verification and clustering as datavet."""
+    import rensa
+
+    lsh = rensa.RMinHashLSH(THR, PERM, 32)
+    mhs, sigs = [], []
+    for lo in range(0, len(texts), 100_000):
+        toks = [list(shingle_set(t, SH)) for t in texts[lo:lo + 100_000]]
+        part = rensa.RMinHash.from_token_sets(toks, PERM, 0)
+        lsh.insert_pairs(zip(range(lo, lo + len(part)), part, strict=True))
+        sigs.append(np.asarray([m.digest() for m in part], dtype=np.uint32))
+        mhs += part
+    n = len(texts)
+    codes = []
+    for lo in range(0, n, 100_000):
+        res = lsh.query_all(mhs[lo:lo + 100_000])
+        lens = np.fromiter(map(len, res), dtype=np.int64, count=len(res))
+        b = np.fromiter((k for r in res for k in r), dtype=np.int64, count=int(lens.sum()))
+        a = np.repeat(np.arange(lo, lo + len(res), dtype=np.int64), lens)
+        keep = a < b
+        codes.append(a[keep] * n + b[keep])
+    code = np.unique(np.concatenate(codes)) if codes else np.zeros(0, dtype=np.int64)
+    cand = np.stack([code // n, code % n], axis=1)
+    sig = np.concatenate(sigs)
+    scored = verify_pairs(texts, sig, cand, THR, SH)
+    return components(n, scored.pairs), scored.pairs
 
 
 def eng_textdedup(texts):
@@ -114,10 +152,15 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--n", type=int, default=100_000)
     ap.add_argument("--datasketch-n", type=int, default=20_000)
-    ap.add_argument("--engines", default="datavet,rensa,textdedup,datasketch")
+    ap.add_argument("--engines", default="datavet,rensa_lsh,rensa,textdedup,datasketch")
     ap.add_argument("--write", action="store_true", help="write the table into BENCHMARKS.md")
+    ap.add_argument("--split", action="store_true",
+                    help="only datavet: time prepare (exact groups + signatures) and the rest, print peak RSS")
     args = ap.parse_args()
     texts, planted = build(args.n)
+    if args.split:
+        _split(texts)
+        return
     rows = []
     for name in args.engines.split(","):
         n = min(args.n, args.datasketch_n) if name == "datasketch" else args.n
@@ -140,7 +183,25 @@ def main() -> None:
     cmd = "`.venv/bin/python bench/near_dup.py " + " ".join(sys.argv[1:]) + "`"
     print(table)
     if args.write:
-        _write_section("near-duplicate", f"{cmd} (2 shared cores, taken under load from other engineers' jobs)\n\n{table}\n")
+        _write_section("near-duplicate", f"{cmd} (2 shared cores, taken under load from other engineers' jobs)\n\n"
+                       f"{table}\n\n{METHOD}\n")
+
+
+def _split(texts) -> None:
+    import resource
+
+    from curate.dedup import prepare
+
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 / 1024
+    t0 = time.perf_counter()
+    prep = prepare(texts, PERM, SH)
+    t1 = time.perf_counter()
+    nd = near_duplicates(texts, THR, PERM, SH, prepared=prep)
+    t2 = time.perf_counter()
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 / 1024
+    print(f"rows {len(texts):,}: exact groups + signatures {t1 - t0:.1f} s; banding ({nd.candidates:,} candidates) "
+          f"+ exact-Jaccard verification + components {t2 - t1:.1f} s; total {t2 - t0:.1f} s; "
+          f"{len(nd.pairs):,} pairs; peak RSS {peak:.2f} GiB ({before:.2f} GiB after building the corpus)")
 
 
 def _write_section(name: str, body: str) -> None:

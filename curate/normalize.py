@@ -43,6 +43,18 @@ _HSPACE = re.compile(r"[^\S\n]+")
 _SPACE_NL = re.compile(r" ?\n ?")
 _MANY_NL = re.compile(r"\n{3,}")
 _TAG = re.compile(r"<[^>]{0,500}>")
+_ASCII_CTRL = re.compile(r"[\x00-\x09\x0b-\x1f\x7f]")
+
+
+def _ascii_clean(t: str) -> bool:
+    """True when the default steps cannot change this ASCII text: no control character, no whitespace but
+    single spaces and lone or double newlines, no space next to a newline, no whitespace at either end.
+
+    One character-class search and four substring tests (C speed) replace five regex substitutions on
+    the common clean row; an alternation regex doing the same was 3x slower.
+    """
+    return not (_ASCII_CTRL.search(t) or "  " in t or " \n" in t or "\n " in t or "\n\n\n" in t
+                or t[:1].isspace() or t[-1:].isspace())
 
 
 def _whitespace(t: str) -> str:
@@ -60,6 +72,9 @@ def normalize_text(text: str, cfg: NormalizeConfig | None = None) -> tuple[str, 
         mojibake that could not be repaired cleanly).
     """
     cfg = cfg or NormalizeConfig()
+    if (text.isascii() and cfg.html == "keep" and not cfg.lowercase and cfg.strip_control and cfg.whitespace
+            and _ascii_clean(text)):
+        return text, []
     kinds: list[str] = []
     t = text
     if cfg.html != "keep" and ("&" in t or "<" in t):
@@ -156,6 +171,8 @@ class NormalizeResult:
 def normalize_dataset(data: LoadedData, cfg: NormalizeConfig | None = None) -> NormalizeResult:
     """Normalize every text field and label of `data` (a new LoadedData; the input is not modified).
 
+    Unchanged records are the same dict objects as in `data` (copy before mutating them).
+
     Text fields: `text` (classification), `prompt` and `completion`, every message's `content` (chat).
     """
     cfg = cfg or NormalizeConfig()
@@ -171,11 +188,15 @@ def normalize_dataset(data: LoadedData, cfg: NormalizeConfig | None = None) -> N
     records: list[dict[str, Any]] = []
     for r in data.records:
         row_kinds: list[str] = []
-        new = dict(r)
+        # unchanged rows keep their dict (shared with `data`, never mutated here): 1M copies would cost
+        # ~300 MB and a second per million rows
+        new = None
         for f in fields:
             t, ks = normalize_text(r[f], cfg)
             if ks:
-                new[f] = t
+                if t != r[f]:
+                    new = new if new is not None else dict(r)
+                    new[f] = t
                 row_kinds.extend(ks)
                 for k in ks:
                     ex = examples.setdefault(k, [])
@@ -187,7 +208,9 @@ def normalize_dataset(data: LoadedData, cfg: NormalizeConfig | None = None) -> N
                 t, ks = normalize_text(m["content"], cfg)
                 row_kinds.extend(ks)
                 msgs.append({**m, "content": t} if ks else m)
-            new["messages"] = msgs
+            if any(a is not b for a, b in zip(msgs, r["messages"], strict=True)):
+                new = new if new is not None else dict(r)
+                new["messages"] = msgs
         if relabel and "label" in r:
             before = len(canon.unknown)
             total_before = sum(canon.unknown.values())
@@ -198,13 +221,14 @@ def normalize_dataset(data: LoadedData, cfg: NormalizeConfig | None = None) -> N
             if sum(canon.unknown.values()) != total_before or len(canon.unknown) != before:
                 unknown_rows.append(r["id"])
             if lab != r["label"]:
+                new = new if new is not None else dict(r)
                 new["label"] = lab
                 row_kinds.append("label")
         if row_kinds:
             uniq = list(dict.fromkeys(row_kinds))
             changes[r["id"]] = uniq
             counts.update(uniq)
-        records.append(new)
+        records.append(r if new is None else new)
     out = replace(data, records=records)
     texts = [record_text(r, kind) for r in records]
     return NormalizeResult(data=out, texts=texts, changes=changes, counts=dict(counts),

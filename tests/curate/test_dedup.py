@@ -75,3 +75,110 @@ def test_short_and_unicode_texts():
     cl = near_duplicate_clusters(["", "a", "", "héllo wörld ünïcode text", "héllo wörld ünïcode text!"])
     assert cl[2] == 0 and cl[1] == 1
     assert cl[4] == 3
+
+
+def test_signatures_are_uint32_and_chunking_does_not_change_them():
+    rng = random.Random(2)
+    texts = [_sentence(rng, rng.randrange(1, 30)) for _ in range(300)] + ["", "ab", "é"]
+    whole = signatures(texts)
+    assert whole.dtype == np.uint32 and whole.shape == (len(texts), 128)
+    assert np.array_equal(whole, signatures(texts, chunk=7))
+    # densification leaves no empty bin, even for texts shorter than one shingle
+    assert not (whole == np.uint32(0xFFFFFFFF)).any()
+
+
+def test_packed_windows_are_the_exact_shingles_of_each_row():
+    from curate.dedup.minhash import packed_windows
+
+    texts = ["hello world", "abc", "héllo", "xyzxyzxyz"]
+    w, row = packed_windows(texts, 5)
+    for i, t in enumerate(texts):
+        got = {int(v).to_bytes(8, "little")[:5] for v in w[row == i]}
+        assert got == shingle_set(t, 5)
+
+
+def test_vectorised_exact_jaccard_matches_python_sets():
+    from curate.dedup.lsh import exact_jaccard
+
+    rng = random.Random(3)
+    base = [_sentence(rng, rng.randrange(2, 20)) for _ in range(60)]
+    texts = base + [t.replace(t.split()[0], "zz", 1) for t in base] + ["", "a", "ünï"]
+    pairs = np.array(sorted({tuple(sorted(rng.sample(range(len(texts)), 2))) for _ in range(400)}
+                            | {(i, i + 60) for i in range(60)} | {(120, 121), (121, 122)}))
+    want = [jaccard(shingle_set(texts[a], 5), shingle_set(texts[b], 5)) for a, b in pairs.tolist()]
+    assert np.allclose(exact_jaccard(texts, pairs, 5, chunk=17), want, rtol=0, atol=1e-12)
+    # shingles over 5 bytes take the Python-set path and agree too
+    want7 = [jaccard(shingle_set(texts[a], 7), shingle_set(texts[b], 7)) for a, b in pairs[:50].tolist()]
+    assert np.allclose(exact_jaccard(texts, pairs[:50], 7), want7)
+
+
+def test_candidate_pairs_link_identical_bands_and_nothing_else():
+    from curate.dedup.lsh import candidate_pairs
+
+    sig = np.arange(6 * 4, dtype=np.uint32).reshape(6, 4)
+    sig[3, :2] = sig[0, :2]        # rows 0 and 3 share band 0
+    sig[5, 2:] = sig[1, 2:]        # rows 1 and 5 share band 1
+    sig[4] = sig[0]                # row 4 shares both bands with row 0 (and band 0 with row 3)
+    got = candidate_pairs(sig, bands=2, rows=2).tolist()
+    assert {tuple(p) for p in got} >= {(0, 3), (1, 5), (0, 4)}
+    assert all(a < b for a, b in got) and len(got) == len({tuple(p) for p in got})
+    assert not {tuple(p) for p in got} & {(0, 1), (2, 3), (1, 2)}
+
+
+def test_prepared_signatures_are_reused_across_thresholds():
+    from curate.dedup import prepare
+
+    rng = random.Random(4)
+    base = [_sentence(rng) for _ in range(100)]
+    texts = base + [t + " extra" for t in base[:20]] + base[:5]
+    prep = prepare(texts)
+    for thr in (0.8, 0.9):
+        a = near_duplicates(texts, threshold=thr, prepared=prep)
+        b = near_duplicates(texts, threshold=thr)
+        assert np.array_equal(a.cluster, b.cluster) and np.array_equal(a.pairs, b.pairs)
+    with pytest.raises(ValueError):
+        near_duplicates(texts, num_perm=64, prepared=prep)
+
+
+def test_ascii_fast_path_agrees_with_the_full_normalizer():
+    from curate.normalize import _CONTROL, _ascii_clean, _whitespace, normalize_text
+
+    samples = ["clean text", " lead", "trail ", "two  spaces", "tab\there", "a \nb", "a\n b", "a\n\n\nb",
+               "ctl\x07x", "cr\r\nlf", "ok\nline", "fs\x1csep", "\x0bvt", "del\x7f", "x\n", "a\n\nb"]
+    samples += ["".join(random.Random(k).choice("ab \n\t\r\x1f") for _ in range(8)) for k in range(300)]
+    for s in samples:
+        # the slow steps an ASCII text goes through by default (control characters, then whitespace)
+        unchanged = _whitespace(_CONTROL.sub("", s)) == s
+        # the fast path may skip exactly the texts those steps leave unchanged
+        assert unchanged == _ascii_clean(s), repr(s)
+        assert normalize_text(s)[0] == _whitespace(_CONTROL.sub("", s))
+
+
+def test_16_bit_signatures_are_the_low_bits_of_the_32_bit_ones():
+    rng = random.Random(5)
+    texts = [_sentence(rng, rng.randrange(1, 20)) for _ in range(50)]
+    s32, s16 = signatures(texts), signatures(texts, value_bits=16)
+    assert s16.dtype == np.uint16 and np.array_equal(s16, (s32 & 0xFFFF).astype(np.uint16))
+    with pytest.raises(ValueError):
+        signatures(texts, value_bits=8)
+
+
+def test_shared_cache_hashes_once_and_drops_signatures_after_two_thresholds():
+    from types import SimpleNamespace
+
+    from curate.dedup import shared
+
+    rng = random.Random(6)
+    base = [_sentence(rng) for _ in range(80)]
+    texts = base + [t.replace(t.split()[3], "qq", 1) for t in base[:30]] + base[:4]
+    ctx = SimpleNamespace(texts=texts, shared={}, options={})
+    a = shared.near(ctx, 0.8, 128, 5, None)
+    assert ("signatures", 128, 5, 0) in ctx.shared
+    assert shared.exact_groups(ctx) == exact_duplicate_groups(texts)
+    b = shared.near(ctx, 0.9, 128, 5, None)
+    assert ("signatures", 128, 5, 0) not in ctx.shared
+    assert shared.near(ctx, 0.8, 128, 5, None) is a
+    for got, thr in ((a, 0.8), (b, 0.9)):
+        want = near_duplicates(texts, threshold=thr)
+        assert np.array_equal(got.cluster, want.cluster) and np.array_equal(got.pairs, want.pairs)
+    assert (a.cluster != np.arange(len(texts))).sum() >= 30
