@@ -44,18 +44,21 @@ class NearDuplicateCheck(Check):
             raise ConfigError(f"near_duplicate.num_perm must be a power of two, got {p.num_perm}",
                               fix="use 64, 128 or 256")
         nd = near(ctx, p.threshold, p.num_perm, p.shingle, p.bands, p.seed)
+        import numpy as np
+
         ids = ctx.ids
-        best: dict[int, float] = {}
-        for (a, b), j in zip(nd.pairs.tolist(), nd.jaccard.tolist(), strict=False):
-            best[a] = max(best.get(a, 0.0), j)
-            best[b] = max(best.get(b, 0.0), j)
-        findings = []
         n = len(ids)
-        for i in range(n):
-            c = int(nd.cluster[i])
-            if c != i and int(nd.exact_group[i]) == i:
-                findings.append(Finding(id=ids[i], reason="near_duplicate", severity=Severity.warning,
-                                        duplicate_of=ids[c], cluster=ids[c], jaccard=round(best.get(i, 0.0), 4)))
+        # best verified Jaccard per row, and the rows to report, in NumPy: a per-row Python loop cost ~3 s at 1M
+        best = np.zeros(n, dtype=np.float64)
+        if len(nd.pairs):
+            np.maximum.at(best, nd.pairs[:, 0], nd.jaccard)
+            np.maximum.at(best, nd.pairs[:, 1], nd.jaccard)
+        rows = np.arange(n)
+        cluster, exact = np.asarray(nd.cluster), np.asarray(nd.exact_group)
+        hit = np.flatnonzero((cluster != rows) & (exact == rows))
+        findings = [Finding(id=ids[i], reason="near_duplicate", severity=Severity.warning, duplicate_of=ids[c],
+                            cluster=ids[c], jaccard=round(j, 4))
+                    for i, c, j in zip(hit.tolist(), cluster[hit].tolist(), best[hit].tolist(), strict=True)]
         rng = random.Random(p.seed)
         idx = rng.sample(range(len(nd.pairs)), min(p.sample_pairs, len(nd.pairs)))
         sample = [{"a": ids[int(nd.pairs[k, 0])], "b": ids[int(nd.pairs[k, 1])],

@@ -176,6 +176,25 @@ def _has_nul(value: Any) -> bool:
     return False
 
 
+_SCALARS = (int, float, bool, type(None))
+
+
+def _flat_nul(obj: dict[str, Any]) -> bool | None:
+    """For a row of plain scalars (the usual JSONL/CSV row): whether a string holds NUL; None otherwise.
+
+    One pass over the values replaces `depth_exceeds` (a flat row nests one level) plus the recursive
+    `_has_nul` on the common row; nested or unusual values return None and take the general checks.
+    """
+    nul = False
+    for v in obj.values():
+        t = type(v)
+        if t is str:
+            nul = nul or "\x00" in v
+        elif t not in _SCALARS:
+            return None
+    return nul
+
+
 def load(cfg: LoadConfig | str | Path, **overrides: Any) -> LoadedData:
     """Load a dataset. `cfg` is a LoadConfig, or a path (with LoadConfig fields as keyword overrides)."""
     if not isinstance(cfg, LoadConfig):
@@ -274,10 +293,11 @@ def _accept(r: RawRow, kind: RecordKind, mapping: dict[str, str], cfg: LoadConfi
         reason, message = r.error or ("unparseable_row", "row could not be parsed")
         quarantine_row(r, reason, message)
         return
-    if depth_exceeds(r.obj, MAX_NESTING_DEPTH):
+    flat_nul = _flat_nul(r.obj)
+    if flat_nul is None and depth_exceeds(r.obj, MAX_NESTING_DEPTH):
         quarantine_row(r, "too_deeply_nested", f"a value nests deeper than {MAX_NESTING_DEPTH} levels")
         return
-    if _has_nul(r.obj):
+    if flat_nul if flat_nul is not None else _has_nul(r.obj):
         quarantine_row(r, "nul_character", "the row contains a NUL (\\x00) character")
         return
     shaped = _shape(r.obj, kind, mapping, cfg, r.row)
