@@ -1,0 +1,270 @@
+"""Base vs tuned on the same items: metric deltas with paired bootstrap CIs, McNemar for accuracy, per-slice
+deltas (per label, per group), the top regressions and improvements with their texts, and a report.
+
+"Base" means: for classification, the base encoder with a logistic-regression head trained on its frozen
+features (a linear probe, `finetune.probe.train_linear_probe`), because an untrained head is random; for
+generation, the untuned model with the same prompt template. The report says which. Scores are compared only
+when their signatures match (`evalsuite.metrics.check_signatures`).
+
+`compare_predictions` is the model-free core (tested on planted predictions); `run_compare` loads models,
+predicts and calls it.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from evalsuite.bootstrap import DeltaCI, mcnemar, paired_bootstrap
+from evalsuite.metrics import check_signatures, metrics_for
+from schemas.errors import UsageError
+from schemas.report import ChartBlock, Report, Section, TableBlock, TextBlock
+
+BASE_NOTE = {
+    "classification": "Base = the base encoder with a linear probe (logistic regression on frozen features), "
+                      "trained on the same training data; an untrained classification head would be random.",
+    "generation": "Base = the untuned model, prompted with the same chat template and greedy decoding.",
+}
+TOP_K = 10
+
+
+@dataclass
+class CompareResult:
+    """Everything a comparison produced; `to_json()` is the `--json` contract."""
+
+    task: str
+    deltas: dict[str, DeltaCI]
+    signatures: dict[str, str]
+    n_items: int
+    mcnemar: dict[str, float] | None = None
+    slices: list[dict[str, Any]] = field(default_factory=list)
+    examples: list[dict[str, Any]] = field(default_factory=list)
+    report: Report | None = None
+    paths: dict[str, Path] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "task": self.task, "n_items": self.n_items,
+            "metrics": {k: {"value": d.tuned, "ci": None, "signature": self.signatures[k]} for k, d in self.deltas.items()},
+            "base_metrics": {k: {"value": d.base, "ci": None, "signature": self.signatures[k]} for k, d in self.deltas.items()},
+            "deltas": {k: {"value": d.delta, "ci": list(d.ci), "status": d.status, "signature": self.signatures[k]}
+                       for k, d in self.deltas.items()},
+            "mcnemar": self.mcnemar, "slices": self.slices, "examples": self.examples,
+        }
+
+
+def _example_score(task: str, pred: Any, ref: Any) -> float:
+    if task == "classification":
+        return float(str(pred) == str(ref))
+    from evalsuite.metrics.generation import _rouge_one
+
+    return _rouge_one("rougeL", "unicode", False, str(pred), str(ref))
+
+
+def compare_predictions(task: str, ids: Sequence[str], references: Sequence[Any], base_pred: Sequence[Any],
+                        tuned_pred: Sequence[Any], *, inputs: Sequence[str] | None = None,
+                        groups: Sequence[Any] | None = None, n_resamples: int = 1000, seed: int = 0,
+                        metric_options: dict[str, Any] | None = None,
+                        base_signatures: dict[str, str] | None = None) -> CompareResult:
+    """Paired comparison of two prediction lists over the same items.
+
+    Args:
+        task: "classification" or "generation".
+        ids: Item ids, aligned with the other lists.
+        references: Gold labels or completions.
+        base_pred: Base model predictions.
+        tuned_pred: Tuned model predictions.
+        inputs: Input texts (shown with the top regressions/improvements).
+        groups: A group value per item for per-slice deltas.
+        n_resamples: Bootstrap resamples.
+        seed: Bootstrap seed.
+        metric_options: Options for the metric family (e.g. rouge_tokenizer).
+        base_signatures: Signatures the base scores were computed with, when scored elsewhere; must match.
+
+    Raises:
+        UsageError: On misaligned inputs or differing signatures.
+    """
+    n = len(ids)
+    if not (len(references) == len(base_pred) == len(tuned_pred) == n) or n == 0:
+        raise UsageError(f"compare needs the same non-empty items on both sides (ids {n}, refs {len(references)}, "
+                         f"base {len(base_pred)}, tuned {len(tuned_pred)})",
+                         fix="predict base and tuned on the same test file")
+    metrics = metrics_for(task, **(metric_options or {}))
+    sigs = {m.name: m.signature for m in metrics}
+    if base_signatures:
+        check_signatures(base_signatures, sigs)
+    deltas = {m.name: paired_bootstrap(m, base_pred, tuned_pred, references, n_resamples=n_resamples, seed=seed)
+              for m in metrics}
+    res = CompareResult(task, deltas, sigs, n)
+    if task == "classification":
+        res.mcnemar = mcnemar([str(b) == str(r) for b, r in zip(base_pred, references, strict=True)],
+                              [str(t) == str(r) for t, r in zip(tuned_pred, references, strict=True)])
+    # per-slice deltas of the headline per-example score (accuracy / ROUGE-L)
+    slicers = {"label": references} if task == "classification" else {}
+    if groups is not None and any(g is not None for g in groups):
+        slicers["group"] = groups
+    scores = [(_example_score(task, b, r), _example_score(task, t, r)) for b, t, r in zip(base_pred, tuned_pred, references, strict=True)]
+    for field_name, values in slicers.items():
+        buckets: dict[str, list[int]] = defaultdict(list)
+        for i, v in enumerate(values):
+            buckets[str(v)].append(i)
+        for v, ix in sorted(buckets.items()):
+            b = sum(scores[i][0] for i in ix) / len(ix)
+            t = sum(scores[i][1] for i in ix) / len(ix)
+            res.slices.append({"slice": field_name, "value": v, "n": len(ix), "base": b, "tuned": t, "delta": t - b})
+    order = sorted(range(n), key=lambda i: scores[i][1] - scores[i][0])
+    for kind, ix in (("regression", order[:TOP_K]), ("improvement", order[::-1][:TOP_K])):
+        for i in ix:
+            d = scores[i][1] - scores[i][0]
+            if (kind == "regression" and d < 0) or (kind == "improvement" and d > 0):
+                res.examples.append({"kind": kind, "id": str(ids[i]), "input": (inputs[i] if inputs else None),
+                                     "reference": references[i], "base": base_pred[i], "tuned": tuned_pred[i],
+                                     "delta": d})
+    res.report = build_report(res, base_pred, tuned_pred, references)
+    return res
+
+
+def build_report(res: CompareResult, base_pred: Sequence[Any], tuned_pred: Sequence[Any],
+                 references: Sequence[Any], manifest: dict[str, Any] | None = None) -> Report:
+    """The comparison as a Report: summary first, then metrics, charts, slices, examples, signatures."""
+    rows = [[k, d.base, d.tuned, d.delta, f"[{d.ci[0]:.4g}, {d.ci[1]:.4g}]", d.status] for k, d in res.deltas.items()]
+    improved = [k for k, d in res.deltas.items() if d.status == "improved"]
+    regressed = [k for k, d in res.deltas.items() if d.status == "regressed"]
+    summary = TableBlock(title="Summary", columns=["metric", "base", "tuned", "delta", "95% CI (paired bootstrap)", "status"],
+                         rows=rows, status_column="status",
+                         caption=f"{len(improved)} metric(s) improved with a CI excluding zero "
+                                 f"({', '.join(improved) or 'none'}); {len(regressed)} regressed "
+                                 f"({', '.join(regressed) or 'none'}). n = {res.n_items} items.")
+    sections = [Section(id="method", title="Method", blocks=[TextBlock(text=BASE_NOTE[res.task] + "\n\n"
+                        "Deltas are tuned minus base on the same items; intervals are 95% paired-bootstrap "
+                        "percentile intervals (1,000 resamples, seeded). Status is improved/regressed only when "
+                        "the interval excludes zero.")])]
+    if res.task == "classification":
+        from evalsuite.metrics.classification import confusion, per_class_table
+
+        labels = sorted({str(x) for x in [*references, *base_pred, *tuned_pred]})
+        cols, base_rows = per_class_table(base_pred, references)
+        _, tuned_rows = per_class_table(tuned_pred, references)
+        f1b = {r[0]: r[3] for r in base_rows}
+        f1t = {r[0]: r[3] for r in tuned_rows}
+        blocks: list[Any] = [
+            ChartBlock(title="Per-class F1", chart="bar", x=labels,
+                       series={"base": [f1b.get(lab) for lab in labels], "tuned": [f1t.get(lab) for lab in labels]}),
+            ChartBlock(title="Confusion matrix: base", chart="heatmap", x=labels, y=labels,
+                       matrix=confusion(base_pred, references, labels)[1], x_label="predicted", y_label="true"),
+            ChartBlock(title="Confusion matrix: tuned", chart="heatmap", x=labels, y=labels,
+                       matrix=confusion(tuned_pred, references, labels)[1], x_label="predicted", y_label="true"),
+            TableBlock(title="Per class: tuned", columns=cols, rows=tuned_rows),
+            TableBlock(title="Per class: base", columns=cols, rows=base_rows),
+        ]
+        if res.mcnemar:
+            blocks.append(TextBlock(title="McNemar (accuracy)", text=(
+                f"Base right / tuned wrong: {res.mcnemar['b']}; base wrong / tuned right: {res.mcnemar['c']}; "
+                f"exact two-sided p = {res.mcnemar['p_value']:.4g}.")))
+        sections.append(Section(id="classes", title="Per-class results", blocks=blocks))
+    if res.slices:
+        metric = "accuracy" if res.task == "classification" else "ROUGE-L F1 (unicode tokenizer)"
+        sections.append(Section(id="slices", title="Per-slice deltas", blocks=[TableBlock(
+            columns=["slice", "value", "n", "base", "tuned", "delta"], caption=f"Per-item score: {metric}.",
+            rows=[[s["slice"], s["value"], s["n"], s["base"], s["tuned"], s["delta"]] for s in res.slices])]))
+    for kind in ("regression", "improvement"):
+        ex = [e for e in res.examples if e["kind"] == kind]
+        sections.append(Section(id=f"{kind}s", title=f"Top {kind}s", status="regressed" if kind == "regression" and ex
+                                else None, blocks=[TableBlock(columns=["id", "input", "reference", "base", "tuned", "delta"],
+                                rows=[[e["id"], e["input"], e["reference"], e["base"], e["tuned"], e["delta"]] for e in ex])]))
+    return Report(title=f"Base vs fine-tuned ({res.task})", kind="eval", summary=summary, sections=sections,
+                  signatures=res.signatures, manifest=manifest)
+
+
+def _records(data: str, task: str) -> list[dict]:
+    from curate import load
+
+    kind = "classification" if task == "classification" else "completion"
+    loaded = load(data, kind=kind)
+    if not loaded.records:
+        raise UsageError(f"no usable records in {data}", fix="check the file with `curate check`")
+    return loaded.records
+
+
+def predict_classifier(model: Any, tokenizer: Any, texts: Sequence[str], batch_size: int = 32,
+                       max_length: int = 128) -> list[str]:
+    """Labels from a sequence-classification model (its config's id2label)."""
+    import torch
+
+    out: list[str] = []
+    with torch.inference_mode():
+        for s in range(0, len(texts), batch_size):
+            enc = tokenizer(list(texts[s:s + batch_size]), return_tensors="pt", padding=True, truncation=True,
+                            max_length=max_length)
+            ids = model(**enc).logits.argmax(-1).tolist()
+            out += [str(model.config.id2label[i]) for i in ids]
+    return out
+
+
+def run_compare(base: str, tuned: str, data: str, *, task: str = "generation", train_data: str | None = None,
+                adapter: str | None = None, max_new_tokens: int = 32, batch_size: int = 8, limit: int | None = None,
+                n_resamples: int = 1000, seed: int = 0, report_dir: str | Path | None = None,
+                metric_options: dict[str, Any] | None = None) -> CompareResult:
+    """Load base and tuned models, predict on `data`, compare, and optionally write the report.
+
+    Args:
+        base: Base model (minilm, smollm2, or a folder).
+        tuned: Tuned model folder, or an adapter folder (then `base` is the model under it).
+        data: Test data file (or bundled:NAME).
+        task: "classification" or "generation".
+        train_data: Classification only: training data for the base linear probe (required there).
+        adapter: An adapter to apply on `tuned` (rarely needed: an adapter folder as `tuned` works).
+        max_new_tokens: Generation cap.
+        batch_size: Prediction batch size.
+        limit: Use only the first N test records.
+        n_resamples: Bootstrap resamples.
+        seed: Bootstrap seed.
+        report_dir: Write index.html/report.md/report.json here.
+        metric_options: Metric family options.
+    """
+    import time
+
+    t0 = time.perf_counter()
+    recs = _records(data, task)[:limit] if limit else _records(data, task)
+    ids = [str(r["id"]) for r in recs]
+    groups = [r.get("group") for r in recs]
+    if task == "classification":
+        if not train_data:
+            raise UsageError("classification compare needs --train-data for the base linear probe",
+                             fix="pass the training split the tuned model was trained on, e.g. --train-data splits/train.jsonl")
+        from finetune.models import load_for_inference
+        from finetune.probe import train_linear_probe
+
+        texts, refs = [r["text"] for r in recs], [str(r["label"]) for r in recs]
+        probe = train_linear_probe(base, _records(train_data, task), recs, batch_size=batch_size, seed=seed)
+        base_pred = list(probe.val_pred)
+        model, tok = load_for_inference(tuned, "classification", adapter=adapter)
+        tuned_pred = predict_classifier(model, tok, texts, batch_size=batch_size)
+    elif task == "generation":
+        from evalsuite.generate import generate
+        from evalsuite.perplexity import load_causal_lm
+
+        texts, refs = [r["prompt"] for r in recs], [r["completion"] for r in recs]
+        bm, btok = load_causal_lm(base)
+        base_pred = generate(bm, btok, texts, max_new_tokens=max_new_tokens, batch_size=batch_size)
+        del bm
+        from finetune.models import load_for_inference
+
+        tm, ttok = load_for_inference(tuned, "sft", adapter=adapter)
+        tuned_pred = generate(tm, ttok, texts, max_new_tokens=max_new_tokens, batch_size=batch_size)
+    else:
+        raise UsageError(f"unknown task {task!r}", fix="use --task classification or --task generation")
+    res = compare_predictions(task, ids, refs, base_pred, tuned_pred, inputs=texts, groups=groups,
+                              n_resamples=n_resamples, seed=seed, metric_options=metric_options)
+    manifest = {"base": base, "tuned": tuned, "adapter": adapter, "data": data, "task": task, "n_items": len(ids),
+                "seed": seed, "n_resamples": n_resamples, "max_new_tokens": max_new_tokens, "batch_size": batch_size,
+                "seconds": round(time.perf_counter() - t0, 2)}
+    res.report = build_report(res, base_pred, tuned_pred, refs, manifest=manifest)
+    if report_dir:
+        from evalsuite.render import write_report
+
+        res.paths = write_report(res.report, report_dir)
+    return res

@@ -1,0 +1,167 @@
+"""Perplexity by the Hugging Face sliding-window method, batched across documents.
+
+Each document is scored on its own: windows of `max_length` tokens move by `stride`; each window scores only
+the tokens not scored by the previous window, so every token is scored once with the longest context the
+window allows (transformers docs, "Perplexity of fixed-length models"). The document's first token is context
+only; no BOS is added unless the tokenizer adds one itself. For prompt/completion (SFT) data only completion
+tokens are scored. The corpus score is the token-weighted mean NLL (exact per-token sums, not the docs'
+loss x length approximation). Windows from all documents are batched (right padding; causal attention means
+padding never changes real positions). With stride == max_length (no overlap) each window's first token has
+no context and is skipped, exactly as in the transformers loop; use stride < max_length to score every token. Works on any causal LM module, including an in-memory PEFT model.
+
+Reported, each labelled: token perplexity exp(NLL/token), bits per byte (NLL in bits / UTF-8 bytes of the
+scored text) and word perplexity exp(NLL/whitespace words of the scored text) as in lm-eval.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from schemas.errors import UsageError
+
+
+@dataclass
+class PerplexityResult:
+    """Corpus perplexity numbers and the settings that produced them."""
+
+    token_perplexity: float
+    nll_per_token: float
+    bits_per_byte: float
+    word_perplexity: float
+    n_tokens: int
+    n_bytes: int
+    n_words: int
+    n_documents: int
+    signature: str
+    per_document_nll: list[float] = field(default_factory=list)
+
+    def metrics(self) -> dict[str, dict]:
+        """The JSON contract: {name: {"value", "ci", "signature"}}."""
+        return {k: {"value": getattr(self, k), "ci": None, "signature": self.signature}
+                for k in ("token_perplexity", "bits_per_byte", "word_perplexity")}
+
+
+def windows(n_tokens: int, max_length: int, stride: int) -> list[tuple[int, int, int]]:
+    """(begin, end, first_scored) windows over a document of n tokens; token 0 is never scored."""
+    out, prev_end = [], 0
+    for begin in range(0, n_tokens, stride):
+        end = min(begin + max_length, n_tokens)
+        first = max(prev_end, begin + 1, 1)
+        if end > first:
+            out.append((begin, end, first))
+        prev_end = end
+        if end == n_tokens:
+            break
+    return out
+
+
+def _encode(tokenizer: Any, doc: Any) -> tuple[list[int], list[bool], str]:
+    """Token ids, which ids are scored, and the scored text (for bytes/words)."""
+    if isinstance(doc, str):
+        ids = tokenizer(doc)["input_ids"]
+        return ids, [True] * len(ids), doc
+    if isinstance(doc, dict) and "prompt" in doc and "completion" in doc:
+        p = tokenizer(doc["prompt"])["input_ids"]
+        c = tokenizer(doc["completion"], add_special_tokens=False)["input_ids"]
+        return p + c, [False] * len(p) + [True] * len(c), doc["completion"]
+    if isinstance(doc, dict) and "text" in doc:
+        return _encode(tokenizer, doc["text"])
+    raise UsageError("perplexity needs text records or prompt/completion records",
+                     fix="load the data with kind=classification (text) or kind=completion")
+
+
+def perplexity(model: Any, tokenizer: Any, documents: Sequence[Any], *, max_length: int | None = None,
+               stride: int | None = None, batch_size: int = 8) -> PerplexityResult:
+    """Sliding-window perplexity of a causal LM over documents.
+
+    Args:
+        model: A causal LM (transformers or PEFT), already in eval mode or not (set here).
+        tokenizer: Its tokenizer.
+        documents: Strings, `{"text"}` or `{"prompt", "completion"}` dicts (completion tokens only scored).
+        max_length: Window length; defaults to the model's max positions (capped at 1024).
+        stride: Window step; defaults to max_length // 2.
+        batch_size: Windows per forward pass.
+    """
+    import torch
+
+    cfg_max = getattr(model.config, "max_position_embeddings", 1024) or 1024
+    max_length = int(max_length or min(cfg_max, 1024))
+    stride = int(stride or max(1, max_length // 2))
+    if max_length < 2 or not 1 <= stride <= max_length:
+        raise UsageError(f"bad window: max_length={max_length}, stride={stride}",
+                         fix="use max_length >= 2 and 1 <= stride <= max_length")
+    enc = [_encode(tokenizer, d) for d in documents]
+    jobs = []  # (doc index, begin, end, first scored)
+    for di, (ids, _, _) in enumerate(enc):
+        jobs += [(di, b, e, f) for b, e, f in windows(len(ids), max_length, stride)]
+    # longest first keeps padding waste small inside each batch
+    jobs.sort(key=lambda j: j[2] - j[1], reverse=True)
+    pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
+    doc_nll = [0.0] * len(enc)
+    doc_tok = [0] * len(enc)
+    model.eval()
+    with torch.inference_mode():
+        for s in range(0, len(jobs), batch_size):
+            batch = jobs[s:s + batch_size]
+            width = max(e - b for _, b, e, _ in batch)
+            inp = torch.full((len(batch), width), pad, dtype=torch.long)
+            att = torch.zeros((len(batch), width), dtype=torch.long)
+            tgt_mask = torch.zeros((len(batch), width), dtype=torch.bool)
+            for k, (di, b, e, f) in enumerate(batch):
+                ids, scored, _ = enc[di]
+                inp[k, : e - b] = torch.tensor(ids[b:e])
+                att[k, : e - b] = 1
+                for t in range(f, e):
+                    tgt_mask[k, t - b] = scored[t]
+            logits = model(input_ids=inp, attention_mask=att).logits.float()
+            logp = torch.log_softmax(logits[:, :-1], dim=-1)
+            tok_lp = logp.gather(-1, inp[:, 1:].unsqueeze(-1)).squeeze(-1)
+            m = tgt_mask[:, 1:]
+            nll = -(tok_lp * m).sum(dim=1)
+            for k, (di, _, _, _) in enumerate(batch):
+                doc_nll[di] += float(nll[k])
+                doc_tok[di] += int(m[k].sum())
+    total_nll, total_tok = sum(doc_nll), sum(doc_tok)
+    if total_tok == 0:
+        raise UsageError("no tokens to score (every document is a single token or has an empty completion)",
+                         fix="give documents with at least two tokens")
+    texts = [t for _, _, t in enc]
+    n_bytes = sum(len(t.encode("utf-8")) for t in texts)
+    n_words = sum(len(t.split()) for t in texts)
+    sig = (f"ppl:sliding|max_length:{max_length}|stride:{stride}|bos:{'tokenizer' if _adds_bos(tokenizer) else 'no'}"
+           f"|scored:{'completion' if any(isinstance(d, dict) and 'completion' in d for d in documents) else 'all'}"
+           "|agg:token_weighted")
+    return PerplexityResult(
+        token_perplexity=math.exp(total_nll / total_tok), nll_per_token=total_nll / total_tok,
+        bits_per_byte=total_nll / math.log(2) / max(n_bytes, 1),
+        word_perplexity=math.exp(total_nll / max(n_words, 1)), n_tokens=total_tok, n_bytes=n_bytes,
+        n_words=n_words, n_documents=len(enc), signature=sig,
+        per_document_nll=[n / t if t else float("nan") for n, t in zip(doc_nll, doc_tok, strict=True)])
+
+
+def _adds_bos(tokenizer: Any) -> bool:
+    bos = getattr(tokenizer, "bos_token_id", None)
+    if bos is None:
+        return False
+    ids = tokenizer("a")["input_ids"]
+    return bool(ids) and ids[0] == bos
+
+
+def load_causal_lm(model: str, adapter: str | None = None) -> tuple[Any, Any]:
+    """A causal LM and tokenizer from a short name or folder, with an optional PEFT adapter on top."""
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from finetune.models.registry import resolve_model
+
+    path = resolve_model(model).path
+    tok = AutoTokenizer.from_pretrained(path)
+    lm = AutoModelForCausalLM.from_pretrained(path, dtype=torch.float32)
+    if adapter:
+        from peft import PeftModel
+
+        lm = PeftModel.from_pretrained(lm, resolve_model(adapter).path)
+    return lm.eval(), tok

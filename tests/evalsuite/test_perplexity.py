@@ -1,0 +1,125 @@
+"""Sliding-window perplexity against naive loops on a tiny random Llama (2 layers, hidden 64, seed 0)."""
+
+from __future__ import annotations
+
+import copy
+import math
+
+import pytest
+import torch
+
+from evalsuite.perplexity import perplexity, windows
+from schemas.errors import UsageError
+
+
+class CharTokenizer:
+    """Bytes as tokens, with a BOS (id 1) added like Llama tokenizers do; pad id 0."""
+
+    bos_token_id, pad_token_id = 1, 0
+
+    def __call__(self, text, add_special_tokens=True):
+        ids = [2 + (b % 60) for b in text.encode("utf-8")]
+        return {"input_ids": ([self.bos_token_id] if add_special_tokens else []) + ids}
+
+
+@pytest.fixture(scope="module")
+def tiny():
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    torch.manual_seed(0)
+    cfg = LlamaConfig(vocab_size=64, hidden_size=64, intermediate_size=128, num_hidden_layers=2,
+                      num_attention_heads=4, num_key_value_heads=4, max_position_embeddings=256)
+    return LlamaForCausalLM(cfg).eval(), CharTokenizer()
+
+
+DOCS = ["the cat sat on the mat", "hello", "a longer document " * 2]
+
+
+def _nll_prefix(model, ids, t, begin=0):
+    with torch.no_grad():
+        logits = model(input_ids=torch.tensor([ids[begin:t]])).logits[0, -1].float()
+    return -float(torch.log_softmax(logits, -1)[ids[t]])
+
+
+def test_full_context_equals_per_token_prefix_loop(tiny):
+    model, tok = tiny
+    res = perplexity(model, tok, DOCS, max_length=256, stride=256, batch_size=2)
+    total, n = 0.0, 0
+    for d in DOCS:
+        ids = tok(d)["input_ids"]
+        for t in range(1, len(ids)):  # first token (BOS) is context only
+            total += _nll_prefix(model, ids, t)
+            n += 1
+    assert res.n_tokens == n
+    assert res.token_perplexity == pytest.approx(math.exp(total / n), rel=1e-4)
+    assert res.bits_per_byte == pytest.approx(total / math.log(2) / sum(len(d.encode()) for d in DOCS), rel=1e-4)
+    assert res.word_perplexity == pytest.approx(math.exp(total / sum(len(d.split()) for d in DOCS)), rel=1e-4)
+    assert "max_length:256" in res.signature and "bos:tokenizer" in res.signature
+
+
+def test_sliding_windows_equal_the_transformers_docs_loop(tiny):
+    model, tok = tiny
+    max_len, stride = 16, 8
+    res = perplexity(model, tok, DOCS, max_length=max_len, stride=stride, batch_size=3)
+    total, n = 0.0, 0
+    for d in DOCS:  # the loop from the transformers perplexity guide, with exact per-token sums
+        ids = torch.tensor([tok(d)["input_ids"]])
+        prev_end = 0
+        for begin in range(0, ids.size(1), stride):
+            end = min(begin + max_len, ids.size(1))
+            trg_len = end - prev_end
+            inp = ids[:, begin:end]
+            tgt = inp.clone()
+            tgt[:, :-trg_len] = -100
+            with torch.no_grad():
+                out = model(input_ids=inp, labels=tgt)
+            k = int((tgt[:, 1:] != -100).sum())
+            total += float(out.loss) * k
+            n += k
+            prev_end = end
+            if end == ids.size(1):
+                break
+    assert res.n_tokens == n
+    assert res.token_perplexity == pytest.approx(math.exp(total / n), rel=1e-4)
+
+
+def test_windows_score_each_token_once():
+    for n, m, s in [(1, 4, 2), (10, 4, 2), (17, 5, 3), (5, 8, 4), (9, 4, 3)]:
+        scored = [t for b, e, f in windows(n, m, s) for t in range(f, e)]
+        assert scored == list(range(1, n)), (n, m, s)
+        assert all(e - b <= m for b, e, _ in windows(n, m, s))
+    # stride == max_length: as in the transformers loop, a window's first token has no context and is skipped
+    assert [t for b, e, f in windows(10, 4, 4) for t in range(f, e)] == [1, 2, 3, 5, 6, 7, 9]
+
+
+def test_completion_only_scoring(tiny):
+    model, tok = tiny
+    docs = [{"prompt": "question: what?", "completion": " answer here"}]
+    res = perplexity(model, tok, docs, max_length=256)
+    assert res.n_tokens == len(b" answer here")
+    assert "scored:completion" in res.signature
+
+
+def test_bad_window_is_a_usage_error(tiny):
+    model, tok = tiny
+    with pytest.raises(UsageError) as e:
+        perplexity(model, tok, DOCS, max_length=8, stride=16)
+    assert e.value.fix
+
+
+def test_works_on_in_memory_peft_model(tiny):
+    from peft import LoraConfig, get_peft_model
+
+    model, tok = tiny
+    base = perplexity(model, tok, DOCS[:1], max_length=64)
+    torch.manual_seed(0)
+    peft_model = get_peft_model(copy.deepcopy(model), LoraConfig(r=2, target_modules=["q_proj"]))
+    res = perplexity(peft_model, tok, DOCS[:1], max_length=64)
+    # a freshly initialised LoRA (B = 0) leaves the function unchanged
+    assert res.token_perplexity == pytest.approx(base.token_perplexity, rel=1e-5)
+    with torch.no_grad():  # and a trained-looking one changes it: the PEFT weights are really used
+        for name, p in peft_model.named_parameters():
+            if "lora_B" in name:
+                p.fill_(0.5)
+    assert perplexity(peft_model, tok, DOCS[:1], max_length=64).token_perplexity != pytest.approx(
+        base.token_perplexity, rel=1e-3)
