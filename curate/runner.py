@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import traceback
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
@@ -99,9 +100,40 @@ def reserved_results(disable: Iterable[str] = ()) -> list[CheckResult]:
             for n, desc in RESERVED.items() if n not in set(disable)]
 
 
-def check_report(data: LoadedData, results: list[CheckResult], reserved: bool = False) -> CheckReport:
-    """The JSON contract object; with `reserved`, placeholder results for reserved checks are appended."""
-    return CheckReport(input=data.summary, checks=results + (reserved_results() if reserved else []))
+def load_label_issues(path: str | Path, data: LoadedData) -> CheckResult:
+    """Read the `label_issues` result `evalsuite cv` wrote (label_issues.json) for this dataset.
+
+    Findings whose id is not in `data` are dropped and counted in the message: they belong to rows this
+    curation removed or to another dataset, and a report must not show rows it does not hold.
+    """
+    from schemas.errors import UsageError
+
+    p = Path(path)
+    if not p.is_file():
+        raise UsageError(f"{p} does not exist", fix="pass the label_issues.json that `evalsuite cv` wrote")
+    try:
+        result = CheckResult.model_validate_json(p.read_text(encoding="utf-8"))
+    except ValidationError as e:
+        raise UsageError(f"{p} is not a check result: {e.errors()[0]['msg']}",
+                         fix="pass the label_issues.json that `evalsuite cv` wrote") from None
+    if result.name != "label_issues":
+        raise UsageError(f"{p} holds the {result.name!r} check, not label_issues",
+                         fix="pass the label_issues.json that `evalsuite cv` wrote")
+    ids = {r["id"] for r in data.records}
+    kept = [f for f in result.findings if f.id in ids]
+    unknown = len(result.findings) - len(kept)
+    note = f"from {p.name} (evalsuite cv out-of-fold predictions)"
+    if unknown:
+        note += f"; {unknown} finding(s) name rows not in this data and are not shown"
+    return result.model_copy(update={"findings": kept, "count": len(kept), "message": note})
+
+
+def check_report(data: LoadedData, results: list[CheckResult], reserved: bool = False,
+                 label_issues: CheckResult | None = None) -> CheckReport:
+    """The JSON contract object. `label_issues` (from `evalsuite cv`) fills its reserved slot; otherwise,
+    with `reserved`, a placeholder says it was not run."""
+    extra = [label_issues] if label_issues else reserved_results() if reserved else []
+    return CheckReport(input=data.summary, checks=results + extra)
 
 
 def gate_fails(report: CheckReport, fail_on: str) -> bool:

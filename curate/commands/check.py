@@ -46,6 +46,7 @@ def register(app: typer.Typer) -> None:
         disable: Annotated[Optional[list[str]], typer.Option("--disable", help="Do not run this check (repeatable).")] = None,
         json_out: Annotated[Optional[Path], typer.Option("--json", help="Write the machine-readable result here.")] = None,
         report_dir: Annotated[Optional[Path], typer.Option("--report-dir", help="Write the HTML/markdown QA report here.")] = None,
+        label_issues: Annotated[Optional[Path], typer.Option("--label-issues", help="label_issues.json from `evalsuite cv`: likely label errors to show.")] = None,
         fail_on: Annotated[Optional[str], typer.Option("--fail-on", help="Exit 1 when a check reaches: error, warning, never (default: config, else error).")] = None,
         kind: o.Kind = None, format: o.Format = "auto", text_field: o.TextField = None,
         label_field: o.LabelField = None, prompt_field: o.PromptField = None,
@@ -61,6 +62,7 @@ def register(app: typer.Typer) -> None:
             check_report,
             default_context,
             gate_fails,
+            load_label_issues,
             run_checks,
         )
         from schemas.errors import UsageError
@@ -97,7 +99,9 @@ def register(app: typer.Typer) -> None:
                               normalize=cfg.normalize)
         with console.status("running checks") as status:
             results = run_checks(checks, ctx, progress=lambda n: status.update(f"running {n}"))
-        report = check_report(loaded, results, reserved="label_issues" not in set(cfg.disable) | set(disable or []))
+        issues = load_label_issues(label_issues, loaded) if label_issues else None
+        report = check_report(loaded, results, reserved="label_issues" not in set(cfg.disable) | set(disable or []),
+                              label_issues=issues)
         print_check_summary(report)
         if json_out:
             write_json(report, json_out)
