@@ -6,12 +6,23 @@ features (a linear probe, `finetune.probe.train_linear_probe`), because an untra
 generation, the untuned model with the same prompt template. The report says which. Scores are compared only
 when their signatures match (`evalsuite.metrics.check_signatures`).
 
+For generation, `run_compare` also scores the reference completions' perplexity under base and tuned
+(`evalsuite.perplexity.sft_perplexity`: the trainer's formatting via `finetune.data.build_sft_example`,
+completion tokens only, token-weighted, truncated at the trainer's `max_length` read from the run's
+config.yaml). Its CI comes from `perplexity_delta`: a paired bootstrap over documents that recomputes the
+token-weighted perplexity from per-document NLL sums and token counts (a mean of per-document perplexities
+would weight short completions like long ones). Lower is better.
+
+When the tuned folder (or its parent, for a merged model in OUT/merged) holds the trainer's `metrics.jsonl`,
+the report adds its training curves (`training_curve_charts`).
+
 `compare_predictions` is the model-free core (tested on planted predictions); `run_compare` loads models,
 predicts and calls it.
 """
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -29,6 +40,10 @@ BASE_NOTE = {
     "generation": "Base = the untuned model, prompted with the same chat template and greedy decoding.",
 }
 TOP_K = 10
+PPL_NOTE = ("\n\nPerplexity is of the reference completions (completion tokens only), each record formatted "
+            "exactly as the trainer formatted it (finetune.data.build_sft_example: the chat template when the "
+            "tokenizer has one) and truncated at the trainer's max_length; token-weighted over all records. "
+            "Lower is better; its CI resamples records and recomputes the token-weighted perplexity.")
 
 
 @dataclass
@@ -44,16 +59,113 @@ class CompareResult:
     examples: list[dict[str, Any]] = field(default_factory=list)
     report: Report | None = None
     paths: dict[str, Path] = field(default_factory=dict)
+    perplexity: dict[str, Any] | None = None  # token counts, template, max_length of the perplexity scores
+    curves: list[ChartBlock] = field(default_factory=list)
+    curves_source: str | None = None
 
     def to_json(self) -> dict[str, Any]:
+        def entry(k: str, d: DeltaCI) -> dict[str, Any]:
+            # "ci" is the interval of the tuned score itself, which is not computed; the paired CI is on the delta
+            e = {"value": d.tuned, "ci": None, "signature": self.signatures[k], "base": d.base, "delta": d.delta,
+                 "delta_ci": list(d.ci), "status": d.status, "higher_is_better": d.higher_is_better}
+            if k == "perplexity" and self.perplexity:
+                e.update(self.perplexity)
+            return e
+
         return {
             "task": self.task, "n_items": self.n_items,
-            "metrics": {k: {"value": d.tuned, "ci": None, "signature": self.signatures[k]} for k, d in self.deltas.items()},
+            "metrics": {k: entry(k, d) for k, d in self.deltas.items()},
             "base_metrics": {k: {"value": d.base, "ci": None, "signature": self.signatures[k]} for k, d in self.deltas.items()},
             "deltas": {k: {"value": d.delta, "ci": list(d.ci), "status": d.status, "signature": self.signatures[k]}
                        for k, d in self.deltas.items()},
             "mcnemar": self.mcnemar, "slices": self.slices, "examples": self.examples,
+            "training_curves": self.curves_source,
         }
+
+
+def perplexity_delta(base_nll: Sequence[float], base_tokens: Sequence[int], tuned_nll: Sequence[float],
+                     tuned_tokens: Sequence[int], *, n_resamples: int = 1000, confidence: float = 0.95,
+                     seed: int = 0) -> DeltaCI:
+    """Paired bootstrap CI of token-weighted perplexity(tuned) - perplexity(base) over documents.
+
+    Each resample draws the same documents for both sides and recomputes exp(sum NLL / sum tokens) on each.
+
+    Args:
+        base_nll: Per-document summed NLL (nats) under base.
+        base_tokens: Per-document scored tokens under base.
+        tuned_nll: Per-document summed NLL under tuned (same documents, same order).
+        tuned_tokens: Per-document scored tokens under tuned.
+        n_resamples: Bootstrap resamples.
+        confidence: Two-sided interval mass.
+        seed: numpy seed.
+
+    Raises:
+        UsageError: On misaligned or empty inputs.
+    """
+    import numpy as np
+
+    n = len(base_nll)
+    if n == 0 or not (len(base_tokens) == len(tuned_nll) == len(tuned_tokens) == n):
+        raise UsageError("perplexity delta needs the same non-empty documents on both sides",
+                         fix="score base and tuned on the same records")
+    bn, bt, tn, tt = (np.asarray(x, dtype=float) for x in (base_nll, base_tokens, tuned_nll, tuned_tokens))
+    if bt.sum() == 0 or tt.sum() == 0:
+        raise UsageError("no scored tokens on one side", fix="raise the max length so completions are scored")
+
+    def ppl(nll: Any, tok: Any) -> Any:
+        return np.exp(nll / np.maximum(tok, 1))
+
+    base, tuned = float(ppl(bn.sum(), bt.sum())), float(ppl(tn.sum(), tt.sum()))
+    idx = np.random.default_rng(seed).integers(0, n, size=(n_resamples, n))
+    deltas = ppl(tn[idx].sum(1), tt[idx].sum(1)) - ppl(bn[idx].sum(1), bt[idx].sum(1))
+    a = (1 - confidence) / 2
+    lo, hi = np.quantile(deltas, [a, 1 - a])
+    return DeltaCI("perplexity", base, tuned, tuned - base, (float(lo), float(hi)), higher_is_better=False)
+
+
+def find_metrics_log(tuned: str | Path) -> Path | None:
+    """The trainer's metrics.jsonl in the tuned folder, or in its parent (OUT/merged lives inside OUT)."""
+    p = Path(tuned)
+    if not p.is_dir():
+        return None
+    for d in (p, p.parent):
+        if (d / "metrics.jsonl").is_file():
+            return d / "metrics.jsonl"
+    return None
+
+
+def training_curve_charts(metrics_log: str | Path) -> list[ChartBlock]:
+    """Line charts from a `finetune run` metrics.jsonl: train/val loss by step, then each val metric by step.
+
+    Perplexity gets its own chart because its scale dwarfs accuracy/F1.
+    """
+    rows = []
+    for line in Path(metrics_log).read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            try:
+                rows.append(json.loads(line))
+            except json.JSONDecodeError:  # a killed run can leave a half-written last line
+                continue
+    series: dict[str, dict[int, float]] = defaultdict(dict)
+    for r in rows:
+        if "step" not in r or r.get("split") not in ("train", "val"):
+            continue
+        for k, v in r.items():
+            if k in ("step", "epoch", "split", "lr", "tokens_per_s") or not isinstance(v, (int, float)):
+                continue
+            series[f"{r['split']} {k}"][int(r["step"])] = float(v)
+    charts = []
+    groups = [("Loss by step", "loss", [k for k in ("train loss", "val loss") if k in series]),
+              ("Validation metrics by step", "score", [k for k in sorted(series) if k.startswith("val ")
+                                                       and k not in ("val loss", "val perplexity")]),
+              ("Validation perplexity by step", "perplexity", [k for k in ("val perplexity",) if k in series])]
+    for title, y_label, names in groups:
+        if not names:
+            continue
+        xs = sorted({x for k in names for x in series[k]})
+        charts.append(ChartBlock(title=title, chart="line", x=xs, x_label="step", y_label=y_label,
+                                 series={k: [series[k].get(x) for x in xs] for k in names}))
+    return charts
 
 
 def _example_score(task: str, pred: Any, ref: Any) -> float:
@@ -141,7 +253,7 @@ def build_report(res: CompareResult, base_pred: Sequence[Any], tuned_pred: Seque
     sections = [Section(id="method", title="Method", blocks=[TextBlock(text=BASE_NOTE[res.task] + "\n\n"
                         "Deltas are tuned minus base on the same items; intervals are 95% paired-bootstrap "
                         "percentile intervals (1,000 resamples, seeded). Status is improved/regressed only when "
-                        "the interval excludes zero.")])]
+                        "the interval excludes zero." + PPL_NOTE * (res.perplexity is not None))])]
     if res.task == "classification":
         from evalsuite.metrics.classification import confusion, per_class_table
 
@@ -170,6 +282,9 @@ def build_report(res: CompareResult, base_pred: Sequence[Any], tuned_pred: Seque
         sections.append(Section(id="slices", title="Per-slice deltas", blocks=[TableBlock(
             columns=["slice", "value", "n", "base", "tuned", "delta"], caption=f"Per-item score: {metric}.",
             rows=[[s["slice"], s["value"], s["n"], s["base"], s["tuned"], s["delta"]] for s in res.slices])]))
+    if res.curves:
+        sections.append(Section(id="training", title="Training curves", blocks=[
+            TextBlock(text=f"From {res.curves_source} (written by `finetune run`)."), *res.curves]))
     for kind in ("regression", "improvement"):
         ex = [e for e in res.examples if e["kind"] == kind]
         sections.append(Section(id=f"{kind}s", title=f"Top {kind}s", status="regressed" if kind == "regression" and ex
@@ -177,6 +292,20 @@ def build_report(res: CompareResult, base_pred: Sequence[Any], tuned_pred: Seque
                                 rows=[[e["id"], e["input"], e["reference"], e["base"], e["tuned"], e["delta"]] for e in ex])]))
     return Report(title=f"Base vs fine-tuned ({res.task})", kind="eval", summary=summary, sections=sections,
                   signatures=res.signatures, manifest=manifest)
+
+
+def _trainer_max_length(tuned: str | Path) -> int | None:
+    """max_length from the `finetune run` config.yaml next to the tuned model (or in its parent)."""
+    import yaml
+
+    p = Path(tuned)
+    for d in ((p, p.parent) if p.is_dir() else ()):
+        f = d / "config.yaml"
+        if f.is_file():
+            cfg = yaml.safe_load(f.read_text(encoding="utf-8")) or {}
+            if isinstance(cfg, dict) and isinstance(cfg.get("max_length"), int):
+                return cfg["max_length"]
+    return None
 
 
 def _records(data: str, task: str) -> list[dict]:
@@ -207,7 +336,8 @@ def predict_classifier(model: Any, tokenizer: Any, texts: Sequence[str], batch_s
 def run_compare(base: str, tuned: str, data: str, *, task: str = "generation", train_data: str | None = None,
                 adapter: str | None = None, max_new_tokens: int = 32, batch_size: int = 8, limit: int | None = None,
                 n_resamples: int = 1000, seed: int = 0, report_dir: str | Path | None = None,
-                metric_options: dict[str, Any] | None = None) -> CompareResult:
+                metric_options: dict[str, Any] | None = None, perplexity: bool = True,
+                ppl_max_length: int | None = None) -> CompareResult:
     """Load base and tuned models, predict on `data`, compare, and optionally write the report.
 
     Args:
@@ -224,13 +354,22 @@ def run_compare(base: str, tuned: str, data: str, *, task: str = "generation", t
         seed: Bootstrap seed.
         report_dir: Write index.html/report.md/report.json here.
         metric_options: Metric family options.
+        perplexity: Generation only: also compare completion-only perplexity of the references.
+        ppl_max_length: Truncation for perplexity; default: the trainer's max_length from the run's config.yaml
+            (tuned folder or its parent), else the model's max positions capped at 1024.
+
+    Raises:
+        UsageError: On an unknown task, missing --train-data, or data without usable records.
     """
     import time
 
     t0 = time.perf_counter()
+    if task not in BASE_NOTE:
+        raise UsageError(f"unknown task {task!r}", fix="use --task classification or --task generation")
     recs = _records(data, task)[:limit] if limit else _records(data, task)
     ids = [str(r["id"]) for r in recs]
     groups = [r.get("group") for r in recs]
+    base_ppl = tuned_ppl = None
     if task == "classification":
         if not train_data:
             raise UsageError("classification compare needs --train-data for the base linear probe",
@@ -245,20 +384,36 @@ def run_compare(base: str, tuned: str, data: str, *, task: str = "generation", t
         tuned_pred = predict_classifier(model, tok, texts, batch_size=batch_size)
     elif task == "generation":
         from evalsuite.generate import generate
-        from evalsuite.perplexity import load_causal_lm
+        from evalsuite.perplexity import load_causal_lm, sft_perplexity
 
         texts, refs = [r["prompt"] for r in recs], [r["completion"] for r in recs]
         bm, btok = load_causal_lm(base)
+        if perplexity and ppl_max_length is None:
+            ppl_max_length = _trainer_max_length(tuned) or min(getattr(bm.config, "max_position_embeddings", 1024)
+                                                               or 1024, 1024)
+        base_ppl = sft_perplexity(bm, btok, recs, max_length=ppl_max_length, batch_size=batch_size) if perplexity else None
         base_pred = generate(bm, btok, texts, max_new_tokens=max_new_tokens, batch_size=batch_size)
         del bm
         from finetune.models import load_for_inference
 
         tm, ttok = load_for_inference(tuned, "sft", adapter=adapter)
+        tuned_ppl = sft_perplexity(tm, ttok, recs, max_length=ppl_max_length, batch_size=batch_size) if perplexity else None
         tuned_pred = generate(tm, ttok, texts, max_new_tokens=max_new_tokens, batch_size=batch_size)
-    else:
-        raise UsageError(f"unknown task {task!r}", fix="use --task classification or --task generation")
     res = compare_predictions(task, ids, refs, base_pred, tuned_pred, inputs=texts, groups=groups,
                               n_resamples=n_resamples, seed=seed, metric_options=metric_options)
+    if task == "generation" and base_ppl is not None and tuned_ppl is not None:
+        # different templates or max lengths would make the two perplexities incomparable
+        check_signatures({"perplexity": base_ppl.signature}, {"perplexity": tuned_ppl.signature})
+        res.deltas["perplexity"] = perplexity_delta(base_ppl.doc_nll_sum, base_ppl.doc_tokens, tuned_ppl.doc_nll_sum,
+                                                    tuned_ppl.doc_tokens, n_resamples=n_resamples, seed=seed)
+        res.signatures["perplexity"] = tuned_ppl.signature
+        res.perplexity = {"n_tokens": tuned_ppl.n_tokens, "n_tokens_base": base_ppl.n_tokens,
+                          "max_length": ppl_max_length, "template": tuned_ppl.signature.split("|")[1].split(":")[1],
+                          "truncated": tuned_ppl.truncated,
+                          "records_without_scored_tokens": sum(1 for t in tuned_ppl.doc_tokens if t == 0)}
+    log = find_metrics_log(tuned)
+    if log is not None:
+        res.curves, res.curves_source = training_curve_charts(log), str(log)
     manifest = {"base": base, "tuned": tuned, "adapter": adapter, "data": data, "task": task, "n_items": len(ids),
                 "seed": seed, "n_resamples": n_resamples, "max_new_tokens": max_new_tokens, "batch_size": batch_size,
                 "seconds": round(time.perf_counter() - t0, 2)}

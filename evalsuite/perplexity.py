@@ -11,6 +11,13 @@ no context and is skipped, exactly as in the transformers loop; use stride < max
 
 Reported, each labelled: token perplexity exp(NLL/token), bits per byte (NLL in bits / UTF-8 bytes of the
 scored text) and word perplexity exp(NLL/whitespace words of the scored text) as in lm-eval.
+
+`sft_perplexity` scores prompt/completion or chat records the way the trainer saw them: each record goes
+through `finetune.data.build_sft_example(record, tokenizer, max_length, loss_on="completion")` (the chat
+template when the tokenizer has one, else the trainer's plain `prompt\ncompletion<eos>`), truncated to the
+trainer's `max_length`, and only the tokens that carried loss in training are scored, in one forward pass per
+record (no sliding window: the trainer never saw more than `max_length` tokens). Its signature names the
+template, the max length and "completion tokens only", so it is never mixed up with the raw sliding score.
 """
 
 from __future__ import annotations
@@ -37,6 +44,9 @@ class PerplexityResult:
     n_documents: int
     signature: str
     per_document_nll: list[float] = field(default_factory=list)
+    doc_nll_sum: list[float] = field(default_factory=list)  # per document: summed NLL (nats) of scored tokens
+    doc_tokens: list[int] = field(default_factory=list)  # per document: scored tokens (0: nothing left to score)
+    truncated: int = 0  # records cut at max_length (template scoring only)
 
     def metrics(self) -> dict[str, dict]:
         """The JSON contract: {name: {"value", "ci", "signature"}}."""
@@ -139,7 +149,84 @@ def perplexity(model: Any, tokenizer: Any, documents: Sequence[Any], *, max_leng
         bits_per_byte=total_nll / math.log(2) / max(n_bytes, 1),
         word_perplexity=math.exp(total_nll / max(n_words, 1)), n_tokens=total_tok, n_bytes=n_bytes,
         n_words=n_words, n_documents=len(enc), signature=sig,
-        per_document_nll=[n / t if t else float("nan") for n, t in zip(doc_nll, doc_tok, strict=True)])
+        per_document_nll=[n / t if t else float("nan") for n, t in zip(doc_nll, doc_tok, strict=True)],
+        doc_nll_sum=doc_nll, doc_tokens=doc_tok)
+
+
+TEMPLATES = ("auto", "raw")
+
+
+def template_name(tokenizer: Any) -> str:
+    """How `build_sft_example` formats a record for this tokenizer: "chat" (its chat template) or "plain"."""
+    return "chat" if getattr(tokenizer, "chat_template", None) else "plain"
+
+
+def sft_perplexity(model: Any, tokenizer: Any, records: Sequence[dict], *, max_length: int,
+                   batch_size: int = 8) -> PerplexityResult:
+    """Completion-only perplexity of SFT records under the trainer's prompt formatting.
+
+    Args:
+        model: A causal LM (transformers or PEFT).
+        tokenizer: Its tokenizer (its chat template, when present, formats the records).
+        records: `{"prompt","completion"}` or `{"messages"}` dicts.
+        max_length: Truncation length; use the trainer's `max_length` to score what it trained on.
+        batch_size: Records per forward pass.
+
+    Raises:
+        UsageError: When a record is not SFT-shaped, or no record keeps a completion token.
+    """
+    import torch
+    import torch.nn.functional as F
+
+    from finetune.data import IGNORE, build_sft_example
+
+    if any(not isinstance(r, dict) or not ("messages" in r or ("prompt" in r and "completion" in r))
+           for r in records):
+        raise UsageError("template perplexity needs prompt/completion or chat records",
+                         fix="load the data with --kind completion (or chat), or use --template raw for text")
+    if max_length < 2:
+        raise UsageError(f"bad max_length={max_length}", fix="use the trainer's max_length (>= 2)")
+    exs = [build_sft_example(r, tokenizer, max_length, loss_on="completion") for r in records]
+    pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
+    doc_nll, doc_tok = [0.0] * len(exs), [0] * len(exs)
+    order = sorted(range(len(exs)), key=lambda i: -len(exs[i]["input_ids"]))  # similar lengths: little padding
+    model.eval()
+    with torch.inference_mode():
+        for s in range(0, len(order), batch_size):
+            idx = order[s:s + batch_size]
+            width = max(len(exs[i]["input_ids"]) for i in idx)
+            inp = torch.full((len(idx), width), pad, dtype=torch.long)
+            att = torch.zeros((len(idx), width), dtype=torch.long)
+            lab = torch.full((len(idx), width), IGNORE, dtype=torch.long)
+            for k, i in enumerate(idx):
+                n = len(exs[i]["input_ids"])
+                inp[k, :n] = torch.tensor(exs[i]["input_ids"])
+                att[k, :n] = 1
+                lab[k, :n] = torch.tensor(exs[i]["labels"])
+            logits = model(input_ids=inp, attention_mask=att).logits.float()
+            # position t predicts token t+1, exactly the shift the trainer's loss uses
+            tgt = lab[:, 1:]
+            nll = F.cross_entropy(logits[:, :-1].transpose(1, 2), tgt, ignore_index=IGNORE, reduction="none")
+            for k, i in enumerate(idx):
+                doc_nll[i] = float(nll[k].sum())
+                doc_tok[i] = int((tgt[k] != IGNORE).sum())
+    total_nll, total_tok = sum(doc_nll), sum(doc_tok)
+    if total_tok == 0:
+        raise UsageError(f"no completion tokens left to score at max_length={max_length}",
+                         fix="raise --max-length (or the trainer's max_length), or shorten the prompts")
+    # the scored text is what the scored tokens decode to (after truncation), for bytes and words
+    texts = [tokenizer.decode([t for t in e["labels"][1:] if t != IGNORE], skip_special_tokens=True) for e in exs]
+    n_bytes = sum(len(t.encode("utf-8")) for t in texts)
+    n_words = sum(len(t.split()) for t in texts)
+    sig = (f"ppl:sft|template:{template_name(tokenizer)}|max_length:{max_length}|scored:completion tokens only"
+           "|agg:token_weighted")
+    return PerplexityResult(
+        token_perplexity=math.exp(total_nll / total_tok), nll_per_token=total_nll / total_tok,
+        bits_per_byte=total_nll / math.log(2) / max(n_bytes, 1),
+        word_perplexity=math.exp(total_nll / max(n_words, 1)), n_tokens=total_tok, n_bytes=n_bytes,
+        n_words=n_words, n_documents=len(exs), signature=sig,
+        per_document_nll=[n / t if t else float("nan") for n, t in zip(doc_nll, doc_tok, strict=True)],
+        doc_nll_sum=doc_nll, doc_tokens=doc_tok, truncated=sum(bool(e["truncated"]) for e in exs))
 
 
 def _adds_bos(tokenizer: Any) -> bool:

@@ -12,18 +12,32 @@ def register(app: typer.Typer) -> None:
     @app.command()
     def compare(
         base: Annotated[str, typer.Option("--base", help="Base model: minilm, smollm2 or a folder.")],
-        tuned: Annotated[str, typer.Option("--tuned", help="Tuned model folder or LoRA adapter folder.")],
+        tuned: Annotated[str, typer.Option("--tuned", help="Tuned model folder or LoRA adapter "
+                                                      "folder (a `finetune run` output adds training curves).")],
         data: Annotated[str, typer.Option("--data", help="Test data file or bundled:NAME.")],
-        task: Annotated[str, typer.Option("--task", help="classification or generation.")] = "generation",
+        task: Annotated[str, typer.Option("--task", help="classification (accuracy/F1, base = "
+                                                  "linear probe) or generation (BLEU/chrF/ROUGE/perplexity).")] = "generation",
         train_data: Annotated[Optional[str], typer.Option("--train-data", help="Classification: training data "
                                                           "for the base linear probe.")] = None,
         limit: Annotated[Optional[int], typer.Option("--limit", help="First N test records only.")] = None,
-        max_new_tokens: Annotated[int, typer.Option("--max-new-tokens")] = 32,
-        batch_size: Annotated[int, typer.Option("--batch-size")] = 8,
-        seed: Annotated[int, typer.Option("--seed")] = 0,
-        rouge_tokenizer: Annotated[str, typer.Option("--rouge-tokenizer", help="default or unicode.")] = "default",
-        report_dir: Annotated[Optional[Path], typer.Option("--report-dir", help="Write the HTML/markdown report here.")] = None,
-        json_out: Annotated[Optional[Path], typer.Option("--json", help="Write the JSON result here.")] = None,
+        adapter: Annotated[Optional[str], typer.Option("--adapter", help="A LoRA adapter to apply on --tuned (not "
+                           "needed when --tuned is itself an adapter folder).")] = None,
+        max_new_tokens: Annotated[int, typer.Option("--max-new-tokens", help="Generation: greedy decoding cap "
+                                                    "per prompt.")] = 32,
+        batch_size: Annotated[int, typer.Option("--batch-size", help="Prediction/scoring batch size.")] = 8,
+        seed: Annotated[int, typer.Option("--seed", help="Bootstrap (and probe) seed.")] = 0,
+        n_resamples: Annotated[int, typer.Option("--n-resamples", help="Paired bootstrap resamples.", min=10)] = 1000,
+        rouge_tokenizer: Annotated[str, typer.Option("--rouge-tokenizer", help="Generation: default (rouge-score, "
+                                                     "ASCII a-z0-9 only) or unicode (keeps non-Latin words).")] = "default",
+        perplexity: Annotated[bool, typer.Option("--perplexity/--no-perplexity", help="Generation: also compare "
+                              "completion-only perplexity of the references (trainer's template).")] = True,
+        ppl_max_length: Annotated[Optional[int], typer.Option("--ppl-max-length", help="Generation: truncation for "
+                                  "perplexity; default: the trainer's max_length from the run's config.yaml, else "
+                                  "the model's max positions (<= 1024).", min=2)] = None,
+        report_dir: Annotated[Optional[Path], typer.Option("--report-dir", help="Write index.html, report.md and "
+                                                  "report.json here.")] = None,
+        json_out: Annotated[Optional[Path], typer.Option("--json", help="Write the JSON result ({metrics: {name: "
+                                                  "{value, ci, signature, ...}}, deltas, ...}) here.")] = None,
     ) -> None:
         """Compare a base and a fine-tuned model; print the summary, write the report."""
         import json
@@ -31,12 +45,17 @@ def register(app: typer.Typer) -> None:
         from evalsuite.compare import run_compare
 
         opts = {"rouge_tokenizer": rouge_tokenizer} if task == "generation" else {}
-        res = run_compare(base, tuned, data, task=task, train_data=train_data, limit=limit,
-                          max_new_tokens=max_new_tokens, batch_size=batch_size, seed=seed,
-                          report_dir=report_dir, metric_options=opts)
+        res = run_compare(base, tuned, data, task=task, train_data=train_data, adapter=adapter, limit=limit,
+                          max_new_tokens=max_new_tokens, batch_size=batch_size, n_resamples=n_resamples, seed=seed,
+                          report_dir=report_dir, metric_options=opts, perplexity=perplexity,
+                          ppl_max_length=ppl_max_length)
         for k, d in res.deltas.items():
             typer.echo(f"{k:<18} base {d.base:9.4f}  tuned {d.tuned:9.4f}  delta {d.delta:+9.4f}  "
                        f"CI [{d.ci[0]:+.4f}, {d.ci[1]:+.4f}]  {d.status}")
+        if res.perplexity:
+            typer.echo(f"perplexity: {res.signatures['perplexity']} ({res.perplexity['n_tokens']} tokens; lower is better)")
+        if res.curves_source:
+            typer.echo(f"training curves from {res.curves_source}")
         if res.paths:
             typer.echo(f"report: {res.paths['html']}")
         if json_out:

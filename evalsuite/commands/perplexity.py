@@ -1,4 +1,10 @@
-"""`evalsuite perplexity`: sliding-window perplexity of a causal LM (optionally with an adapter) on a file."""
+"""`evalsuite perplexity`: perplexity of a causal LM (optionally with an adapter) on a file.
+
+Text records are scored with sliding windows. SFT records (prompt/completion or chat) are scored, by default
+(`--template auto`), through the trainer's formatting (the chat template when the tokenizer has one) on
+completion tokens only; `--template raw` scores raw prompt + completion with sliding windows instead. The
+signature printed with the numbers says which.
+"""
 
 from __future__ import annotations
 
@@ -12,38 +18,55 @@ def register(app: typer.Typer) -> None:
     @app.command()
     def perplexity(
         model: Annotated[str, typer.Option("--model", help="smollm2 or a causal-LM folder.")],
-        data: Annotated[str, typer.Option("--data", help="Text or prompt/completion data file, or bundled:NAME.")],
+        data: Annotated[str, typer.Option("--data", help="Text, prompt/completion or chat data file, or bundled:NAME.")],
         adapter: Annotated[Optional[str], typer.Option("--adapter", help="A LoRA adapter folder.")] = None,
-        max_length: Annotated[Optional[int], typer.Option("--max-length", help="Window length in tokens.")] = None,
-        stride: Annotated[Optional[int], typer.Option("--stride", help="Window step (default max-length/2).")] = None,
-        kind: Annotated[Optional[str], typer.Option("--kind", help="classification (text) or completion (SFT: "
-                                                    "completion tokens only).")] = None,
+        max_length: Annotated[Optional[int], typer.Option("--max-length", help="Window length in tokens (raw); "
+                              "truncation length for --template auto (use the trainer's max_length; default: "
+                              "the model's max positions, capped at 1024).")] = None,
+        stride: Annotated[Optional[int], typer.Option("--stride", help="Raw windows only: window step "
+                                                      "(default max-length/2).")] = None,
+        kind: Annotated[Optional[str], typer.Option("--kind", help="classification (text), completion or chat "
+                                                    "(SFT: completion tokens only).")] = None,
+        template: Annotated[str, typer.Option("--template", help="SFT records: auto = the trainer's formatting "
+                            "(chat template when the tokenizer has one), one pass per record truncated at "
+                            "--max-length; raw = prompt + completion text, sliding windows.")] = "auto",
         limit: Annotated[Optional[int], typer.Option("--limit", help="First N records only.")] = None,
-        batch_size: Annotated[int, typer.Option("--batch-size")] = 8,
+        batch_size: Annotated[int, typer.Option("--batch-size", help="Records/windows per forward pass.")] = 8,
         json_out: Annotated[Optional[Path], typer.Option("--json", help="Write the JSON result here.")] = None,
     ) -> None:
-        """Token perplexity, bits per byte and word perplexity, each labelled, with the window signature."""
+        """Token perplexity, bits per byte and word perplexity, each labelled, with the scoring signature."""
         import json
 
         from curate import load
-        from evalsuite.perplexity import load_causal_lm
+        from evalsuite.perplexity import TEMPLATES, load_causal_lm, sft_perplexity
         from evalsuite.perplexity import perplexity as ppl
+        from schemas.errors import UsageError
 
+        if template not in TEMPLATES:
+            raise UsageError(f"unknown --template {template!r}", fix="use --template auto or --template raw")
         recs = load(data, kind=kind, limit=limit).records
-        docs = [r if "completion" in r else r.get("text") for r in recs]
-        if any(d is None for d in docs):
-            from schemas.errors import UsageError
-
-            raise UsageError("chat records are not supported by perplexity yet",
-                             fix="load the data as --kind completion or --kind classification")
+        sft = bool(recs) and all("completion" in r or "messages" in r for r in recs)
+        if not recs:
+            raise UsageError(f"no usable records in {data}", fix="check the file with `curate check`")
         lm, tok = load_causal_lm(model, adapter)
-        res = ppl(lm, tok, docs, max_length=max_length, stride=stride, batch_size=batch_size)
+        if sft and template == "auto":
+            cap = getattr(lm.config, "max_position_embeddings", 1024) or 1024
+            res = sft_perplexity(lm, tok, recs, max_length=int(max_length or min(cap, 1024)), batch_size=batch_size)
+        else:
+            if any("messages" in r for r in recs):
+                raise UsageError("chat records can only be scored through the chat template",
+                                 fix="use --template auto, or load the data as --kind completion")
+            docs = [r if "completion" in r else r.get("text") for r in recs]
+            res = ppl(lm, tok, docs, max_length=max_length, stride=stride, batch_size=batch_size)
         typer.echo(f"token perplexity       {res.token_perplexity:.4f}  (exp of mean NLL per scored token, "
                    f"{res.n_tokens} tokens)")
         typer.echo(f"bits per byte          {res.bits_per_byte:.4f}  ({res.n_bytes} UTF-8 bytes)")
         typer.echo(f"word perplexity        {res.word_perplexity:.4f}  ({res.n_words} whitespace words)")
+        if res.truncated:
+            typer.echo(f"truncated records      {res.truncated} of {res.n_documents} (cut at max length)")
         typer.echo(f"signature              {res.signature}")
         if json_out:
             json_out.write_text(json.dumps({"metrics": res.metrics(), "n_tokens": res.n_tokens,
-                                            "n_documents": res.n_documents}, indent=2))
+                                            "n_documents": res.n_documents, "truncated": res.truncated},
+                                           indent=2))
             typer.echo(f"wrote {json_out}")

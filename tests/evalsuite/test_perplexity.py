@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 import math
 
 import pytest
@@ -123,3 +124,74 @@ def test_works_on_in_memory_peft_model(tiny):
                 p.fill_(0.5)
     assert perplexity(peft_model, tok, DOCS[:1], max_length=64).token_perplexity != pytest.approx(
         base.token_perplexity, rel=1e-3)
+
+
+@pytest.fixture(scope="module")
+def tiny_chat(tmp_path_factory):
+    """A tiny random Llama saved with the real SmolLM2 tokenizer (which has a chat template)."""
+    from transformers import AutoTokenizer, LlamaConfig, LlamaForCausalLM
+
+    from finetune.models import smollm2_dir
+
+    tok = AutoTokenizer.from_pretrained(str(smollm2_dir()))
+    torch.manual_seed(0)
+    cfg = LlamaConfig(vocab_size=len(tok), hidden_size=64, num_hidden_layers=2, num_attention_heads=2,
+                      num_key_value_heads=1, intermediate_size=128, max_position_embeddings=256,
+                      pad_token_id=tok.pad_token_id, tie_word_embeddings=True)
+    folder = tmp_path_factory.mktemp("tiny-chat")
+    LlamaForCausalLM(cfg).save_pretrained(folder)
+    tok.save_pretrained(folder)
+    return LlamaForCausalLM.from_pretrained(folder).eval(), tok, folder
+
+
+SFT = [{"prompt": "Name the colour: the red car.", "completion": "red"},
+       {"prompt": "Say hello to Ann, please, in a long and polite sentence.", "completion": "Hello Ann, nice to meet you."},
+       {"messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "hello there"}]}]
+
+
+def test_sft_perplexity_equals_the_trainers_loss(tiny_chat):
+    from evalsuite.perplexity import sft_perplexity
+    from finetune.data import build_sft_example
+
+    model, tok, _ = tiny_chat
+    res = sft_perplexity(model, tok, SFT, max_length=64, batch_size=2)
+    total, n = 0.0, 0
+    for r, nll_sum, k in zip(SFT, res.doc_nll_sum, res.doc_tokens, strict=True):
+        ex = build_sft_example(r, tok, 64, loss_on="completion")
+        with torch.no_grad():  # transformers' own shifted, -100-masked mean loss, one record at a time
+            loss = model(input_ids=torch.tensor([ex["input_ids"]]), labels=torch.tensor([ex["labels"]])).loss
+        assert k == sum(t != -100 for t in ex["labels"][1:])
+        assert nll_sum == pytest.approx(float(loss) * k, rel=1e-4)
+        total, n = total + float(loss) * k, n + k
+    assert res.token_perplexity == pytest.approx(math.exp(total / n), rel=1e-4)
+    assert res.signature == "ppl:sft|template:chat|max_length:64|scored:completion tokens only|agg:token_weighted"
+    # truncation at the trainer's max_length drops the answers of long prompts; they are counted, not scored
+    short = sft_perplexity(model, tok, SFT, max_length=40)
+    assert short.truncated >= 1 and short.n_tokens < res.n_tokens
+    with pytest.raises(UsageError) as e:
+        sft_perplexity(model, tok, ["plain text"], max_length=64)
+    assert e.value.fix
+
+
+def test_perplexity_cli_template_auto_and_raw(tiny_chat, tmp_path):
+    from typer.testing import CliRunner
+
+    from evalsuite.cli import app
+
+    _, _, folder = tiny_chat
+    data = tmp_path / "sft.jsonl"
+    data.write_text("".join(json.dumps({"id": str(i), **r}) + "\n" for i, r in enumerate(SFT[:2])))
+    out = {}
+    for template in ("auto", "raw"):
+        j = tmp_path / f"{template}.json"
+        r = CliRunner().invoke(app, ["perplexity", "--model", str(folder), "--data", str(data), "--kind", "completion",
+                                     "--template", template, "--max-length", "64", "--json", str(j)])
+        assert r.exit_code == 0, r.output
+        out[template] = json.loads(j.read_text())["metrics"]["token_perplexity"]
+    assert "template:chat" in out["auto"]["signature"] and "completion tokens only" in out["auto"]["signature"]
+    assert out["raw"]["signature"].startswith("ppl:sliding") and "template" not in out["raw"]["signature"]
+    assert out["auto"]["value"] != pytest.approx(out["raw"]["value"])
+    from schemas.cli import run_app
+
+    # the CLI wrapper turns the UsageError into one panel and exit code 2
+    assert run_app(app, "evalsuite", ["perplexity", "--model", str(folder), "--data", str(data), "--template", "x"]) == 2
