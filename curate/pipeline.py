@@ -2,8 +2,7 @@
 
 Outputs under `cfg.out`: the curated dataset (`curated.jsonl`, `.parquet` or an `hf` folder `curated/`),
 `quarantine.jsonl`, `removed.jsonl` (each removed row with its `reason` and the id it duplicates),
-`check.json` (the CheckReport), `manifest.json`, `config.yaml` (resolved), the QA report when
-`curate.report.write_qa_report` exists, and `splits/` when `split` is set. Every file is written atomically.
+`checks.json` (the CheckReport), `manifest.json`, `config.yaml` (resolved), the QA report, and `splits/` when `split` is set. Every file is written atomically.
 Invariant (checked, printed): rows read = kept + quarantined + removed.
 """
 
@@ -153,38 +152,32 @@ def run_pipeline(cfg: CurateConfig, command: str = "curate run") -> PipelineResu
     files.append(target.name)
     write_jsonl(data.quarantine, out / "quarantine.jsonl")
     write_jsonl(removed_rows, out / "removed.jsonl")
-    write_json(report, out / "check.json")
-    files += ["quarantine.jsonl", "removed.jsonl", "check.json"]
+    write_json(report, out / "checks.json")
+    files += ["quarantine.jsonl", "removed.jsonl", "checks.json"]
     with atomic_text(out / "config.yaml") as fh:
         yaml.safe_dump(cfg.model_dump(mode="json"), fh, sort_keys=False, allow_unicode=True)
     files.append("config.yaml")
 
     if cfg.split:
-        try:
-            from curate.split import split_records, write_splits
-            from schemas.configs.base import validate_config
-            from schemas.configs.split import SplitConfig
-        except ImportError:
-            notes.append("split is set but curate.split is not available; no splits written")
-        else:
-            scfg = validate_config(SplitConfig, {"seed": cfg.seed, **cfg.split}, "split section")
-            write_splits(split_records(kept, scfg, kind=data.kind), out / "splits")
-            files.append("splits/")
+        from curate.split import split_records, write_splits
+        from schemas.configs.base import validate_config
+        from schemas.configs.split import SplitConfig
+
+        scfg = validate_config(SplitConfig, {"seed": cfg.seed, **cfg.split}, "split section")
+        write_splits(split_records(kept, scfg, kind=data.kind), out / "splits")
+        files.append("splits/")
     if cfg.report:
-        try:
-            from curate.report import write_qa_report
-        except ImportError:
-            notes.append("report is set but curate.report.write_qa_report is not available; no QA report")
-        else:
-            write_qa_report(report, ctx, out)
-            files.append("report")
+        from curate.report import write_qa_report
+
+        write_qa_report(report, ctx, out, write_contract=False)  # checks.json is already written above
+        files.append("report")
 
     by_reason: dict[str, int] = {}
     for r in removed_rows:
         by_reason[r["reason"]] = by_reason.get(r["reason"], 0) + 1
     from schemas.manifest import RunManifest
 
-    inputs = [cfg.input.path] + ([cfg.against] if cfg.against else [])
+    inputs = {p: _hashable_path(p) for p in [cfg.input.path] + ([cfg.against] if cfg.against else [])}
     manifest = RunManifest.create(command, inputs=inputs, config=cfg.model_dump(mode="json"), seed=cfg.seed,
                                   extra={"rows_read": rows_read, "kept": len(kept), "quarantined": quarantined,
                                          "removed": len(removed_rows), "removed_by_reason": by_reason,
@@ -194,3 +187,12 @@ def run_pipeline(cfg: CurateConfig, command: str = "curate run") -> PipelineResu
     return PipelineResult(out=out, report=report, rows_read=rows_read, kept=len(kept), quarantined=quarantined,
                           removed=len(removed_rows), removed_by_reason=by_reason, pii_masked=masked,
                           gate_failed=gate_fails(report, cfg.fail_on), files=files, notes=notes)
+
+
+def _hashable_path(path: str) -> str:
+    """The file behind an input: `bundled:NAME` hashes the file or folder inside its package."""
+    if path.startswith("bundled:"):
+        from curate.io.bundled import bundled_path
+
+        return str(bundled_path(path.split(":", 1)[1]))
+    return path

@@ -172,8 +172,10 @@ def build_qa_report(report: CheckReport, ctx: CheckContext | None = None, title:
                   summary=summary, sections=[inp, *(check_section(c, texts) for c in report.checks)])
 
 
-def write_qa_report(report: CheckReport, ctx: CheckContext | None, out_dir: str | Path) -> Path:
-    """Write the QA report (index.html, report.md, report.json) and the check contract (checks.json).
+def write_qa_report(report: CheckReport, ctx: CheckContext | None, out_dir: str | Path, *,
+                    write_contract: bool = True) -> Path:
+    """Write the QA report (index.html, report.md, report.json) and, with `write_contract`, the check contract
+    (checks.json).
 
     Args:
         report: What `curate check` found.
@@ -188,5 +190,6 @@ def write_qa_report(report: CheckReport, ctx: CheckContext | None, out_dir: str 
 
     out = Path(out_dir)
     paths = write_report(build_qa_report(report, ctx), out)
-    write_json(report, out / "checks.json")
+    if write_contract:
+        write_json(report, out / "checks.json")
     return paths["html"]

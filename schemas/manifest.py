@@ -56,9 +56,9 @@ class RunManifest(BaseModel):
     extra: dict[str, Any] = Field(default_factory=dict)
 
     @classmethod
-    def create(cls, command: str, inputs: list[str | Path] | None = None, **kw: Any) -> RunManifest:
-        hashed = {}
-        for p in inputs or []:
-            sp = str(p)
-            hashed[sp] = sha256_path(p) if Path(sp).exists() else "bundled" if sp.startswith("bundled:") else "missing"
+    def create(cls, command: str, inputs: list[str | Path] | dict[str, str | Path] | None = None,
+               **kw: Any) -> RunManifest:
+        """`inputs`: paths, or {name as the user wrote it: the file to hash} (e.g. bundled:tweets -> its CSV)."""
+        pairs = inputs.items() if isinstance(inputs, dict) else ((str(p), p) for p in inputs or [])
+        hashed = {str(name): sha256_path(p) if Path(p).exists() else "missing" for name, p in pairs}
         return cls(command=command, inputs=hashed, versions=package_versions(), **kw)

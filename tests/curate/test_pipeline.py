@@ -41,7 +41,8 @@ def test_run_writes_everything_and_accounts_for_every_row(tmp_path):
     assert [r["id"] for r in kept] == ["a", "d", "f"]
     assert "someone@example.com" not in kept[1]["text"] and res.pii_masked == 1
     assert kept[2]["label"] == "positive"
-    assert json.loads((out / "check.json").read_text())["input"]["rows_read"] == 7
+    assert json.loads((out / "checks.json").read_text())["input"]["rows_read"] == 7
+    assert not (out / "check.json").exists()  # one contract file, not two copies
     man = json.loads((out / "manifest.json").read_text())
     assert man["extra"]["removed"] == 3
     assert CurateConfig.model_validate(yaml.safe_load((out / "config.yaml").read_text())) == cfg
@@ -69,3 +70,13 @@ def test_cli_run(tmp_path):
         main(["run", str(cfg), "--out", str(tmp_path / "cli")])
     assert e.value.code == 0
     assert (tmp_path / "cli" / "removed.jsonl").is_file()
+
+
+def test_manifest_hashes_the_file_behind_a_bundled_name() -> None:
+    from curate.io.bundled import bundled_path
+    from curate.pipeline import _hashable_path
+    from schemas.manifest import sha256_path
+
+    assert _hashable_path("bundled:chat") == str(bundled_path("chat"))
+    assert _hashable_path("data.jsonl") == "data.jsonl"
+    assert len(sha256_path(_hashable_path("bundled:chat"))) == 64

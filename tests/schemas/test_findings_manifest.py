@@ -49,11 +49,18 @@ def test_quarantine_entry_round_trips_json() -> None:
 def test_manifest_hashes_inputs_and_records_versions(tmp_path: Path) -> None:
     f = tmp_path / "d.jsonl"
     f.write_text("{}\n", encoding="utf-8")
-    m = RunManifest.create("curate check", [f, "bundled:tweets", tmp_path / "gone"], config={"a": 1}, seed=3)
+    m = RunManifest.create("curate check", [f, tmp_path / "gone"], config={"a": 1}, seed=3)
     assert m.inputs[str(f)] == sha256_path(f) and len(m.inputs[str(f)]) == 64
-    assert m.inputs["bundled:tweets"] == "bundled" and m.inputs[str(tmp_path / "gone")] == "missing"
+    assert m.inputs[str(tmp_path / "gone")] == "missing"
     assert "pydantic" in m.versions and m.seed == 3
     assert RunManifest.model_validate(json.loads(m.model_dump_json())) == m
+
+
+def test_manifest_names_an_input_as_written_and_hashes_the_file_behind_it(tmp_path: Path) -> None:
+    f = tmp_path / "tweets.csv"
+    f.write_text("text,label\n", encoding="utf-8")
+    m = RunManifest.create("curate run", {"bundled:tweets": f})
+    assert m.inputs == {"bundled:tweets": sha256_path(f)}
 
 
 def test_folder_hash_changes_with_content(tmp_path: Path) -> None:
