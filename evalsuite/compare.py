@@ -287,8 +287,8 @@ def build_report(res: CompareResult, base_pred: Sequence[Any], tuned_pred: Seque
             TextBlock(text=f"From {res.curves_source} (written by `finetune run`)."), *res.curves]))
     for kind in ("regression", "improvement"):
         ex = [e for e in res.examples if e["kind"] == kind]
-        sections.append(Section(id=f"{kind}s", title=f"Top {kind}s", status="regressed" if kind == "regression" and ex
-                                else None, blocks=[TableBlock(columns=["id", "input", "reference", "base", "tuned", "delta"],
+        # No status badge: single items that got worse are examples to read, not a verdict on the metrics.
+        sections.append(Section(id=f"{kind}s", title=f"Top {kind}s (per item)", blocks=[TableBlock(columns=["id", "input", "reference", "base", "tuned", "delta"],
                                 rows=[[e["id"], e["input"], e["reference"], e["base"], e["tuned"], e["delta"]] for e in ex])]))
     return Report(title=f"Base vs fine-tuned ({res.task})", kind="eval", summary=summary, sections=sections,
                   signatures=res.signatures, manifest=manifest)

@@ -125,7 +125,7 @@ def run_demo(out: Path = Path("reports/demo"), quick: bool = False, seed: int = 
             [*finetune, "run", "--model", "minilm", "--task", "classification", "--method", "full",
              "--data", str(splits), "--out", str(tuned), "--max-steps", str(sizes.cls_steps),
              "--batch-size", str(sizes.cls_batch), "--max-length", "48", "--lr", "1e-4", "--seed", str(seed),
-             "--no-progress", "class_weights=balanced"],
+             "--no-progress", "class_weights=balanced", "eval_every=50"],
             stages):
         cmp_dir = out / "tweets-compare"
         _run("evalsuite compare (linear probe vs fine-tuned)",
@@ -146,7 +146,8 @@ def run_demo(out: Path = Path("reports/demo"), quick: bool = False, seed: int = 
         if _run("finetune smollm2 (LoRA SFT: lead -> headline)",
                 [*finetune, "run", "--model", "smollm2", "--task", "sft", "--method", "lora", "--data", str(bbc_splits),
                  "--out", str(lora), "--max-steps", str(sizes.sft_steps), "--batch-size", str(sizes.sft_batch),
-                 "--max-length", "128", "--lr", "2e-4", "--seed", str(seed), "--no-progress"], stages):
+                 "--max-length", "128", "--lr", "2e-4", "--seed", str(seed), "--no-progress",
+                 f"eval_every={max(1, sizes.sft_steps // 3)}"], stages):
             gen_dir = out / "bbc-compare"
             _run("evalsuite compare (untuned vs LoRA)",
                  [*evalsuite, "compare", "--base", "smollm2", "--tuned", str(lora), "--data",

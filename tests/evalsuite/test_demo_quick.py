@@ -1,0 +1,28 @@
+"""`evalsuite demo --quick`: every stage of `make demo` runs through its real CLI and the index links the
+reports. Sizes are too small for the comparisons to mean anything; this proves the commands compose."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+pytestmark = pytest.mark.slow
+
+
+def test_quick_demo_runs_every_stage_and_links_the_reports(tmp_path) -> None:
+    from evalsuite.demo import run_demo
+
+    out = tmp_path / "demo"
+    assert run_demo(out, quick=True) == 0
+    stages = json.loads((out / "stages.json").read_text())
+    assert [s["name"].split(" ")[0] for s in stages].count("finetune") == 2
+    assert all(s["ok"] for s in stages)
+    index = (out / "index.html").read_text()
+    for report in ("tweets-qa/index.html", "tweets-compare/index.html", "bbc-compare/index.html"):
+        assert (out / report).exists() and report in index
+    cls = json.loads((out / "tweets-compare" / "compare.json").read_text())
+    gen = json.loads((out / "bbc-compare" / "compare.json").read_text())
+    assert {"accuracy", "f1_macro"} <= set(cls["metrics"])
+    assert {"bleu", "rougeL", "perplexity"} <= set(gen["metrics"])
+    assert all(m["signature"] for m in gen["metrics"].values())
