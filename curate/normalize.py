@@ -20,12 +20,17 @@ labels; with `labels` given, a label equal to an allowed label up to case and su
 label, and any other label is reported as unknown. A relabelled row has change kind `label`.
 
 ASCII texts skip the Unicode steps (they cannot change them), which keeps 1M short rows to a few seconds.
+The rows that need real work (mostly ftfy on non-ASCII text) are spread over the CPU's cores when there are
+at least `PARALLEL_MIN_ROWS` of them: on the 2-core machine that halves the stage at 1M rows
+(BENCHMARKS.md, curate-run). The result is the same as the serial path, in the same order (tested).
 """
 
 from __future__ import annotations
 
 import html as _html
+import os
 import re
+import sys
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field, replace
@@ -72,8 +77,7 @@ def normalize_text(text: str, cfg: NormalizeConfig | None = None) -> tuple[str, 
         mojibake that could not be repaired cleanly).
     """
     cfg = cfg or NormalizeConfig()
-    if (text.isascii() and cfg.html == "keep" and not cfg.lowercase and cfg.strip_control and cfg.whitespace
-            and _ascii_clean(text)):
+    if _is_trivial(text, cfg):
         return text, []
     kinds: list[str] = []
     t = text
@@ -121,6 +125,58 @@ def normalize_text(text: str, cfg: NormalizeConfig | None = None) -> tuple[str, 
             kinds.append("lowercase")
             t = new
     return t, kinds
+
+
+# Below this many rows needing work, forking workers costs more than it saves.
+PARALLEL_MIN_ROWS = 20_000
+_CHUNK = 4_096
+
+
+def _is_trivial(text: str, cfg: NormalizeConfig) -> bool:
+    """The fast path of `normalize_text`: a clean ASCII text that the default steps leave unchanged."""
+    return (text.isascii() and cfg.html == "keep" and not cfg.lowercase and cfg.strip_control and cfg.whitespace
+            and _ascii_clean(text))
+
+
+def _normalize_chunk(args: tuple[list[str], NormalizeConfig]) -> list[tuple[str, list[str]]]:
+    texts, cfg = args
+    return [normalize_text(t, cfg) for t in texts]
+
+
+def _workers() -> int:
+    # fork shares the parent's loaded modules for free; elsewhere (macOS, Windows) stay serial.
+    if sys.platform != "linux":
+        return 1
+    return max(1, min(os.cpu_count() or 1, 8))
+
+
+def normalize_many(texts: list[str], cfg: NormalizeConfig | None = None,
+                   workers: int | None = None) -> list[tuple[str, list[str]]]:
+    """`normalize_text` over many texts; rows needing work run on all cores when there are enough of them.
+
+    Returns one (text, kinds) per input, in input order, equal to the serial result.
+    """
+    cfg = cfg or NormalizeConfig()
+    out: list[tuple[str, list[str]] | None] = [None] * len(texts)
+    todo = []
+    for i, t in enumerate(texts):
+        if _is_trivial(t, cfg):
+            out[i] = (t, [])
+        else:
+            todo.append(i)
+    n_workers = _workers() if workers is None else workers
+    pending = [texts[i] for i in todo]
+    if n_workers > 1 and len(pending) >= PARALLEL_MIN_ROWS:
+        import multiprocessing
+
+        chunks = [(pending[k:k + _CHUNK], cfg) for k in range(0, len(pending), _CHUNK)]
+        with multiprocessing.get_context("fork").Pool(n_workers) as pool:
+            done = [r for part in pool.imap(_normalize_chunk, chunks) for r in part]
+    else:
+        done = _normalize_chunk((pending, cfg))
+    for i, r in zip(todo, done, strict=True):
+        out[i] = r
+    return out  # type: ignore[return-value]
 
 
 class LabelCanonicalizer:
@@ -186,13 +242,15 @@ def normalize_dataset(data: LoadedData, cfg: NormalizeConfig | None = None) -> N
     examples: dict[str, list[dict[str, str]]] = {}
     unknown_rows: list[str] = []
     records: list[dict[str, Any]] = []
+    # Text fields are normalized in one batch (parallel when large), then applied row by row.
+    normalized = {f: iter(normalize_many([r[f] for r in data.records], cfg)) for f in fields}
     for r in data.records:
         row_kinds: list[str] = []
         # unchanged rows keep their dict (shared with `data`, never mutated here): 1M copies would cost
         # ~300 MB and a second per million rows
         new = None
         for f in fields:
-            t, ks = normalize_text(r[f], cfg)
+            t, ks = next(normalized[f])
             if ks:
                 if t != r[f]:
                     new = new if new is not None else dict(r)

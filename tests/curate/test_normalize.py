@@ -57,3 +57,21 @@ def test_completion_fields_normalized(tmp_path):
     p = _write(tmp_path, [{"id": "1", "prompt": "q  ?", "completion": "line1 \n line2"}])
     res = normalize_dataset(load(p))
     assert res.data.records[0]["prompt"] == "q ?" and res.data.records[0]["completion"] == "line1\nline2"
+
+
+def test_parallel_normalization_equals_serial_in_order(monkeypatch) -> None:
+    import random
+
+    import curate.normalize as N
+    from schemas.configs.curate import NormalizeConfig
+
+    rng = random.Random(0)
+    pieces = ["plain text", "cafÃ©", "ﬁne  print", "tab\there", "zero\u200bwidth", " padded ", "naïve",
+              "Ã¢â‚¬Å“quotedÃ¢â‚¬Â", "line\r\nbreak", "Ｆｕｌｌ", "ok"]
+    texts = [" ".join(rng.choice(pieces) for _ in range(rng.randint(1, 4))) for _ in range(3000)]
+    cfg = NormalizeConfig(html="unescape")
+    serial = [N.normalize_text(t, cfg) for t in texts]
+    monkeypatch.setattr(N, "PARALLEL_MIN_ROWS", 10)
+    monkeypatch.setattr(N, "_CHUNK", 97)  # many chunks: order across workers must be kept
+    assert N.normalize_many(texts, cfg, workers=2) == serial
+    assert N.normalize_many(texts, cfg, workers=1) == serial
