@@ -26,8 +26,15 @@ test: $(STAMP) lint
 	@bash tools/ensure_chromium.sh || true
 	@$(PY) -m pytest -q
 
+# Every benchmark, each writing its section of BENCHMARKS.md (about 20 minutes on 2 cores; run it on a
+# quiet machine, or set BENCH_CONDITIONS to say what else was running).
 bench: $(STAMP)
-	@$(PY) bench/run_all.py
+	$(PY) bench/near_dup.py --n 1000000 --datasketch-n 20000 --write
+	$(PY) bench/curate_run.py --n 1000000 --write
+	$(PY) bench/split_bench.py
+	$(PY) bench/trainer.py --steps-minilm 20 --steps-smollm2 6
+	$(PY) bench/perplexity.py
+	$(PY) bench/generation.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
