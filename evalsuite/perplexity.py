@@ -48,6 +48,22 @@ class PerplexityResult:
     doc_tokens: list[int] = field(default_factory=list)  # per document: scored tokens (0: nothing left to score)
     truncated: int = 0  # records cut at max_length (template scoring only)
 
+    @classmethod
+    def from_sums(cls, doc_nll: list[float], doc_tok: list[int], texts: list[str], signature: str,
+                  **extra: Any) -> PerplexityResult:
+        """Corpus numbers from per-document NLL sums and scored-token counts; `texts` are the scored texts
+        (for bytes and words). Token-weighted: exp(sum NLL / sum tokens), never a mean of per-document scores."""
+        total_nll, total_tok = sum(doc_nll), sum(doc_tok)
+        n_bytes = sum(len(t.encode("utf-8")) for t in texts)
+        n_words = sum(len(t.split()) for t in texts)
+        return cls(
+            token_perplexity=math.exp(total_nll / total_tok), nll_per_token=total_nll / total_tok,
+            bits_per_byte=total_nll / math.log(2) / max(n_bytes, 1),
+            word_perplexity=math.exp(total_nll / max(n_words, 1)), n_tokens=total_tok, n_bytes=n_bytes,
+            n_words=n_words, n_documents=len(doc_tok), signature=signature,
+            per_document_nll=[n / t if t else float("nan") for n, t in zip(doc_nll, doc_tok, strict=True)],
+            doc_nll_sum=doc_nll, doc_tokens=doc_tok, **extra)
+
     def metrics(self) -> dict[str, dict]:
         """The JSON contract: {name: {"value", "ci", "signature"}}."""
         return {k: {"value": getattr(self, k), "ci": None, "signature": self.signature}
@@ -134,23 +150,15 @@ def perplexity(model: Any, tokenizer: Any, documents: Sequence[Any], *, max_leng
             for k, (di, _, _, _) in enumerate(batch):
                 doc_nll[di] += float(nll[k])
                 doc_tok[di] += int(m[k].sum())
-    total_nll, total_tok = sum(doc_nll), sum(doc_tok)
+    total_tok = sum(doc_tok)
     if total_tok == 0:
         raise UsageError("no tokens to score (every document is a single token or has an empty completion)",
                          fix="give documents with at least two tokens")
     texts = [t for _, _, t in enc]
-    n_bytes = sum(len(t.encode("utf-8")) for t in texts)
-    n_words = sum(len(t.split()) for t in texts)
     sig = (f"ppl:sliding|max_length:{max_length}|stride:{stride}|bos:{'tokenizer' if _adds_bos(tokenizer) else 'no'}"
            f"|scored:{'completion' if any(isinstance(d, dict) and 'completion' in d for d in documents) else 'all'}"
            "|agg:token_weighted")
-    return PerplexityResult(
-        token_perplexity=math.exp(total_nll / total_tok), nll_per_token=total_nll / total_tok,
-        bits_per_byte=total_nll / math.log(2) / max(n_bytes, 1),
-        word_perplexity=math.exp(total_nll / max(n_words, 1)), n_tokens=total_tok, n_bytes=n_bytes,
-        n_words=n_words, n_documents=len(enc), signature=sig,
-        per_document_nll=[n / t if t else float("nan") for n, t in zip(doc_nll, doc_tok, strict=True)],
-        doc_nll_sum=doc_nll, doc_tokens=doc_tok)
+    return PerplexityResult.from_sums(doc_nll, doc_tok, texts, sig)
 
 
 TEMPLATES = ("auto", "raw")
@@ -210,23 +218,15 @@ def sft_perplexity(model: Any, tokenizer: Any, records: Sequence[dict], *, max_l
             for k, i in enumerate(idx):
                 doc_nll[i] = float(nll[k].sum())
                 doc_tok[i] = int((tgt[k] != IGNORE).sum())
-    total_nll, total_tok = sum(doc_nll), sum(doc_tok)
+    total_tok = sum(doc_tok)
     if total_tok == 0:
         raise UsageError(f"no completion tokens left to score at max_length={max_length}",
                          fix="raise --max-length (or the trainer's max_length), or shorten the prompts")
     # the scored text is what the scored tokens decode to (after truncation), for bytes and words
     texts = [tokenizer.decode([t for t in e["labels"][1:] if t != IGNORE], skip_special_tokens=True) for e in exs]
-    n_bytes = sum(len(t.encode("utf-8")) for t in texts)
-    n_words = sum(len(t.split()) for t in texts)
     sig = (f"ppl:sft|template:{template_name(tokenizer)}|max_length:{max_length}|scored:completion tokens only"
            "|agg:token_weighted")
-    return PerplexityResult(
-        token_perplexity=math.exp(total_nll / total_tok), nll_per_token=total_nll / total_tok,
-        bits_per_byte=total_nll / math.log(2) / max(n_bytes, 1),
-        word_perplexity=math.exp(total_nll / max(n_words, 1)), n_tokens=total_tok, n_bytes=n_bytes,
-        n_words=n_words, n_documents=len(exs), signature=sig,
-        per_document_nll=[n / t if t else float("nan") for n, t in zip(doc_nll, doc_tok, strict=True)],
-        doc_nll_sum=doc_nll, doc_tokens=doc_tok, truncated=sum(bool(e["truncated"]) for e in exs))
+    return PerplexityResult.from_sums(doc_nll, doc_tok, texts, sig, truncated=sum(bool(e["truncated"]) for e in exs))
 
 
 def _adds_bos(tokenizer: Any) -> bool:
