@@ -21,10 +21,17 @@ Why this design (chosen by `bench/near_dup.py`, figures in BENCHMARKS.md):
   pass instead of one shift-and-or per byte); the bin minima are one `np.minimum.at` into a row-major
   block (a text's bins are adjacent, so the scatter stays in cache); densification sweeps a bin-major copy.
   Measured at 1M short rows (bench/corpus.py): 5.8 s for exact groups plus all signatures, shared CPU.
+* Chunks are independent (a row's signature depends only on its own shingles), so from
+  `PARALLEL_MIN_ROWS` rows on (Linux only: fork shares the texts with the workers for free) contiguous
+  slabs of whole chunks are hashed on all cores and concatenated in order; the result equals the serial
+  one bit for bit. Below that, starting the pool costs more than it saves.
 """
 
 from __future__ import annotations
 
+import mmap
+import os
+import sys
 from collections.abc import Sequence
 
 import numpy as np
@@ -34,6 +41,26 @@ _M2 = np.uint64(0x94D049BB133111EB)
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _EMPTY32 = np.uint32(0xFFFFFFFF)
 _LOW32 = np.uint64(0xFFFFFFFF)
+# From this many rows, signatures are computed on all cores (a fork pool costs ~0.1 s to start; 50k rows
+# take ~0.3 s serially on this 2-core machine). Measured at 1M rows (bench/corpus.py, 16-bit values):
+# 5.4-5.7 s serial, 2.6-3.0 s on 2 cores.
+PARALLEL_MIN_ROWS = 50_000
+# Slabs per worker: a few, so a worker that finishes early picks up another and the cores stay busy.
+_SLABS_PER_WORKER = 4
+# The texts a forked worker reads and the shared output it writes (set in the parent just before the fork; never pickled).
+_FORK_TEXTS: tuple[Sequence[str], np.ndarray] | None = None
+
+
+def _workers() -> int:
+    # fork shares the parent's texts and modules for free; elsewhere (macOS, Windows) stay serial.
+    # Same rule as curate.normalize._workers.
+    if sys.platform != "linux":
+        return 1
+    import multiprocessing
+
+    if multiprocessing.current_process().daemon:
+        return 1   # a pool worker may not start its own pool
+    return max(1, min(os.cpu_count() or 1, 8))
 
 
 def mix64(x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
@@ -117,7 +144,7 @@ def shingle_hashes(texts: Sequence[str], shingle: int = 5, seed: int = 0) -> tup
 
 
 def signatures(texts: Sequence[str], num_perm: int = 128, shingle: int = 5, seed: int = 0,
-               chunk: int = 8_192, value_bits: int = 32) -> np.ndarray:
+               chunk: int = 8_192, value_bits: int = 32, workers: int | None = None) -> np.ndarray:
     """One-permutation MinHash signatures, shape (len(texts), num_perm), dtype uint32 (or uint16).
 
     Args:
@@ -130,13 +157,62 @@ def signatures(texts: Sequence[str], num_perm: int = 128, shingle: int = 5, seed
         value_bits: 32, or 16 for b-bit minwise hashing (Li & Koenig 2010): each bin keeps the low 16 bits
             of its 32-bit minimum, so two bins agree with probability J + (1 - J) / 65536 instead of J,
             at half the memory (1M rows x 128 bins: 256 MiB instead of 512).
+        workers: processes to use; None picks all cores (up to 8) on Linux from `PARALLEL_MIN_ROWS` rows
+            on, else 1. The result does not depend on it.
     """
     if value_bits not in (16, 32):
         raise ValueError(f"value_bits must be 16 or 32, got {value_bits}")
     if num_perm < 2 or num_perm & (num_perm - 1):
         raise ValueError(f"num_perm must be a power of two >= 2, got {num_perm}")
+    n_workers = (_workers() if len(texts) >= PARALLEL_MIN_ROWS else 1) if workers is None else workers
+    if n_workers > 1 and len(texts) > chunk:
+        return _parallel_signatures(texts, n_workers, num_perm, shingle, seed, chunk, value_bits)
+    return _serial_signatures(texts, num_perm, shingle, seed, chunk, value_bits)
+
+
+def _parallel_signatures(texts: Sequence[str], n_workers: int, num_perm: int, shingle: int, seed: int,
+                         chunk: int, value_bits: int) -> np.ndarray:
+    """`_serial_signatures` over contiguous slabs of whole chunks on a fork pool, written in order."""
+    import multiprocessing
+
+    global _FORK_TEXTS
+    n = len(texts)
+    n_chunks = -(-n // chunk)
+    per_slab = max(1, -(-n_chunks // (n_workers * _SLABS_PER_WORKER)))
+    bounds = [(lo, min(n, lo + per_slab * chunk)) for lo in range(0, n, per_slab * chunk)]
+    dtype = np.dtype(np.uint32 if value_bits == 32 else np.uint16)
+    # the output lives in an anonymous MAP_SHARED mapping made before the fork: the workers write their
+    # rows straight into it (no pickling of 256 MiB back through pipes by a third, competing process);
+    # the array keeps the mapping alive and unmaps it when it is freed
+    shm = mmap.mmap(-1, max(1, n * num_perm * dtype.itemsize))
+    out = np.frombuffer(shm, dtype=dtype, count=n * num_perm).reshape(n, num_perm)
+    _FORK_TEXTS = (texts, out)
+    try:
+        with multiprocessing.get_context("fork").Pool(min(n_workers, len(bounds))) as pool:
+            args = [(lo, hi, num_perm, shingle, seed, chunk, value_bits) for lo, hi in bounds]
+            done = sum(pool.imap_unordered(_slab, args))
+    finally:
+        _FORK_TEXTS = None
+    assert done == n
+    return out
+
+
+def _slab(args: tuple[int, int, int, int, int, int, int]) -> int:
+    """Worker: writes the signatures of rows [lo, hi) of the texts inherited through fork into the shared
+    output; returns the number of rows written."""
+    lo, hi, num_perm, shingle, seed, chunk, value_bits = args
+    assert _FORK_TEXTS is not None
+    texts, out = _FORK_TEXTS
+    _serial_signatures(texts[lo:hi], num_perm, shingle, seed, chunk, value_bits, out=out[lo:hi])
+    return hi - lo
+
+
+def _serial_signatures(texts: Sequence[str], num_perm: int, shingle: int, seed: int, chunk: int,
+                       value_bits: int, out: np.ndarray | None = None) -> np.ndarray:
+    """`signatures` in this process, one chunk at a time (into `out` when given)."""
     bits = num_perm.bit_length() - 1
-    out = np.empty((len(texts), num_perm), dtype=np.uint32 if value_bits == 32 else np.uint16)
+    if out is None:
+        out = np.empty((len(texts), num_perm), dtype=np.uint32 if value_bits == 32 else np.uint16)
     buf = np.empty((min(chunk, len(texts)), num_perm), dtype=np.uint32)
     for lo in range(0, len(texts), chunk):
         part = texts[lo:lo + chunk]

@@ -182,3 +182,104 @@ def test_shared_cache_hashes_once_and_drops_signatures_after_two_thresholds():
         want = near_duplicates(texts, threshold=thr)
         assert np.array_equal(got.cluster, want.cluster) and np.array_equal(got.pairs, want.pairs)
     assert (a.cluster != np.arange(len(texts))).sum() >= 30
+
+
+@pytest.mark.parametrize("value_bits", [32, 16])
+def test_parallel_signatures_equal_serial(value_bits):
+    """Slabs hashed on a fork pool, concatenated in order, give the serial signatures bit for bit."""
+    rng = random.Random(11)
+    texts = [_sentence(rng, rng.randrange(1, 30)) for _ in range(2_000)] + ["", "ab", "é", "ü" * 40]
+    rng.shuffle(texts)
+    serial = signatures(texts, chunk=64, value_bits=value_bits, workers=1)
+    # 32 chunks of 64 rows over 2 and 3 workers: several slabs per worker, a short last slab
+    for workers in (2, 3):
+        par = signatures(texts, chunk=64, value_bits=value_bits, workers=workers)
+        assert par.dtype == serial.dtype and np.array_equal(par, serial)
+
+
+def test_parallel_is_chosen_from_the_row_threshold(monkeypatch):
+    """workers=None goes parallel from PARALLEL_MIN_ROWS rows (on Linux), with the same result."""
+    import curate.dedup.minhash as mh
+
+    calls = []
+    real = mh._parallel_signatures
+    monkeypatch.setattr(mh, "_parallel_signatures", lambda *a: calls.append(a[1]) or real(*a))
+    monkeypatch.setattr(mh, "_workers", lambda: 2)
+    rng = random.Random(4)
+    texts = [_sentence(rng, 12) for _ in range(500)]
+    monkeypatch.setattr(mh, "PARALLEL_MIN_ROWS", 10_000)
+    small = signatures(texts, chunk=50)
+    assert calls == []
+    monkeypatch.setattr(mh, "PARALLEL_MIN_ROWS", 400)
+    assert np.array_equal(signatures(texts, chunk=50), small)
+    assert calls == [2]
+
+
+def _planted_near_dups(rng, n_base=400):
+    base = [_sentence(rng) for _ in range(n_base)]
+    texts = list(base)
+    for i in range(0, n_base, 2):      # one- and two-word edits of every other text: many candidates
+        w = base[i].split()
+        w[rng.randrange(15)] = "changed"
+        texts.append(" ".join(w))
+        w[rng.randrange(15)] = "again"
+        texts.append(" ".join(w))
+    texts += base[:5]                  # exact copies
+    return texts
+
+
+def test_parallel_verification_equals_serial(monkeypatch):
+    """Candidate slices verified on a fork pool give the serial pairs, Jaccard and clusters exactly."""
+    import multiprocessing
+
+    import curate.dedup as dedup
+
+    texts = _planted_near_dups(random.Random(8))
+    monkeypatch.setattr(dedup, "PARALLEL_MIN_PAIRS", 10**9)
+    serial = near_duplicates(texts, threshold=0.7)
+    assert len(serial.pairs) >= 300   # the planted edits were found
+    pools = []
+    real_ctx = multiprocessing.get_context
+    monkeypatch.setattr(multiprocessing, "get_context", lambda m=None: pools.append(m) or real_ctx(m))
+    monkeypatch.setattr(dedup, "PARALLEL_MIN_PAIRS", 10)
+    monkeypatch.setattr("curate.dedup.minhash._workers", lambda: 2)
+    par = near_duplicates(texts, threshold=0.7)
+    assert pools == ["fork"]   # verification went to the pool (signatures stayed serial: few rows)
+    assert np.array_equal(par.pairs, serial.pairs) and par.pairs.dtype == serial.pairs.dtype
+    assert np.array_equal(par.jaccard, serial.jaccard)
+    assert np.array_equal(par.cluster, serial.cluster)
+    assert par.candidates == serial.candidates
+
+
+def test_parallel_verification_slices_any_worker_count():
+    import curate.dedup as dedup
+    from curate.dedup.lsh import candidate_pairs, choose_bands
+
+    texts = _planted_near_dups(random.Random(3), n_base=200)
+    p = dedup.prepare(texts)
+    utexts = [texts[i] for i in p.uniq.tolist()]
+    cand = candidate_pairs(p.sig, *choose_bands(0.7, 128))
+    for verify in ("exact", "estimate"):
+        ref = dedup._verify(utexts, p.sig, cand, 0.7, 5, verify, workers=1)
+        assert len(ref.pairs) > 50
+        for workers in (2, 3):
+            got = dedup._verify(utexts, p.sig, cand, 0.7, 5, verify, workers=workers)
+            assert np.array_equal(got.pairs, ref.pairs) and np.array_equal(got.jaccard, ref.jaccard)
+            assert got.exact == ref.exact == (verify == "exact")
+
+
+@pytest.mark.parametrize("workers", [2, 3, 40])
+def test_parallel_banding_equals_serial(workers):
+    """Bands split between fork workers, pairs united: the serial candidate pairs, same order and dtype."""
+    import curate.dedup as dedup
+    from curate.dedup.lsh import candidate_pairs, choose_bands
+
+    texts = _planted_near_dups(random.Random(6), n_base=300)
+    sig = signatures(texts, value_bits=16)
+    for threshold in (0.7, 0.9):
+        bands, rows = choose_bands(threshold, 128)
+        serial = candidate_pairs(sig, bands, rows)
+        assert len(serial) > 100
+        par = dedup._candidates(sig, bands, rows, workers=workers)   # 40 > bands: capped at one per band
+        assert par.dtype == serial.dtype and np.array_equal(par, serial)
+    assert dedup._candidates(sig[:1], 4, 2, workers=2).shape == (0, 2)
