@@ -106,6 +106,13 @@ def run_pipeline(cfg: CurateConfig, command: str = "curate run") -> PipelineResu
         ConfigError: unknown check names or an invalid split section.
         CurateError: the row-count invariant fails (a bug, reported rather than hidden).
     """
+    from curate.io.load import gc_paused
+
+    with gc_paused():  # see gc_paused: millions of cycle-free records; the collector only re-scans them
+        return _run_pipeline(cfg, command)
+
+
+def _run_pipeline(cfg: CurateConfig, command: str) -> PipelineResult:
     import yaml
 
     from curate.io import atomic_text, load, write_json, write_jsonl, write_records

@@ -80,3 +80,19 @@ def test_manifest_hashes_the_file_behind_a_bundled_name() -> None:
     assert _hashable_path("bundled:chat") == str(bundled_path("chat"))
     assert _hashable_path("data.jsonl") == "data.jsonl"
     assert len(sha256_path(_hashable_path("bundled:chat"))) == 64
+
+
+def test_the_collector_is_restored_after_a_run_even_when_it_fails(tmp_path) -> None:
+    import gc
+
+    import pytest
+
+    from curate.errors import CurateError
+    from curate.pipeline import run_pipeline
+    from schemas.configs.curate import CurateConfig
+
+    cfg = CurateConfig.model_validate({"input": {"path": str(tmp_path / "missing.jsonl")}, "out": str(tmp_path / "o")})
+    assert gc.isenabled()
+    with pytest.raises(CurateError):
+        run_pipeline(cfg)
+    assert gc.isenabled()
