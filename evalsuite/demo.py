@@ -157,6 +157,24 @@ def run_demo(out: Path = Path("reports/demo"), quick: bool = False, seed: int = 
     return _finish(out, stages, t_start)
 
 
+HEADLINE_METRICS = ("f1_macro", "accuracy", "rougeL", "bleu", "perplexity")
+
+
+def _headline(report_html: Path) -> str:
+    """The key metrics of a comparison (from the compare.json beside its report), or the QA report's note."""
+    result = report_html.parent / "compare.json"
+    if not result.exists():
+        return "data-QA findings per check (see the report)"
+    metrics = json.loads(result.read_text(encoding="utf-8")).get("metrics", {})
+    parts = []
+    for name in HEADLINE_METRICS:
+        m = metrics.get(name)
+        if m and m.get("base") is not None and m.get("delta_ci"):
+            lo, hi = m["delta_ci"]
+            parts.append(f"{name} {m['base']:.3g} -> {m['value']:.3g} [{lo:+.3g}, {hi:+.3g}] {m.get('status', '')}")
+    return "; ".join(parts) or "see the report"
+
+
 def _finish(out: Path, stages: list[Stage], t_start: float) -> int:
     from evalsuite.render import write_report
     from schemas.report import Report, Section, TableBlock
@@ -169,7 +187,8 @@ def _finish(out: Path, stages: list[Stage], t_start: float) -> int:
         subtitle=f"{sum(s.ok for s in stages)}/{len(stages)} stages succeeded in {total:.0f}s",
         summary=TableBlock(columns=["stage", "status", "seconds"], rows=rows, status_column="status", page_size=None),
         sections=[Section(id="reports", title="Reports", blocks=[
-            TableBlock(columns=["report", "path"], rows=[[k, v] for k, v in links.items()], page_size=None)])],
+            TableBlock(columns=["report", "headline result (tuned vs base, 95% paired-bootstrap CI of the delta)"],
+                       rows=[[k, _headline(out / v)] for k, v in links.items()], page_size=None)])],
         links=links,
     )
     paths = write_report(report, out)

@@ -21,6 +21,8 @@ def test_quick_demo_runs_every_stage_and_links_the_reports(tmp_path) -> None:
     index = (out / "index.html").read_text()
     for report in ("tweets-qa/index.html", "tweets-compare/index.html", "bbc-compare/index.html"):
         assert (out / report).exists() and report in index
+    # the index states each comparison's headline result, read from its compare.json
+    assert "f1_macro " in index and "rougeL " in index and "perplexity " in index
     cls = json.loads((out / "tweets-compare" / "compare.json").read_text())
     gen = json.loads((out / "bbc-compare" / "compare.json").read_text())
     assert {"accuracy", "f1_macro"} <= set(cls["metrics"])
