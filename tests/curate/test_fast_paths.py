@@ -69,9 +69,9 @@ def ctx_of(tmp_path: Path, rows: list[dict]):
     return default_context(load(p))
 
 
-def test_near_duplicate_findings_equal_the_per_row_loop(tmp_path):
-    from curate.dedup.shared import near
-
+def test_near_duplicate_findings_match_a_brute_force_exact_jaccard(tmp_path):
+    # The expectation is computed independently of the engine: exact Jaccard of 5-byte shingles over every
+    # pair of distinct texts, clusters as connected components rooted at their first row.
     rng = random.Random(3)
     words = ["alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa", "lambda", "mu"]
     base = [" ".join(rng.choice(words) for _ in range(12)) for _ in range(40)]
@@ -79,14 +79,31 @@ def test_near_duplicate_findings_equal_the_per_row_loop(tmp_path):
     rows = [{"id": f"r{i}", "text": t, "label": "a"} for i, t in enumerate(texts)]
     ctx = ctx_of(tmp_path, rows)
     res = NearDuplicateCheck().run(ctx)
-    nd = near(ctx, 0.8, 128, 5, None, 0)
+
+    def shingles(t: str) -> set[bytes]:
+        b = t.encode()
+        return {b[i:i + 5] for i in range(len(b) - 4)}
+
+    first = {}
+    reps = [i for i, t in enumerate(ctx.texts) if first.setdefault(t, i) == i]  # exact copies are another check's
+    sh = {i: shingles(ctx.texts[i]) for i in reps}
     best: dict[int, float] = {}
-    for (a, b), j in zip(nd.pairs.tolist(), nd.jaccard.tolist(), strict=False):
-        best[a] = max(best.get(a, 0.0), j)
-        best[b] = max(best.get(b, 0.0), j)
-    want = [(ctx.ids[i], ctx.ids[int(nd.cluster[i])], round(best.get(i, 0.0), 4)) for i in range(len(texts))
-            if int(nd.cluster[i]) != i and int(nd.exact_group[i]) == i]
-    got = [(f.id, f.duplicate_of, f.jaccard) for f in res.findings]
+    parent = {i: i for i in reps}
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            i = parent[i]
+        return i
+
+    for x, i in enumerate(reps):
+        for j in reps[x + 1:]:
+            jac = len(sh[i] & sh[j]) / len(sh[i] | sh[j])
+            if jac >= 0.8:
+                best[i], best[j] = max(best.get(i, 0), jac), max(best.get(j, 0), jac)
+                a, b = root(i), root(j)
+                parent[max(a, b)] = min(a, b)
+    want = sorted((ctx.ids[i], ctx.ids[root(i)], round(best[i], 4)) for i in reps if root(i) != i)
+    got = sorted((f.id, f.duplicate_of, f.jaccard) for f in res.findings)
     assert got == want and len(got) >= 10
     assert all(f.severity == Severity.warning and f.cluster == f.duplicate_of for f in res.findings)
 

@@ -56,7 +56,14 @@ def test_unknown_check_name_is_a_config_error(tmp_path):
     assert "near_duplicate" in e.value.fix
 
 
-@pytest.mark.parametrize("path", sorted(Path("configs/curate").glob("*.yaml")))
+SHIPPED = Path(__file__).resolve().parents[2] / "configs" / "curate"
+
+
+def test_the_shipped_curate_configs_exist():
+    assert {"tweets.yaml", "tweets_split.yaml"} <= {p.name for p in SHIPPED.glob("*.yaml")}
+
+
+@pytest.mark.parametrize("path", sorted(SHIPPED.glob("*.yaml")), ids=lambda p: p.name)
 def test_shipped_configs_load(path):
     assert load_config(CurateConfig, path).input.path == "bundled:tweets"
 
