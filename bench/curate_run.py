@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import functools
 import json
-import os
 import resource
 import subprocess
 import sys
@@ -25,8 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-# What the machine was doing during the run, printed beside the figures (BENCH_CONDITIONS overrides).
-CONDITIONS = os.environ.get("BENCH_CONDITIONS", "quiet machine, nothing else running")
+from bench.sections import CONDITIONS
 
 
 def _child(path: str, out: str) -> None:
@@ -107,9 +105,9 @@ def main() -> None:
     print(table)
     print("removed by reason:", res["by_reason"])
     if args.write:
-        from bench.near_dup import _write_section
+        from bench.sections import write_section
 
-        _write_section("curate-run", f"`.venv/bin/python bench/curate_run.py {' '.join(sys.argv[1:])}` (2-core CPU, "
+        write_section("curate-run", f"`.venv/bin/python bench/curate_run.py {' '.join(sys.argv[1:])}` (2-core CPU, "
                                      f"{CONDITIONS}; target <= 60 s and "
                                      "<= 2 GB at 1M rows). Method: run_pipeline in a child process, every default "
                                      "check on, peak RSS = the child's ru_maxrss; stage times by wrapping the "

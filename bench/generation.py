@@ -10,7 +10,6 @@ example. Also reports whether both produced identical text. Writes the `generati
 from __future__ import annotations
 
 import argparse
-import re
 import sys
 import time
 from pathlib import Path
@@ -18,13 +17,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-
-def write_section(name: str, body: str) -> None:
-    md = ROOT / "BENCHMARKS.md"
-    text = md.read_text(encoding="utf-8")
-    start, end = f"<!-- section:{name} -->", f"<!-- /section:{name} -->"
-    pat = re.compile(re.escape(start) + r".*?" + re.escape(end), re.S)
-    md.write_text(pat.sub(lambda _: f"{start}\n{body.strip()}\n{end}", text), encoding="utf-8")
+from bench.sections import write_section  # noqa: E402
 
 
 def main() -> None:

@@ -183,7 +183,9 @@ def main() -> None:
     cmd = "`.venv/bin/python bench/near_dup.py " + " ".join(sys.argv[1:]) + "`"
     print(table)
     if args.write:
-        _write_section("near-duplicate", f"{cmd} (2 shared cores, taken under load from other engineers' jobs)\n\n"
+        from bench.sections import CONDITIONS, write_section
+
+        write_section("near-duplicate", f"{cmd} (2-core CPU, {CONDITIONS})\n\n"
                        f"{table}\n\n{METHOD}\n")
 
 
@@ -204,12 +206,6 @@ def _split(texts) -> None:
           f"{len(nd.pairs):,} pairs; peak RSS {peak:.2f} GiB ({before:.2f} GiB after building the corpus)")
 
 
-def _write_section(name: str, body: str) -> None:
-    p = Path(__file__).resolve().parents[1] / "BENCHMARKS.md"
-    s = p.read_text(encoding="utf-8")
-    a, b = f"<!-- section:{name} -->", f"<!-- /section:{name} -->"
-    i, j = s.index(a) + len(a), s.index(b)
-    p.write_text(s[:i] + "\n" + body + s[j:], encoding="utf-8")
 
 
 if __name__ == "__main__":

@@ -10,9 +10,7 @@ Share dev = largest |label share in a held-out fold - global share| (percentage 
 
 from __future__ import annotations
 
-import os
 import random
-import re
 import sys
 import time
 from pathlib import Path
@@ -22,12 +20,10 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.sections import CONDITIONS  # noqa: E402
 from curate.split import split_records  # noqa: E402
 from curate.split.assign import balanced_assign, iterative_assign, sklearn_group_kfold  # noqa: E402
 from schemas.configs.split import SplitConfig  # noqa: E402
-
-# What the machine was doing during the run, printed beside the figures (BENCH_CONDITIONS overrides).
-CONDITIONS = os.environ.get("BENCH_CONDITIONS", "quiet machine, nothing else running")
 
 
 def fold_stats(assign: np.ndarray, counts: np.ndarray, sizes: np.ndarray, k: int) -> tuple[float, float]:
@@ -107,14 +103,10 @@ def main() -> None:
              *tweets_rows(), *skewed_rows(), *multilabel_rows()]
     table = "\n".join(lines)
     print(table)
-    bench = ROOT / "BENCHMARKS.md"
-    text = bench.read_text(encoding="utf-8")
-    pat = re.compile(r"(<!-- section:split -->\n).*?(<!-- /section:split -->)", re.S)
-    if pat.search(text):
-        bench.write_text(pat.sub(lambda m: m.group(1) + table + "\n" + m.group(2), text), encoding="utf-8")
+    from bench.sections import write_section
+
+    if write_section("split", table):
         print("\nwrote BENCHMARKS.md section:split")
-    else:
-        print("\nBENCHMARKS.md has no <!-- section:split --> markers; table printed only")
 
 
 if __name__ == "__main__":

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import resource
 import subprocess
 import sys
@@ -31,8 +30,7 @@ CASES = {
 # Both trainers see exactly steps x batch_size rows, once: the same tokens, so tokens/s compares the time
 # each needs for the same work (with fewer rows than that, which batches land in the first steps decides).
 
-# What the machine was doing during the run, printed beside the figures (BENCH_CONDITIONS overrides).
-CONDITIONS = os.environ.get("BENCH_CONDITIONS", "quiet machine, nothing else running")
+from bench.sections import CONDITIONS  # noqa: E402
 
 
 def ours(case: str, steps: int, out: str) -> dict:
@@ -149,12 +147,9 @@ def main() -> None:
                 "defaults (fused AdamW, no length grouping) and dynamic padding, on the same rows, model, LoRA "
                 "config, batch size, max length and steps. Where ours gains: length-grouped batches (less padding) "
                 "and, for SFT, the LM head applied only at answer positions.")
-        md = REPO / "BENCHMARKS.md"
-        text = md.read_text()
-        start, end = "<!-- section:trainer -->", "<!-- /section:trainer -->"
-        head, rest = text.split(start, 1)
-        _, tail = rest.split(end, 1)
-        md.write_text(f"{head}{start}\n### Trainer: finetune vs HF Trainer (CPU)\n\n{table}\n\n{note}\n{end}{tail}")
+        from bench.sections import write_section
+
+        write_section("trainer", f"### Trainer: finetune vs HF Trainer (CPU)\n\n{table}\n\n{note}")
 
 
 if __name__ == "__main__":
