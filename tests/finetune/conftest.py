@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import random
 from pathlib import Path
 
@@ -10,8 +9,10 @@ import pytest
 
 
 def write_jsonl(path: Path, rows: list[dict]) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    """curate's writer (the one `curate split` uses for the files finetune reads), returning the path."""
+    import curate
+
+    curate.write_jsonl(rows, path)
     return path
 
 
