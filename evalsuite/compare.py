@@ -173,7 +173,7 @@ def _example_score(task: str, pred: Any, ref: Any) -> float:
         return float(str(pred) == str(ref))
     from evalsuite.metrics.generation import _rouge_one
 
-    return _rouge_one("rougeL", "unicode", False, str(pred), str(ref))
+    return _rouge_one("rougeL", "unicode", False, str(pred), ref)
 
 
 def compare_predictions(task: str, ids: Sequence[str], references: Sequence[Any], base_pred: Sequence[Any],
@@ -193,7 +193,8 @@ def compare_predictions(task: str, ids: Sequence[str], references: Sequence[Any]
         groups: A group value per item for per-slice deltas.
         n_resamples: Bootstrap resamples.
         seed: Bootstrap seed.
-        metric_options: Options for the metric family (e.g. rouge_tokenizer).
+        metric_options: Metric options as `{KEY: {OPTION: VALUE}}` (the `metric_args` of a config, or
+            `--metric-args KEY.OPTION=VALUE`); the older flat `rouge_tokenizer=` is still accepted.
         base_signatures: Signatures the base scores were computed with, when scored elsewhere; must match.
 
     Raises:
@@ -204,7 +205,14 @@ def compare_predictions(task: str, ids: Sequence[str], references: Sequence[Any]
         raise UsageError(f"compare needs the same non-empty items on both sides (ids {n}, refs {len(references)}, "
                          f"base {len(base_pred)}, tuned {len(tuned_pred)})",
                          fix="predict base and tuned on the same test file")
-    metrics = metrics_for(task, **(metric_options or {}))
+    legacy = {k: v for k, v in (metric_options or {}).items() if k in ("rouge_tokenizer", "rouge_stemmer")}
+    margs = {k: v for k, v in (metric_options or {}).items() if k not in legacy}
+    if task == "classification":
+        metrics = metrics_for(task, margs, **legacy)
+    else:
+        from evalsuite.metrics.sacre import nrefs_of
+
+        metrics = metrics_for(task, margs, nrefs=nrefs_of(references), **legacy)
     sigs = {m.name: m.signature for m in metrics}
     if base_signatures:
         check_signatures(base_signatures, sigs)

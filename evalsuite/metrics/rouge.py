@@ -30,12 +30,24 @@ _SENT_END = re.compile(r"(?<=[.!?])\s+|\n+")
 
 
 class UnicodeTokenizer:
-    """rouge-score tokenizer that keeps non-ASCII words: lowercase, split on non-word characters."""
+    """rouge-score tokenizer that keeps non-ASCII words: lowercase, split on non-word characters.
+
+    rouge-score ignores `use_stemmer` when a tokenizer is passed, so stemming is applied here, with
+    rouge-score's own rule (Porter stemmer on tokens longer than 3 characters).
+    """
 
     _word = re.compile(r"\w+", re.UNICODE)
 
+    def __init__(self, use_stemmer: bool = False):
+        from nltk.stem import porter
+
+        self.stemmer = porter.PorterStemmer() if use_stemmer else None
+
     def tokenize(self, text: str) -> list[str]:
-        return self._word.findall(text.lower())
+        toks = self._word.findall(text.lower())
+        if self.stemmer is None:
+            return toks
+        return [self.stemmer.stem(t) if len(t) > 3 else t for t in toks]
 
 
 def split_sentences(text: str) -> str:
@@ -47,7 +59,7 @@ def split_sentences(text: str) -> str:
 def _scorer(tokenizer: str, stemmer: bool) -> Any:
     from rouge_score import rouge_scorer
 
-    tok = UnicodeTokenizer() if tokenizer == "unicode" else None
+    tok = UnicodeTokenizer(stemmer) if tokenizer == "unicode" else None
     return rouge_scorer.RougeScorer(list(ROUGE_TYPES), use_stemmer=stemmer, tokenizer=tok)
 
 
