@@ -289,6 +289,10 @@ def per_class_arrays(predictions: Sequence[Any], references: Sequence[Any], zero
     labels = sorted(set(r) | set(p))
     pr, rc, f1, sup = precision_recall_fscore_support(r, p, labels=labels, average=None, zero_division=zero_division,
                                                       sample_weight=sample_weight)
+    if len(labels) == 1:  # sklearn's confusion_matrix warns about one label; the 1x1 matrix is still right
+        return {"labels": labels, "precision": [float(pr[0])], "recall": [float(rc[0])], "f1": [float(f1[0])],
+                "support": [int(sup[0])], "confusion_matrix": [[float(sum(sample_weight)) if sample_weight is not None
+                                                                else len(r)]]}
     return {"labels": labels, "precision": [float(x) for x in pr], "recall": [float(x) for x in rc],
             "f1": [float(x) for x in f1], "support": [int(x) for x in sup],
             "confusion_matrix": confusion_matrix(r, p, labels=labels, sample_weight=sample_weight).tolist()}
