@@ -32,6 +32,9 @@ def register(app: typer.Typer) -> None:
                             "--max-length; raw = prompt + completion text, sliding windows.")] = "auto",
         limit: Annotated[Optional[int], typer.Option("--limit", help="First N records only.")] = None,
         batch_size: Annotated[int, typer.Option("--batch-size", help="Records/windows per forward pass.")] = 8,
+        slice_by: Annotated[Optional[list[str]], typer.Option("--slice-by", help="Also report token perplexity "
+                            "per value of this record field (or metadata key), token-weighted, with a bootstrap "
+                            "CI; repeatable.")] = None,
         json_out: Annotated[Optional[Path], typer.Option("--json", help="Write the JSON result here.")] = None,
     ) -> None:
         """Token perplexity, bits per byte and word perplexity, each labelled, with the scoring signature."""
@@ -65,8 +68,20 @@ def register(app: typer.Typer) -> None:
         if res.truncated:
             typer.echo(f"truncated records      {res.truncated} of {res.n_documents} (cut at max length)")
         typer.echo(f"signature              {res.signature}")
+        slices = {}
+        if slice_by:
+            from evalsuite.perplexity_slices import group_value, perplexity_by_group
+
+            for fld in slice_by:
+                slices[fld] = perplexity_by_group(res.doc_nll_sum, res.doc_tokens, [group_value(r, fld) for r in recs])
+                for g in slices[fld]:
+                    ppl_s = "n/a (no scored tokens)" if g["token_perplexity"] is None else f"{g['token_perplexity']:.4f}"
+                    ci = f"  CI [{g['ci'][0]:.4f}, {g['ci'][1]:.4f}]" if g["ci"] else ""
+                    typer.echo(f"  {fld}={g['value']:<20} {ppl_s}{ci}  ({g['n_documents']} documents, "
+                               f"{g['n_tokens']} tokens)")
         if json_out:
             json_out.write_text(json.dumps({"metrics": res.metrics(), "n_tokens": res.n_tokens,
-                                            "n_documents": res.n_documents, "truncated": res.truncated},
+                                            "n_documents": res.n_documents, "truncated": res.truncated,
+                                            **({"slices": slices} if slices else {})},
                                            indent=2))
             typer.echo(f"wrote {json_out}")
