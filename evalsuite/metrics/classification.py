@@ -92,7 +92,7 @@ def _prf(kind: str, avg: str, zd: Any, p: Sequence[Any], r: Sequence[Any], sampl
     return float(val[0] if hasattr(val, "__len__") else val)
 
 
-def prf_from_codes(kind: str, avg: str, p: Any, r: Any, n_labels: int) -> float:
+def prf_from_codes(kind: str, avg: str, p: Any, r: Any, n_labels: int, beta: float = 1.0) -> float:
     """precision/recall/F1 from integer-coded labels with numpy (same definitions as sklearn, zero_division=0).
 
     The paired bootstrap calls this thousands of times; sklearn's input validation would dominate the cost.
@@ -107,12 +107,57 @@ def prf_from_codes(kind: str, avg: str, p: Any, r: Any, n_labels: int) -> float:
     with np.errstate(divide="ignore", invalid="ignore"):
         prec = np.where(pred_n > 0, tp / pred_n, 0.0)
         rec = np.where(true_n > 0, tp / true_n, 0.0)
-        f1 = np.where(prec + rec > 0, 2 * prec * rec / (prec + rec), 0.0)
-    val = {"precision": prec, "recall": rec, "f1": f1}[kind]
+        b2 = beta * beta
+        f1 = np.where(b2 * prec + rec > 0, (1 + b2) * prec * rec / (b2 * prec + rec), 0.0)
+    val = {"precision": prec, "recall": rec, "f1": f1, "fbeta": f1}[kind]
     present = (true_n + pred_n) > 0  # sklearn averages over labels present in y_true or y_pred
     if avg == "weighted":
         return float((val * true_n).sum() / true_n.sum()) if true_n.sum() else 0.0
     return float(val[present].mean()) if present.any() else 0.0
+
+
+def _cm(p: Any, r: Any, n: int) -> Any:
+    import numpy as np
+
+    return np.bincount(r * n + p, minlength=n * n).reshape(n, n).astype(float)
+
+
+def balanced_from_codes(adjusted: bool, p: Any, r: Any, n_labels: int) -> float:
+    """sklearn's balanced_accuracy_score on integer codes: mean recall over classes present in y_true."""
+    import numpy as np
+
+    c = _cm(p, r, n_labels)
+    support = c.sum(1)
+    per = np.diag(c)[support > 0] / support[support > 0]
+    if per.size == 0:
+        return float("nan")
+    score = float(per.mean())
+    if adjusted:
+        chance = 1 / per.size
+        score = (score - chance) / (1 - chance) if per.size > 1 else float("nan")
+    return score
+
+
+def mcc_from_codes(p: Any, r: Any, n_labels: int) -> float:
+    """sklearn's matthews_corrcoef (multiclass R_K, Gorodkin 2004) on integer codes; 0 when undefined."""
+    import numpy as np
+
+    c = _cm(p, r, n_labels)
+    t, q, n = c.sum(1), c.sum(0), c.sum()
+    cov_tp = np.trace(c) * n - t @ q
+    cov_pp, cov_tt = n * n - q @ q, n * n - t @ t
+    return 0.0 if cov_pp * cov_tt == 0 else float(cov_tp / np.sqrt(cov_tt * cov_pp))
+
+
+def kappa_from_codes(p: Any, r: Any, n_labels: int) -> float:
+    """sklearn's unweighted cohen_kappa_score on integer codes (NaN when chance agreement is total)."""
+    import numpy as np
+
+    c = _cm(p, r, n_labels)
+    expected = np.outer(c.sum(1), c.sum(0)) / c.sum()
+    w = 1 - np.eye(n_labels)
+    den = (w * expected).sum()
+    return float(1 - (w * c).sum() / den) if den else float("nan")
 
 
 def _mcc(p: Sequence[Any], r: Sequence[Any], sample_weight: Any = None) -> float:
@@ -242,21 +287,25 @@ def classification_metrics(args: ArgResolver | None = None, *, multilabel: bool 
                               codes_fn=partial(prf_from_codes, kind, avg) if z == 0.0 else None))
     o = opts("balanced_accuracy", {"adjusted": False})
     out.append(Metric("balanced_accuracy", "classification", True, partial(_balanced, o["adjusted"]),
-                      _sig({"adjusted": o["adjusted"], "sample_weight": o["sample_weight"]}), options=o, uses=W))
+                      _sig({"adjusted": o["adjusted"], "sample_weight": o["sample_weight"]}), options=o, uses=W,
+                      codes_fn=partial(balanced_from_codes, bool(o["adjusted"]))))
     o = opts("fbeta", {"beta": 0.5, "average": "macro"})
     if o["average"] not in (*AVERAGES, "binary"):
         raise UsageError(f"fbeta.average={o['average']!r}", fix="use macro, micro, weighted or binary")
     out.append(Metric("fbeta", "classification", True,
                       partial(_prf, "fbeta", o["average"], _zd(o["zero_division"]), pos_label=str(o["pos_label"]),
-                              beta=float(o["beta"])), _sig(o), options=o, uses=W))
+                              beta=float(o["beta"])), _sig(o), options=o, uses=W,
+                      codes_fn=partial(prf_from_codes, "fbeta", o["average"], beta=float(o["beta"]))
+                      if o["average"] != "binary" and _zd(o["zero_division"]) == 0.0 else None))
     o = opts("mcc")
     out.append(Metric("mcc", "classification", True, _mcc, _sig({"sample_weight": o["sample_weight"]}), options=o,
-                      uses=W))
+                      uses=W, codes_fn=mcc_from_codes))
     o = opts("cohen_kappa", {"weights": "none"})
     if o["weights"] not in ("none", "linear", "quadratic"):
         raise UsageError(f"cohen_kappa.weights={o['weights']!r}", fix="use none, linear or quadratic")
     out.append(Metric("cohen_kappa", "classification", True, partial(_kappa, o["weights"]),
-                      _sig({"weights": o["weights"], "sample_weight": o["sample_weight"]}), options=o, uses=W))
+                      _sig({"weights": o["weights"], "sample_weight": o["sample_weight"]}), options=o, uses=W,
+                      codes_fn=kappa_from_codes if o["weights"] == "none" else None))
     for kind in ("precision", "recall", "f1"):
         o = opts(f"{kind}_binary")
         if o["pos_label"] != "":
