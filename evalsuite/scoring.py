@@ -200,9 +200,8 @@ def match(predictions: str | Path, references: str, task: str, *, reference_fiel
             m.ref_rows.append(r.raw or {})
             m.pred_rows.append(p_ok[r.id].raw or {})
     scored = set(m.ids)
-    for rows, ok, dups, other_ok, other_dup, other_bad, miss in (
-            (preds, p_ok, p_dup, r_ok, r_dup, r_bad_ids, "unmatched"),
-            (refs, r_ok, r_dup, p_ok, p_dup, p_bad_ids, "without_prediction")):
+    for rows, dups, other_dup, other_bad, miss in ((preds, p_dup, r_dup, r_bad_ids, "unmatched"),
+                                                   (refs, r_dup, p_dup, p_bad_ids, "without_prediction")):
         other = "reference" if rows is preds else "prediction"
         for r in rows:
             if r.reason:

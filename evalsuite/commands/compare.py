@@ -45,7 +45,6 @@ def register(app: typer.Typer) -> None:
         import json
 
         from evalsuite.compare import run_compare
-
         from evalsuite.metrics.args import merge_args, parse_metric_args
 
         opts = merge_args({"rouge": {"tokenizer": rouge_tokenizer}} if task == "generation" else None,

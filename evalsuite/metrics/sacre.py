@@ -90,7 +90,7 @@ def _stats(kind: str, opts: dict[str, Any], p: Sequence[str], r: Sequence[Any]) 
 def _from_stats(kind: str, opts: dict[str, Any], summed: Any) -> float:
     vals = [float(x) for x in summed]
     if kind in ("bleu", "chrf"):
-        vals = [int(round(x)) for x in vals]
+        vals = [round(x) for x in vals]
     return float(_obj(kind, opts)._compute_score_from_stats(vals).score)
 
 

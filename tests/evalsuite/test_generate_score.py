@@ -53,7 +53,8 @@ def test_score_command_writes_json_contract(tmp_path):
     assert rc == 0
     res = json.loads(out.read_text())
     assert res["metrics"]["accuracy"]["value"] == pytest.approx(0.5) and res["n"] == 4
-    assert res["metrics"]["f1_macro"]["ci"] is None and res["metrics"]["f1_macro"]["signature"]
+    lo, hi = res["metrics"]["f1_macro"]["ci"]  # a seeded bootstrap CI (was always null before issue 13)
+    assert lo <= res["metrics"]["f1_macro"]["value"] <= hi and res["metrics"]["f1_macro"]["signature"]
 
 
 def test_score_command_bad_predictions_exit_2(tmp_path):

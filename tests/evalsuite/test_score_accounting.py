@@ -47,6 +47,7 @@ def test_invalid_reference_rows_are_counted(tmp_path, capsys):
             {"id": "d", "label": ""}, {"label": "x"}, "{broken"]
     preds = [{"id": k, "prediction": "x"} for k in "abcd"]
     rc, res = run(tmp_path, "classification", preds, refs)
+    assert rc == 0
     acc = res["accounting"]
     assert acc["references"] == {"rows": 6, "scored": 1, "without_prediction": 0, "duplicate": 0, "invalid": 5}
     assert acc["predictions"]["unmatched"] == 3
@@ -61,6 +62,7 @@ def test_duplicates_are_never_resolved_last_wins(tmp_path):
     preds = [{"id": "a", "prediction": "x"}, {"id": "b", "prediction": "x"}, {"id": "b", "prediction": "y"},
              {"id": "c", "prediction": "x"}]
     rc, res = run(tmp_path, "classification", preds, refs)
+    assert rc == 0
     acc = res["accounting"]
     # last-wins would score b correct (1.0 accuracy on a, b); the duplicated ids are set aside instead
     assert res["n"] == 1 and res["metrics"]["accuracy"]["value"] == 1.0
@@ -74,6 +76,7 @@ def test_null_and_nan_predictions_are_invalid_not_strings(tmp_path):
     refs = [{"id": "a", "completion": "None"}, {"id": "b", "completion": "nan"}, {"id": "c", "completion": "ok"}]
     preds = ['{"id": "a", "prediction": null}', '{"id": "b", "prediction": NaN}', {"id": "c", "prediction": "ok"}]
     rc, res = run(tmp_path, "generation", preds, refs)
+    assert rc == 0
     # scored as the strings "None"/"nan" these would be exact matches; they are invalid rows instead
     assert res["n"] == 1 and res["metrics"]["exact_match"]["value"] == 1.0
     assert res["accounting"]["predictions"]["invalid"] == 2
@@ -155,6 +158,7 @@ def test_probabilities_add_topk_brier_ece_and_bad_ones_are_invalid(tmp_path):
     assert {"brier", "ece"} <= set(res["metrics"])
     preds[0]["probabilities"] = {"a": float("nan")}
     rc, res = run(tmp_path, "classification", preds, refs)
+    assert rc == 0
     assert res["accounting"]["predictions"]["invalid"] == 1 and "top_k_accuracy" in res["metrics"]
 
 
@@ -175,6 +179,7 @@ def test_multilabel_rows(tmp_path):
     refs = [{"id": "1", "label": []}, {"id": "2", "label": ["a", "b", "c"]}, {"id": "3", "label": ["b", "c"]}]
     preds = [{"id": "1", "prediction": []}, {"id": "2", "prediction": ["a", "b", "c"]}, {"id": "3", "prediction": ["a", "b"]}]
     rc, res = run(tmp_path, "classification", preds, refs)
+    assert rc == 0
     assert res["metrics"]["f1_macro"]["value"] == pytest.approx((2 / 3 + 1 + 2 / 3) / 3)
     assert "hamming_loss" in res["metrics"] and "multilabel" in res["metrics"]["f1_samples"]["signature"]
     assert not any(isinstance(v["value"], float) and math.isnan(v["value"]) for v in res["metrics"].values())
