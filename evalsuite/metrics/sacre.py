@@ -61,8 +61,10 @@ def _build(kind: str, frozen: tuple[tuple[str, Any], ...]) -> Any:
             return CHRF(**opts)
         return TER(**opts)
     except (RuntimeError, ValueError, AssertionError, TypeError, KeyError) as e:
-        fix = ("install the Japanese extra: pip install 'datavet[ja]' (mecab-python3 + ipadic)"
-               if "ja" in str(opts.get("tokenize", "")) else f"check the {kind} options (docs/metrics.md)")
+        tok = str(opts.get("tokenize", ""))
+        fix = ("install the Japanese extra: pip install 'datavet[ja]' (mecab-python3 + ipadic)" if tok == "ja-mecab"
+               else "install Korean support: pip install 'sacrebleu[ko]'" if tok == "ko-mecab"
+               else f"check the {kind} options (docs/metrics.md)")
         raise UsageError(f"sacrebleu rejected {kind} options {opts}: {str(e).strip()}", fix=fix) from None
 
 
