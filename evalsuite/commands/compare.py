@@ -31,6 +31,8 @@ def register(app: typer.Typer) -> None:
                                                      "ASCII a-z0-9 only) or unicode (keeps non-Latin words).")] = "default",
         metric_args: Annotated[Optional[list[str]], typer.Option("--metric-args", help="KEY.OPTION=VALUE, "
                                "repeatable (e.g. bleu.tokenize=intl); shown in every signature; docs/metrics.md.")] = None,
+        config: Annotated[Optional[str], typer.Option("--config", help="YAML with metric_args: {KEY: {OPTION: "
+                          "VALUE}}; --metric-args override it.")] = None,
         perplexity: Annotated[bool, typer.Option("--perplexity/--no-perplexity", help="Generation: also compare "
                               "completion-only perplexity of the references (trainer's template).")] = True,
         ppl_max_length: Annotated[Optional[int], typer.Option("--ppl-max-length", help="Generation: truncation for "
@@ -45,10 +47,10 @@ def register(app: typer.Typer) -> None:
         import json
 
         from evalsuite.compare import run_compare
-        from evalsuite.metrics.args import merge_args, parse_metric_args
+        from evalsuite.metrics.args import load_metric_config, merge_args, parse_metric_args
 
         opts = merge_args({"rouge": {"tokenizer": rouge_tokenizer}} if task == "generation" else None,
-                          parse_metric_args(metric_args))
+                          load_metric_config(config), parse_metric_args(metric_args))
         res = run_compare(base, tuned, data, task=task, train_data=train_data, adapter=adapter, limit=limit,
                           max_new_tokens=max_new_tokens, batch_size=batch_size, n_resamples=n_resamples, seed=seed,
                           report_dir=report_dir, metric_options=opts, perplexity=perplexity,

@@ -85,6 +85,8 @@ def register(app: typer.Typer) -> None:
         metric_args: Annotated[Optional[list[str]], typer.Option("--metric-args", help="KEY.OPTION=VALUE, "
                                "repeatable, e.g. bleu.tokenize=intl, rouge.use_stemmer=true, "
                                "classification.pos_label=pos (docs/metrics.md lists all).")] = None,
+        config: Annotated[Optional[str], typer.Option("--config", help="YAML with metric_args: {KEY: {OPTION: "
+                          "VALUE}}; --metric-args override it.")] = None,
         reference_field: Annotated[Optional[str], typer.Option("--reference-field", help="Reference column "
                                    "(default: label; generation: completion, reference, references or text).")] = None,
         slice_by: Annotated[Optional[list[str]], typer.Option("--slice-by", help="Also score each value of "
@@ -101,9 +103,10 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Score given predictions against references; print every metric with its CI and signature."""
         from curate.io.writers import write_json
-        from evalsuite.metrics.args import parse_metric_args
+        from evalsuite.metrics.args import load_metric_config, merge_args, parse_metric_args
 
-        res = score_files(task, predictions, references, rouge_tokenizer, metric_args=parse_metric_args(metric_args),
+        margs = merge_args(load_metric_config(config), parse_metric_args(metric_args))
+        res = score_files(task, predictions, references, rouge_tokenizer, metric_args=margs,
                           reference_field=reference_field, slice_by=slice_by, n_resamples=n_resamples,
                           confidence=confidence, seed=seed)
         print_result(res)

@@ -117,3 +117,27 @@ def _show(v: Any) -> str:
     if isinstance(v, (list, tuple)):
         return "[" + ",".join(map(str, v)) + "]"
     return str(v)
+
+
+def load_metric_config(path: str | None) -> MetricArgs:
+    """`metric_args` from a YAML (or JSON) config file: `metric_args: {bleu: {tokenize: intl}}`.
+
+    Raises:
+        UsageError: A missing or unreadable file, a top-level key other than `metric_args`, or a bad shape.
+    """
+    if not path:
+        return {}
+    from pathlib import Path
+
+    import yaml
+
+    p = Path(path)
+    try:
+        data = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as e:
+        raise UsageError(f"cannot read config {p}: {e}", fix="give a UTF-8 YAML file with metric_args: {...}") from None
+    if not isinstance(data, dict) or set(map(str, data)) - {"metric_args"}:
+        extra = sorted(map(str, data)) if isinstance(data, dict) else [type(data).__name__]
+        raise UsageError(f"config {p}: unexpected keys {extra}",
+                         fix="write metric_args: {KEY: {OPTION: VALUE}}, e.g. metric_args: {bleu: {tokenize: intl}}")
+    return merge_args(data.get("metric_args") or {})

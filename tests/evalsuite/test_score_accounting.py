@@ -183,3 +183,34 @@ def test_multilabel_rows(tmp_path):
     assert res["metrics"]["f1_macro"]["value"] == pytest.approx((2 / 3 + 1 + 2 / 3) / 3)
     assert "hamming_loss" in res["metrics"] and "multilabel" in res["metrics"]["f1_samples"]["signature"]
     assert not any(isinstance(v["value"], float) and math.isnan(v["value"]) for v in res["metrics"].values())
+
+
+def test_config_file_metric_args_and_cli_override(tmp_path):
+    cfg = tmp_path / "m.yaml"
+    cfg.write_text("metric_args:\n  bleu: {tokenize: char}\n  exact_match: {ignore_case: true}\n")
+    preds, refs = [{"id": "1", "prediction": "Hello"}], [{"id": "1", "completion": "hello"}]
+    rc, res = run(tmp_path, "generation", preds, refs, "--config", str(cfg))
+    assert rc == 0 and "tok:char" in res["metrics"]["bleu"]["signature"]
+    assert res["metrics"]["exact_match"]["value"] == 1.0
+    rc, res = run(tmp_path, "generation", preds, refs, "--config", str(cfg), "--metric-args", "bleu.tokenize=none")
+    assert rc == 0 and "tok:none" in res["metrics"]["bleu"]["signature"]
+    cfg.write_text("metrics: {bleu: {tokenize: char}}\n")
+    assert run(tmp_path, "generation", preds, refs, "--config", str(cfg))[0] == 2
+
+
+def test_compare_takes_metric_args_and_refuses_other_signatures():
+    from evalsuite.compare import compare_predictions
+    from evalsuite.metrics import metrics_for
+    from schemas.errors import UsageError
+
+    ids, refs = ["1", "2", "3"], [["a cat sat", "the cat sat"], ["a dog"], ["hello world"]]
+    base, tuned = ["a cat", "dog", "hello"], ["the cat sat", "a dog", "hello world"]
+    res = compare_predictions("generation", ids, refs, base, tuned, n_resamples=50,
+                              metric_options={"bleu": {"tokenize": "char"}, "rouge": {"use_stemmer": True}})
+    assert "tok:char" in res.signatures["bleu"] and "nrefs:var" in res.signatures["bleu"]
+    assert "stemmer:yes" in res.signatures["rouge1"]
+    assert res.deltas["exact_match"].tuned == 1.0  # the second reference of item 1 matches
+    default = {m.name: m.signature for m in metrics_for("generation", nrefs="var")}
+    with pytest.raises(UsageError, match="signatures differ"):
+        compare_predictions("generation", ids, refs, base, tuned, n_resamples=20, base_signatures=default,
+                            metric_options={"bleu": {"tokenize": "char"}})
