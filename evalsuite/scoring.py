@@ -278,10 +278,12 @@ def score_matched(matched: Matched, task: str, metric_args: dict[str, dict[str, 
             refs = [x if isinstance(x, list) else [x] for x in refs]
         kw["multilabel"] = multilabel
         probs = None if multilabel else _probabilities(matched)
+        if multilabel and any("probabilities" in r for r in matched.pred_rows):
+            notes.append("probabilities are ignored for multilabel rows (top-k, Brier and ECE are single-label)")
         if probs:
             kw.update(probabilities=True, labels=probs[0])
             aux["probabilities"] = probs[1]
-        elif any("probabilities" in r for r in matched.pred_rows):
+        elif not multilabel and any("probabilities" in r for r in matched.pred_rows):
             notes.append("probability metrics (top-k accuracy, Brier, ECE) skipped: only "
                          f"{sum('probabilities' in r for r in matched.pred_rows)} of {len(preds)} scored "
                          "predictions carry probabilities")
@@ -303,10 +305,18 @@ def score_matched(matched: Matched, task: str, metric_args: dict[str, dict[str, 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", category=UserWarning)
         for m in metrics:
-            entry: dict[str, Any] = {"value": m.value(preds, refs, aux), "ci": None, "signature": m.signature,
+            entry: dict[str, Any] = {"value": None, "ci": None, "signature": m.signature,
                                      "higher_is_better": m.higher_is_better}
-            entry.update(m.extra(preds, refs, aux))
-            entry["ci"] = bootstrap_ci(m, preds, refs, aux, n_resamples=n_resamples, confidence=confidence, seed=seed)
+            try:
+                entry["value"] = m.value(preds, refs, aux)
+                entry.update(m.extra(preds, refs, aux))
+                entry["ci"] = bootstrap_ci(m, preds, refs, aux, n_resamples=n_resamples, confidence=confidence,
+                                           seed=seed)
+            except ValueError as e:  # one metric undefined on this input (e.g. all weights 0) never stops the rest
+                entry["error"] = str(e).strip().splitlines()[0][:300]
+                notes.append(f"{m.name} not computed: {entry['error']}")
+                out_metrics[m.name] = entry
+                continue
             out_metrics[m.name] = entry
             per = m.item_scores(preds, refs) if set(m.uses) <= {"sample_weight"} else None
             if per is not None:
@@ -322,7 +332,10 @@ def score_matched(matched: Matched, task: str, metric_args: dict[str, dict[str, 
         from evalsuite.metrics.classification import _zd, per_class_arrays
 
         zd = _zd(((metric_args or {}).get("classification") or {}).get("zero_division", 0))
-        res["per_class"] = per_class_arrays(preds, refs, zd, aux.get("sample_weight"))
+        try:
+            res["per_class"] = per_class_arrays(preds, refs, zd, aux.get("sample_weight"))
+        except ValueError as e:
+            notes.append(f"per-class arrays not computed: {str(e).strip().splitlines()[0][:300]}")
     if slice_by:
         res["slices"] = slice_scores(metrics, preds, refs, aux, matched, slice_by)
     return json_safe(res)

@@ -214,3 +214,13 @@ def test_compare_takes_metric_args_and_refuses_other_signatures():
     with pytest.raises(UsageError, match="signatures differ"):
         compare_predictions("generation", ids, refs, base, tuned, n_resamples=20, base_signatures=default,
                             metric_options={"bleu": {"tokenize": "char"}})
+
+
+def test_a_metric_that_fails_does_not_stop_the_others(tmp_path):
+    refs = [{"id": str(i), "label": lab, "w": 0} for i, lab in enumerate("ab")]  # all weights zero
+    preds = [{"id": str(i), "prediction": "a"} for i in range(2)]
+    res = score_files("classification", jsonl(tmp_path / "p.jsonl", preds), str(jsonl(tmp_path / "r.jsonl", refs)),
+                      metric_args={"classification": {"sample_weight": "w"}}, n_resamples=10)
+    failed = [k for k, v in res["metrics"].items() if "error" in v]
+    assert failed and all(res["metrics"][k]["value"] is None for k in failed)
+    assert any(k in n for n in res["notes"] for k in failed)
