@@ -66,21 +66,24 @@ class Matched:
         return not self.problems
 
 
-def _raw_rows(path: str, what: str) -> list[tuple[int, dict | None, str | None]]:
-    """(line or row number, parsed object or None, parse-error reason) for every row of a data file."""
+def _raw_rows(path: str, what: str, task: str = "generation") -> list[tuple[int, dict | None, str | None]]:
+    """(line or row number, parsed object or None, parse-error reason) for every row of a data file.
+
+    A bundled dataset goes through curate's loader (its own column names map onto label/completion and
+    rows without an id get their row number); its quarantined rows come back as invalid rows.
+    """
     from curate.io.readers import detect_format, open_source
 
     if path.startswith("bundled:"):
-        from curate.io.bundled import open_bundled
-        from schemas.configs.load import LoadConfig
+        from curate import load
 
-        _, _, rows, _ = open_bundled(LoadConfig(path=path))
-    else:
-        p = Path(path).expanduser()
-        if not p.exists():
-            raise UsageError(f"{what} file {p} does not exist",
-                             fix="pass a JSONL file (or CSV/Parquet) with one row per item")
-        _, _, rows = open_source(p, detect_format(p), None)
+        loaded = load(path, kind="classification" if task == "classification" else "completion")
+        out: list[tuple[int, dict | None, str | None]] = [(q.row + 1, None, q.reason) for q in loaded.quarantine]
+        return out + [(i + 1, rec, None) for i, rec in enumerate(loaded.records)]
+    p = Path(path).expanduser()
+    if not p.exists():
+        raise UsageError(f"{what} file {p} does not exist", fix="pass a JSONL file (or CSV/Parquet) with one row per item")
+    _, _, rows = open_source(p, detect_format(p), None)
     return [(r.line if r.line is not None else r.row + 1, r.obj, r.error[0] if r.error else None) for r in rows]
 
 
@@ -177,7 +180,7 @@ def match(predictions: str | Path, references: str, task: str, *, reference_fiel
         UsageError: A missing file, or no prediction id matching a reference id.
     """
     p_raw = _raw_rows(str(predictions), "predictions")
-    r_raw = _raw_rows(references, "references")
+    r_raw = _raw_rows(references, "references", task)
     cls = task == "classification"
     r_field = reference_field or _pick_field(r_raw, CLS_FIELDS if cls else GEN_FIELDS)
     preds = _validate(p_raw, "predictions", "prediction", task, None)
