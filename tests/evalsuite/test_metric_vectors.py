@@ -379,3 +379,23 @@ def test_bootstrap_fast_paths_equal_sklearn_on_random_labels():
         for avg in ("macro", "micro", "weighted"):
             assert prf_from_codes("fbeta", avg, p, r, 5, beta=0.5) == pytest.approx(
                 fbeta_score(r, p, beta=0.5, average=avg, zero_division=0))
+
+
+def test_statistics_bootstrap_equals_recomputing_the_corpus_score():
+    # BLEU/chrF/TER/WER/CER resample per-item statistics (as sacrebleu's paired bootstrap does); the
+    # interval must be the one that recomputing the corpus score on every resample gives
+    import dataclasses
+
+    from evalsuite.bootstrap import bootstrap_ci, paired_bootstrap
+
+    refs = ["the cat sat on the mat", "a quick brown fox", "hello world", "rain falls in spain", "x y z w"]
+    base = ["the cat sat on a mat", "the quick brown fox", "hello", "snow in spain", "x y"]
+    tuned = ["the cat sat on the mat", "a quick brown dog", "hello world", "rain in spain", "x y z"]
+    for m in metrics_for("generation"):
+        if m.stats is None:
+            continue
+        slow = dataclasses.replace(m, stats=None, from_stats=None, items=None)
+        assert paired_bootstrap(m, base, tuned, refs, n_resamples=40, seed=1).ci == pytest.approx(
+            paired_bootstrap(slow, base, tuned, refs, n_resamples=40, seed=1).ci), m.name
+        assert bootstrap_ci(m, tuned, refs, n_resamples=40, seed=2) == pytest.approx(
+            bootstrap_ci(slow, tuned, refs, n_resamples=40, seed=2)), m.name
