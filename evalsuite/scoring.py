@@ -340,16 +340,23 @@ def score_matched(matched: Matched, task: str, metric_args: dict[str, dict[str, 
         except ValueError as e:
             notes.append(f"per-class arrays not computed: {str(e).strip().splitlines()[0][:300]}")
     if slice_by:
-        res["slices"] = slice_scores(metrics, preds, refs, aux, matched, slice_by)
+        res["slices"] = slice_scores(metrics, preds, refs, aux, matched, slice_by, n_resamples=n_resamples,
+                                     confidence=confidence, seed=seed)
     return json_safe(res)
 
 
 def slice_scores(metrics: list, preds: list, refs: list, aux: dict[str, Any], matched: Matched,
-                 slice_by: list[str]) -> dict[str, list[dict[str, Any]]]:
-    """{field: [{"value", "n", "metrics": {name: value}}]} for each value of each slicing field."""
+                 slice_by: list[str], *, n_resamples: int = 1000, confidence: float = 0.95,
+                 seed: int = 0) -> dict[str, list[dict[str, Any]]]:
+    """{field: [{"value", "n", "metrics": {name: value}, "ci": {name: [lo, hi]}}]} per value of each field.
+
+    Each slice's CI is the same seeded bootstrap as the corpus CI, over that slice's items only.
+    """
     import warnings
 
     import numpy as np
+
+    from evalsuite.bootstrap import bootstrap_ci
 
     out: dict[str, list[dict[str, Any]]] = {}
     for name in slice_by:
@@ -359,15 +366,19 @@ def slice_scores(metrics: list, preds: list, refs: list, aux: dict[str, Any], ma
         rows = []
         for value, ix in sorted(groups.items()):
             sub_aux = {k: (np.asarray(v)[ix] if not isinstance(v, list) else [v[i] for i in ix]) for k, v in aux.items()}
-            vals = {}
+            vals: dict[str, Any] = {}
+            cis: dict[str, Any] = {}
+            sp, sr = [preds[i] for i in ix], [refs[i] for i in ix]
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 for m in metrics:
                     try:
-                        vals[m.name] = m.value([preds[i] for i in ix], [refs[i] for i in ix], sub_aux)
+                        vals[m.name] = m.value(sp, sr, sub_aux)
+                        cis[m.name] = bootstrap_ci(m, sp, sr, sub_aux, n_resamples=n_resamples,
+                                                   confidence=confidence, seed=seed)
                     except ValueError:  # a metric undefined on this slice (e.g. one class only)
-                        vals[m.name] = None
-            rows.append({"value": value, "n": len(ix), "metrics": vals})
+                        vals[m.name], cis[m.name] = None, None
+            rows.append({"value": value, "n": len(ix), "metrics": vals, "ci": cis})
         out[name] = rows
     return out
 

@@ -123,6 +123,8 @@ def test_every_metric_gets_a_seeded_ci_and_items(tmp_path):
         float(p["prediction"] == r["label"]) for p, r in zip(preds, refs, strict=True)]
     slices = {s["value"]: s for s in res["slices"]["lang"]}
     assert slices["en"]["n"] == 6 and slices["de"]["n"] == 6
+    lo, hi = slices["de"]["ci"]["accuracy"]
+    assert lo <= slices["de"]["metrics"]["accuracy"] <= hi
     assert slices["en"]["metrics"]["accuracy"] == pytest.approx(
         sum(p["prediction"] == r["label"] for p, r in zip(preds[:6], refs[:6], strict=True)) / 6)
     pc = res["per_class"]
