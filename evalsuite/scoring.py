@@ -15,8 +15,8 @@ Every row of both files ends in exactly one bucket, and the JSON and the termina
 
 An empty generation reference is valid and scored (ROUGE gives it 0; it does not vanish). The references
 file needs only an id and the reference field (classification: `label`; generation: `completion`, else
-`reference`, `references` or `text`; a list there is several references for that item, or several labels
-for multilabel classification). Anything but a clean one-to-one match is a warning; `strict` makes the
+`reference`, `references`, `text`, or a chat record's last assistant message; a list there is several
+references for that item, or several labels for multilabel classification). Anything but a clean one-to-one match is a warning; `strict` makes the
 command exit 1 (a failed gate: the scores and the accounting are still written, so the user sees what did
 not match). Input that cannot be scored at all (no file, no matching id) is a usage error, exit 2.
 """
@@ -31,7 +31,7 @@ from typing import Any
 
 from schemas.errors import UsageError
 
-GEN_FIELDS = ("completion", "reference", "references", "text")
+GEN_FIELDS = ("completion", "reference", "references", "text", "messages")
 CLS_FIELDS = ("label", "labels")
 MISSING_SLICE = "(missing)"
 
@@ -128,6 +128,14 @@ def _value(v: Any, task: str) -> tuple[Any, str | None]:
     return str(v), None
 
 
+def _last_assistant(messages: Any) -> Any:
+    """A chat record's reference: the content of its last assistant message (None when it has none)."""
+    if not isinstance(messages, list):
+        return None
+    turns = [m for m in messages if isinstance(m, dict) and m.get("role") == "assistant"]
+    return turns[-1].get("content") if turns else None
+
+
 def _pick_field(rows: list[tuple[int, dict | None, str | None]], candidates: tuple[str, ...]) -> str:
     for name in candidates:
         if any(obj is not None and name in obj for _, obj, _ in rows):
@@ -152,7 +160,11 @@ def _validate(rows: list[tuple[int, dict | None, str | None]], file: str, fld: s
         if fld not in obj:
             out.append(Row(file, line, rid, raw=obj, reason=f"missing_{what}"))
             continue
-        val, bad = _value(obj[fld], task)
+        raw_val = _last_assistant(obj[fld]) if fld == "messages" and task != "classification" else obj[fld]
+        if fld == "messages" and raw_val is None:
+            out.append(Row(file, line, rid, raw=obj, reason="no_assistant_reply"))
+            continue
+        val, bad = _value(raw_val, task)
         if bad:
             out.append(Row(file, line, rid, raw=obj, reason=f"{bad}_{what}"))
             continue

@@ -226,3 +226,15 @@ def test_a_metric_that_fails_does_not_stop_the_others(tmp_path):
     failed = [k for k, v in res["metrics"].items() if "error" in v]
     assert failed and all(res["metrics"][k]["value"] is None for k in failed)
     assert any(k in n for n in res["notes"] for k in failed)
+
+
+def test_reference_field_option_and_chat_references(tmp_path):
+    preds = [{"id": "1", "prediction": "hello there"}, {"id": "2", "prediction": "bye"}]
+    refs = [{"id": "1", "gold": "hello there", "completion": "x"}, {"id": "2", "gold": "bye", "completion": "y"}]
+    rc, res = run(tmp_path, "generation", preds, refs, "--reference-field", "gold")
+    assert rc == 0 and res["metrics"]["exact_match"]["value"] == 1.0 and res["accounting"]["reference_field"] == "gold"
+    chat = [{"id": "1", "messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "hello there"}]},
+            {"id": "2", "messages": [{"role": "user", "content": "bye?"}]}]  # no assistant turn: invalid, counted
+    rc, res = run(tmp_path, "chat", preds, chat)
+    assert rc == 0 and res["n"] == 1 and res["metrics"]["exact_match"]["value"] == 1.0
+    assert [p["reason"] for p in res["problems"] if p["file"] == "references"] == ["no_assistant_reply"]
