@@ -14,6 +14,7 @@ from typing import Any
 
 from curate.errors import ConfigError, CurateError
 from schemas.configs.curate import CurateConfig
+from schemas.records import map_message_text
 from schemas.results import CheckReport
 
 # Removal reasons in priority order: a row is removed for the first that applies.
@@ -81,14 +82,18 @@ def _mask(records: list[dict[str, Any]], kind: str) -> tuple[int, str | None]:
         from curate.checks.pii import mask_pii
     except ImportError:
         return 0, "mask_pii is set but curate.checks.pii.mask_pii is not available; PII was not masked"
+    def mask_one(text: str) -> tuple[str, list[int]]:
+        masked, count = mask_pii(text)
+        return masked, [count]
+
     n = 0
     for r in records:
         if kind == "chat":
             msgs = []
             for m in r["messages"]:
-                t, k = mask_pii(m["content"])
-                n += k
-                msgs.append({**m, "content": t} if k else m)
+                masked_msg, counts = map_message_text(m, mask_one)
+                n += sum(counts)
+                msgs.append(masked_msg if sum(counts) else m)
             r["messages"] = msgs
             continue
         for f in ("text",) if kind == "classification" else ("prompt", "completion"):
