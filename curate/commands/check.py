@@ -52,6 +52,7 @@ def register(app: typer.Typer) -> None:
         label_field: o.LabelField = None, prompt_field: o.PromptField = None,
         completion_field: o.CompletionField = None, messages_field: o.MessagesField = None,
         id_field: o.IdField = "id", encoding: o.Encoding = None, limit: o.Limit = None,
+        split: o.HfSplit = None,
     ) -> None:
         """Load DATA, validate every row, run the data checks, and gate on the result."""
         from curate.console import console, print_check_summary, print_load_summary
@@ -77,7 +78,7 @@ def register(app: typer.Typer) -> None:
             "input.text_field": text_field, "input.label_field": label_field, "input.prompt_field": prompt_field,
             "input.completion_field": completion_field, "input.messages_field": messages_field,
             "input.id_field": None if id_field == "id" else id_field, "input.encoding": encoding,
-            "input.limit": limit, "input.group_field": group_field, "against": against, "split_field": split_field,
+            "input.limit": limit, "input.split": split, "input.group_field": group_field, "against": against, "split_field": split_field,
             "group_field": group_field, "tokenizer": tokenizer, "max_length": max_length,
             "expectations": str(expectations) if expectations else None, "fail_on": fail_on,
         }

@@ -333,7 +333,7 @@ def _load(cfg: LoadConfig | str | Path, **overrides: Any) -> LoadedData:
             raise DataUsageError(f"{path} does not exist",
                                  fix="check the path, or use a bundled dataset: bundled:tweets, bundled:bbc, bundled:chat")
         fmt = detect_format(path) if cfg.format == "auto" else cfg.format
-        source, columns, rows = open_source(path, fmt, cfg.encoding)
+        source, columns, rows = open_source(path, fmt, cfg.encoding, cfg.split)
 
     records: list[dict[str, Any]] = []
     quarantine: list[QuarantineEntry] = []
@@ -419,7 +419,7 @@ def _load(cfg: LoadConfig | str | Path, **overrides: Any) -> LoadedData:
     summary = InputSummary(
         path=cfg.path, format=source.format, encoding=source.encoding, kind=kind.value, rows_read=rows_read,
         rows_loaded=len(records), rows_quarantined=len(quarantine), quarantine_reasons=dict(reasons.most_common()),
-        encoding_note=source.encoding_note,
+        encoding_note=source.encoding_note, split=source.split,
     )
     assert summary.rows_read == summary.rows_loaded + summary.rows_quarantined
     return LoadedData(kind, records, quarantine, summary, cfg, mapping)
