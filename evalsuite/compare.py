@@ -422,4 +422,13 @@ def run_compare(base: str, tuned: str, data: str, *, task: str = "generation", t
         from evalsuite.render import write_report
 
         res.paths = write_report(res.report, report_dir)
+    _record_on_card(res, adapter or tuned, task, data)
     return res
+
+
+def _record_on_card(res: CompareResult, folder: str, task: str, data: str) -> None:
+    """Add the tuned model's test results to its datavet model card (a card datavet did not write is left)."""
+    from finetune.card import record_evaluation
+
+    if Path(folder).is_dir() and record_evaluation(folder, res.to_json(), task=task, dataset_name=Path(data).name):
+        res.paths["model_card"] = Path(folder) / "README.md"

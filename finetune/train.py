@@ -249,6 +249,7 @@ def run(cfg: TrainConfig) -> TrainResult:
     from accelerate import Accelerator
     from accelerate.utils import set_seed
 
+    from finetune.card import write_model_card
     from finetune.models import load_for_training, load_tokenizer, quiet_transformers, resolve_model
     from finetune.progress import TrainProgress
 
@@ -441,6 +442,7 @@ def run(cfg: TrainConfig) -> TrainResult:
     if main:
         tb.close()
         write_outputs(cfg, result, ref.path)
+        write_model_card(out, cfg, result, ref)
     return result
 
 

@@ -127,7 +127,9 @@ def load_for_inference(path_or_name: str, task: str, adapter: str | None = None,
     base_path, adapter_path = ref.path, adapter
     if adapter is None and (Path(ref.path) / "adapter_config.json").exists():
         adapter_path = ref.path
-        base_path = json.loads((Path(ref.path) / "adapter_config.json").read_text())["base_model_name_or_path"]
+        base_id = json.loads((Path(ref.path) / "adapter_config.json").read_text())["base_model_name_or_path"]
+        # the adapter names its base by hub id (finetune.card); a bundled model's id resolves to its local copy
+        base_path = resolve_model(base_id).path
     tok_src = adapter_path if adapter_path and (Path(adapter_path) / "tokenizer_config.json").exists() else base_path
     tok = load_tokenizer(tok_src)
     kwargs: dict[str, Any] = {}

@@ -8,7 +8,7 @@ import json
 import pytest
 
 import curate
-from schemas.records import ChatRecord, message_text, non_text_parts, record_text, RecordKind
+from schemas.records import ChatRecord, RecordKind, message_text, non_text_parts, record_text
 
 PARTS = {"id": "parts", "messages": [
     {"role": "user", "content": [{"type": "text", "text": "What is in this picture?"},
