@@ -314,16 +314,30 @@ def gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def load(cfg: LoadConfig | str | Path, **overrides: Any) -> LoadedData:
-    """Load a dataset. `cfg` is a LoadConfig, or a path (with LoadConfig fields as keyword overrides)."""
+def load(cfg: LoadConfig | str | Path | Any, **overrides: Any) -> LoadedData:
+    """Load a dataset: every row becomes a validated record or a quarantine entry with its reason.
+
+    Args:
+        cfg: A LoadConfig; a path or `bundled:NAME`; or in-memory data: a pandas DataFrame, a
+            `datasets.Dataset` or a list of dicts (validated exactly as a file's rows are).
+        **overrides: LoadConfig fields (kind, text_field, ...) when `cfg` is not a LoadConfig.
+    """
+    from curate.io.memory import is_in_memory, open_memory
+
     with gc_paused():
+        if is_in_memory(cfg):
+            opened = open_memory(cfg)
+            return _load(LoadConfig(path=opened[0].path, **{k: v for k, v in overrides.items() if v is not None}),
+                         opened=opened)
         return _load(cfg, **overrides)
 
 
-def _load(cfg: LoadConfig | str | Path, **overrides: Any) -> LoadedData:
+def _load(cfg: LoadConfig | str | Path, opened: tuple | None = None, **overrides: Any) -> LoadedData:
     if not isinstance(cfg, LoadConfig):
         cfg = LoadConfig(path=str(cfg), **{k: v for k, v in overrides.items() if v is not None})
-    if cfg.path.startswith("bundled:") or cfg.format == "bundled":
+    if opened is not None:
+        source, columns, rows = opened
+    elif cfg.path.startswith("bundled:") or cfg.format == "bundled":
         from curate.io.bundled import open_bundled
 
         source, columns, rows, cfg = open_bundled(cfg)
