@@ -333,7 +333,8 @@ def run(cfg: TrainConfig) -> TrainResult:
             progress.update(state["step"], loss=window_loss / window_n, lr=lr, tps=tps)
             if state["step"] % cfg.log_every == 0 or state["step"] == total_steps:
                 if world > 1:  # the train loss of the whole batch: the mean of the processes' equal-sized shares
-                    window_loss = float(acc.reduce(torch.tensor(window_loss, device=device), reduction="mean"))
+                    window_loss = float(acc.reduce(torch.tensor(window_loss, dtype=torch.float64, device=device),
+                                                   reduction="mean"))
                 log({"step": state["step"], "epoch": round(state["epoch"] + state["micro"] / micro_per_epoch, 4),
                      "split": "train", "loss": window_loss / window_n, "lr": lr, "tokens_per_s": tps})
                 window_loss, window_n = 0.0, 0

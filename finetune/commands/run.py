@@ -79,4 +79,8 @@ def register(app: typer.Typer) -> None:
                  "resume": resume or None, "merge": merge or None, "progress": False if no_progress else None,
                  "allow_pickle": allow_pickle or None}
         cfg = resolve_config(config, flags, overrides or [])
-        print_result(train_run(cfg))
+        result = train_run(cfg)
+        from accelerate import PartialState
+
+        if PartialState().is_main_process:  # under `accelerate launch`, one summary, not one per process
+            print_result(result)
