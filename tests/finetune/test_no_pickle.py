@@ -7,6 +7,7 @@ datavet path must refuse it with a clear message (exit 2 through the CLI) and le
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -138,16 +139,33 @@ def test_model_folder_with_only_a_pickle_is_refused(tiny_bert, cls_split, tmp_pa
     assert "--allow-pickle" in err
     assert not (tmp_path / "o").exists()  # refused before any output
 
+    from curate.dedup.semantic import embed
+    from evalsuite.perplexity import load_causal_lm
     from finetune.models import load_for_inference
 
-    with pytest.raises(DatavetError, match="only as a pickle"):
-        load_for_inference(str(model), "classification", num_labels=3)
+    for load in (lambda: load_for_inference(str(model), "classification", num_labels=3),
+                 lambda: load_causal_lm(str(model)), lambda: embed(["some text"], model=str(model))):
+        with pytest.raises(DatavetError, match="only as a pickle"):
+            load()
     # converting reads tensors only: the payload is refused there too
     with pytest.raises(DatavetError, match="not a plain tensor file"):
         from finetune.models.weights import convert
 
         convert(model)
     assert not (model / "model.safetensors").exists()
+    assert not marker.exists()
+
+
+def test_adapter_folder_with_only_a_pickle_is_refused(tiny_bert, tmp_path):
+    from finetune.models import load_for_inference
+
+    adapter = tmp_path / "adapter"
+    adapter.mkdir()
+    (adapter / "adapter_config.json").write_text(json.dumps({"base_model_name_or_path": str(tiny_bert)}))
+    marker = tmp_path / "PWNED"
+    plant(adapter / "adapter_model.bin", marker)
+    with pytest.raises(DatavetError, match=r"adapter_model\.bin"):
+        load_for_inference(str(adapter), "classification")
     assert not marker.exists()
 
 
