@@ -176,7 +176,7 @@ def run(cfg: TrainConfig) -> TrainResult:
     """Train `cfg.model` on `cfg.data` and write everything to `cfg.out`. See the module docstring."""
     import torch
     from accelerate import Accelerator
-    from accelerate.utils import gather_object, set_seed
+    from accelerate.utils import broadcast_object_list, gather_object, set_seed
 
     from finetune.models import load_for_training, load_tokenizer, quiet_transformers, resolve_model
     from finetune.models.weights import safe_weights
@@ -273,6 +273,8 @@ def run(cfg: TrainConfig) -> TrainResult:
 
     def validate() -> None:
         metrics = evaluate(eval_model, val_ex, cfg, pad_id, device)
+        if world > 1:  # the main process's numbers decide for all: a last-bit difference must not split the stop
+            metrics = broadcast_object_list([metrics])[0]
         state["last_eval"], state["eval_step"] = metrics, state["step"]
         log({"step": state["step"], "epoch": round(state["epoch"] + state["micro"] / micro_per_epoch, 4),
              "split": "val", **metrics})
