@@ -22,7 +22,6 @@ predicts and calls it.
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -139,13 +138,9 @@ def training_curve_charts(metrics_log: str | Path) -> list[ChartBlock]:
 
     Perplexity gets its own chart because its scale dwarfs accuracy/F1.
     """
-    rows = []
-    for line in Path(metrics_log).read_text(encoding="utf-8").splitlines():
-        if line.strip():
-            try:
-                rows.append(json.loads(line))
-            except json.JSONDecodeError:  # a killed run can leave a half-written last line
-                continue
+    from finetune.metrics_log import read_events
+
+    rows = read_events(metrics_log)  # the trainer's one reader: a torn last line from a killed run is dropped
     series: dict[str, dict[int, float]] = defaultdict(dict)
     for r in rows:
         if "step" not in r or r.get("split") not in ("train", "val"):
