@@ -128,3 +128,12 @@ def test_message_text_joins_only_text_parts() -> None:
     rec = ChatRecord.model_validate(PARTS).model_dump(mode="json")
     assert message_text(rec["messages"][0]) == "What is in this picture?"
     assert message_text({"role": "assistant", "tool_calls": []}) == ""
+
+
+def test_schema_check_counts_what_a_text_model_cannot_use(tmp_path) -> None:
+    p = tmp_path / "c.jsonl"
+    p.write_text("".join(json.dumps(r) + "\n" for r in (PARTS, TOOLS, WEIGHTS)), encoding="utf-8")
+    result = curate.check(p, disable=["token_audit"])
+    summary = next(c for c in result.report.checks if c.name == "schema").summary
+    assert summary["non_text_parts"] == 1 and summary["rows_with_non_text_parts"] == 1
+    assert summary["tool_calls"] == 2 and summary["tool_results"] == 2
