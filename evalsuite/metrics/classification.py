@@ -160,6 +160,15 @@ def kappa_from_codes(p: Any, r: Any, n_labels: int) -> float:
     return float(1 - (w * c).sum() / den) if den else float("nan")
 
 
+def _f1_macro(p: Sequence[Any], r: Sequence[Any], sample_weight: Any = None) -> float:
+    """f1_macro with default options is `finetune.scoring.macro_f1`, the function the trainer stops early on."""
+    if sample_weight is not None:
+        return _prf("f1", "macro", 0.0, p, r, sample_weight=sample_weight)
+    from finetune.scoring import macro_f1
+
+    return macro_f1(_s(r), _s(p))
+
+
 def _mcc(p: Sequence[Any], r: Sequence[Any], sample_weight: Any = None) -> float:
     from sklearn.metrics import matthews_corrcoef
 
@@ -253,7 +262,9 @@ def classification_metrics(args: ArgResolver | None = None, *, multilabel: bool 
     """The classification family, options resolved from `args` (see the module docstring).
 
     Single-label order: accuracy, precision/recall/f1 for each of macro, micro, weighted, then
-    balanced_accuracy, fbeta, mcc, cohen_kappa, and the binary metrics when pos_label is set.
+    balanced_accuracy, fbeta, mcc, cohen_kappa, and the binary metrics when pos_label is set. f1_macro with
+    zero_division=0 is `finetune.scoring.macro_f1`, the function the trainer stops early on (same values as
+    sklearn's).
     """
     args = args or ArgResolver(None)
     W = ("sample_weight",)
@@ -282,7 +293,8 @@ def classification_metrics(args: ArgResolver | None = None, *, multilabel: bool 
         for kind in ("precision", "recall", "f1"):
             o = opts(f"{kind}_{avg}")
             z = _zd(o["zero_division"])
-            out.append(Metric(f"{kind}_{avg}", "classification", True, partial(_prf, kind, avg, z),
+            fn = _f1_macro if (kind, avg, z) == ("f1", "macro", 0.0) else partial(_prf, kind, avg, z)
+            out.append(Metric(f"{kind}_{avg}", "classification", True, fn,
                               _sig({"average": avg, **o}), options=o, uses=W,
                               codes_fn=partial(prf_from_codes, kind, avg) if z == 0.0 else None))
     o = opts("balanced_accuracy", {"adjusted": False})
