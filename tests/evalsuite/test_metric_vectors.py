@@ -294,6 +294,11 @@ def test_sklearn_binary_pos_label_and_sample_weight():
     w = {"sample_weight": [3, 1, 1, 3]}
     assert cls([0, 2, 1, 3], [0, 1, 2, 3], name="accuracy") == 0.5
     assert cls([0, 2, 1, 3], [0, 1, 2, 3], name="accuracy", aux=w) == pytest.approx(6 / 8)
+    from sklearn.metrics import f1_score
+
+    for name, avg in (("f1_macro", "macro"), ("f1_weighted", "weighted")):
+        assert cls(YP, YT, name=name, aux={"sample_weight": [1, 2, 3, 1, 2, 3]}) == pytest.approx(
+            f1_score(YT, YP, average=avg, sample_weight=[1, 2, 3, 1, 2, 3], zero_division=0))
 
 
 def test_sklearn_multilabel_and_hamming_docstrings():
