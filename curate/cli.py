@@ -9,7 +9,7 @@ from typing import Annotated, Optional
 import typer
 
 import curate.commands
-from schemas.cli import run_app, version_string
+from common.cli import run_app, version_string
 
 app = typer.Typer(name="curate", help="Check and curate fine-tuning data before training.", no_args_is_help=True,
                   pretty_exceptions_enable=False, add_completion=False)

@@ -9,7 +9,7 @@ from typing import Annotated, Optional
 import typer
 
 import evalsuite.commands
-from schemas.cli import run_app, version_string
+from common.cli import run_app, version_string
 
 app = typer.Typer(name="evalsuite", help="Score, compare and cross-validate models; write self-contained reports.", no_args_is_help=True,
                   pretty_exceptions_enable=False, add_completion=False)

@@ -9,7 +9,7 @@ from typing import Annotated, Optional
 import typer
 
 import finetune.commands
-from schemas.cli import run_app, version_string
+from common.cli import run_app, version_string
 
 app = typer.Typer(name="finetune", help="Fine-tune a compact model: classification or causal-LM SFT, full or LoRA.", no_args_is_help=True,
                   pretty_exceptions_enable=False, add_completion=False)

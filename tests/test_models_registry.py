@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from common import models as registry
 from finetune.errors import FinetuneError
-from finetune.models import registry
 
 
 @pytest.fixture
