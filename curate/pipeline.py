@@ -2,7 +2,8 @@
 
 Outputs under `cfg.out`: the curated dataset (`curated.jsonl`, `.parquet` or an `hf` folder `curated/`),
 `quarantine.jsonl`, `removed.jsonl` (each removed row with its `reason` and the id it duplicates),
-`checks.json` (the CheckReport), `manifest.json`, `config.yaml` (resolved), the QA report, and `splits/` when `split` is set. Every file is written atomically.
+`checks.json` (the CheckReport), `manifest.json`, `config.yaml` (resolved), the QA report, `README.md` (a
+dataset card) and `splits/` when `split` is set. Each file is written through curate.io's atomic writers.
 Invariant (checked, printed): rows read = kept + quarantined + removed.
 """
 
@@ -72,11 +73,10 @@ def _removals(report: CheckReport, cfg: CurateConfig, ids: list[str], texts: lis
     return out
 
 
-def _mask(records: list[dict[str, Any]], kind: str) -> tuple[int, str | None]:
-    try:
-        from curate.checks.pii import mask_pii
-    except ImportError:
-        return 0, "mask_pii is set but curate.checks.pii.mask_pii is not available; PII was not masked"
+def _mask(records: list[dict[str, Any]], kind: str) -> int:
+    """Mask PII in the kept records in place (curate.checks.pii); returns the number of masks applied."""
+    from curate.checks.pii import mask_pii
+
     def mask_one(text: str) -> tuple[str, list[int]]:
         masked, count = mask_pii(text)
         return masked, [count]
@@ -96,7 +96,7 @@ def _mask(records: list[dict[str, Any]], kind: str) -> tuple[int, str | None]:
             if k:
                 r[f] = t
                 n += k
-    return n, None
+    return n
 
 
 def run_pipeline(cfg: CurateConfig, command: str = "curate run", config_dir: Path | None = None) -> PipelineResult:
@@ -135,9 +135,7 @@ def _run_pipeline(cfg: CurateConfig, command: str, config_dir: Path | None) -> P
     notes: list[str] = []
     masked = 0
     if cfg.mask_pii:
-        masked, note = _mask(kept, kind)
-        if note:
-            notes.append(note)
+        masked = _mask(kept, kind)
 
     rows_read = data.summary.rows_read
     quarantined = len(data.quarantine)
