@@ -8,9 +8,9 @@ import math
 
 import pytest
 
+from common.cli import run_app
 from evalsuite.cli import app
 from evalsuite.commands.score import score_files
-from schemas.cli import run_app
 
 
 def jsonl(path, rows):
