@@ -64,7 +64,7 @@ def sequences(records: list[dict[str, Any]], kind: RecordKind, tok) -> tuple[lis
     """The full training strings and, for generative data, the prompt prefixes; plus whether the strings
     already hold the special tokens (rendered by a chat template)."""
     eos = tok.eos_token or ""
-    if kind is RecordKind.classification:
+    if kind is RecordKind.classification or kind is RecordKind.text:
         return [r["text"] for r in records], None, False
     if kind is RecordKind.completion:
         if _has_template(tok):
