@@ -31,13 +31,12 @@ def read_predictions(path: Path) -> dict[str, str]:
 
 def score_files(task: str, predictions: Path, references: str, rouge_tokenizer: str = "default") -> dict:
     """The `--json` contract for `score`: {"metrics": {...}, "n": int, "missing": int}."""
-    from curate import load
     from evalsuite.metrics import metrics_for, score_all
+    from evalsuite.references import load_references
     from schemas.errors import UsageError
 
     preds = read_predictions(predictions)
-    recs = load(references, kind="classification" if task == "classification" else "completion").records
-    field = "label" if task == "classification" else "completion"
+    recs, field = load_references(references, task)
     have = [r for r in recs if str(r["id"]) in preds]
     if not have:
         raise UsageError(f"no prediction id matches a reference id in {references}",
