@@ -93,8 +93,9 @@ def resolve_fields(kind: RecordKind, columns: set[str], cfg: LoadConfig) -> dict
 
 
 def required_fields(kind: RecordKind, cfg: LoadConfig) -> tuple[str, ...]:
-    """The record fields a load must find: all of the kind's, or only `cfg.fields` when a command asked for
-    fewer (`evalsuite score` needs the reference, not the text)."""
+    """The record fields a load reads and validates: all of the kind's, or only `cfg.fields` when a command
+    asked for fewer (`evalsuite score` needs the reference, not the text); the others are None in the record
+    and their columns stay in metadata, unvalidated."""
     fields = REQUIRED_FIELDS[kind]
     return fields if cfg.fields is None else tuple(f for f in fields if f in cfg.fields)
 

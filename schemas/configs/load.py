@@ -25,5 +25,6 @@ class LoadConfig(StrictModel):
     group_field: str | None = None
     encoding: str | None = Field(None, description="Force an encoding; by default UTF-8 with a reported fallback")
     limit: int | None = Field(None, ge=1, description="Read at most this many rows (after the header)")
-    fields: list[str] | None = Field(None, description="Require only these record fields (a command that needs "
-                                                        "fewer than the kind has); the others may be absent")
+    fields: list[str] | None = Field(None, description="Read and validate only these record fields (for a "
+                                                        "command that needs fewer than the kind has); the kind's "
+                                                        "other fields are None and their columns stay in metadata")
