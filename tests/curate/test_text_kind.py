@@ -106,6 +106,9 @@ def test_run_removes_duplicates_accounts_for_every_row_and_reports_why(run_main,
     tables = {b.get("title"): b for b in section["blocks"] if b.get("kind") == "table"}
     assert dict(map(tuple, tables["Removed rows per reason"]["rows"])) == dict(Counter(r["reason"] for r in removed))
     assert {row[0] for row in tables["Removed rows"]["rows"]} == {r["id"] for r in removed}
+    # the dataset card says it too
+    card = (out / "README.md").read_text(encoding="utf-8")
+    assert "(text records)" in card and "| exact_duplicate | 1 |" in card and "| near_duplicate |" in card
     manifest = json.loads((out / "splits" / "manifest.json").read_text())
     assert manifest["kind"] == "text" and manifest["stratify"] == "length"
     assert sum(s["rows"] for s in manifest["splits"].values()) == len(kept)
