@@ -175,7 +175,7 @@ def run_text_compare(base: str, tuned: str, data: str, *, adapter: str | None = 
                 "max_length": max_length, "stride": stride, "seconds": round(time.perf_counter() - t0, 2)}
     res.report = build_report(res, [], [], [], manifest=manifest)
     if report_dir:
-        from evalsuite.render import write_report
+        from common.render import write_report
 
         res.paths = write_report(res.report, report_dir)
     return res
