@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from common.cli import run_app
 from evalsuite.cli import app
 from evalsuite.references import load_references
-from schemas.cli import run_app
 
 
 def _jsonl(path: Path, rows: list[dict]) -> Path:

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 import curate
+from common.cli import run_app
 from evalsuite.cli import app
-from schemas.cli import run_app
 
 
 def _docs(records: list[dict], chars: int = 300) -> list[dict]:
