@@ -92,7 +92,7 @@ def check(data: Any, *, kind: str | None = None, config: str | Path | None = Non
 
     Args:
         data: A path, `bundled:NAME`, a pandas DataFrame, a `datasets.Dataset` or a list of dicts.
-        kind: classification, completion or chat; inferred from the fields when omitted.
+        kind: classification, completion, chat or text; inferred from the fields when omitted.
         config: A curate YAML config (the same file `curate check --config` takes).
         enable, disable: Checks to switch on (opt-in ones such as semantic_duplicate) or off.
         fail_on: The gate: error (default), warning or never.

@@ -35,9 +35,14 @@ def run_checks(checks: Iterable[Check], ctx: CheckContext, progress: Any = None)
         progress: Optional callable `progress(name)` called before each check (for a status line).
     """
     results = []
+    kind = str(getattr(ctx.data.kind, "value", ctx.data.kind))
     for check in checks:
         if progress is not None:
             progress(check.name)
+        na = check.not_applicable(kind)
+        if na is not None:
+            results.append(na)
+            continue
         try:
             results.append(check.run(ctx))
         except Exception as e:
@@ -94,9 +99,14 @@ def build_checks(params: dict[str, dict[str, Any]] | None = None, only: list[str
     return checks
 
 
-def reserved_results(disable: Iterable[str] = ()) -> list[CheckResult]:
-    """Placeholders for checks other tools fill in (`label_issues`), shown as not run."""
+def reserved_results(disable: Iterable[str] = (), kind: str | None = None) -> list[CheckResult]:
+    """Placeholders for checks other tools fill in (`label_issues`), shown as not run (or not applicable:
+    label issues need labels, which only classification data has)."""
     needs = {"label_issues": "not run: needs evalsuite cv (out-of-fold predictions)"}
+    if kind is not None and kind != "classification":
+        return [CheckResult(name=n, status=CheckStatus.not_applicable, description=desc,
+                            message=f"not applicable: {kind} records have no labels") for n, desc in RESERVED.items()
+                if n not in set(disable)]
     return [CheckResult(name=n, status=CheckStatus.skipped, description=desc, message=needs.get(n, f"not run: {desc}"))
             for n, desc in RESERVED.items() if n not in set(disable)]
 
@@ -133,7 +143,8 @@ def check_report(data: LoadedData, results: list[CheckResult], reserved: bool = 
                  label_issues: CheckResult | None = None) -> CheckReport:
     """The JSON contract object. `label_issues` (from `evalsuite cv`) fills its reserved slot; otherwise,
     with `reserved`, a placeholder says it was not run."""
-    extra = [label_issues] if label_issues else reserved_results() if reserved else []
+    kind = str(getattr(data.kind, "value", data.kind))
+    extra = [label_issues] if label_issues else reserved_results(kind=kind) if reserved else []
     return CheckReport(input=data.summary, checks=results + extra)
 
 

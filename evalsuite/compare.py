@@ -38,12 +38,18 @@ BASE_NOTE = {
     "classification": "Base = the base encoder with a linear probe (logistic regression on frozen features), "
                       "trained on the same training data; an untrained classification head would be random.",
     "generation": "Base = the untuned model, prompted with the same chat template and greedy decoding.",
+    "text": "Base = the model before continued pre-training; both score the same held-out documents with the "
+            "same sliding windows (evalsuite.compare_text).",
 }
 TOP_K = 10
 PPL_NOTE = ("\n\nPerplexity is of the reference completions (completion tokens only), each record formatted "
             "exactly as the trainer formatted it (finetune.data.build_sft_example: the chat template when the "
             "tokenizer has one) and truncated at the trainer's max_length; token-weighted over all records. "
             "Lower is better; its CI resamples records and recomputes the token-weighted perplexity.")
+TEXT_PPL_NOTE = ("\n\nPerplexity is of every document token after the first (sliding windows, no template); "
+                 "token-weighted over all documents. Bits per byte divide the same NLL (in bits) by the documents' "
+                 "UTF-8 bytes, so they do not depend on the tokenizer. Lower is better for both; their CIs "
+                 "resample documents and recompute the corpus numbers.")
 
 
 @dataclass
@@ -257,7 +263,8 @@ def build_report(res: CompareResult, base_pred: Sequence[Any], tuned_pred: Seque
     sections = [Section(id="method", title="Method", blocks=[TextBlock(text=BASE_NOTE[res.task] + "\n\n"
                         "Deltas are tuned minus base on the same items; intervals are 95% paired-bootstrap "
                         "percentile intervals (1,000 resamples, seeded). Status is improved/regressed only when "
-                        "the interval excludes zero." + PPL_NOTE * (res.perplexity is not None))])]
+                        "the interval excludes zero."
+                        + (TEXT_PPL_NOTE if res.task == "text" else PPL_NOTE) * (res.perplexity is not None))])]
     if res.task == "classification":
         from evalsuite.metrics.classification import confusion, per_class_table
 
@@ -282,7 +289,8 @@ def build_report(res: CompareResult, base_pred: Sequence[Any], tuned_pred: Seque
                 f"exact two-sided p = {res.mcnemar['p_value']:.4g}.")))
         sections.append(Section(id="classes", title="Per-class results", blocks=blocks))
     if res.slices:
-        metric = "accuracy" if res.task == "classification" else "ROUGE-L F1 (unicode tokenizer)"
+        metric = {"classification": "accuracy", "text": "token perplexity (lower is better)"}.get(
+            res.task, "ROUGE-L F1 (unicode tokenizer)")
         sections.append(Section(id="slices", title="Per-slice deltas", blocks=[TableBlock(
             columns=["slice", "value", "n", "base", "tuned", "delta"], caption=f"Per-item score: {metric}.",
             rows=[[s["slice"], s["value"], s["n"], s["base"], s["tuned"], s["delta"]] for s in res.slices])]))
@@ -333,7 +341,7 @@ def run_compare(base: str, tuned: str, data: str, *, task: str = "generation", t
         base: Base model (minilm, smollm2, or a folder).
         tuned: Tuned model folder, or an adapter folder (then `base` is the model under it).
         data: Test data file (or bundled:NAME).
-        task: "classification" or "generation".
+        task: "classification", "generation", or "text" (held-out documents: `evalsuite.compare_text`).
         train_data: Classification only: training data for the base linear probe (required there).
         adapter: An adapter to apply on `tuned` (rarely needed: an adapter folder as `tuned` works).
         max_new_tokens: Generation cap.
@@ -354,7 +362,12 @@ def run_compare(base: str, tuned: str, data: str, *, task: str = "generation", t
 
     t0 = time.perf_counter()
     if task not in BASE_NOTE:
-        raise UsageError(f"unknown task {task!r}", fix="use --task classification or --task generation")
+        raise UsageError(f"unknown task {task!r}", fix="use --task classification, generation or text")
+    if task == "text":  # held-out documents: perplexity and bits per byte, no predictions
+        from evalsuite.compare_text import run_text_compare
+
+        return run_text_compare(base, tuned, data, adapter=adapter, batch_size=batch_size, limit=limit,
+                                n_resamples=n_resamples, seed=seed, report_dir=report_dir, max_length=ppl_max_length)
     recs = _records(data, task)[:limit] if limit else _records(data, task)
     ids = [str(r["id"]) for r in recs]
     groups = [r.get("group") for r in recs]

@@ -96,7 +96,7 @@ def _encode(tokenizer: Any, doc: Any) -> tuple[list[int], list[bool], str]:
     if isinstance(doc, dict) and "text" in doc:
         return _encode(tokenizer, doc["text"])
     raise UsageError("perplexity needs text records or prompt/completion records",
-                     fix="load the data with kind=classification (text) or kind=completion")
+                     fix="load the data with kind=text (documents) or kind=completion")
 
 
 def perplexity(model: Any, tokenizer: Any, documents: Sequence[Any], *, max_length: int | None = None,

@@ -15,11 +15,16 @@ class Severity(str, Enum):
 
 
 class CheckStatus(str, Enum):
+    """A check's outcome. `skipped`: it could run on this data but was not (an option it needs is missing).
+    `not_applicable`: the data's record kind lacks what the check judges (labels on plain text); it is never
+    a pass and never a failure, and no gate counts it."""
+
     passed = "pass"
     warn = "warn"
     fail = "fail"
     error = "error"
     skipped = "skipped"
+    not_applicable = "not_applicable"
 
 
 class Finding(BaseModel):

@@ -16,7 +16,11 @@ def register(app: typer.Typer) -> None:
                                                       "folder (a `finetune run` output adds training curves).")],
         data: Annotated[str, typer.Option("--data", help="Test data file or bundled:NAME.")],
         task: Annotated[str, typer.Option("--task", help="classification (accuracy/F1, base = "
-                                                  "linear probe) or generation (BLEU/chrF/ROUGE/perplexity).")] = "generation",
+                                                  "linear probe), generation (BLEU/chrF/ROUGE/perplexity) or text "
+                                                  "(perplexity and bits per byte on held-out documents).")] = "generation",
+        kind: Annotated[Optional[str], typer.Option("--kind", help="Record kind of the test data: classification, "
+                                                    "completion, chat or text; sets --task (completion and chat "
+                                                    "compare as generation).")] = None,
         train_data: Annotated[Optional[str], typer.Option("--train-data", help="Classification: training data "
                                                           "for the base linear probe.")] = None,
         limit: Annotated[Optional[int], typer.Option("--limit", help="First N test records only.")] = None,
@@ -37,7 +41,8 @@ def register(app: typer.Typer) -> None:
                               "completion-only perplexity of the references (trainer's template).")] = True,
         ppl_max_length: Annotated[Optional[int], typer.Option("--ppl-max-length", help="Generation: truncation for "
                                   "perplexity; default: the trainer's max_length from the run's config.yaml, else "
-                                  "the model's max positions (<= 1024).", min=2)] = None,
+                                  "the model's max positions (<= 1024). Text: the sliding window length.",
+                                  min=2)] = None,
         report_dir: Annotated[Optional[Path], typer.Option("--report-dir", help="Write index.html, report.md and "
                                                   "report.json here.")] = None,
         json_out: Annotated[Optional[Path], typer.Option("--json", help="Write the JSON result ({metrics: {name: "
@@ -48,7 +53,14 @@ def register(app: typer.Typer) -> None:
 
         from evalsuite.compare import run_compare
         from evalsuite.metrics.args import load_metric_config, merge_args, parse_metric_args
+        from schemas.errors import UsageError
 
+        if kind is not None:
+            kinds = {"classification": "classification", "completion": "generation", "chat": "generation",
+                     "text": "text"}
+            if kind not in kinds:
+                raise UsageError(f"unknown --kind {kind!r}", fix="use --kind classification, completion, chat or text")
+            task = kinds[kind]
         opts = merge_args({"rouge": {"tokenizer": rouge_tokenizer}} if task == "generation" else None,
                           load_metric_config(config), parse_metric_args(metric_args))
         res = run_compare(base, tuned, data, task=task, train_data=train_data, adapter=adapter, limit=limit,

@@ -1,6 +1,7 @@
 """`evalsuite perplexity`: perplexity of a causal LM (optionally with an adapter) on a file.
 
-Text records are scored with sliding windows. SFT records (prompt/completion or chat) are scored, by default
+Text records (plain documents, or the text of classification records) are scored with sliding windows; only
+the fields scoring uses are required: text, or prompt/completion, or messages. SFT records (prompt/completion or chat) are scored, by default
 (`--template auto`), through the trainer's formatting (the chat template when the tokenizer has one) on
 completion tokens only; `--template raw` scores raw prompt + completion with sliding windows instead. The
 signature printed with the numbers says which.
@@ -25,8 +26,9 @@ def register(app: typer.Typer) -> None:
                               "the model's max positions, capped at 1024).")] = None,
         stride: Annotated[Optional[int], typer.Option("--stride", help="Raw windows only: window step "
                                                       "(default max-length/2).")] = None,
-        kind: Annotated[Optional[str], typer.Option("--kind", help="classification (text), completion or chat "
-                                                    "(SFT: completion tokens only).")] = None,
+        kind: Annotated[Optional[str], typer.Option("--kind", help="text (plain documents; inferred for a file "
+                                                    "with a text column), classification (its text), completion "
+                                                    "or chat (SFT: completion tokens only).")] = None,
         template: Annotated[str, typer.Option("--template", help="SFT records: auto = the trainer's formatting "
                             "(chat template when the tokenizer has one), one pass per record truncated at "
                             "--max-length; raw = prompt + completion text, sliding windows.")] = "auto",

@@ -41,6 +41,10 @@ def print_result(result: Any) -> None:
     for split in ("train", "val"):
         st = result.data_stats.get(split, {})
         q = sum(result.data_stats.get("quarantined", {}).get(split, {}).values())
+        if "blocks" in st:  # continued pre-training: documents packed into blocks, nothing truncated
+            Console().print(f"{split}: {st['rows']} documents ({st['empty_documents']} empty), {st['tokens']} tokens "
+                            f"in {st['blocks']} blocks of max_length, {q} quarantined by the loader")
+            continue
         Console().print(f"{split}: {st.get('rows', 0)} rows, {st.get('truncated', 0)} truncated at max_length, "
                         f"{st.get('no_answer_tokens', 0)} dropped with no answer token left, {q} quarantined by the loader")
 
@@ -51,7 +55,9 @@ def register(app: typer.Typer) -> None:
         overrides: Annotated[Optional[list[str]], typer.Argument(help="key=value overrides, e.g. optim.lr=3e-5")] = None,
         config: Annotated[Optional[Path], Opt("--config", help="YAML config (see configs/finetune/).")] = None,
         model: Annotated[Optional[str], Opt("--model", help="minilm, smollm2, a folder, or a hub id.")] = None,
-        task: Annotated[Optional[str], Opt("--task", help="classification or sft.")] = None,
+        task: Annotated[Optional[str], Opt("--task", help="classification, sft or text.")] = None,
+        kind: Annotated[Optional[str], Opt("--kind", help="Record kind of the data; text = continued "
+                                           "pre-training on plain documents (task=text).")] = None,
         method: Annotated[Optional[str], Opt("--method", help="full, lora or qlora.")] = None,
         data: Annotated[Optional[str], Opt("--data", help="Split folder with train.jsonl and val.jsonl.")] = None,
         train: Annotated[Optional[str], Opt("--train", help="Training file (or bundled:NAME).")] = None,
@@ -70,10 +76,12 @@ def register(app: typer.Typer) -> None:
         allow_pickle: Annotated[bool, Opt("--allow-pickle", help="Also load pickle weights (pytorch_model.bin), "
                                           "which can run code: only files you trust.")] = False,
     ) -> None:
-        """Fine-tune a model on curated splits (classification or SFT; full, LoRA or QLoRA)."""
+        """Fine-tune a model on curated splits (classification, SFT or continued pre-training on text; full,
+        LoRA or QLoRA)."""
         from finetune.train import run as train_run
 
-        flags = {"model": model, "task": task, "method": method, "data.split_dir": data, "data.train": train,
+        flags = {"model": model, "task": task, "data.kind": kind, "method": method, "data.split_dir": data,
+                 "data.train": train,
                  "data.val": val, "out": out, "epochs": epochs, "max_steps": max_steps, "optim.lr": lr,
                  "batch_size": batch_size, "grad_accum": grad_accum, "max_length": max_length, "seed": seed,
                  "resume": resume or None, "merge": merge or None, "progress": False if no_progress else None,

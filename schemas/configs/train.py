@@ -27,7 +27,8 @@ class DataConfig(StrictModel):
     split_dir: str | None = Field(None, description="Folder holding train.* and val.* (or validation.*/dev.*)")
     train: str | None = Field(None, description="Training file, folder or bundled:NAME")
     val: str | None = Field(None, description="Validation file; when absent, val_fraction of train is held out")
-    kind: Literal["classification", "completion", "chat"] | None = Field(None, description="Record kind to load as")
+    kind: Literal["classification", "completion", "chat", "text"] | None = Field(
+        None, description="Record kind to load as; text selects continued pre-training (task=text)")
     val_fraction: float = Field(0.1, gt=0.0, lt=1.0, description="Held-out fraction when no val file is given")
     limit_train: int | None = Field(None, ge=1, description="Use a seeded random subsample of this many train rows")
     limit_val: int | None = Field(None, ge=1, description="Use a seeded random subsample of this many val rows")
@@ -65,7 +66,9 @@ class TrainConfig(StrictModel):
     """Everything `finetune.train.run` needs. Loaded from YAML, overridden by CLI flags and `key=value`."""
 
     model: str = Field("minilm", description="minilm, smollm2, a save_pretrained folder, or a hub id")
-    task: Literal["classification", "sft"] = "classification"
+    task: Literal["classification", "sft", "text"] = Field(
+        "classification", description="classification; sft (prompt/completion or chat, loss on answers); text: "
+        "continued pre-training, causal LM on every token of text records packed into max_length blocks")
     method: Literal["full", "lora", "qlora"] = "full"
     lora: LoraConfig = Field(default_factory=LoraConfig)
     data: DataConfig = Field(default_factory=DataConfig)
@@ -96,12 +99,24 @@ class TrainConfig(StrictModel):
     allow_pickle: bool = Field(False, description="Also load pickle weights (pytorch_model.bin), which can run code: "
                                                   "only for files you trust; safetensors only otherwise")
 
+    @model_validator(mode="before")
+    @classmethod
+    def _text_kind_is_pretraining(cls, data: Any) -> Any:
+        # data.kind=text (`--kind text`) names the objective too: continued pre-training, unless a task is given
+        if isinstance(data, dict) and "task" not in data and isinstance(data.get("data"), dict) \
+                and data["data"].get("kind") == "text":
+            return {**data, "task": "text"}
+        return data
+
     @model_validator(mode="after")
     def _consistent(self) -> TrainConfig:
         problems = []
+        if (self.data.kind == "text") != (self.task == "text") and self.data.kind is not None:
+            problems.append(f"data.kind={self.data.kind} does not go with task={self.task}: text records train "
+                            "with task=text (continued pre-training), other kinds with classification or sft")
         if self.packing and self.task != "sft":
-            problems.append("packing applies to task=sft only")
-        if self.task == "sft" and self.class_weights != "none":
+            problems.append("packing applies to task=sft only (task=text always packs documents into blocks)")
+        if self.task != "classification" and self.class_weights != "none":
             problems.append("class_weights apply to task=classification only")
         if problems:
             raise ValueError("; ".join(problems))
