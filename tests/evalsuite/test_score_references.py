@@ -9,7 +9,6 @@ import pytest
 
 from common.cli import run_app
 from evalsuite.cli import app
-from evalsuite.references import load_references
 
 
 def _jsonl(path: Path, rows: list[dict]) -> Path:
@@ -34,14 +33,10 @@ def test_classification_references_with_id_and_label_only(tmp_path):
 def test_generation_references_with_a_completion_or_a_text_only(tmp_path):
     with_completion = _jsonl(tmp_path / "c.jsonl", [{"id": "r0", "completion": "the red car"},
                                                     {"id": "r1", "completion": "a blue boat"}])
-    recs, field = load_references(str(with_completion), "generation")
-    assert field == "completion" and [r["completion"] for r in recs] == ["the red car", "a blue boat"]
     res = _score(tmp_path, "generation", with_completion, ["the red car", "a blue boat"])
     assert res["metrics"]["rougeL"]["value"] == pytest.approx(1.0) and res["n"] == 2
 
     with_text = _jsonl(tmp_path / "t.jsonl", [{"id": "r0", "text": "the red car"}, {"id": "r1", "text": "a boat"}])
-    recs, field = load_references(str(with_text), "generation")
-    assert field == "text" and [r["text"] for r in recs] == ["the red car", "a boat"]
     res = _score(tmp_path, "generation", with_text, ["the red car", "a green boat"])
     assert 0.5 < res["metrics"]["rougeL"]["value"] < 1.0
 
@@ -49,8 +44,9 @@ def test_generation_references_with_a_completion_or_a_text_only(tmp_path):
 def test_references_still_validate_the_reference_field(tmp_path):
     refs = _jsonl(tmp_path / "refs.jsonl", [{"id": "r0", "label": "a"}, {"id": "r1", "label": {"bad": 1}},
                                             {"id": "r2"}])
-    recs, _ = load_references(str(refs), "classification")
-    assert [r["id"] for r in recs] == ["r0"]  # the other two are quarantined (wrong type, missing label)
+    res = _score(tmp_path, "classification", refs, ["a", "b", "c"])
+    # only r0 is scored; the other two reference rows are counted as invalid (wrong type, missing label)
+    assert res["n"] == 1 and res["accounting"]["references"]["invalid"] == 2
     no_reference = _jsonl(tmp_path / "none.jsonl", [{"id": "r0", "foo": "x"}])
     assert run_app(app, "evalsuite", ["score", "--task", "classification", "--predictions", str(no_reference),
                                       "--references", str(no_reference)]) == 2
