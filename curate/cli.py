@@ -10,6 +10,7 @@ import typer
 
 import curate.commands
 from schemas.cli import run_app, version_string
+from schemas.deprecation import FILE, Deprecated
 
 app = typer.Typer(name="curate", help="Check and curate fine-tuning data before training.", no_args_is_help=True,
                   pretty_exceptions_enable=False, add_completion=False)
@@ -37,5 +38,14 @@ for _info in sorted(pkgutil.iter_modules(curate.commands.__path__), key=lambda i
         _module.register(app)
 
 
+# Old spellings that still work (with a note on stderr); the README's vocabulary table lists the new ones.
+DEPRECATED = (
+    Deprecated("-c", "--set", commands=("check",)),
+    Deprecated("--report-dir", "--out", commands=("check",)),
+    Deprecated("--fail-on", "--fail-on", commands=("check",), values={"error": "fail", "warning": "warn"}),
+    Deprecated(FILE, "--config", commands=("run",)),
+)
+
+
 def main(argv: list[str] | None = None) -> None:
-    raise SystemExit(run_app(app, "curate", argv))
+    raise SystemExit(run_app(app, "curate", argv, deprecated=DEPRECATED))

@@ -19,10 +19,10 @@ from pydantic import ValidationError
 from curate.checks import REGISTRY, RESERVED, Check, CheckContext
 from curate.io.load import LoadedData
 from schemas.errors import ConfigError, DatavetError
-from schemas.findings import CheckResult, CheckStatus
+from schemas.findings import GATE, OLD_GATE_LEVELS, CheckResult, CheckStatus
 from schemas.results import CheckReport
 
-GATE_LEVELS = ("error", "warning", "never")
+GATE_LEVELS = tuple(GATE)  # fail, warn, never
 
 
 def run_checks(checks: Iterable[Check], ctx: CheckContext, progress: Any = None) -> list[CheckResult]:
@@ -137,10 +137,9 @@ def check_report(data: LoadedData, results: list[CheckResult], reserved: bool = 
 
 
 def gate_fails(report: CheckReport, fail_on: str) -> bool:
-    """`error`: fail on any check with status fail or error. `warning`: also on warn. `never`: never."""
-    bad = {"error": {CheckStatus.fail, CheckStatus.error},
-           "warning": {CheckStatus.fail, CheckStatus.error, CheckStatus.warn},
-           "never": set()}[fail_on]
+    """`fail`: fail on any check with status fail or error. `warn`: also on warn. `never`: never.
+    The old level names `error` and `warning` mean `fail` and `warn`."""
+    bad = GATE[OLD_GATE_LEVELS.get(fail_on, fail_on)]
     return any(c.status in bad for c in report.checks)
 
 

@@ -10,6 +10,7 @@ import typer
 
 import evalsuite.commands
 from schemas.cli import run_app, version_string
+from schemas.deprecation import KEY_VALUE, Deprecated
 
 app = typer.Typer(name="evalsuite", help="Score, compare and cross-validate models; write self-contained reports.", no_args_is_help=True,
                   pretty_exceptions_enable=False, add_completion=False)
@@ -37,5 +38,13 @@ for _info in sorted(pkgutil.iter_modules(evalsuite.commands.__path__), key=lambd
         _module.register(app)
 
 
+# Old spellings that still work (with a note on stderr); the README's vocabulary table lists the new ones.
+DEPRECATED = (
+    Deprecated("--task", "--kind", values={"generation": "completion", "sft": "completion"}),
+    Deprecated("--report-dir", "--out", commands=("compare",)),
+    Deprecated(KEY_VALUE, "--set", commands=("cv",)),
+)
+
+
 def main(argv: list[str] | None = None) -> None:
-    raise SystemExit(run_app(app, "evalsuite", argv))
+    raise SystemExit(run_app(app, "evalsuite", argv, deprecated=DEPRECATED))

@@ -10,6 +10,7 @@ import typer
 
 import finetune.commands
 from schemas.cli import run_app, version_string
+from schemas.deprecation import KEY_VALUE, Deprecated
 
 app = typer.Typer(name="finetune", help="Fine-tune a compact model: classification or causal-LM SFT, full or LoRA.", no_args_is_help=True,
                   pretty_exceptions_enable=False, add_completion=False)
@@ -37,5 +38,12 @@ for _info in sorted(pkgutil.iter_modules(finetune.commands.__path__), key=lambda
         _module.register(app)
 
 
+# Old spellings that still work (with a note on stderr); the README's vocabulary table lists the new ones.
+DEPRECATED = (
+    Deprecated("--task", "--kind", values={"sft": "completion"}),
+    Deprecated(KEY_VALUE, "--set", commands=("run", "sweep")),
+)
+
+
 def main(argv: list[str] | None = None) -> None:
-    raise SystemExit(run_app(app, "finetune", argv))
+    raise SystemExit(run_app(app, "finetune", argv, deprecated=DEPRECATED))

@@ -39,11 +39,13 @@ def embed(model: Any, tokenizer: Any, texts: list[str], batch_size: int = 32, ma
     import numpy as np
     import torch
 
+    from schemas.progress import track
+
     model.eval()
     order = sorted(range(len(texts)), key=lambda i: len(texts[i]))  # similar lengths: less padding
     out = np.zeros((len(texts), model.config.hidden_size), dtype=np.float32)
     with torch.no_grad():
-        for s in range(0, len(order), batch_size):
+        for s in track(range(0, len(order), batch_size), f"embed ({len(order):,} texts)", unit="batches"):
             idx = order[s:s + batch_size]
             enc = tokenizer([texts[i] for i in idx], padding=True, truncation=True, max_length=max_length,
                             return_tensors="pt")

@@ -15,11 +15,22 @@ class Severity(str, Enum):
 
 
 class CheckStatus(str, Enum):
+    """A check's outcome. `not_run` was called `skipped` before the shared vocabulary (`skipped` is an alias)."""
+
     passed = "pass"
     warn = "warn"
     fail = "fail"
     error = "error"
-    skipped = "skipped"
+    not_run = "not_run"
+    skipped = "not_run"  # the old name, same member
+
+
+# `--fail-on LEVEL` / `fail_on: LEVEL`: the statuses that fail the quality gate at each level.
+GATE = {"fail": {CheckStatus.fail, CheckStatus.error},
+        "warn": {CheckStatus.fail, CheckStatus.error, CheckStatus.warn},
+        "never": set()}
+# The gate's old level names (before the shared vocabulary) -> the new ones.
+OLD_GATE_LEVELS = {"error": "fail", "warning": "warn"}
 
 
 class Finding(BaseModel):

@@ -55,15 +55,20 @@ def score_files(task: str, predictions: Path, references: str, rouge_tokenizer: 
 def register(app: typer.Typer) -> None:
     @app.command()
     def score(
-        task: Annotated[str, typer.Option("--task", help="classification or generation.")],
-        predictions: Annotated[Path, typer.Option("--predictions", help="JSONL with id and prediction.")],
-        references: Annotated[str, typer.Option("--references", help="Data file with label or completion.")],
-        rouge_tokenizer: Annotated[str, typer.Option("--rouge-tokenizer", help="default or unicode.")] = "default",
-        json_out: Annotated[Optional[Path], typer.Option("--json", help="Write the JSON result here.")] = None,
+        kind: Annotated[str, typer.Option("--kind", help="classification (labels) or completion/chat (generated "
+                                          "text) (required).")],
+        predictions: Annotated[Path, typer.Option("--predictions", help="JSONL with id and prediction (required).")],
+        references: Annotated[str, typer.Option("--references", help="Data file with label or completion "
+                                                "(required).")],
+        rouge_tokenizer: Annotated[str, typer.Option("--rouge-tokenizer", help="default (rouge-score, ASCII only) "
+                                                     "or unicode.")] = "default",
+        json_out: Annotated[Optional[Path], typer.Option("--json", help="Write the JSON result to this file "
+                                                         "(default: none).")] = None,
     ) -> None:
         """Score given predictions against references; print every metric with its signature."""
         import json
 
+        task = "classification" if kind == "classification" else "generation"
         res = score_files(task, predictions, references, rouge_tokenizer)
         for k, v in res["metrics"].items():
             typer.echo(f"{k:<18} {v['value']:>10.4f}   {v['signature']}")

@@ -9,9 +9,13 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, computed_field, model_validator
 
 from schemas.configs.base import StrictModel
+from schemas.deprecation import note
+
+# `task` was finetune's word for the record kind; `sft` covered both completion and chat records.
+TASK_TO_KIND = {"classification": "classification", "sft": "completion"}
 
 
 class LoraConfig(StrictModel):
@@ -65,7 +69,9 @@ class TrainConfig(StrictModel):
     """Everything `finetune.train.run` needs. Loaded from YAML, overridden by CLI flags and `key=value`."""
 
     model: str = Field("minilm", description="minilm, smollm2, a save_pretrained folder, or a hub id")
-    task: Literal["classification", "sft"] = "classification"
+    kind: Literal["classification", "completion", "chat"] = Field(
+        "classification", description="Record kind: classification trains a label head; completion and chat "
+                                      "train causal-LM SFT (the loader reads either record shape)")
     method: Literal["full", "lora", "qlora"] = "full"
     lora: LoraConfig = Field(default_factory=LoraConfig)
     data: DataConfig = Field(default_factory=DataConfig)
@@ -94,13 +100,33 @@ class TrainConfig(StrictModel):
     merge: bool = Field(False, description="LoRA: also write merged full weights to out/merged")
     progress: bool = Field(True, description="Show a rich progress bar")
 
+    @model_validator(mode="before")
+    @classmethod
+    def _task_is_kind(cls, data: Any) -> Any:
+        """The old key `task` (classification|sft) still loads, as `kind`, with a deprecation note."""
+        if not isinstance(data, dict) or "task" not in data:
+            return data
+        data = dict(data)
+        task = data.pop("task")
+        if "kind" in data:  # both: a dump of this model (it carries `task` for old readers); kind wins
+            return data
+        note("config key `task`", "`kind` (classification, completion or chat)")
+        data["kind"] = TASK_TO_KIND.get(task, task)
+        return data
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def task(self) -> str:
+        """What the trainer does: "classification" (a label head) or "sft" (causal LM on the answer)."""
+        return "classification" if self.kind == "classification" else "sft"
+
     @model_validator(mode="after")
     def _consistent(self) -> TrainConfig:
         problems = []
         if self.packing and self.task != "sft":
-            problems.append("packing applies to task=sft only")
+            problems.append("packing applies to kind=completion or chat only")
         if self.task == "sft" and self.class_weights != "none":
-            problems.append("class_weights apply to task=classification only")
+            problems.append("class_weights apply to kind=classification only")
         if problems:
             raise ValueError("; ".join(problems))
         return self
@@ -112,7 +138,8 @@ class TrainResult(StrictModel):
     out: str
     model_path: str = Field(description="The saved model (or LoRA adapter) folder")
     merged_path: str | None = None
-    task: str
+    task: str = Field(description="classification or sft (kept for old readers; `kind` says the same)")
+    kind: str | None = Field(None, description="Record kind trained on: classification, completion or chat")
     method: str
     initial_metrics: dict[str, float] = Field(default_factory=dict, description="Before training (eval_before)")
     best_metrics: dict[str, float] = Field(default_factory=dict)

@@ -62,4 +62,4 @@ def test_conflicting_responses(tmp_path):
 
 def test_conflicting_responses_skips_classification(tmp_path):
     ctx = _ctx(tmp_path, [{"id": "a", "text": "t", "label": "x"}])
-    assert ConflictingResponsesCheck().run(ctx).status.value == "skipped"
+    assert ConflictingResponsesCheck().run(ctx).status.value == "not_run"
