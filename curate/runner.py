@@ -32,19 +32,26 @@ def run_checks(checks: Iterable[Check], ctx: CheckContext, progress: Any = None)
         checks: Built checks, in the order to run.
         ctx: The shared context.
         progress: Optional callable `progress(name)` called before each check (for a status line).
+
+    Progress (which check runs, how many are done) goes to stderr through `schemas.progress`.
     """
-    results = []
-    for check in checks:
-        if progress is not None:
-            progress(check.name)
-        try:
-            results.append(check.run(ctx))
-        except Exception as e:
-            msg = str(e) if isinstance(e, DatavetError) else f"{type(e).__name__}: {e}"
-            if os.environ.get("DATAVET_DEBUG") == "1":
-                msg += "\n" + traceback.format_exc()
-            results.append(CheckResult(name=check.name, description=check.description, status=CheckStatus.error,
-                                       message=msg))
+    from schemas.progress import Progress
+
+    checks, results = list(checks), []
+    with Progress("checks", len(checks), unit="checks") as bar:
+        for i, check in enumerate(checks):
+            bar.update(i, running=check.name)
+            if progress is not None:
+                progress(check.name)
+            try:
+                results.append(check.run(ctx))
+            except Exception as e:
+                msg = str(e) if isinstance(e, DatavetError) else f"{type(e).__name__}: {e}"
+                if os.environ.get("DATAVET_DEBUG") == "1":
+                    msg += "\n" + traceback.format_exc()
+                results.append(CheckResult(name=check.name, description=check.description, status=CheckStatus.error,
+                                           message=msg))
+        bar.update(len(checks), running="-")
     return results
 
 

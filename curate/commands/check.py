@@ -86,7 +86,6 @@ def register(app: typer.Typer) -> None:
             run_checks,
         )
         from schemas.errors import UsageError
-        from schemas.progress import Progress
 
         if fail_on is not None and fail_on not in GATE_LEVELS:
             raise UsageError(f"--fail-on {fail_on!r} is not a gate level", fix="use fail, warn or never")
@@ -118,15 +117,7 @@ def register(app: typer.Typer) -> None:
         ctx = default_context(loaded, against=other, split_field=cfg.split_field, group_field=cfg.group_field,
                               tokenizer=cfg.tokenizer, max_length=cfg.max_length, kfold=kfold, seed=cfg.seed,
                               normalize=cfg.normalize)
-        with Progress("checks", len(checks), unit="checks") as bar:
-            started: list[str] = []
-
-            def on_check(name: str) -> None:  # called before each check: the ones before it are done
-                bar.update(len(started), running=name)
-                started.append(name)
-
-            results = run_checks(checks, ctx, progress=on_check)
-            bar.update(len(checks), running="-")
+        results = run_checks(checks, ctx)
         issues = load_label_issues(label_issues, loaded) if label_issues else None
         report = check_report(loaded, results, reserved="label_issues" not in set(cfg.disable) | set(disable or []),
                               label_issues=issues)

@@ -98,7 +98,7 @@ class TrainConfig(StrictModel):
     group_by_length: bool = Field(True, description="Batch similar lengths together to cut padding")
     precision: Literal["auto", "fp32", "bf16", "fp16"] = Field("auto", description="auto: bf16 on CUDA, fp32 on CPU")
     merge: bool = Field(False, description="LoRA: also write merged full weights to out/merged")
-    progress: bool = Field(True, description="Show a rich progress bar")
+    progress: bool = Field(True, description="Show progress on stderr: a rich bar on a terminal, periodic lines otherwise")
 
     @model_validator(mode="before")
     @classmethod
