@@ -106,7 +106,8 @@ class Progress:
 
                 _live = RichProgress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
                                      TextColumn("{task.fields[stats]}"), TimeElapsedColumn(), TextColumn("ETA"),
-                                     TimeRemainingColumn(), console=Console(stderr=True), transient=False)
+                                     TimeRemainingColumn(), console=Console(stderr=True), transient=False,
+                                     redirect_stdout=False)  # stdout is the JSON channel: never into the display
                 _live.start()
             _open += 1
             self._task = _live.add_task(self.label, total=self.total, completed=self.done, stats="")
@@ -141,7 +142,9 @@ class Progress:
         if self.mode == "rich" and _live is not None:
             _live.update(self._task, completed=self.done, stats=_stats_text(self.stats))
             _open -= 1
-            if _open <= 0:
+            if _open > 0:  # a finished inner bar (one fold's training) leaves the screen to the others
+                _live.remove_task(self._task)
+            else:
                 _live.stop()
                 _live, _open = None, 0
         elif self.mode == "plain" and (self.total is None or self._decile < 10):
