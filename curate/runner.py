@@ -79,7 +79,7 @@ def build_checks(params: dict[str, dict[str, Any]] | None = None, only: list[str
     problems += [f"{n!r} is both enabled and disabled" for n in set(enable) & set(disable)]
     if problems:
         raise ConfigError("the check selection has problems", details=problems,
-                          fix=f"use check names from: {', '.join(REGISTRY)}")
+                          fix=f"use check names from: {', '.join(REGISTRY)} (`curate checks` describes each)")
     if only:
         names = [n for n in REGISTRY if n in only]
     else:

@@ -31,7 +31,7 @@ from typing import Any
 
 from evalsuite.bootstrap import DeltaCI, mcnemar, paired_bootstrap
 from evalsuite.metrics import check_signatures, metrics_for
-from schemas.errors import UsageError
+from schemas.errors import DatavetError, UsageError
 from schemas.progress import track
 from schemas.report import ChartBlock, Report, Section, TableBlock, TextBlock
 
@@ -328,7 +328,21 @@ def _records(data: str, task: str | None) -> tuple[list[dict], str]:
         task = kind_to_task(kind)
         sys.stderr.write(f"kind: {kind} (inferred from the fields of {data}; --kind sets it)\n")
     else:
-        loaded = load(data, kind="classification" if task == "classification" else "completion")
+        want = "classification" if task == "classification" else "completion"
+        try:
+            loaded = load(data, kind=want)
+        except DatavetError as e:
+            # the loader's fix names its field options (--prompt-field, ...), which compare does not have
+            try:
+                found = load(data, limit=50).kind
+            except DatavetError:
+                raise e from None
+            found = str(getattr(found, "value", found))
+            if found == want:
+                raise
+            raise UsageError(f"{data} holds {found} records, not {want} records", details=e.details,
+                             fix=f"use --kind {found}, or leave --kind out: compare reads the kind from the fields"
+                             ) from None
     if not loaded.records:
         raise UsageError(f"no usable records in {data}", fix="check the file with `curate check`")
     return loaded.records, str(task)

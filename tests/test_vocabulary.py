@@ -177,3 +177,9 @@ def test_compare_without_a_kind_on_classification_data_says_so(run_main, capsys,
     assert rc == 2
     assert "kind: classification (inferred" in err and "classification records" in err and "--train-data" in err
     assert "--prompt-field" not in err
+    # the wrong kind named explicitly: the fix names compare's own option, not the loader's field options
+    rc = run_main(evalsuite.cli.main, ["compare", "--base", "minilm", "--tuned", str(tmp_path), "--data", str(data),
+                                       "--kind", "completion"])
+    err = capsys.readouterr().err
+    assert rc == 2 and "holds classification records, not completion records" in err
+    assert "--kind classification" in err and "--prompt-field" not in err

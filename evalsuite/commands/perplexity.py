@@ -66,7 +66,11 @@ def register(app: typer.Typer) -> None:
             typer.echo(f"truncated records      {res.truncated} of {res.n_documents} (cut at max length)")
         typer.echo(f"signature              {res.signature}")
         if json_out:
+            from schemas.manifest import invocation
+
+            settings = {"model": model, "data": data, "adapter": adapter, "max_length": max_length, "stride": stride,
+                        "kind": kind, "template": template, "limit": limit, "batch_size": batch_size}
             json_out.write_text(json.dumps({"metrics": res.metrics(), "n_tokens": res.n_tokens,
-                                            "n_documents": res.n_documents, "truncated": res.truncated},
-                                           indent=2))
+                                            "n_documents": res.n_documents, "truncated": res.truncated,
+                                            "manifest": {"config": settings, **invocation()}}, indent=2))
             typer.echo(f"wrote {json_out}")
