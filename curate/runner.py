@@ -51,7 +51,8 @@ def run_checks(checks: Iterable[Check], ctx: CheckContext, progress: Any = None)
                     msg += "\n" + traceback.format_exc()
                 results.append(CheckResult(name=check.name, description=check.description, status=CheckStatus.error,
                                            message=msg))
-        bar.update(len(checks), running="-")
+        bar.stats.pop("running", None)
+        bar.update(len(checks))
     return results
 
 
