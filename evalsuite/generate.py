@@ -38,7 +38,7 @@ def generate(model: Any, tokenizer: Any, prompts: Sequence[str], *, max_new_toke
     """
     import torch
 
-    from schemas.progress import track
+    from common.progress import track
 
     texts = [format_prompt(tokenizer, p, use_chat_template) for p in prompts]
     tokenizer.padding_side = "left"  # decoder-only models continue from the last position: pad on the left

@@ -1,9 +1,9 @@
-"""Training progress: step, loss, learning rate and tokens/s, through the shared `schemas.progress` display
+"""Training progress: step, loss, learning rate and tokens/s, through the shared `common.progress` display
 (a rich bar on a terminal, periodic plain lines on stderr otherwise)."""
 
 from __future__ import annotations
 
-from schemas.progress import Progress
+from common.progress import Progress
 
 
 class TrainProgress:

@@ -16,7 +16,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 # The command line being run, as the CLI parsed it (old spellings already rewritten), set by
-# `schemas.cli.run_app`: every manifest written during the command records it, so the output can be re-run.
+# `common.cli.run_app`: every manifest written during the command records it, so the output can be re-run.
 CURRENT_ARGV: ContextVar[list[str] | None] = ContextVar("datavet_argv", default=None)
 
 TRACKED_PACKAGES = (

@@ -14,7 +14,7 @@ import yaml
 import curate.cli
 import evalsuite.cli
 import finetune.cli
-from schemas.deprecation import rewrite_args
+from common.deprecation import rewrite_args
 
 TOOLS = {"curate": curate.cli, "finetune": finetune.cli, "evalsuite": evalsuite.cli}
 COMMANDS = [(tool, name) for tool, mod in TOOLS.items() for name in typer.main.get_command(mod.app).commands]

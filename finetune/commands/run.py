@@ -7,7 +7,7 @@ from typing import Annotated, Any, Optional
 
 import typer
 
-from schemas.cli import config_help
+from common.cli import config_help
 from schemas.configs.train import TrainConfig
 
 Opt = typer.Option
@@ -102,6 +102,9 @@ def register(app: typer.Typer) -> None:
                                    "adapter only).")] = False,
         no_progress: Annotated[bool, Opt("--no-progress", help="Show no progress on stderr (default: a bar on a "
                                          "terminal, periodic lines otherwise).")] = False,
+        allow_pickle: Annotated[bool, Opt("--allow-pickle", help="Also load pickle weights (pytorch_model.bin), "
+                                          "which can run code: only files you trust (default: safetensors "
+                                          "only).")] = False,
     ) -> None:
         """Fine-tune a model on curated splits (classification or SFT; full, LoRA or QLoRA)."""
         from finetune.train import run as train_run
@@ -109,6 +112,11 @@ def register(app: typer.Typer) -> None:
         flags = {"model": model, "kind": kind, "method": method, "data.split_dir": data, "data.train": train,
                  "data.val": val, "out": out, "epochs": epochs, "max_steps": max_steps, "optim.lr": lr,
                  "batch_size": batch_size, "grad_accum": grad_accum, "max_length": max_length, "seed": seed,
-                 "resume": resume or None, "merge": merge or None, "progress": False if no_progress else None}
+                 "resume": resume or None, "merge": merge or None, "progress": False if no_progress else None,
+                 "allow_pickle": allow_pickle or None}
         cfg = resolve_config(config, flags, sets or [])
-        print_result(train_run(cfg))
+        result = train_run(cfg)
+        from accelerate import PartialState
+
+        if PartialState().is_main_process:  # under `accelerate launch`, one summary, not one per process
+            print_result(result)

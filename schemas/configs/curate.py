@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from schemas.configs.base import StrictModel
 from schemas.configs.load import LoadConfig
+from schemas.configs.split import SplitConfig
 from schemas.deprecation import note
 from schemas.findings import OLD_GATE_LEVELS
 
@@ -49,7 +50,8 @@ class CurateConfig(StrictModel):
     remove: RemoveConfig = Field(default_factory=RemoveConfig)
     mask_pii: bool = False
     expectations: str | None = Field(None, description="Path of a great-expectations suite YAML")
-    split: dict[str, Any] | None = Field(None, description="Split stage options (see schemas/configs/split.py)")
+    split: SplitConfig | None = Field(None, description="Split stage options (schemas/configs/split.py); its seed "
+                                                       "defaults to the run's seed")
     out_format: Literal["jsonl", "parquet", "hf"] = "jsonl"
     fail_on: Literal["fail", "warn", "never"] = Field(
         "fail", description="Fail the quality gate (exit 1) when a check reaches this status: fail (fail or "
@@ -64,3 +66,11 @@ class CurateConfig(StrictModel):
             note(f"fail_on: {v}", f"fail_on: {OLD_GATE_LEVELS[v]}")
             return OLD_GATE_LEVELS[v]
         return v
+
+    @model_validator(mode="before")
+    @classmethod
+    def _split_seed(cls, data: Any) -> Any:
+        # the split stage uses the run's seed unless it names its own
+        if isinstance(data, dict) and isinstance(data.get("split"), dict) and "seed" not in data["split"]:
+            data = {**data, "split": {**data["split"], "seed": data.get("seed", 0)}}
+        return data

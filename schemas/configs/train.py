@@ -99,6 +99,8 @@ class TrainConfig(StrictModel):
     precision: Literal["auto", "fp32", "bf16", "fp16"] = Field("auto", description="auto: bf16 on CUDA, fp32 on CPU")
     merge: bool = Field(False, description="LoRA: also write merged full weights to out/merged")
     progress: bool = Field(True, description="Show progress on stderr: a rich bar on a terminal, periodic lines otherwise")
+    allow_pickle: bool = Field(False, description="Also load pickle weights (pytorch_model.bin), which can run code: "
+                                                  "only for files you trust; safetensors only otherwise")
 
     @model_validator(mode="before")
     @classmethod

@@ -1,11 +1,11 @@
-"""schemas.progress: plain lines (count, percent, rate, ETA, stats) on stderr when not on a terminal, nothing
+"""common.progress: plain lines (count, percent, rate, ETA, stats) on stderr when not on a terminal, nothing
 on stdout in any mode, nothing at all when off."""
 
 from __future__ import annotations
 
 import pytest
 
-from schemas.progress import PREFIX, Progress, progress_mode, track
+from common.progress import PREFIX, Progress, progress_mode, track
 
 
 def test_plain_lines_when_stderr_is_not_a_terminal(monkeypatch, capsys):
