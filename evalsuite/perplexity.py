@@ -27,6 +27,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from common.progress import track
 from schemas.errors import UsageError
 
 
@@ -130,7 +131,7 @@ def perplexity(model: Any, tokenizer: Any, documents: Sequence[Any], *, max_leng
     doc_tok = [0] * len(enc)
     model.eval()
     with torch.inference_mode():
-        for s in range(0, len(jobs), batch_size):
+        for s in track(range(0, len(jobs), batch_size), f"perplexity ({len(jobs):,} windows)", unit="batches"):
             batch = jobs[s:s + batch_size]
             width = max(e - b for _, b, e, _ in batch)
             inp = torch.full((len(batch), width), pad, dtype=torch.long)
@@ -200,7 +201,7 @@ def sft_perplexity(model: Any, tokenizer: Any, records: Sequence[dict], *, max_l
     order = sorted(range(len(exs)), key=lambda i: -len(exs[i]["input_ids"]))  # similar lengths: little padding
     model.eval()
     with torch.inference_mode():
-        for s in range(0, len(order), batch_size):
+        for s in track(range(0, len(order), batch_size), f"perplexity ({len(order):,} records)", unit="batches"):
             idx = order[s:s + batch_size]
             width = max(len(exs[i]["input_ids"]) for i in idx)
             inp = torch.full((len(idx), width), pad, dtype=torch.long)

@@ -138,12 +138,14 @@ def evaluate(model: Any, examples: list[dict], cfg: TrainConfig, pad_id: int, de
     """Validation loss plus accuracy/macro-F1 (classification) or token perplexity (SFT, answer tokens only)."""
     import torch
 
+    from common.progress import track
+
     model.eval()
     bs = cfg.eval_batch_size or 2 * cfg.batch_size
     batches = D.length_grouped_batches([len(e["input_ids"]) for e in examples], bs, 0, shuffle=False)
     total, count, preds, golds = 0.0, 0, [], []
     with torch.no_grad():
-        for idx in batches:
+        for idx in track(batches, f"evaluate ({len(examples):,} rows)", unit="batches", enabled=cfg.progress):
             batch = D.collate([examples[i] for i in idx], pad_id)
             batch.pop("n_tokens")
             batch = {k: v.to(device) for k, v in batch.items()}
@@ -384,7 +386,7 @@ def run(cfg: TrainConfig) -> TrainResult:
         for p in (out / BEST, out / CKPT, out / (CKPT + ".old"), out / (CKPT + ".tmp")):
             shutil.rmtree(p, ignore_errors=True) if p.is_dir() else p.unlink(missing_ok=True)
     result = TrainResult(
-        out=str(out), model_path=str(out), merged_path=merged_path, task=cfg.task, method=cfg.method,
+        out=str(out), model_path=str(out), merged_path=merged_path, task=cfg.task, kind=cfg.kind, method=cfg.method,
         initial_metrics=state.get("initial") or {}, best_metrics=state["best"] or {}, final_metrics=state["last_eval"] or {}, best_step=state["best_step"],
         steps=state["step"], epochs=round(state["epoch"] + state["micro"] / micro_per_epoch, 4),
         wall_s=time.perf_counter() - t_start, train_tokens=state["tokens"],

@@ -21,6 +21,7 @@ from curate.split.errors import SplitError
 from curate.split.grouping import group_keys, units_from_keys
 from curate.split.stratify import Strata, counts_of, label_counts, rare_strata, strata_matrix
 from schemas.configs.split import SplitConfig, SplitFileStats, SplitManifest
+from schemas.manifest import CURRENT_ARGV
 from schemas.records import RecordKind, infer_kind, record_text
 
 SPLIT_FILES = ("train.jsonl", "val.jsonl", "test.jsonl", "dropped.jsonl", "manifest.json")
@@ -58,7 +59,8 @@ class SplitResult:
             mode=self.mode, kfold=self.config.kfold, kind=self.kind.value, stratify=self.strata_by,
             config=self.config.model_dump(mode="json"), input_rows=len(self.records),
             dropped_rows=len(self.dropped), groups=self.groups, groups_straddling=self.groups_straddling,
-            exact_duplicate_texts_straddling=self.exact_duplicate_texts_straddling, splits=self.stats)
+            exact_duplicate_texts_straddling=self.exact_duplicate_texts_straddling, splits=self.stats,
+            argv=CURRENT_ARGV.get())
 
 
 def ids_sha256(ids: list[str]) -> str:

@@ -29,7 +29,7 @@ def score_files(task: str, predictions: Path, references: str, rouge_tokenizer: 
     from schemas.errors import UsageError
 
     if task not in TASKS:
-        raise UsageError(f"unknown task {task!r}", fix="use --task classification or --task generation")
+        raise UsageError(f"unknown task {task!r}", fix="use --kind classification, completion, chat or text")
     task = "classification" if task == "classification" else "generation"
     if not 0 < confidence < 1:
         raise UsageError(f"--confidence {confidence} is not in (0, 1)", fix="use e.g. --confidence 0.95")
@@ -77,34 +77,37 @@ def print_result(res: dict) -> None:
 def register(app: typer.Typer) -> None:
     @app.command()
     def score(
-        task: Annotated[str, typer.Option("--task", help="classification or generation.")],
+        kind: Annotated[str, typer.Option("--kind", help="classification (labels) or completion/chat/text "
+                                          "(generated text) (required).")],
         predictions: Annotated[Path, typer.Option("--predictions", help="JSONL with id and prediction (and "
-                               "optionally probabilities: {label: p}).")],
+                               "optionally probabilities: {label: p}) (required).")],
         references: Annotated[str, typer.Option("--references", help="Data file with id and the reference "
-                              "(label, completion or text; a list = several references / labels).")],
+                              "(label, completion or text; a list = several references / labels) (required).")],
         metric_args: Annotated[Optional[list[str]], typer.Option("--metric-args", help="KEY.OPTION=VALUE, "
                                "repeatable, e.g. bleu.tokenize=intl, rouge.use_stemmer=true, "
-                               "classification.pos_label=pos (docs/metrics.md lists all).")] = None,
+                               "classification.pos_label=pos (docs/metrics.md lists all) (default: none).")] = None,
         config: Annotated[Optional[str], typer.Option("--config", help="YAML with metric_args: {KEY: {OPTION: "
-                          "VALUE}}; --metric-args override it.")] = None,
+                          "VALUE}}; --metric-args override it (default: none).")] = None,
         reference_field: Annotated[Optional[str], typer.Option("--reference-field", help="Reference column "
                                    "(default: label; generation: completion, reference, references or text).")] = None,
         slice_by: Annotated[Optional[list[str]], typer.Option("--slice-by", help="Also score each value of "
-                            "this field (reference row, else prediction row); repeatable.")] = None,
+                            "this field (reference row, else prediction row); repeatable (default: none).")] = None,
         strict: Annotated[bool, typer.Option("--strict", help="Exit 1 unless every row of both files is "
-                          "scored one-to-one (the JSON is still written).")] = False,
+                          "scored one-to-one (the JSON is still written) (default: off).")] = False,
         n_resamples: Annotated[int, typer.Option("--n-resamples", help="Bootstrap resamples for the CIs "
-                               "(0: none).", min=0)] = 1000,
-        confidence: Annotated[float, typer.Option("--confidence", help="CI mass.")] = 0.95,
-        seed: Annotated[int, typer.Option("--seed", help="Bootstrap seed.")] = 0,
+                               "(0: none) (default: 1000).", min=0)] = 1000,
+        confidence: Annotated[float, typer.Option("--confidence", help="CI mass (default: 0.95).")] = 0.95,
+        seed: Annotated[int, typer.Option("--seed", help="Bootstrap seed (default: 0).")] = 0,
         rouge_tokenizer: Annotated[Optional[str], typer.Option("--rouge-tokenizer", help="Same as --metric-args "
-                                   "rouge.tokenizer=default|unicode.")] = None,
-        json_out: Annotated[Optional[Path], typer.Option("--json", help="Write the JSON result here.")] = None,
+                                   "rouge.tokenizer=default|unicode (default: default).")] = None,
+        json_out: Annotated[Optional[Path], typer.Option("--json", help="Write the JSON result to this file "
+                                                         "(default: none).")] = None,
     ) -> None:
         """Score given predictions against references; print every metric with its CI and signature."""
         from curate.io.writers import write_json
         from evalsuite.metrics.args import load_metric_config, merge_args, parse_metric_args
 
+        task = "classification" if kind == "classification" else "generation"
         margs = merge_args(load_metric_config(config), parse_metric_args(metric_args))
         res = score_files(task, predictions, references, rouge_tokenizer, metric_args=margs,
                           reference_field=reference_field, slice_by=slice_by, n_resamples=n_resamples,

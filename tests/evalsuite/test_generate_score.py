@@ -48,7 +48,7 @@ def test_score_command_writes_json_contract(tmp_path):
     preds = tmp_path / "preds.jsonl"
     preds.write_text("".join(json.dumps({"id": f"r{i}", "prediction": p}) + "\n" for i, p in enumerate("abba")))
     out = tmp_path / "s.json"
-    rc = run_app(app, "evalsuite", ["score", "--task", "classification", "--predictions", str(preds),
+    rc = run_app(app, "evalsuite", ["score", "--kind", "classification", "--predictions", str(preds),
                                     "--references", str(refs), "--json", str(out)])
     assert rc == 0
     res = json.loads(out.read_text())
@@ -60,6 +60,6 @@ def test_score_command_writes_json_contract(tmp_path):
 def test_score_command_bad_predictions_exit_2(tmp_path):
     bad = tmp_path / "p.jsonl"
     bad.write_text("not json\n")
-    rc = run_app(app, "evalsuite", ["score", "--task", "classification", "--predictions", str(bad),
+    rc = run_app(app, "evalsuite", ["score", "--kind", "classification", "--predictions", str(bad),
                                     "--references", str(bad)])
     assert rc == 2
