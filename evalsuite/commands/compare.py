@@ -55,7 +55,9 @@ def register(app: typer.Typer) -> None:
         from evalsuite.metrics.args import load_metric_config, merge_args, parse_metric_args
 
         task = kind_to_task(kind)
-        opts = merge_args({"rouge": {"tokenizer": rouge_tokenizer}} if task != "classification" else None,
+        # "default" is rouge's own default: passing it would make a classification (or inferred-kind) run
+        # refuse an option it has no metric for
+        opts = merge_args({"rouge": {"tokenizer": rouge_tokenizer}} if rouge_tokenizer != "default" else None,
                           load_metric_config(config), parse_metric_args(metric_args))
         res = run_compare(base, tuned, data, task=task, train_data=train_data, adapter=adapter, limit=limit,
                           max_new_tokens=max_new_tokens, batch_size=batch_size, n_resamples=n_resamples, seed=seed,
