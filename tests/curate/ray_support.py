@@ -79,8 +79,8 @@ def kept_rows(out: Path) -> list[dict]:
     return _jsonl(out / "curated.jsonl")
 
 
-# summary keys that depend on how LSH buckets are starred (see curate/engines/ray/dedup.py)
-STAR_DEPENDENT = {"near_duplicate": {"candidate_pairs"}}
+# summary keys allowed to differ: none (kept for a future engine-specific key)
+STAR_DEPENDENT: dict[str, set[str]] = {}
 
 
 def differences(local: Path, ray: Path, same_source: bool = True) -> list[str]:
@@ -96,8 +96,9 @@ def differences(local: Path, ray: Path, same_source: bool = True) -> list[str]:
         diffs.append(f"removed rows differ: {len(lr)} vs {len(rr)}: "
                      f"{[a for a, b in zip(lr, rr, strict=False) if a != b][:2]}")
     lq, rq = _jsonl(local / "quarantine.jsonl"), _jsonl(ray / "quarantine.jsonl")
-    strip = (lambda q: q) if same_source else (lambda q: {k: v for k, v in q.items() if k not in ("source", "line",
-                                                                                                   "row")})
+    # from shards, a row's source, line and row number (and the id of a row without one) are the shard's
+    where = ("source", "line", "row", "id")
+    strip = (lambda q: q) if same_source else (lambda q: {k: v for k, v in q.items() if k not in where})
     if [strip(q) for q in lq] != [strip(q) for q in rq]:
         diffs.append(f"quarantine differs: {len(lq)} vs {len(rq)}")
     lc = json.loads((local / "checks.json").read_text(encoding="utf-8"))

@@ -8,17 +8,14 @@ Near duplicates (`curate.dedup.near_duplicates`, step by step):
    with curate's own `signatures` (16-bit values, the same num_perm, shingle and seed), so every signature
    is bit for bit the local one.
 2. LSH band keys with curate's `band_keys` and the same bands x rows (`choose_bands`); (band, key) is shuffled
-   and each bucket of equal keys is linked as a star on its first row (smallest pos).
+   and each bucket of equal keys is linked as a star on the local engine's centre (`star_rank`).
 3. Candidate pairs are deduplicated by a shuffle on the pair, then joined (two shuffles) with both rows'
    texts and signatures and verified by `curate.dedup.lsh.verify_pairs`: the signature pre-filter and the
    exact Jaccard of the local engine.
 4. Clusters: connected components of the verified pairs (`curate.engines.ray.components`).
 
-One difference from the local engine, in the candidate count only: the local engine links a bucket as a
-star on whichever member NumPy's unstable argsort puts first; here the star's centre is the member with
-the smallest pos. For buckets of two (almost all) the pair is the same; in larger buckets the pairs tried
-can differ, so `candidate_pairs` and, rarely, `verified_pairs` may differ. Clusters, kept rows and findings
-matched the local engine on every corpus tested (tests/curate/test_ray_engine.py).
+Candidate pairs are the local engine's exactly: both link each bucket as a star on the member with the
+smallest (`curate.dedup.lsh.star_rank`, position), which depends only on who is in the bucket.
 """
 
 from __future__ import annotations
@@ -87,29 +84,31 @@ def exact_groups(rows: Any, n: int) -> Any:
 def candidates(heads: Any, configs: list[LshConfig], num_perm: int, shingle: int, seed: int, n: int) -> Any:
     """Distinct candidate pairs (tag, a, b), a < b by pos, of the exact-group heads, per LSH config."""
     def bands(batch: Any):
-        from curate.dedup.lsh import band_keys
+        from curate.dedup.lsh import band_keys, fingerprint, star_rank
         from curate.dedup.minhash import signatures
 
         texts = batch["text"].tolist()
         pos = batch["pos"].tolist()
         sig = signatures(texts, num_perm=num_perm, shingle=shingle, seed=seed, value_bits=16, workers=1)
+        fp = fingerprint(sig)
         for c in configs:
             for b in range(c.bands):
                 keys = band_keys(sig, b, c.rows).tolist()
-                for p, k in zip(pos, keys, strict=True):
-                    yield (c.tag, b, k), p
+                ranks = star_rank(fp, b).tolist()
+                for p, k, r in zip(pos, keys, ranks, strict=True):
+                    yield (c.tag, b, k), (r, p)
 
     def star(items: list):
-        by: dict[Any, list[int]] = {}
-        for k, p in items:
-            by.setdefault(k, []).append(p)
+        by: dict[Any, list[tuple[int, int]]] = {}
+        for k, v in items:
+            by.setdefault(k, []).append(v)
         for (tag, _, _), members in by.items():
             if len(members) < 2:
                 continue
-            head = min(members)
-            for p in members:
+            head = min(members)[1]   # the local engine's centre: smallest (star_rank, position)
+            for _, p in members:
                 if p != head:
-                    yield (tag, head, p), None
+                    yield (tag, min(head, p), max(head, p)), None
 
     def distinct(items: list):
         for k in dict.fromkeys(k for k, _ in items):
