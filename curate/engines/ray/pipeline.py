@@ -86,8 +86,7 @@ def _run(cfg: CurateConfig, command: str):
         offsets.append(acc)
         acc += unit_rows.get(u, 0)
     dup_set = {p for p, _ in dup_ids}
-    loaded = raw.filter(lambda r: bool(r["ok"]) and r["pos"] not in dup_set) if dup_set else \
-        raw.filter(expr="ok")
+    loaded = _where(raw, lambda b: b["ok"] & ~b["pos"].isin(sorted(dup_set)))
     summary = InputSummary(path=cfg.input.path, format=plan.fmt, encoding=plan.encoding, kind=kind,
                            rows_read=rows_read, rows_loaded=rows_read - len(quarantine),
                            rows_quarantined=len(quarantine),
@@ -103,7 +102,7 @@ def _run(cfg: CurateConfig, command: str):
     cl = checks.get("conflicting_labels") if kind == "classification" else None
     configs, sig_params = _lsh_configs(nd, cl)
     exact = dedup.exact_groups(rows, n).materialize()
-    heads = exact.filter(lambda r: r["pos"] == r["head_pos"]).select_columns(["pos", "id", "text"])
+    heads = _where(exact, lambda b: b["pos"] == b["head_pos"]).select_columns(["pos", "id", "text"])
     verified = None
     if configs:
         num_perm, shingle, seed = sig_params
@@ -116,7 +115,7 @@ def _run(cfg: CurateConfig, command: str):
     if state is None:
         import ray
 
-        state = ray.data.from_items([{"_b": 0, "_v": pickle.dumps(((None, None), None))}]).filter(lambda r: False)
+        state = _empty_bag()
     annotated = clusters.annotate(exact, state, n).materialize()
 
     # -- check results (driver: aggregates and findings only)
@@ -170,7 +169,7 @@ def _run(cfg: CurateConfig, command: str):
     import ray
 
     rm_bag = ray.data.from_items([{"_b": 0, "_v": pickle.dumps((k, v))} for k, v in decisions.items()]) \
-        if decisions else ray.data.from_items([{"_b": 0, "_v": pickle.dumps((0, None))}]).filter(lambda r: False)
+        if decisions else _empty_bag()
     out = Path(cfg.out)
     out.mkdir(parents=True, exist_ok=True)
     fmt = cfg.out_format
@@ -209,6 +208,20 @@ def _run(cfg: CurateConfig, command: str):
     return PipelineResult(out=out, report=report, rows_read=rows_read, kept=kept, quarantined=len(quarantine),
                           removed=removed, removed_by_reason=by_reason, pii_masked=masked,
                           gate_failed=gate_fails(report, cfg.fail_on), files=files, notes=[])
+
+
+def _where(ds: Any, pred: Any) -> Any:
+    """Rows of `ds` where `pred(pandas batch)` holds (a batch map: no per-row Python call)."""
+    def keep(b: Any) -> Any:
+        return b[pred(b).astype(bool)]
+
+    return ds.map_batches(keep, batch_format="pandas")
+
+
+def _empty_bag() -> Any:
+    import ray
+
+    return ray.data.from_items([{"_b": 0, "_v": b""}]).map_batches(lambda b: b.iloc[0:0], batch_format="pandas")
 
 
 def _skipped():
@@ -351,7 +364,7 @@ def _near_result(check: Any, annotated: Any, verified: Any, cand_counts: Counter
     idx = rng.sample(range(len(pairs)), min(p.sample_pairs, len(pairs)))
     want = sorted(idx)
     need = {pairs[k][0] for k in want} | {pairs[k][1] for k in want}
-    texts = {r["pos"]: r["text"] for r in rows.filter(lambda r: r["pos"] in need).select_columns(
+    texts = {r["pos"]: r["text"] for r in _where(rows, lambda b: b["pos"].isin(sorted(need))).select_columns(
         ["pos", "text"]).take_all()} if need else {}
     sample = [{"a": pairs[k][3], "b": pairs[k][4], "jaccard": round(float(pairs[k][2]), 4),
                "text_a": texts[pairs[k][0]][:300], "text_b": texts[pairs[k][1]][:300]} for k in want]
@@ -399,7 +412,7 @@ def _decide(cfg: CurateConfig, report: Any, removal: dict, rows: Any) -> dict[in
     ran = {c.name for c in report.checks if c.findings}
     out: dict[int, dict] = {}
     if cfg.remove.empty:
-        for r in rows.filter(expr="empty").select_columns(["pos"]).take_all():
+        for r in _where(rows, lambda b: b["empty"]).select_columns(["pos"]).take_all():
             out[int(r["pos"])] = {"reason": "empty"}
     for name in REMOVAL_ORDER[1:]:
         if not wanted[name] or name not in ran:

@@ -194,7 +194,8 @@ def length_result(check: Check, st: dict, rows: Any) -> CheckResult:
         if hi is not None:
             cut = min((n for n in chars if math.log1p(n) > hi), default=None)
             if cut is not None:
-                big = rows.filter(expr=f"chars >= {cut}").select_columns(["pos", "id", "chars"]).take_all()
+                big = rows.map_batches(lambda b, cut=cut: b[b["chars"] >= cut][["pos", "id", "chars"]],
+                                       batch_format="pandas").take_all()
                 for r in sorted(big, key=lambda r: r["pos"]):
                     if r["pos"] in flagged or not math.log1p(r["chars"]) > hi:
                         continue
