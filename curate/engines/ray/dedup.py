@@ -47,75 +47,106 @@ def exact_groups(rows: Any, n: int) -> Any:
     """Per row: pos, id, head_pos, head_id, gsize (rows in its exact group), label_key, text (heads only)."""
     import pandas as pd
 
-    def key_rows(batch: Any):
-        for pos, rid, text, lk in zip(batch["pos"].tolist(), batch["id"].tolist(), batch["text"].tolist(),
-                                      batch["label_key"].tolist(), strict=True):
-            yield text_hash(text), (pos, rid, text, lk)
+    from curate.engines.ray.shuffle import by_bucket, int_bucket
 
-    def group(items: list) -> Any:
-        by: dict[bytes, list] = {}
-        for k, v in items:
-            by.setdefault(k, []).append(v)
-        out: dict[str, list] = {c: [] for c in ("pos", "id", "head_pos", "head_id", "gsize", "label_key", "text")}
-        for members in by.values():
-            members.sort(key=lambda v: v[0])
-            hp, hid = members[0][0], members[0][1]
-            for pos, rid, text, lk in members:
-                out["pos"].append(pos)
-                out["id"].append(rid)
-                out["head_pos"].append(hp)
-                out["head_id"].append(hid)
-                out["gsize"].append(len(members))
-                out["label_key"].append(lk)
-                out["text"].append(text if pos == hp else "")
-        return pd.DataFrame(out)
+    def keyed(batch: Any) -> Any:
+        digests = [text_hash(t) for t in batch["text"].tolist()]
+        h1 = np.array([int.from_bytes(d[:8], "little", signed=True) for d in digests], dtype=np.int64)
+        h2 = np.array([int.from_bytes(d[8:], "little", signed=True) for d in digests], dtype=np.int64)
+        out = batch[["pos", "id", "text", "label_key"]].copy()
+        out["h1"], out["h2"], out["_b"] = h1, h2, int_bucket(h1, n)
+        return out
 
-    import pickle
+    def group(df: Any) -> Any:
+        df = df.sort_values("pos", kind="stable")
+        g = df.groupby(["h1", "h2"], sort=False)
+        head_pos = g["pos"].transform("min")
+        head_id = g["id"].transform("first")
+        gsize = g["pos"].transform("size")
+        is_head = df["pos"] == head_pos
+        return pd.DataFrame({"pos": df["pos"], "id": df["id"], "head_pos": head_pos, "head_id": head_id,
+                             "gsize": gsize, "label_key": df["label_key"],
+                             "text": df["text"].where(is_head, "")})
 
-    from curate.engines.ray.shuffle import by_bucket
-
-    def unpack_group(df: Any) -> Any:
-        return group([pickle.loads(v) for v in df["_v"].tolist()])
-
-    keyed = bag.to_bag(rows.select_columns(["pos", "id", "text", "label_key"]), key_rows, n)
-    return by_bucket(keyed, unpack_group, n)
+    return by_bucket(rows.select_columns(["pos", "id", "text", "label_key"]).map_batches(keyed,
+                                                                                       batch_format="pandas"),
+                     group, n)
 
 
 def candidates(heads: Any, configs: list[LshConfig], num_perm: int, shingle: int, seed: int, n: int) -> Any:
-    """Distinct candidate pairs (tag, a, b), a < b by pos, of the exact-group heads, per LSH config."""
-    def bands(batch: Any):
+    """Distinct candidate pairs as a bag of ((tag, a, b), None), a < b by pos, per LSH config.
+
+    Band rows travel as NumPy columns (tag, band, key, rank, pos), one row per head and band; each bucket
+    of the shuffle finds its equal keys by one sort and links them with the local engine's `star_pairs`.
+    """
+    import pandas as pd
+
+    from curate.engines.ray.shuffle import by_bucket, int_bucket
+
+    def bands(batch: Any) -> dict[str, np.ndarray]:
         from curate.dedup.lsh import band_keys, fingerprint, star_rank
         from curate.dedup.minhash import signatures
 
-        texts = batch["text"].tolist()
-        pos = batch["pos"].tolist()
-        sig = signatures(texts, num_perm=num_perm, shingle=shingle, seed=seed, value_bits=16, workers=1)
+        pos = np.asarray(batch["pos"].tolist(), dtype=np.int64)
+        sig = signatures(batch["text"].tolist(), num_perm=num_perm, shingle=shingle, seed=seed, value_bits=16,
+                         workers=1)
         fp = fingerprint(sig)
-        for c in configs:
+        cols: dict[str, list[np.ndarray]] = {"tag": [], "band": [], "key": [], "rank": [], "pos": []}
+        for t, c in enumerate(configs):
             for b in range(c.bands):
-                keys = band_keys(sig, b, c.rows).tolist()
-                ranks = star_rank(fp, b).tolist()
-                for p, k, r in zip(pos, keys, ranks, strict=True):
-                    yield (c.tag, b, k), (r, p)
+                cols["tag"].append(np.full(len(pos), t, dtype=np.int64))
+                cols["band"].append(np.full(len(pos), b, dtype=np.int64))
+                cols["key"].append(band_keys(sig, b, c.rows).view(np.int64))
+                cols["rank"].append(star_rank(fp, b).view(np.int64))
+                cols["pos"].append(pos)
+        out = {k: np.concatenate(v) if v else np.zeros(0, dtype=np.int64) for k, v in cols.items()}
+        # bucket by (tag, band, key): equal keys of one band meet in one task
+        out["_b"] = int_bucket(out["key"] ^ (out["band"] * 1_000_003 + out["tag"]), n)
+        return out
 
-    def star(items: list):
-        by: dict[Any, list[tuple[int, int]]] = {}
-        for k, v in items:
-            by.setdefault(k, []).append(v)
-        for (tag, _, _), members in by.items():
-            if len(members) < 2:
-                continue
-            head = min(members)[1]   # the local engine's centre: smallest (star_rank, position)
-            for _, p in members:
-                if p != head:
-                    yield (tag, min(head, p), max(head, p)), None
+    def star(df: Any) -> Any:
+        from curate.dedup.lsh import star_pairs
 
-    def distinct(items: list):
-        for k in dict.fromkeys(k for k, _ in items):
-            yield k, None
+        tag, band = df["tag"].to_numpy(np.int64), df["band"].to_numpy(np.int64)
+        key, rank = df["key"].to_numpy(np.int64), df["rank"].to_numpy(np.int64).view(np.uint64)
+        pos = df["pos"].to_numpy(np.int64)
+        o = np.lexsort((key, band, tag))
+        tag, band, key, rank, pos = tag[o], band[o], key[o], rank[o], pos[o]
+        new = np.ones(len(o), dtype=bool)
+        if len(o):
+            new[1:] = (tag[1:] != tag[:-1]) | (band[1:] != band[:-1]) | (key[1:] != key[:-1])
+        bucket = np.cumsum(new)
+        size = np.bincount(bucket)[bucket]
+        m = size > 1
+        a, c = star_pairs(pos[m], bucket[m], rank[m])
+        tg = _pair_tags(bucket[m], tag[m], pos[m], a, c)
+        lo, hi = np.minimum(a, c), np.maximum(a, c)
+        return pd.DataFrame({"_b": int_bucket(lo ^ hi * 31 + tg, n), "tag": tg, "a": lo, "b": hi})
 
-    pairs = bag.step(bag.to_bag(heads, bands, n), star, n)
-    return bag.step(pairs, distinct, n)
+    def distinct(df: Any) -> Any:
+        return df.drop_duplicates(subset=["tag", "a", "b"])
+
+    pairs = by_bucket(heads.map_batches(bands, batch_format="pandas"), star, n)
+    uniq = by_bucket(pairs, distinct, n)
+
+    def to_bag(batch: Any):
+        for t, a, b in zip(batch["tag"].tolist(), batch["a"].tolist(), batch["b"].tolist(), strict=True):
+            yield (configs[t].tag, a, b), None
+
+    return bag.to_bag(uniq, to_bag, n)
+
+
+def _pair_tags(bucket: np.ndarray, tag: np.ndarray, pos: np.ndarray, a: np.ndarray, c: np.ndarray) -> np.ndarray:
+    """The config tag of each star pair: `star_pairs` returns pairs bucket by bucket in bucket order."""
+    o = np.lexsort((pos, bucket))
+    b = bucket[o]
+    first = np.ones(len(o), dtype=bool)
+    if len(o):
+        first[1:] = b[1:] != b[:-1]
+    # every bucket yields (size - 1) pairs, in bucket order
+    t = tag[o][first]
+    sizes = np.diff(np.append(np.flatnonzero(first), len(o)))
+    return np.repeat(t, sizes - 1)
 
 
 def verify(pairs: Any, heads: Any, configs: list[LshConfig], num_perm: int, shingle: int, seed: int,
