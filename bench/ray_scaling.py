@@ -78,7 +78,7 @@ def _child_ray(path: str, out: str, nodes: int) -> None:
         ray.init(address=cluster.address, log_to_driver=False, logging_level="ERROR")
         cluster.wait_for_nodes()
     else:
-        ray.init(num_cpus=2, object_store_memory=512 * 2**20, include_dashboard=False, log_to_driver=False,
+        ray.init(address="local", num_cpus=2, object_store_memory=512 * 2**20, include_dashboard=False, log_to_driver=False,
                  logging_level="ERROR")
     peaks: dict[int, int] = {}
     done = threading.Event()

@@ -27,7 +27,7 @@ def local_ray():
     import os
 
     os.environ.setdefault("DATAVET_RAY_PARTITIONS", "2")
-    ray.init(num_cpus=2, object_store_memory=256 * 2**20, include_dashboard=False, log_to_driver=False,
+    ray.init(address="local", num_cpus=2, object_store_memory=256 * 2**20, include_dashboard=False, log_to_driver=False,
              logging_level="ERROR")
     yield
     ray.shutdown()
