@@ -29,7 +29,7 @@ def register(app: typer.Typer) -> None:
         cfg = load_config(CurateConfig, config, items)
         command = "curate run " + str(config) + "".join(f" --set {o}" for o in items)
         command += f" --engine {engine}" + (f" --address {address}" if address else "") if engine != "local" else ""
-        res = run_engine(cfg, command, engine=engine, address=address)
+        res = run_engine(cfg, command, engine=engine, address=address, config_dir=config.parent)
         print_load_summary(res.report.input)
         print_check_summary(res.report)
         reasons = ", ".join(f"{k} {v}" for k, v in sorted(res.removed_by_reason.items())) or "none"

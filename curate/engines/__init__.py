@@ -10,7 +10,8 @@ from typing import Any
 ENGINES = ("local", "ray")
 
 
-def run(cfg: Any, command: str = "curate run", engine: str = "local", address: str | None = None):
+def run(cfg: Any, command: str = "curate run", engine: str = "local", address: str | None = None,
+        config_dir: Any = None):
     """Run the curation `cfg` on `engine`; returns a `curate.pipeline.PipelineResult`.
 
     Raises:
@@ -25,7 +26,7 @@ def run(cfg: Any, command: str = "curate run", engine: str = "local", address: s
             raise UsageError("--address only applies to --engine ray", fix="add --engine ray or drop --address")
         from curate.pipeline import run_pipeline
 
-        return run_pipeline(cfg, command)
+        return run_pipeline(cfg, command, config_dir=config_dir)
     from curate.engines.ray import run_ray_pipeline
 
     return run_ray_pipeline(cfg, command, address=address)

@@ -26,6 +26,8 @@ def _unsupported(cfg: CurateConfig, names: list[str], kind: str, checks: dict) -
         bad.append("conflicting_responses (completion/chat data)")
     if "semantic_duplicate" in names:
         bad.append("semantic_duplicate")
+    if "schema" in names and kind == "chat":
+        bad.append("schema (its chat summary counts content parts and tool calls over all rows)")
     return bad
 
 
@@ -205,9 +207,25 @@ def _run(cfg: CurateConfig, command: str):
                                          "units": len(plan.units)})
     write_json(manifest, out / "manifest.json")
     files.append("manifest.json")
+    _write_card(out, cfg, summary, kept, by_reason, names, fmt)
+    files.append("README.md")
     return PipelineResult(out=out, report=report, rows_read=rows_read, kept=kept, quarantined=len(quarantine),
                           removed=removed, removed_by_reason=by_reason, pii_masked=masked,
                           gate_failed=gate_fails(report, cfg.fail_on), files=files, notes=[])
+
+
+def _write_card(out: Path, cfg: CurateConfig, summary: Any, kept: int, by_reason: dict, checks: list[str],
+                fmt: str) -> None:
+    """README.md: the local engine's dataset card (curate.card), naming the shards as the data files."""
+    from curate.card import curated_card_text, write_card
+    from curate.io.load import load
+
+    shards = sorted((out / "curated").glob(f"part-*.{fmt}"))
+    first = load(str(shards[0])).records[:1] if shards else []
+    write_card(out / "README.md", curated_card_text(
+        source=cfg.input.path, kind=summary.kind, rows_read=summary.rows_read, kept=kept,
+        quarantined=summary.rows_quarantined, quarantine_reasons=summary.quarantine_reasons,
+        removed_by_reason=by_reason, data_file=f"curated/part-*.{fmt}", records=first, checks=checks))
 
 
 def _where(ds: Any, pred: Any) -> Any:

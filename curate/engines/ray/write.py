@@ -65,7 +65,7 @@ def write_shards(rows: Any, removals: Any, out: str, fmt: str, kind: str, mask: 
             else:
                 removed.append({"id": rec["id"], **e, "record": rec})
                 by_reason[e["reason"]] = by_reason.get(e["reason"], 0) + 1
-        masked = _mask(kept, kind)[0] if mask else 0
+        masked = _mask(kept, kind) if mask else 0
         base = Path(out)
         write_records(kept, base / "curated" / f"part-{b:05d}.{fmt}", fmt)
         write_jsonl(removed, base / "removed" / f"part-{b:05d}.jsonl")
