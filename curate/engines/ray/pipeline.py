@@ -164,7 +164,11 @@ def _run(cfg: CurateConfig, command: str):
             msg = str(e) if isinstance(e, DatavetError) else f"{type(e).__name__}: {e}"
             res = CheckResult(name=name, description=check.description, status=CheckStatus.error, message=msg)
         out_results.append(res)
-    report = CheckReport(input=summary, checks=out_results)
+    from curate.runner import reserved_results
+
+    # as run_suite: the `label_issues` slot `evalsuite cv` fills, shown as not run unless disabled
+    extra = reserved_results() if "label_issues" not in set(cfg.disable) else []
+    report = CheckReport(input=summary, checks=out_results + extra)
 
     # -- removal decisions (REMOVAL_ORDER), then the write shuffle
     decisions = _decide(cfg, report, removal, rows)
