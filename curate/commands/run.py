@@ -1,4 +1,4 @@
-"""`curate run CONFIG`: the whole curation (load, normalize, check, remove, mask, write, split) from a YAML."""
+"""`curate run --config FILE`: the whole curation (load, normalize, check, remove, mask, write, split) from a YAML."""
 
 from __future__ import annotations
 
@@ -11,23 +11,26 @@ import typer
 def register(app: typer.Typer) -> None:
     @app.command()
     def run(
-        config: Annotated[Path, typer.Argument(help="YAML config (schemas.configs.curate.CurateConfig).")],
-        overrides: Annotated[Optional[list[str]], typer.Option("--set", help="Override a key: --set out=dir")] = None,
-        out: Annotated[Optional[str], typer.Option("--out", help="Output folder (overrides `out`).")] = None,
+        config: Annotated[Path, typer.Option("--config", help="YAML config (schemas.configs.curate.CurateConfig; "
+                                             "see configs/curate/) (required).")],
+        sets: Annotated[Optional[list[str]], typer.Option("--set", metavar="KEY=VALUE", help="Override a config "
+                                                          "key, e.g. --set fail_on=warn (repeatable; default: none).")] = None,
+        out: Annotated[Optional[str], typer.Option("--out", help="Output folder (default: the config's `out`, "
+                                                   "else reports/curated).")] = None,
         engine: Annotated[str, typer.Option("--engine", help="local (default) or ray (needs datavet[ray]; "
                                             "see docs/scaling.md).")] = "local",
         address: Annotated[Optional[str], typer.Option("--address", help="Ray cluster address for --engine "
                                                        "ray (default: start a local Ray).")] = None,
     ) -> None:
-        """Curate the data described by CONFIG and write the curated dataset, removed rows and reports."""
+        """Curate the data described by --config and write the curated dataset, removed rows and reports."""
         from curate.console import print_check_summary, print_load_summary
         from curate.engines import run as run_engine
         from schemas.configs.base import load_config
         from schemas.configs.curate import CurateConfig
 
-        items = list(overrides or []) + ([f"out={out}"] if out else [])
+        items = list(sets or []) + ([f"out={out}"] if out else [])
         cfg = load_config(CurateConfig, config, items)
-        command = "curate run " + str(config) + "".join(f" --set {o}" for o in items)
+        command = f"curate run --config {config}" + "".join(f" --set {o}" for o in items)
         command += f" --engine {engine}" + (f" --address {address}" if address else "") if engine != "local" else ""
         res = run_engine(cfg, command, engine=engine, address=address, config_dir=config.parent)
         print_load_summary(res.report.input)

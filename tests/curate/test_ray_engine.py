@@ -113,12 +113,12 @@ def test_cli_engine_ray(local_ray, tmp_path, capsys):
     cfg = tmp_path / "c.yaml"
     cfg.write_text(yaml.safe_dump({**CONF, "input": {"path": str(src)}, "out": str(tmp_path / "out")}))
     with pytest.raises(SystemExit) as e:
-        main(["run", str(cfg), "--engine", "ray"])
+        main(["run", "--config", str(cfg), "--engine", "ray"])
     assert e.value.code == 0
     manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
     assert "--engine ray" in manifest["command"] and manifest["extra"]["engine"] == "ray"
     capsys.readouterr()
     with pytest.raises(SystemExit) as e:
-        main(["run", str(cfg), "--address", "auto"])
+        main(["run", "--config", str(cfg), "--address", "auto"])
     assert e.value.code == 2
     assert "--engine ray" in capsys.readouterr().err
