@@ -127,6 +127,10 @@ def _run(cfg: CurateConfig, command: str):
     removal: dict[str, dict[int, dict]] = {}
     conflict_items = []
     for name, check in checks.items():
+        na = check.not_applicable(kind)   # as curate.runner.run_checks: a check that does not judge this kind
+        if na is not None:
+            out_results.append(na)
+            continue
         try:
             if name == "schema":
                 res = results.schema_result(check, quarantine, summary)
@@ -167,7 +171,7 @@ def _run(cfg: CurateConfig, command: str):
     from curate.runner import reserved_results
 
     # as run_suite: the `label_issues` slot `evalsuite cv` fills, shown as not run unless disabled
-    extra = reserved_results() if "label_issues" not in set(cfg.disable) else []
+    extra = reserved_results(kind=kind) if "label_issues" not in set(cfg.disable) else []
     report = CheckReport(input=summary, checks=out_results + extra)
 
     # -- removal decisions (REMOVAL_ORDER), then the write shuffle
