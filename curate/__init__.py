@@ -4,7 +4,17 @@ The public API other packages may use is what this module exports; everything el
 `import curate` does not import torch.
 """
 
-from curate.io import LoadedData, load, write_jsonl, write_records
+from curate.io import (
+    LoadedData,
+    OutputError,
+    load,
+    output_dir,
+    write_json,
+    write_jsonl,
+    write_records,
+    write_text,
+)
 
 __version__ = "0.1.0"
-__all__ = ["LoadedData", "load", "write_jsonl", "write_records"]
+__all__ = ["LoadedData", "OutputError", "load", "output_dir", "write_json", "write_jsonl", "write_records",
+           "write_text"]

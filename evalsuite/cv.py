@@ -152,6 +152,7 @@ def run_cv(split_dir: str | Path, train_cfg: Any, *, out: str | Path = "reports/
     """
     import numpy as np
 
+    from curate import write_jsonl, write_text
     from evalsuite.metrics import metrics_for, score_all
     from finetune.data import load_records
     from finetune.models import load_for_inference
@@ -200,12 +201,11 @@ def run_cv(split_dir: str | Path, train_cfg: Any, *, out: str | Path = "reports/
         oof += [{"id": str(r["id"]), "fold": fd.name, "reference": ref, "prediction": pr}
                 for r, ref, pr in zip(val, refs, preds, strict=True)]
     res = CVResult(folds, aggregate_folds(folds), {m.name: m.signature for m in metrics}, oof)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "oof_predictions.jsonl").write_text("".join(json.dumps(o, ensure_ascii=False) + "\n" for o in oof))
+    write_jsonl(oof, out / "oof_predictions.jsonl")
     if task == "classification" and classes:
         res.label_issues = label_issues_from_oof([o["id"] for o in oof], [o["reference"] for o in oof],
                                                  np.concatenate(probs_all), classes)
-        (out / "label_issues.json").write_text(res.label_issues.model_dump_json(indent=2))
+        write_text(res.label_issues.model_dump_json(indent=2), out / "label_issues.json")
     res.report = build_report(res, manifest={"split_dir": str(split_dir), "train_config": train_cfg.model_dump(mode="json")},
                               curves=training_curves([out / fd.name for fd in fold_dirs(split_dir)]))
     from evalsuite.render import write_report

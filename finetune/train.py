@@ -445,15 +445,16 @@ def run(cfg: TrainConfig) -> TrainResult:
 
 
 def write_outputs(cfg: TrainConfig, result: TrainResult, model_path: str) -> None:
+    from curate import write_text
     from schemas.manifest import RunManifest
 
     out = Path(cfg.out)
-    (out / "summary.json").write_text(result.model_dump_json(indent=1))
-    (out / "config.yaml").write_text(yaml.safe_dump(cfg.model_dump(mode="json"), sort_keys=False))
+    write_text(result.model_dump_json(indent=1), out / "summary.json")  # atomic: never half a summary
+    write_text(yaml.safe_dump(cfg.model_dump(mode="json"), sort_keys=False), out / "config.yaml")
     inputs = [p for p in (cfg.data.split_dir, cfg.data.train, cfg.data.val) if p]
     manifest = RunManifest.create("finetune run", inputs=inputs, config=cfg.model_dump(mode="json"), seed=cfg.seed,
                                   extra={"model": cfg.model, "model_path": model_path})
-    (out / "manifest.json").write_text(manifest.model_dump_json(indent=1))
+    write_text(manifest.model_dump_json(indent=1), out / "manifest.json")
 
 
 class _null:

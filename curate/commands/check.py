@@ -52,8 +52,10 @@ def register(app: typer.Typer) -> None:
         label_field: o.LabelField = None, prompt_field: o.PromptField = None,
         completion_field: o.CompletionField = None, messages_field: o.MessagesField = None,
         id_field: o.IdField = "id", encoding: o.Encoding = None, limit: o.Limit = None,
+        overwrite: o.Overwrite = False, ctx: typer.Context = None,  # type: ignore[assignment]
     ) -> None:
         """Load DATA, validate every row, run the data checks, and gate on the result."""
+        o.claim_outputs(ctx, folder=report_dir, files=(json_out,), overwrite=overwrite, command="curate check")
         from curate.console import console, print_check_summary, print_load_summary
         from curate.io import load, write_json
         from curate.runner import (

@@ -14,6 +14,8 @@ def register(app: typer.Typer) -> None:
         config: Annotated[Path, typer.Argument(help="YAML config (schemas.configs.curate.CurateConfig).")],
         overrides: Annotated[Optional[list[str]], typer.Option("--set", help="Override a key: --set out=dir")] = None,
         out: Annotated[Optional[str], typer.Option("--out", help="Output folder (overrides `out`).")] = None,
+        overwrite: Annotated[bool, typer.Option(
+            "--overwrite", help="Replace an earlier datavet output in the output folder (never another program's).")] = False,
     ) -> None:
         """Curate the data described by CONFIG and write the curated dataset, removed rows and reports."""
         from curate.console import print_check_summary, print_load_summary
@@ -23,7 +25,8 @@ def register(app: typer.Typer) -> None:
 
         items = list(overrides or []) + ([f"out={out}"] if out else [])
         cfg = load_config(CurateConfig, config, items)
-        res = run_pipeline(cfg, command="curate run " + str(config) + "".join(f" --set {o}" for o in items))
+        res = run_pipeline(cfg, command="curate run " + str(config) + "".join(f" --set {o}" for o in items),
+                           overwrite=overwrite)
         print_load_summary(res.report.input)
         print_check_summary(res.report)
         reasons = ", ".join(f"{k} {v}" for k, v in sorted(res.removed_by_reason.items())) or "none"

@@ -38,11 +38,17 @@ def register(app: typer.Typer) -> None:
                                                   "report.json here.")] = None,
         json_out: Annotated[Optional[Path], typer.Option("--json", help="Write the JSON result ({metrics: {name: "
                                                   "{value, ci, signature, ...}}, deltas, ...}) here.")] = None,
+        overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace an earlier datavet report folder "
+                                                "(never a folder another program wrote).")] = False,
+        ctx: typer.Context = None,  # type: ignore[assignment]
     ) -> None:
         """Compare a base and a fine-tuned model; print the summary, write the report."""
         import json
 
+        from curate.io.outputs import claim_outputs
         from evalsuite.compare import run_compare
+
+        claim_outputs(ctx, folder=report_dir, files=(json_out,), overwrite=overwrite, command="evalsuite compare")
 
         opts = {"rouge_tokenizer": rouge_tokenizer} if task == "generation" else {}
         res = run_compare(base, tuned, data, task=task, train_data=train_data, adapter=adapter, limit=limit,
@@ -59,5 +65,7 @@ def register(app: typer.Typer) -> None:
         if res.paths:
             typer.echo(f"report: {res.paths['html']}")
         if json_out:
-            json_out.write_text(json.dumps(res.to_json(), indent=2, default=str))
+            from curate import write_text
+
+            write_text(json.dumps(res.to_json(), indent=2, default=str), json_out)
             typer.echo(f"wrote {json_out}")

@@ -27,6 +27,9 @@ def register(app: typer.Typer) -> None:
         out: Annotated[Path, Opt("--out", help="Fold runs and out-of-fold predictions go here.")] = Path("reports/cv"),
         report_dir: Annotated[Optional[Path], Opt("--report-dir", help="Report folder (default OUT/report).")] = None,
         json_out: Annotated[Optional[Path], Opt("--json", help="Write the JSON result here.")] = None,
+        overwrite: Annotated[bool, Opt("--overwrite", help="Replace an earlier datavet output in OUT (never a "
+                                       "folder another program wrote).")] = False,
+        ctx: typer.Context = None,  # type: ignore[assignment]
     ) -> None:
         """Train each fold with finetune's `run`, evaluate it, and report mean +/- std and likely label errors."""
         import json
@@ -37,6 +40,11 @@ def register(app: typer.Typer) -> None:
 
         if not data:
             raise UsageError("no split folder given", fix="pass --data DIR written by `curate split DATA --kfold K --out DIR`")
+        from curate.io.outputs import check_dir_target, claim_outputs
+
+        claim_outputs(ctx, folder=out, files=(json_out,), overwrite=overwrite, command="evalsuite cv")
+        if report_dir is not None and out not in report_dir.parents:
+            check_dir_target(report_dir, overwrite=overwrite)
         flags = {"model": model, "task": task, "method": method, "epochs": epochs, "max_steps": max_steps,
                  "batch_size": batch_size, "max_length": max_length, "seed": seed}
         cfg = resolve_config(config, flags, overrides or [])
@@ -47,4 +55,6 @@ def register(app: typer.Typer) -> None:
             typer.echo(f"likely label errors: {res.label_issues.count}")
         typer.echo(f"report: {res.paths['html']}")
         if json_out:
-            json_out.write_text(json.dumps(res.to_json(), indent=2))
+            from curate import write_text
+
+            write_text(json.dumps(res.to_json(), indent=2), json_out)

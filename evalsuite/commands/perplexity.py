@@ -66,7 +66,9 @@ def register(app: typer.Typer) -> None:
             typer.echo(f"truncated records      {res.truncated} of {res.n_documents} (cut at max length)")
         typer.echo(f"signature              {res.signature}")
         if json_out:
-            json_out.write_text(json.dumps({"metrics": res.metrics(), "n_tokens": res.n_tokens,
+            from curate import write_text
+
+            write_text(json.dumps({"metrics": res.metrics(), "n_tokens": res.n_tokens,
                                             "n_documents": res.n_documents, "truncated": res.truncated},
-                                           indent=2))
+                                           indent=2), json_out)
             typer.echo(f"wrote {json_out}")

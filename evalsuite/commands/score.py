@@ -69,5 +69,7 @@ def register(app: typer.Typer) -> None:
             typer.echo(f"{k:<18} {v['value']:>10.4f}   {v['signature']}")
         typer.echo(f"n={res['n']} (references without a prediction: {res['missing']})")
         if json_out:
-            json_out.write_text(json.dumps(res, indent=2))
+            from curate import write_text
+
+            write_text(json.dumps(res, indent=2), json_out)
             typer.echo(f"wrote {json_out}")

@@ -67,6 +67,8 @@ def register(app: typer.Typer) -> None:
         resume: Annotated[bool, Opt("--resume", help="Continue from the checkpoint in --out.")] = False,
         merge: Annotated[bool, Opt("--merge", help="LoRA: also write merged weights.")] = False,
         no_progress: Annotated[bool, Opt("--no-progress", help="No progress bar.")] = False,
+        overwrite: Annotated[bool, Opt("--overwrite", help="Replace an earlier run in --out (never a folder "
+                                       "another program wrote).")] = False,
     ) -> None:
         """Fine-tune a model on curated splits (classification or SFT; full, LoRA or QLoRA)."""
         from finetune.train import run as train_run
@@ -76,4 +78,23 @@ def register(app: typer.Typer) -> None:
                  "batch_size": batch_size, "grad_accum": grad_accum, "max_length": max_length, "seed": seed,
                  "resume": resume or None, "merge": merge or None, "progress": False if no_progress else None}
         cfg = resolve_config(config, flags, overrides or [])
-        print_result(train_run(cfg))
+        with claim_run_dir(cfg.out, resume=cfg.resume, overwrite=overwrite):
+            print_result(train_run(cfg))
+
+
+def claim_run_dir(out: str, *, resume: bool, overwrite: bool) -> Any:
+    """The output-folder claim of a training run: new, empty, an earlier run with --overwrite, or with --resume.
+
+    Only the main process claims (under `accelerate launch` every process runs this command); the lock is left
+    out for the same reason: the processes of one run share the folder.
+    """
+    import os
+    from contextlib import nullcontext
+
+    from curate.io.outputs import is_marked, output_dir
+
+    if os.environ.get("RANK", "0") != "0":
+        return nullcontext()
+    if resume and is_marked(Path(out)):
+        return nullcontext()  # continuing our own run: the folder holds its checkpoint
+    return output_dir(out, overwrite=overwrite, command="finetune run", lock=False)

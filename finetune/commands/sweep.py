@@ -58,5 +58,6 @@ def register(app: typer.Typer) -> None:
         result = do_sweep(cfg, space, n_trials=n_trials, strategy=strategy, seed=cfg.seed)
         print_table(result)
         ranked = [{"params": t.params, result.metric: t.value, "metrics": t.metrics, "out": t.out} for t in result.ranked()]
-        Path(cfg.out).mkdir(parents=True, exist_ok=True)
-        (Path(cfg.out) / "sweep.json").write_text(json.dumps(ranked, indent=1))
+        from curate import write_text
+
+        write_text(json.dumps(ranked, indent=1), Path(cfg.out) / "sweep.json")
