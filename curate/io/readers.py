@@ -219,13 +219,30 @@ def read_json_array(path: Path, decoded: Decoded) -> Iterator[RawRow]:
             yield RawRow(i, raw, item)
 
 
+# Stands in for a bare CR inside a line while csv parses it (csv would take the CR for a line end).
+_CR = "\ue000"
+
+
+def _swap_cr(line: str) -> str:
+    """`line` with each bare CR inside it (not its line end) swapped for the stand-in `_CR`."""
+    body = line.rstrip("\r\n")
+    if "\r" in body and _CR not in line:
+        return body.replace("\r", _CR) + line[len(body):]
+    return line
+
+
 class _LineTap:
-    """Feeds lines to csv.reader while remembering which physical lines the current row came from."""
+    """Feeds lines to csv.reader while remembering which physical lines the current row came from.
+
+    A bare CR inside a line of an LF file is content (writers that end lines with LF leave it unquoted),
+    so it is swapped for a stand-in character that `restore` swaps back after parsing.
+    """
 
     def __init__(self, decoded: Decoded):
         self.decoded = decoded
         self.pos = 0
         self.taken: list[int] = []
+        self.swapped = False
 
     def __iter__(self) -> _LineTap:
         return self
@@ -236,27 +253,41 @@ class _LineTap:
             self.pos += 1
             line = self.decoded.lines[i]
             self.taken.append(i)
-            return line if line is not None else "\x00__undecodable__\n"
+            if line is None:
+                return "\x00__undecodable__\n"
+            swapped = _swap_cr(line)
+            self.swapped = self.swapped or swapped is not line
+            return swapped
         raise StopIteration
+
+    def restore(self, fields: list[str]) -> list[str]:
+        if not self.swapped:
+            return fields
+        self.swapped = False
+        return [f.replace(_CR, "\r") for f in fields]
 
 
 def _alone(line: str, delimiter: str, quoting: int = csv.QUOTE_MINIMAL) -> list[str] | None:
     """Parse one physical line on its own; None when it is not one complete CSV record."""
     try:
-        got = list(csv.reader([line.rstrip("\r\n")], delimiter=delimiter, quoting=quoting))
+        got = list(csv.reader([_swap_cr(line).rstrip("\r\n")], delimiter=delimiter, quoting=quoting))
     except csv.Error:
         return None
-    return got[0] if len(got) == 1 else None
+    return [f.replace(_CR, "\r") for f in got[0]] if len(got) == 1 else None
 
 
 def _swallowed_rows(lines: list[str], delimiter: str, width: int) -> bool:
     """True when a record that spans several physical lines is really several rows merged by a stray quote.
 
-    A quoted field may legitimately hold line breaks, but then its lines are not each a whole row. When every
-    physical line of the record, read with quotes as plain characters, has exactly the header's number of
-    fields, an unclosed quote has swallowed the rows after it.
+    A well-formed quoted field may hold line breaks (csv writers quote them, doubling inner quotes), and then
+    the record parses strictly as one row of the header's width. A stray quote instead runs on until the end
+    of the file or until another quote that is not followed by a delimiter: strict parsing rejects both.
     """
-    return all(len(_alone(ln, delimiter, csv.QUOTE_NONE) or ()) == width for ln in lines)
+    try:
+        got = list(csv.reader([_swap_cr(ln) for ln in lines], delimiter=delimiter, strict=True))
+    except csv.Error:
+        return True
+    return len(got) != 1 or len(got[0]) != width
 
 
 def read_csv(path: Path, decoded: Decoded, delimiter: str) -> tuple[list[str], Iterator[RawRow]]:
@@ -273,7 +304,7 @@ def read_csv(path: Path, decoded: Decoded, delimiter: str) -> tuple[list[str], I
     tap = _LineTap(decoded)
     reader = csv.reader(tap, delimiter=delimiter)
     try:
-        header = next(reader)
+        header = tap.restore(next(reader))
     except StopIteration:
         raise DataUsageError(f"{path.name} is empty", fix="pass a file with a header row and data rows") from None
     except csv.Error as e:
@@ -320,12 +351,14 @@ def read_csv(path: Path, decoded: Decoded, delimiter: str) -> tuple[list[str], I
             except csv.Error as e:
                 lines = list(tap.taken)
                 tap.taken.clear()
+                tap.swapped = False
                 raw = "".join(decoded.lines[j] or "" for j in lines).rstrip("\r\n")
                 yield RawRow(row, raw, None, lines[0] + 1 if lines else None, ("malformed_csv", str(e)))
                 row += 1
                 continue
             lines = list(tap.taken)
             tap.taken.clear()
+            fields = tap.restore(fields)
             if not fields or (len(fields) == 1 and not fields[0].strip()):
                 continue
             first = lines[0] + 1 if lines else None

@@ -31,7 +31,7 @@ def register(app: typer.Typer) -> None:
                             "(chat template when the tokenizer has one), one pass per record truncated at "
                             "--max-length; raw = prompt + completion text, sliding windows.")] = "auto",
         limit: Annotated[Optional[int], typer.Option("--limit", help="First N records only.")] = None,
-        batch_size: Annotated[int, typer.Option("--batch-size", help="Records/windows per forward pass.")] = 8,
+        batch_size: Annotated[int, typer.Option("--batch-size", min=1, help="Records/windows per forward pass.")] = 8,
         json_out: Annotated[Optional[Path], typer.Option("--json", help="Write the JSON result here.")] = None,
     ) -> None:
         """Token perplexity, bits per byte and word perplexity, each labelled, with the scoring signature."""
@@ -44,7 +44,17 @@ def register(app: typer.Typer) -> None:
 
         if template not in TEMPLATES:
             raise UsageError(f"unknown --template {template!r}", fix="use --template auto or --template raw")
-        recs = load(data, kind=kind, limit=limit).records
+        from curate.console import print_load_summary
+        from finetune.models.registry import check_max_length, resolve_model
+
+        if json_out is not None:
+            from curate.io.outputs import check_file_target
+
+            check_file_target(json_out)
+        check_max_length(resolve_model(model).path, max_length)  # before the data or the weights load
+        loaded = load(data, kind=kind, limit=limit)
+        print_load_summary(loaded.summary)  # says how many rows were quarantined, and why
+        recs = loaded.records
         sft = bool(recs) and all("completion" in r or "messages" in r for r in recs)
         if not recs:
             raise UsageError(f"no usable records in {data}", fix="check the file with `curate check`")

@@ -78,6 +78,9 @@ def register(app: typer.Typer) -> None:
                  "batch_size": batch_size, "grad_accum": grad_accum, "max_length": max_length, "seed": seed,
                  "resume": resume or None, "merge": merge or None, "progress": False if no_progress else None}
         cfg = resolve_config(config, flags, overrides or [])
+        from finetune.models.registry import check_max_length, resolve_model
+
+        check_max_length(resolve_model(cfg.model).path, cfg.max_length)  # before the output folder or weights
         with claim_run_dir(cfg.out, resume=cfg.resume, overwrite=overwrite):
             print_result(train_run(cfg))
 
