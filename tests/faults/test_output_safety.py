@@ -329,3 +329,41 @@ def test_sigkill_during_a_write_leaves_the_old_file_whole(tmp_path):
     assert target.read_text() == '{"id": "old"}\n'
     write_jsonl([{"id": "new"}], target)  # the next run is unaffected by the leftover temporary
     assert target.read_text() == '{"id": "new"}\n'
+
+
+# --- finetune run and evalsuite compare use the same guard -------------------------------------------------
+
+def test_finetune_run_refuses_a_foreign_folder_before_training(tmp_path, run_main, capsys):
+    from finetune.cli import main as finetune_main
+
+    model = tmp_path / "m"
+    model.mkdir()
+    (model / "config.json").write_text('{"max_position_embeddings": 512}')
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "notes.txt").write_text("mine")
+    argv = ["run", "--model", str(model), "--data", str(tmp_path / "splits"), "--out", str(out)]
+    assert run_main(finetune_main, [*argv, "--overwrite"]) == 2
+    assert "not written by datavet" in capsys.readouterr().err
+    assert _tree(out) == {"notes.txt": b"mine"}
+    # an earlier run's folder needs --overwrite; --resume continues in it without one
+    out.joinpath("notes.txt").unlink()
+    out.joinpath(MARKER).write_text('{"written_by": "finetune run"}')
+    out.joinpath("summary.json").write_text("{}")
+    assert run_main(finetune_main, argv) == 2
+    assert "--overwrite" in capsys.readouterr().err
+    assert run_main(finetune_main, [*argv, "--resume"]) == 2  # gets past the guard, then: no split files
+    assert "earlier datavet output" not in capsys.readouterr().err
+
+
+def test_compare_report_dir_of_another_program_is_refused_before_models_load(tmp_path, run_main, capsys):
+    from evalsuite.cli import main as eval_main
+
+    rep = tmp_path / "site"
+    rep.mkdir()
+    (rep / "index.html").write_text("mine")
+    argv = ["compare", "--base", "nonexistent", "--tuned", "nonexistent", "--data", "x.jsonl",
+            "--report-dir", str(rep), "--overwrite"]
+    assert run_main(eval_main, argv) == 2
+    assert "not written by datavet" in capsys.readouterr().err
+    assert (rep / "index.html").read_text() == "mine"
