@@ -164,6 +164,7 @@ def test_explicit_id_equal_to_an_earlier_implicit_id_keeps_both_rows(tmp_path):
     assert [(q.line, q.reason) for q in dup.quarantine] == [(2, "duplicate_id")]
 
 
+@pytest.mark.timeout(60)  # before the fix the load blocked forever on the FIFO
 def test_a_fifo_is_refused_instead_of_hanging(tmp_path):
     fifo = tmp_path / "pipe.jsonl"
     os.mkfifo(fifo)
@@ -254,3 +255,16 @@ def test_perplexity_cli_checks_batch_size_and_max_length_first(tmp_path, run_mai
     assert run_main(eval_main, [*base, "--batch-size", "0"]) == 2
     assert run_main(eval_main, [*base, "--max-length", "100"]) == 2
     assert "longer than the 64 positions" in capsys.readouterr().err
+
+
+def test_perplexity_reports_the_rows_it_quarantined(tmp_path):
+    """Item 9: the load summary (with quarantined rows and reasons) is printed before the model loads."""
+    from typer.testing import CliRunner
+
+    from evalsuite.cli import app
+
+    (tmp_path / "m").mkdir()
+    (tmp_path / "m" / "config.json").write_text('{"max_position_embeddings": 64}')  # no weights: fails later
+    data = _write(tmp_path, "d.jsonl", '{"prompt": "p", "completion": "c"}\n{"prompt": "p2", "completion": " "}\n')
+    r = CliRunner().invoke(app, ["perplexity", "--model", str(tmp_path / "m"), "--data", str(data)])
+    assert "rows quarantined" in r.output and "empty_completion: 1" in r.output

@@ -367,3 +367,24 @@ def test_compare_report_dir_of_another_program_is_refused_before_models_load(tmp
     assert run_main(eval_main, argv) == 2
     assert "not written by datavet" in capsys.readouterr().err
     assert (rep / "index.html").read_text() == "mine"
+
+
+def test_demo_replaces_only_an_earlier_demo(tmp_path, monkeypatch):
+    import evalsuite.demo as demo
+
+    monkeypatch.setattr(demo, "_run_demo", lambda out, quick, seed: (out / "index.html").write_text("new") and 0)
+    foreign = tmp_path / "foreign"
+    foreign.mkdir()
+    (foreign / "stuff.txt").write_text("mine")
+    with pytest.raises(OutputError, match="not written by datavet"):
+        demo.run_demo(foreign)
+    assert _tree(foreign) == {"stuff.txt": b"mine"}
+    ours = tmp_path / "demo"
+    assert demo.run_demo(ours) == 0
+    (ours / "stale.txt").write_text("from the first demo")
+    assert demo.run_demo(ours) == 0  # its own earlier output: replaced without asking
+    assert not (ours / "stale.txt").exists() and (ours / "index.html").read_text() == "new"
+    legacy = tmp_path / "legacy"  # a demo folder written before folders were marked
+    legacy.mkdir()
+    (legacy / "stages.json").write_text("[]")
+    assert demo.run_demo(legacy) == 0 and not (legacy / "stages.json").exists()
