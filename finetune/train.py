@@ -420,7 +420,9 @@ def run(cfg: TrainConfig) -> TrainResult:
         result_model.save_pretrained(out)
         tok.save_pretrained(out)
         if cfg.task == "classification":
-            (out / "labels.json").write_text(json.dumps({str(k): v for k, v in id2label.items()}, indent=1))
+            from curate import write_text
+
+            write_text(json.dumps({str(k): v for k, v in id2label.items()}, indent=1), out / "labels.json")
         if cfg.merge and cfg.method != "full":
             merged_path = str(out / "merged")
             result_model.merge_and_unload().save_pretrained(merged_path)

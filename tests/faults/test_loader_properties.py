@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from curate import load
 
-SETTINGS = settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 # Text built from the characters that break CSV/JSONL readers, mixed with arbitrary Unicode.
 _NASTY = st.sampled_from(['"', ",", "\t", "\n", "\r", "\r\n", "\x00", "'", "\\", "é", "€", "😀", " ", "{", "}"])
@@ -87,7 +87,7 @@ def test_json_array_round_trip(records):
     _check(p, records)
 
 
-@settings(max_examples=8, deadline=None)
+@settings(max_examples=6, deadline=None)
 @given(RECORDS)
 def test_parquet_round_trip(records):
     import pyarrow as pa
