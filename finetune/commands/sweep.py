@@ -41,6 +41,9 @@ def register(app: typer.Typer) -> None:
         lora_r: Annotated[Optional[str], Opt("--lora-r", help="Comma-separated ranks.")] = None,
         strategy: Annotated[str, Opt("--strategy", help="grid or random.")] = "grid",
         n_trials: Annotated[Optional[int], Opt("--n-trials", help="Trials to run (random) or cap (grid).")] = None,
+        overwrite: Annotated[bool, Opt("--overwrite", help="Replace an earlier sweep in --out (never a folder "
+                                       "another program wrote).")] = False,
+        ctx: typer.Context = None,  # type: ignore[assignment]
     ) -> None:
         """Search a small grid or random space on the validation metric and print the ranked trials."""
         from finetune.commands.run import resolve_config
@@ -53,6 +56,9 @@ def register(app: typer.Typer) -> None:
         flags = {"model": model, "task": task, "method": method, "data.split_dir": data, "data.train": train,
                  "data.val": val, "out": out, "max_steps": max_steps, "progress": False}
         cfg = resolve_config(config, flags, overrides or [])
+        from curate.io.outputs import claim_outputs
+
+        claim_outputs(ctx, folder=cfg.out, overwrite=overwrite, command="finetune sweep")
         space = {k: v for k, v in {"lr": _values(lr, float), "batch_size": _values(batch_size, int),
                                    "epochs": _values(epochs, float), "lora_r": _values(lora_r, int)}.items() if v}
         result = do_sweep(cfg, space, n_trials=n_trials, strategy=strategy, seed=cfg.seed)

@@ -388,3 +388,14 @@ def test_demo_replaces_only_an_earlier_demo(tmp_path, monkeypatch):
     legacy.mkdir()
     (legacy / "stages.json").write_text("[]")
     assert demo.run_demo(legacy) == 0 and not (legacy / "stages.json").exists()
+
+
+def test_finetune_sweep_refuses_a_foreign_folder(tmp_path, run_main, capsys):
+    from finetune.cli import main as finetune_main
+
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "notes.txt").write_text("mine")
+    assert run_main(finetune_main, ["sweep", "--out", str(out), "--lr", "1e-3,1e-4", "--overwrite"]) == 2
+    assert "not written by datavet" in capsys.readouterr().err
+    assert _tree(out) == {"notes.txt": b"mine"}
