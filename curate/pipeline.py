@@ -14,6 +14,7 @@ from typing import Any
 
 from curate.errors import ConfigError, CurateError
 from schemas.configs.curate import CurateConfig
+from schemas.records import map_message_text
 from schemas.results import CheckReport
 
 # Removal reasons in priority order: a row is removed for the first that applies.
@@ -81,14 +82,18 @@ def _mask(records: list[dict[str, Any]], kind: str) -> tuple[int, str | None]:
         from curate.checks.pii import mask_pii
     except ImportError:
         return 0, "mask_pii is set but curate.checks.pii.mask_pii is not available; PII was not masked"
+    def mask_one(text: str) -> tuple[str, list[int]]:
+        masked, count = mask_pii(text)
+        return masked, [count]
+
     n = 0
     for r in records:
         if kind == "chat":
             msgs = []
             for m in r["messages"]:
-                t, k = mask_pii(m["content"])
-                n += k
-                msgs.append({**m, "content": t} if k else m)
+                masked_msg, counts = map_message_text(m, mask_one)
+                n += sum(counts)
+                msgs.append(masked_msg if sum(counts) else m)
             r["messages"] = msgs
             continue
         for f in ("text",) if kind == "classification" else ("prompt", "completion"):
@@ -197,9 +202,29 @@ def _run_pipeline(cfg: CurateConfig, command: str) -> PipelineResult:
                                          "pii_masked": masked, "checks": names, "notes": notes})
     write_json(manifest, out / "manifest.json")
     files.append("manifest.json")
+    _write_card(out, cfg, data, kept, by_reason, names, target.name)
+    files.append("README.md")
     return PipelineResult(out=out, report=report, rows_read=rows_read, kept=len(kept), quarantined=quarantined,
                           removed=len(removed_rows), removed_by_reason=by_reason, pii_masked=masked,
                           gate_failed=gate_fails(report, cfg.fail_on), files=files, notes=notes)
+
+
+def _write_card(out: Path, cfg: CurateConfig, data: Any, kept: list[dict[str, Any]], by_reason: dict[str, int],
+                checks: list[str], data_file: str) -> None:
+    """README.md: the Hugging Face dataset card of the output folder (curate.card)."""
+    import json
+
+    from curate.card import curated_card_text, write_card
+
+    split_files = None
+    split_manifest = out / "splits" / "manifest.json"
+    if cfg.split and split_manifest.is_file():
+        split_files = {k: v["rows"] for k, v in json.loads(split_manifest.read_text())["splits"].items()}
+    s = data.summary
+    write_card(out / "README.md", curated_card_text(
+        source=cfg.input.path, kind=s.kind, rows_read=s.rows_read, kept=len(kept), quarantined=s.rows_quarantined,
+        quarantine_reasons=s.quarantine_reasons, removed_by_reason=by_reason, data_file=data_file,
+        records=kept[:1], checks=checks, split_files=split_files))
 
 
 def _hashable_path(path: str) -> str:

@@ -22,7 +22,6 @@ predicts and calls it.
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -139,13 +138,9 @@ def training_curve_charts(metrics_log: str | Path) -> list[ChartBlock]:
 
     Perplexity gets its own chart because its scale dwarfs accuracy/F1.
     """
-    rows = []
-    for line in Path(metrics_log).read_text(encoding="utf-8").splitlines():
-        if line.strip():
-            try:
-                rows.append(json.loads(line))
-            except json.JSONDecodeError:  # a killed run can leave a half-written last line
-                continue
+    from finetune.metrics_log import read_events
+
+    rows = read_events(metrics_log)  # the trainer's one reader: a torn last line from a killed run is dropped
     series: dict[str, dict[int, float]] = defaultdict(dict)
     for r in rows:
         if "step" not in r or r.get("split") not in ("train", "val"):
@@ -422,4 +417,13 @@ def run_compare(base: str, tuned: str, data: str, *, task: str = "generation", t
         from evalsuite.render import write_report
 
         res.paths = write_report(res.report, report_dir)
+    _record_on_card(res, adapter or tuned, task, data)
     return res
+
+
+def _record_on_card(res: CompareResult, folder: str, task: str, data: str) -> None:
+    """Add the tuned model's test results to its datavet model card (a card datavet did not write is left)."""
+    from finetune.card import record_evaluation
+
+    if Path(folder).is_dir() and record_evaluation(folder, res.to_json(), task=task, dataset_name=Path(data).name):
+        res.paths["model_card"] = Path(folder) / "README.md"

@@ -9,7 +9,6 @@ The split folder is what `curate split --kfold K` writes: fold-0/train.jsonl, fo
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -83,6 +82,8 @@ def label_issues_from_oof(ids: Sequence[str], labels: Sequence[str], probs: Any,
 
 def training_curves(fold_outs: Sequence[str | Path]) -> list[ChartBlock]:
     """Line charts of train and val loss per fold, read from each fold run's `metrics.jsonl`."""
+    from finetune.metrics_log import read_events
+
     charts = []
     for split in ("train", "val"):
         series, steps = {}, set()
@@ -90,7 +91,7 @@ def training_curves(fold_outs: Sequence[str | Path]) -> list[ChartBlock]:
             f = Path(d) / "metrics.jsonl"
             if not f.exists():
                 continue
-            rows = [json.loads(line) for line in f.read_text().splitlines() if line.strip()]
+            rows = read_events(f)  # the trainer's one reader: a torn last line from a killed fold is dropped
             pts = {r["step"]: r["loss"] for r in rows if r.get("split") == split and "loss" in r}
             if pts:
                 series[f"fold {i}"] = pts

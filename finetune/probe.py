@@ -65,17 +65,19 @@ def train_linear_probe(model_name: str, train_records: list[dict], val_records: 
         ProbeResult with val predictions, probabilities and {"accuracy", "macro_f1"}.
     """
     from sklearn.linear_model import LogisticRegression
-    from sklearn.metrics import accuracy_score, f1_score
+    from sklearn.metrics import accuracy_score
     from transformers import AutoModel
 
     from finetune.models import load_tokenizer, quiet_transformers, resolve_model
+    from finetune.models.weights import safe_weights
+    from finetune.scoring import macro_f1
 
     if not train_records or not val_records:
         raise FinetuneError("the linear probe needs non-empty train and val records", fix="pass both splits")
     quiet_transformers()
     ref = resolve_model(model_name)
     tok = load_tokenizer(ref.path)
-    model = AutoModel.from_pretrained(ref.path)
+    model = AutoModel.from_pretrained(ref.path, **safe_weights(ref.path))
     labels = sorted({str(r["label"]) for r in train_records})
     index = {name: i for i, name in enumerate(labels)}
     unseen = {str(r["label"]) for r in val_records} - set(labels)
@@ -89,6 +91,6 @@ def train_linear_probe(model_name: str, train_records: list[dict], val_records: 
     proba = clf.predict_proba(x_val)
     pred = proba.argmax(1)
     metrics = {"accuracy": float(accuracy_score(y_val, pred)),
-               "macro_f1": float(f1_score(y_val, pred, average="macro", labels=list(range(len(labels))), zero_division=0))}
+               "macro_f1": macro_f1(y_val, pred.tolist())}
     return ProbeResult(labels=labels, val_pred=[labels[i] for i in pred], val_proba=proba, metrics=metrics,
                        classifier=clf, model=model, tokenizer=tok, batch_size=batch_size, max_length=max_length)

@@ -23,6 +23,7 @@ class InputSummary(BaseModel):
     encoding_note: str | None = None
     notes: list[str] = Field(default_factory=list, description="What else the loader wants the user to know "
                              "(files skipped in a label folder, ids renamed to stay unique).")
+    split: str | None = Field(None, description="The split read from a Hugging Face DatasetDict folder")
 
 
 class CheckReport(BaseModel):

@@ -72,7 +72,7 @@ def test_local_folders_hub_ids_and_errors(tmp_path: Path, monkeypatch: pytest.Mo
     with pytest.raises(FinetuneError, match="not a model folder") as e:
         registry.resolve_model(str(tmp_path))
     assert e.value.fix
-    assert registry.resolve_model("org/model") == registry.ModelRef("org/model", "org/model", False)
+    assert registry.resolve_model("org/model") == registry.ModelRef("org/model", "org/model", False, "org/model")
     with pytest.raises(FinetuneError, match="unknown model") as e:
         registry.resolve_model("gpt-17")
     assert "minilm" in e.value.fix and e.value.exit_code == 2

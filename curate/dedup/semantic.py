@@ -13,10 +13,11 @@ def embed(texts: Sequence[str], model: str = "minilm", batch_size: int = 64, max
     from transformers import AutoModel, AutoTokenizer
 
     from finetune.models import resolve_model
+    from finetune.models.weights import safe_weights
 
     path = resolve_model(model).path
     tok = AutoTokenizer.from_pretrained(path)
-    net = AutoModel.from_pretrained(path).eval()
+    net = AutoModel.from_pretrained(path, **safe_weights(path)).eval()
     out = []
     with torch.inference_mode():
         for lo in range(0, len(texts), batch_size):

@@ -20,6 +20,10 @@ from pathlib import Path
 from finetune.errors import FinetuneError
 
 SHORT_NAMES = ("minilm", "smollm2")
+# The canonical hub id of each bundled model: recorded in every artifact (adapter configs, model cards,
+# manifests) so that they load elsewhere by that id, and resolved back to the bundled copy here (offline).
+HUB_IDS = {"minilm": "sentence-transformers/all-MiniLM-L6-v2", "smollm2": "HuggingFaceTB/SmolLM2-135M-Instruct"}
+LICENSES = {"minilm": "apache-2.0", "smollm2": "apache-2.0"}
 CACHE_ENV = "DATAVET_CACHE"
 
 
@@ -28,6 +32,8 @@ class ModelRef:
     name: str        # what the user wrote
     path: str        # a local folder, or a hub id
     local: bool
+    hub_id: str | None = None  # the canonical hub id, when known (bundled models, hub ids)
+    license: str | None = None
 
 
 def cache_dir() -> Path:
@@ -161,10 +167,11 @@ def check_max_length(path: str, max_length: int | None, flag: str = "--max-lengt
 
 def resolve_model(name: str) -> ModelRef:
     """`minilm`, `smollm2`, a local folder, or a hub id. Raises a FinetuneError naming the choices."""
-    if name == "minilm":
-        return ModelRef(name, str(minilm_dir()), True)
-    if name == "smollm2":
-        return ModelRef(name, str(smollm2_dir()), True)
+    short = next((s for s, hub in HUB_IDS.items() if name == hub), name)
+    if short == "minilm":
+        return ModelRef(name, str(minilm_dir()), True, HUB_IDS["minilm"], LICENSES["minilm"])
+    if short == "smollm2":
+        return ModelRef(name, str(smollm2_dir()), True, HUB_IDS["smollm2"], LICENSES["smollm2"])
     p = Path(name).expanduser()
     if p.exists():
         if not (p / "config.json").exists() and not (p / "adapter_config.json").exists():
@@ -173,6 +180,6 @@ def resolve_model(name: str) -> ModelRef:
         return ModelRef(name, str(p), True)
     if name.count("/") == 1 and not name.startswith((".", "/")):
         _check_hub_id(name)
-        return ModelRef(name, name, False)  # a hub id: only works where a hub is reachable or it is cached
+        return ModelRef(name, name, False, name)  # a hub id: only works where a hub is reachable or it is cached
     raise FinetuneError(f"unknown model {name!r}: not a short name, a local folder, or a hub id",
                         fix="use minilm, smollm2, a folder written by save_pretrained, or an org/name hub id")

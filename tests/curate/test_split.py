@@ -232,7 +232,8 @@ def test_write_replaces_earlier_split_and_refuses_foreign_folder(labelled, tmp_p
         write_splits(split_records(labelled, SplitConfig(kfold=2)), out)  # replacing needs overwrite
     assert "--overwrite" in e.value.fix
     write_splits(split_records(labelled, SplitConfig(kfold=2)), out, overwrite=True)
-    assert sorted(p.name for p in out.iterdir()) == [".datavet-output", "fold-0", "fold-1", "manifest.json"]
+    assert sorted(p.name for p in out.iterdir()) == [".datavet-output", "README.md", "fold-0", "fold-1",
+                                                     "manifest.json"]
     foreign = tmp_path / "mine"
     foreign.mkdir()
     (foreign / "notes.txt").write_text("keep me")
