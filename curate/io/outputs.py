@@ -158,7 +158,8 @@ def output_dir(path: str | Path, *, overwrite: bool = False, command: str = "dat
 
     Checks it (`check_dir_target`), creates it, takes its lock (a second holder fails at once), empties it
     when it is an earlier datavet output and `overwrite` is set, and marks it as datavet's. On exit the lock
-    is released; the folder and what the block wrote stay.
+    is released; the folder and what the block wrote stay. When the block fails before writing anything into
+    a folder this call created, the folder is removed again.
 
     Raises:
         OutputError: the folder may not be used, or another datavet process is writing it.
@@ -166,6 +167,7 @@ def output_dir(path: str | Path, *, overwrite: bool = False, command: str = "dat
     from filelock import FileLock, Timeout
 
     path = check_dir_target(path, overwrite=overwrite)
+    created = not path.exists()
     with os_errors_as_usage(path):
         path.mkdir(parents=True, exist_ok=True)
     held = None
@@ -185,9 +187,28 @@ def output_dir(path: str | Path, *, overwrite: bool = False, command: str = "dat
                 _clear(path)
             write_marker(path, command)
         yield path
+    except BaseException:
+        if held is not None:
+            held.release()
+            held = None
+        _remove_if_unused(path, rmdir=created)  # a failed command leaves no empty output folder of ours
+        raise
     finally:
         if held is not None:
             held.release()
+
+
+def _remove_if_unused(path: Path, *, rmdir: bool) -> None:
+    """Take our marker and lock out of a folder that holds nothing else (and remove it, when we created it)."""
+    try:
+        if _foreign_entries(path):
+            return
+        for name in _OWN:
+            (path / name).unlink(missing_ok=True)
+        if rmdir:
+            path.rmdir()
+    except OSError:
+        pass
 
 
 def replace_dir(tmp: Path, target: Path, *, overwrite: bool = False, command: str = "datavet") -> None:

@@ -93,7 +93,7 @@ def register(app: typer.Typer) -> None:
 
 
 def claim_run_dir(out: str, *, resume: bool, overwrite: bool) -> Any:
-    """The output-folder claim of a training run: new, empty, an earlier run with --overwrite, or with --resume.
+    """The output-folder claim of a training run: new, empty, or an earlier run with --overwrite (--resume: none).
 
     Only the main process claims (under `accelerate launch` every process runs this command); the lock is left
     out for the same reason: the processes of one run share the folder.
@@ -101,10 +101,12 @@ def claim_run_dir(out: str, *, resume: bool, overwrite: bool) -> Any:
     import os
     from contextlib import nullcontext
 
-    from curate.io.outputs import is_marked, output_dir
+    from curate.io.outputs import output_dir
 
     if os.environ.get("RANK", "0") != "0":
         return nullcontext()
-    if resume and is_marked(Path(out)):
-        return nullcontext()  # continuing our own run: the folder holds its checkpoint
+    if resume:
+        # Continuing a run replaces nothing: the trainer reads the folder's checkpoint (refusing anything that
+        # is not one) and writes the rest of the run beside it. Folders from before markers existed resume too.
+        return nullcontext()
     return output_dir(out, overwrite=overwrite, command="finetune run", lock=False)

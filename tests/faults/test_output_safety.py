@@ -399,3 +399,13 @@ def test_finetune_sweep_refuses_a_foreign_folder(tmp_path, run_main, capsys):
     assert run_main(finetune_main, ["sweep", "--out", str(out), "--lr", "1e-3,1e-4", "--overwrite"]) == 2
     assert "not written by datavet" in capsys.readouterr().err
     assert _tree(out) == {"notes.txt": b"mine"}
+
+
+def test_a_failed_command_leaves_no_empty_output_folder(tmp_path, run_main):
+    out = tmp_path / "new-report"
+    assert run_main(curate_main, ["check", str(tmp_path / "missing.jsonl"), "--report-dir", str(out)]) == 2
+    assert not out.exists()
+    kept = tmp_path / "kept"
+    kept.mkdir()  # an empty folder the user made is used, and left in place when the command fails
+    assert run_main(curate_main, ["check", str(tmp_path / "missing.jsonl"), "--report-dir", str(kept)]) == 2
+    assert kept.is_dir() and list(kept.iterdir()) == []
