@@ -296,7 +296,7 @@ def normalize_dataset(data: LoadedData, cfg: NormalizeConfig | None = None) -> N
 def normalized_context(data: LoadedData, cfg: NormalizeConfig | None = None, **options: Any):
     """A CheckContext over the normalized data; the NormalizeResult is in `ctx.shared["normalize"]`.
 
-    This is what `curate.runner.default_context` should build so every check sees normalized text.
+    `curate.runner.default_context` builds it, so every check sees normalized text.
     """
     from curate.checks.base import CheckContext
 

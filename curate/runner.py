@@ -151,20 +151,13 @@ def default_context(data: LoadedData, against: LoadedData | None = None, **optio
     Options used by the checks: `split_field`, `group_field`, `tokenizer`, `max_length`, `kfold`, `seed`,
     `normalize` (a NormalizeConfig or dict). The NormalizeResult is in `ctx.shared["normalize"]`.
     """
-    try:
-        from curate.normalize import normalized_context
-    except ImportError:  # normalization not available: judge the raw texts
-        from schemas.records import RecordKind, record_text
+    from curate.normalize import normalized_context
+    from schemas.configs.curate import NormalizeConfig
 
-        texts = [record_text(r, RecordKind(data.kind)) for r in data.records]
-        ctx = CheckContext(data=data, texts=texts, options=options)
-    else:
-        from schemas.configs.curate import NormalizeConfig
-
-        cfg = options.get("normalize")
-        if isinstance(cfg, dict):
-            cfg = NormalizeConfig.model_validate(cfg)
-        ctx = normalized_context(data, cfg, **options)
+    cfg = options.get("normalize")
+    if isinstance(cfg, dict):
+        cfg = NormalizeConfig.model_validate(cfg)
+    ctx = normalized_context(data, cfg, **options)
     ctx.against = against
     return ctx
 

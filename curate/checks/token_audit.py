@@ -39,7 +39,7 @@ def load_tokenizer(name: str):
     """A fast tokenizer for a short model name (minilm, smollm2), a local folder, or a hub id."""
     from transformers import AutoTokenizer
 
-    from finetune.models.registry import resolve_model
+    from common.models import resolve_model
 
     ref = resolve_model(name)
     try:

@@ -7,62 +7,20 @@ replaces a folder, and a folder output replaces only a folder datavet wrote (wit
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import tempfile
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
-from curate.io.outputs import check_dir_target, check_file_target, os_error, os_errors_as_usage, replace_dir
-
-
-@contextmanager
-def atomic_path(target: str | Path, suffix: str = "") -> Iterator[Path]:
-    """Yield a temporary path beside `target`; on success rename it onto `target`, on failure remove it.
-
-    Raises:
-        OutputError: `target` is a folder or lies under a file, or the write failed for a reason the user
-            can fix (disk full, read-only or unwritable folder); the temporary file is removed first.
-    """
-    target = check_file_target(target)
-    with os_errors_as_usage(target):
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=suffix + ".tmp", dir=target.parent)
-    os.close(fd)
-    # mkstemp creates 0600; an output file should get the usual permissions (0666 less the umask).
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp, 0o666 & ~umask)
-    tmp_path = Path(tmp)
-    try:
-        yield tmp_path
-        check_file_target(target)  # a folder may have appeared there while we wrote
-        os.replace(tmp_path, target)
-    except BaseException as e:
-        if tmp_path.is_dir():
-            shutil.rmtree(tmp_path, ignore_errors=True)
-        else:
-            tmp_path.unlink(missing_ok=True)
-        mapped = os_error(e, target) if isinstance(e, OSError) else None
-        if mapped is not None:
-            raise mapped from e
-        raise
-
-
-@contextmanager
-def atomic_text(target: str | Path) -> Iterator[IO[str]]:
-    with atomic_path(target) as tmp, open(tmp, "w", encoding="utf-8", newline="\n") as fh:
-        yield fh
-
-
-def write_text(text: str, target: str | Path) -> Path:
-    """Write `text` (UTF-8) to `target` atomically. Returns the path."""
-    with atomic_text(target) as fh:
-        fh.write(text)
-    return Path(target)
-
+from common.outputs import (  # noqa: F401  (atomic_path, atomic_text, write_text: re-exported for curate.io)
+    atomic_path,
+    atomic_text,
+    check_dir_target,
+    os_errors_as_usage,
+    replace_dir,
+    write_text,
+)
 
 # One encoder for every line: `json.dumps(..., ensure_ascii=False)` builds a new JSONEncoder per call.
 # The output is byte-identical to json.dumps with the same options.

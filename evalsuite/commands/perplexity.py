@@ -44,8 +44,8 @@ def register(app: typer.Typer) -> None:
 
         if template not in TEMPLATES:
             raise UsageError(f"unknown --template {template!r}", fix="use --template auto or --template raw")
+        from common.models import check_max_length, resolve_model
         from curate.console import print_load_summary
-        from finetune.models.registry import check_max_length, resolve_model
 
         if json_out is not None:
             from curate.io.outputs import check_file_target

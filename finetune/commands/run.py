@@ -81,7 +81,7 @@ def register(app: typer.Typer) -> None:
                  "resume": resume or None, "merge": merge or None, "progress": False if no_progress else None,
                  "allow_pickle": allow_pickle or None}
         cfg = resolve_config(config, flags, overrides or [])
-        from finetune.models.registry import check_max_length, resolve_model
+        from common.models import check_max_length, resolve_model
 
         check_max_length(resolve_model(cfg.model).path, cfg.max_length)  # before the output folder or weights
         with claim_run_dir(cfg.out, resume=cfg.resume, overwrite=overwrite):

@@ -11,9 +11,9 @@ import json
 from pathlib import Path
 from typing import Any
 
+from common.models import resolve_model
+from common.weights import safe_weights
 from finetune.errors import FinetuneError
-from finetune.models.registry import resolve_model
-from finetune.models.weights import safe_weights
 
 LORA_TARGETS: dict[str, list[str]] = {
     "bert": ["query", "key", "value"],
@@ -53,7 +53,7 @@ def load_for_training(name: str, task: str, *, method: str = "full", lora: Any =
                       id2label: dict[int, str] | None = None, allow_pickle: bool = False) -> tuple[Any, Any]:
     """Model and tokenizer ready to train: the task head, optional dropout override, LoRA/QLoRA wrapping.
 
-    Weights load from safetensors only unless `allow_pickle` (see `finetune.models.weights`)."""
+    Weights load from safetensors only unless `allow_pickle` (see `common.weights`)."""
     import torch
     from transformers import AutoConfig, AutoModelForCausalLM, AutoModelForSequenceClassification
 

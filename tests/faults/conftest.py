@@ -38,7 +38,7 @@ class _FullDisk(io.TextIOWrapper):
 @pytest.fixture
 def full_disk(monkeypatch: pytest.MonkeyPatch):
     """`full_disk(after=N)`: every file the atomic writer opens fails with ENOSPC after N characters."""
-    import curate.io.writers as writers
+    import common.outputs as writers
 
     def _arm(after: int = 10) -> None:
         _FullDisk.budget = after

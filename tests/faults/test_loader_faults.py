@@ -208,19 +208,19 @@ def test_bad_yaml_configs_are_exit_2(tmp_path, run_main, capsys, body):
 
 
 def test_hub_id_fails_at_once_when_offline(monkeypatch):
-    from finetune.errors import FinetuneError
-    from finetune.models import registry
+    from common import models as registry
+    from common.errors import ModelAssetError
 
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.setattr("socket.create_connection", lambda *a, **k: pytest.fail("no network probe when offline"))
-    with pytest.raises(FinetuneError, match="HF_HUB_OFFLINE") as e:
+    with pytest.raises(ModelAssetError, match="HF_HUB_OFFLINE") as e:
         registry.resolve_model("foo/bar")
     assert e.value.exit_code == 2 and "local" in e.value.fix
 
 
 def test_hub_id_fails_at_once_without_a_connection(monkeypatch):
-    from finetune.errors import FinetuneError
-    from finetune.models import registry
+    from common import models as registry
+    from common.errors import ModelAssetError
 
     monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
     monkeypatch.delenv("TRANSFORMERS_OFFLINE", raising=False)
@@ -229,18 +229,18 @@ def test_hub_id_fails_at_once_without_a_connection(monkeypatch):
         raise OSError(101, "Network is unreachable")
 
     monkeypatch.setattr("socket.create_connection", unreachable)
-    with pytest.raises(FinetuneError, match="cannot be reached"):
+    with pytest.raises(ModelAssetError, match="cannot be reached"):
         registry.resolve_model("foo/bar")
 
 
 def test_max_length_beyond_the_model_is_refused_before_weights_load(tmp_path, monkeypatch):
-    from finetune.errors import FinetuneError
-    from finetune.models import registry
+    from common import models as registry
+    from common.errors import ModelAssetError
 
     (tmp_path / "m").mkdir()
     (tmp_path / "m" / "config.json").write_text('{"max_position_embeddings": 128}')  # no weights at all
     registry.check_max_length(str(tmp_path / "m"), 128)
-    with pytest.raises(FinetuneError, match="longer than the 128 positions") as e:
+    with pytest.raises(ModelAssetError, match="longer than the 128 positions") as e:
         registry.check_max_length(str(tmp_path / "m"), 4096)
     assert "--max-length 128" in e.value.fix
 

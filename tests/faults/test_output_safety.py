@@ -181,7 +181,7 @@ def test_full_disk_through_the_cli_is_exit_2(run_main, data_file, tmp_path, full
 
 def test_report_index_html_is_never_half_written(tmp_path, full_disk):
     """Item 7: the report writer goes through the atomic writer; a full disk keeps the previous page."""
-    from evalsuite.render import write_report
+    from common.render import write_report
     from schemas.report import Report
 
     rep = Report(title="t", kind="qa")

