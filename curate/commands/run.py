@@ -21,6 +21,9 @@ def register(app: typer.Typer) -> None:
                                             "see docs/scaling.md).")] = "local",
         address: Annotated[Optional[str], typer.Option("--address", help="Ray cluster address for --engine "
                                                        "ray (default: start a local Ray).")] = None,
+        overwrite: Annotated[bool, typer.Option(
+            "--overwrite", help="Replace an earlier datavet output in the output folder (never another "
+            "program's; default: refuse).")] = False,
     ) -> None:
         """Curate the data described by --config and write the curated dataset, removed rows and reports."""
         from curate.console import print_check_summary, print_load_summary
@@ -32,7 +35,7 @@ def register(app: typer.Typer) -> None:
         cfg = load_config(CurateConfig, config, items)
         command = f"curate run --config {config}" + "".join(f" --set {o}" for o in items)
         command += f" --engine {engine}" + (f" --address {address}" if address else "") if engine != "local" else ""
-        res = run_engine(cfg, command, engine=engine, address=address, config_dir=config.parent)
+        res = run_engine(cfg, command, engine=engine, address=address, config_dir=config.parent, overwrite=overwrite)
         print_load_summary(res.report.input)
         print_check_summary(res.report)
         reasons = ", ".join(f"{k} {v}" for k, v in sorted(res.removed_by_reason.items())) or "none"

@@ -11,8 +11,11 @@ ENGINES = ("local", "ray")
 
 
 def run(cfg: Any, command: str = "curate run", engine: str = "local", address: str | None = None,
-        config_dir: Any = None):
+        config_dir: Any = None, overwrite: bool = False):
     """Run the curation `cfg` on `engine`; returns a `curate.pipeline.PipelineResult`.
+
+    Both engines claim `cfg.out` through the one output guard (common.outputs.output_dir): a new, empty or
+    (with `overwrite`) earlier datavet folder, locked while the run writes.
 
     Raises:
         UsageError: an unknown engine, `--address` without `--engine ray`, or Ray not installed.
@@ -26,7 +29,9 @@ def run(cfg: Any, command: str = "curate run", engine: str = "local", address: s
             raise UsageError("--address only applies to --engine ray", fix="add --engine ray or drop --address")
         from curate.pipeline import run_pipeline
 
-        return run_pipeline(cfg, command, config_dir=config_dir)
+        return run_pipeline(cfg, command, config_dir=config_dir, overwrite=overwrite)
+    from common.outputs import output_dir
     from curate.engines.ray import run_ray_pipeline
 
-    return run_ray_pipeline(cfg, command, address=address)
+    with output_dir(cfg.out, overwrite=overwrite, command="curate run --engine ray"):
+        return run_ray_pipeline(cfg, command, address=address)
