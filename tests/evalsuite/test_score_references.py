@@ -19,7 +19,8 @@ def _jsonl(path: Path, rows: list[dict]) -> Path:
 def _score(tmp_path: Path, task: str, refs: Path, preds: list[str]) -> dict:
     p = _jsonl(tmp_path / "preds.jsonl", [{"id": f"r{i}", "prediction": x} for i, x in enumerate(preds)])
     out = tmp_path / "s.json"
-    assert run_app(app, "evalsuite", ["score", "--kind", task, "--predictions", str(p), "--references", str(refs),
+    kind = {"generation": "completion"}.get(task, task)
+    assert run_app(app, "evalsuite", ["score", "--kind", kind, "--predictions", str(p), "--references", str(refs),
                                       "--json", str(out)]) == 0
     return json.loads(out.read_text())
 
