@@ -333,8 +333,18 @@ def predict_classifier(model: Any, tokenizer: Any, texts: Sequence[str], batch_s
     return out
 
 
+def seeded_sample(records: list[dict], n: int | None, seed: int) -> list[dict]:
+    """A seeded random sample of `n` records, kept in file order (all of them when n is None or >= len)."""
+    import random
+
+    if n is None or n >= len(records):
+        return records
+    return [records[i] for i in sorted(random.Random(seed).sample(range(len(records)), n))]
+
+
 def run_compare(base: str, tuned: str, data: str, *, task: str = "generation", train_data: str | None = None,
                 adapter: str | None = None, max_new_tokens: int = 32, batch_size: int = 8, limit: int | None = None,
+                sample: int | None = None, probe_sample: int | None = None,
                 n_resamples: int = 1000, seed: int = 0, report_dir: str | Path | None = None,
                 metric_options: dict[str, Any] | None = None, perplexity: bool = True,
                 ppl_max_length: int | None = None) -> CompareResult:
@@ -350,6 +360,8 @@ def run_compare(base: str, tuned: str, data: str, *, task: str = "generation", t
         max_new_tokens: Generation cap.
         batch_size: Prediction batch size.
         limit: Use only the first N test records.
+        sample: Use a seeded random sample of N test records (`seed`).
+        probe_sample: Classification: fit the base probe on a seeded sample of N training records.
         n_resamples: Bootstrap resamples.
         seed: Bootstrap seed.
         report_dir: Write index.html/report.md/report.json here.
@@ -367,6 +379,7 @@ def run_compare(base: str, tuned: str, data: str, *, task: str = "generation", t
     if task not in BASE_NOTE:
         raise UsageError(f"unknown task {task!r}", fix="use --task classification or --task generation")
     recs = _records(data, task)[:limit] if limit else _records(data, task)
+    recs = seeded_sample(recs, sample, seed)
     ids = [str(r["id"]) for r in recs]
     groups = [r.get("group") for r in recs]
     base_ppl = tuned_ppl = None
@@ -378,7 +391,8 @@ def run_compare(base: str, tuned: str, data: str, *, task: str = "generation", t
         from finetune.probe import train_linear_probe
 
         texts, refs = [r["text"] for r in recs], [str(r["label"]) for r in recs]
-        probe = train_linear_probe(base, _records(train_data, task), recs, batch_size=batch_size, seed=seed)
+        probe_train = seeded_sample(_records(train_data, task), probe_sample, seed)
+        probe = train_linear_probe(base, probe_train, recs, batch_size=batch_size, seed=seed)
         base_pred = list(probe.val_pred)
         model, tok = load_for_inference(tuned, "classification", adapter=adapter)
         tuned_pred = predict_classifier(model, tok, texts, batch_size=batch_size)
@@ -415,7 +429,8 @@ def run_compare(base: str, tuned: str, data: str, *, task: str = "generation", t
     if log is not None:
         res.curves, res.curves_source = training_curve_charts(log), str(log)
     manifest = {"base": base, "tuned": tuned, "adapter": adapter, "data": data, "task": task, "n_items": len(ids),
-                "seed": seed, "n_resamples": n_resamples, "max_new_tokens": max_new_tokens, "batch_size": batch_size,
+                "seed": seed, "sample": sample, "probe_sample": probe_sample,
+                "n_resamples": n_resamples, "max_new_tokens": max_new_tokens, "batch_size": batch_size,
                 "seconds": round(time.perf_counter() - t0, 2)}
     res.report = build_report(res, base_pred, tuned_pred, refs, manifest=manifest)
     if report_dir:

@@ -20,6 +20,10 @@ def register(app: typer.Typer) -> None:
         train_data: Annotated[Optional[str], typer.Option("--train-data", help="Classification: training data "
                                                           "for the base linear probe.")] = None,
         limit: Annotated[Optional[int], typer.Option("--limit", help="First N test records only.")] = None,
+        sample: Annotated[Optional[int], typer.Option("--sample", min=1, help="A seeded random sample of N test "
+                                                      "records (--seed).")] = None,
+        probe_sample: Annotated[Optional[int], typer.Option("--probe-sample", min=1, help="Classification: fit "
+                                "the base linear probe on a seeded sample of N training records.")] = None,
         adapter: Annotated[Optional[str], typer.Option("--adapter", help="A LoRA adapter to apply on --tuned (not "
                            "needed when --tuned is itself an adapter folder).")] = None,
         max_new_tokens: Annotated[int, typer.Option("--max-new-tokens", help="Generation: greedy decoding cap "
@@ -45,7 +49,8 @@ def register(app: typer.Typer) -> None:
         from evalsuite.compare import run_compare
 
         opts = {"rouge_tokenizer": rouge_tokenizer} if task == "generation" else {}
-        res = run_compare(base, tuned, data, task=task, train_data=train_data, adapter=adapter, limit=limit,
+        res = run_compare(base, tuned, data, task=task, train_data=train_data, adapter=adapter, limit=limit, sample=sample,
+                          probe_sample=probe_sample,
                           max_new_tokens=max_new_tokens, batch_size=batch_size, n_resamples=n_resamples, seed=seed,
                           report_dir=report_dir, metric_options=opts, perplexity=perplexity,
                           ppl_max_length=ppl_max_length)

@@ -24,6 +24,8 @@ def register(app: typer.Typer) -> None:
         batch_size: Annotated[Optional[int], Opt("--batch-size")] = None,
         max_length: Annotated[Optional[int], Opt("--max-length")] = None,
         seed: Annotated[Optional[int], Opt("--seed")] = None,
+        eval_limit: Annotated[Optional[int], Opt("--eval-limit", min=1, help="Each fold run validates on a seeded "
+                                                 "sample of N val rows (out-of-fold predictions still cover all).")] = None,
         out: Annotated[Path, Opt("--out", help="Fold runs and out-of-fold predictions go here.")] = Path("reports/cv"),
         report_dir: Annotated[Optional[Path], Opt("--report-dir", help="Report folder (default OUT/report).")] = None,
         json_out: Annotated[Optional[Path], Opt("--json", help="Write the JSON result here.")] = None,
@@ -38,7 +40,8 @@ def register(app: typer.Typer) -> None:
         if not data:
             raise UsageError("no split folder given", fix="pass --data DIR written by `curate split DATA --kfold K --out DIR`")
         flags = {"model": model, "task": task, "method": method, "epochs": epochs, "max_steps": max_steps,
-                 "batch_size": batch_size, "max_length": max_length, "seed": seed}
+                 "batch_size": batch_size, "max_length": max_length, "seed": seed,
+                 "data.limit_val": eval_limit}
         cfg = resolve_config(config, flags, overrides or [])
         res = run_cv(data, cfg, out=out, report_dir=report_dir)
         for k, v in res.aggregate.items():

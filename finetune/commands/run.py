@@ -64,6 +64,8 @@ def register(app: typer.Typer) -> None:
         grad_accum: Annotated[Optional[int], Opt("--grad-accum")] = None,
         max_length: Annotated[Optional[int], Opt("--max-length")] = None,
         seed: Annotated[Optional[int], Opt("--seed")] = None,
+        eval_limit: Annotated[Optional[int], Opt("--eval-limit", min=1, help="Validate on a seeded random sample "
+                                                 "of N val rows (config: data.limit_val); default: every row.")] = None,
         resume: Annotated[bool, Opt("--resume", help="Continue from the checkpoint in --out.")] = False,
         merge: Annotated[bool, Opt("--merge", help="LoRA: also write merged weights.")] = False,
         no_progress: Annotated[bool, Opt("--no-progress", help="No progress bar.")] = False,
@@ -74,6 +76,6 @@ def register(app: typer.Typer) -> None:
         flags = {"model": model, "task": task, "method": method, "data.split_dir": data, "data.train": train,
                  "data.val": val, "out": out, "epochs": epochs, "max_steps": max_steps, "optim.lr": lr,
                  "batch_size": batch_size, "grad_accum": grad_accum, "max_length": max_length, "seed": seed,
-                 "resume": resume or None, "merge": merge or None, "progress": False if no_progress else None}
+                 "data.limit_val": eval_limit, "resume": resume or None, "merge": merge or None, "progress": False if no_progress else None}
         cfg = resolve_config(config, flags, overrides or [])
         print_result(train_run(cfg))

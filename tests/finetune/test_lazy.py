@@ -110,3 +110,33 @@ def test_cv_takes_out_of_fold_probabilities_from_the_fold_runs(tiny_bert, tmp_pa
     res = cv.run_cv(d, cfg, out=tmp_path / "cv")
     assert len(res.oof) == 80 and len(res.folds) == 2
     assert res.label_issues is not None and res.label_issues.summary["rows"] == 80
+
+
+def test_eval_limit_validates_on_a_seeded_sample(tiny_bert, cls_split, tmp_path, run_main):
+    from finetune.cli import main
+
+    out = tmp_path / "o"
+    argv = ["run", "--model", str(tiny_bert), "--data", str(cls_split), "--out", str(out), "--max-steps", "2",
+            "--batch-size", "8", "--eval-limit", "7", "--no-progress"]
+    assert run_main(main, argv) == 0
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["data_stats"]["val"]["rows"] == 7
+    ids = [json.loads(x)["id"] for x in (out / "val_predictions.jsonl").read_text().splitlines()]
+    assert len(ids) == 7 and len(set(ids)) == 7
+    assert yaml_limit(out) == 7
+
+
+def yaml_limit(out) -> int:
+    import yaml
+
+    return yaml.safe_load((out / "config.yaml").read_text())["data"]["limit_val"]
+
+
+def test_seeded_sample_keeps_file_order_and_depends_on_the_seed():
+    from evalsuite.compare import seeded_sample
+
+    rows = [{"id": i} for i in range(100)]
+    a = seeded_sample(rows, 10, seed=1)
+    assert len(a) == 10 and [r["id"] for r in a] == sorted(r["id"] for r in a)
+    assert a == seeded_sample(rows, 10, seed=1) and a != seeded_sample(rows, 10, seed=2)
+    assert seeded_sample(rows, None, 0) is rows and seeded_sample(rows, 500, 0) is rows
