@@ -320,16 +320,21 @@ def _records(data: str, task: str) -> list[dict]:
 
 def predict_classifier(model: Any, tokenizer: Any, texts: Sequence[str], batch_size: int = 32,
                        max_length: int = 128) -> list[str]:
-    """Labels from a sequence-classification model (its config's id2label)."""
+    """Labels from a sequence-classification model (its config's id2label), in the order of `texts`.
+
+    Texts are batched by length (less padding); the attention mask makes the order irrelevant to the result.
+    """
     import torch
 
-    out: list[str] = []
+    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+    out: list[str] = [""] * len(texts)
     with torch.inference_mode():
-        for s in range(0, len(texts), batch_size):
-            enc = tokenizer(list(texts[s:s + batch_size]), return_tensors="pt", padding=True, truncation=True,
+        for s in range(0, len(order), batch_size):
+            idx = order[s:s + batch_size]
+            enc = tokenizer([texts[i] for i in idx], return_tensors="pt", padding=True, truncation=True,
                             max_length=max_length)
-            ids = model(**enc).logits.argmax(-1).tolist()
-            out += [str(model.config.id2label[i]) for i in ids]
+            for i, k in zip(idx, model(**enc).logits.argmax(-1).tolist(), strict=True):
+                out[i] = str(model.config.id2label[k])
     return out
 
 
@@ -340,6 +345,24 @@ def seeded_sample(records: list[dict], n: int | None, seed: int) -> list[dict]:
     if n is None or n >= len(records):
         return records
     return [records[i] for i in sorted(random.Random(seed).sample(range(len(records)), n))]
+
+
+def _adapter_on_base(model: Any, base: str, tuned: str) -> tuple[Any, Any]:
+    """When `tuned` is a LoRA adapter folder trained on `base`, the tuned model is the base already in memory
+    with the adapter applied: one load of the base weights instead of two. Else (None, None)."""
+    from finetune.models import load_tokenizer, resolve_model
+
+    folder = Path(resolve_model(tuned).path)
+    cfg = folder / "adapter_config.json"
+    if not cfg.is_file():
+        return None, None
+    on = json.loads(cfg.read_text(encoding="utf-8")).get("base_model_name_or_path") or ""
+    if Path(on).resolve() != Path(resolve_model(base).path).resolve():
+        return None, None
+    from peft import PeftModel
+
+    tok = load_tokenizer(str(folder) if (folder / "tokenizer_config.json").is_file() else on)
+    return PeftModel.from_pretrained(model, str(folder)).eval(), tok
 
 
 def run_compare(base: str, tuned: str, data: str, *, task: str = "generation", train_data: str | None = None,
@@ -407,10 +430,12 @@ def run_compare(base: str, tuned: str, data: str, *, task: str = "generation", t
                                                                or 1024, 1024)
         base_ppl = sft_perplexity(bm, btok, recs, max_length=ppl_max_length, batch_size=batch_size) if perplexity else None
         base_pred = generate(bm, btok, texts, max_new_tokens=max_new_tokens, batch_size=batch_size)
+        tm, ttok = (None, None) if adapter else _adapter_on_base(bm, base, tuned)
         del bm
-        from finetune.models import load_for_inference
+        if tm is None:
+            from finetune.models import load_for_inference
 
-        tm, ttok = load_for_inference(tuned, "sft", adapter=adapter)
+            tm, ttok = load_for_inference(tuned, "sft", adapter=adapter)
         tuned_ppl = sft_perplexity(tm, ttok, recs, max_length=ppl_max_length, batch_size=batch_size) if perplexity else None
         tuned_pred = generate(tm, ttok, texts, max_new_tokens=max_new_tokens, batch_size=batch_size)
     res = compare_predictions(task, ids, refs, base_pred, tuned_pred, inputs=texts, groups=groups,

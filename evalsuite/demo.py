@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import resource
 import shlex
 import subprocess
 import sys
@@ -31,14 +32,25 @@ class DemoSizes:
     tweets: int           # curated tweets kept for the classification leg (stratified sample)
     cls_steps: int
     cls_batch: int
+    cls_eval_every: int   # validation passes cost forward passes over all val rows: only where the curve needs one
     bbc: int              # BBC articles for the generation leg
     sft_steps: int
     sft_batch: int
+    sft_eval_every: int
     gen_items: int        # test items generated on, for BLEU/ROUGE
+    gen_max_new_tokens: int
+    predict_batch: int    # compare's prediction batch (larger batches: less per-call overhead on CPU)
 
 
-FULL = DemoSizes(tweets=4000, cls_steps=200, cls_batch=32, bbc=600, sft_steps=24, sft_batch=8, gen_items=48)
-QUICK = DemoSizes(tweets=600, cls_steps=8, cls_batch=16, bbc=120, sft_steps=2, sft_batch=4, gen_items=8)
+# Why these sizes (profiled on the 2-core CPU, see BENCHMARKS.md "demo"): almost all of the time is model
+# compute, so the cuts are in work that bought nothing. MiniLM sees each of its ~3,000 training tweets about
+# once (200 steps x 16) instead of twice; it validates twice, not four times. Generation stops at 20 new tokens:
+# the longest headline in all of bundled:bbc is 18 SmolLM2 tokens, so tokens past 20 can only be rambling that
+# no reference matches. The LoRA adapter is applied to the base model compare already holds (one load, not two).
+FULL = DemoSizes(tweets=4000, cls_steps=200, cls_batch=16, cls_eval_every=100, bbc=600, sft_steps=24, sft_batch=8,
+                 sft_eval_every=12, gen_items=48, gen_max_new_tokens=20, predict_batch=32)
+QUICK = DemoSizes(tweets=600, cls_steps=8, cls_batch=16, cls_eval_every=4, bbc=120, sft_steps=2, sft_batch=4,
+                  sft_eval_every=1, gen_items=8, gen_max_new_tokens=20, predict_batch=16)
 
 
 @dataclass
@@ -47,17 +59,19 @@ class Stage:
     seconds: float
     ok: bool
     outputs: dict[str, str] = field(default_factory=dict)
+    cpu_seconds: float = 0.0  # user + system CPU of the stage's process: steadier than wall time on a busy machine
 
 
 def _run(name: str, args: list[str], stages: list[Stage], outputs: dict[str, str] | None = None,
          ok_codes: tuple[int, ...] = (0,)) -> bool:
     console.rule(f"[bold]{name}")
     console.print(f"[dim]$ {' '.join(shlex.quote(a) for a in args)}")
-    t0 = time.perf_counter()
+    t0, r0 = time.perf_counter(), resource.getrusage(resource.RUSAGE_CHILDREN)
     rc = subprocess.call(args, env={**os.environ, "PYTHONUNBUFFERED": "1"})
-    dt = time.perf_counter() - t0
+    dt, r1 = time.perf_counter() - t0, resource.getrusage(resource.RUSAGE_CHILDREN)
     ok = rc in ok_codes
-    stages.append(Stage(name, dt, ok, outputs or {}))
+    cpu = r1.ru_utime - r0.ru_utime + r1.ru_stime - r0.ru_stime
+    stages.append(Stage(name, dt, ok, outputs or {}, round(cpu, 1)))
     console.print(f"[{'green' if ok else 'red'}]{name}: {'done' if ok else f'failed (exit {rc})'} in {dt:.1f}s")
     return ok
 
@@ -90,6 +104,10 @@ def run_demo(out: Path = Path("reports/demo"), quick: bool = False, seed: int = 
     # lr 5e-5 lose to it, and the report says so.
     sizes = QUICK if quick else FULL
     out.mkdir(parents=True, exist_ok=True)
+    # what the machine was like, for the README's reference (evalsuite.demo_summary)
+    (out / "run.json").write_text(json.dumps({"seed": seed, "quick": quick, "sizes": sizes.__dict__,
+                                              "cpu_count": os.cpu_count(), "load_avg": [os.getloadavg()[0]]},
+                                             indent=2), encoding="utf-8")
     stages: list[Stage] = []
     t_start = time.perf_counter()
     curate, finetune, evalsuite = _bin("curate"), _bin("finetune"), _bin("evalsuite")
@@ -125,12 +143,13 @@ def run_demo(out: Path = Path("reports/demo"), quick: bool = False, seed: int = 
             [*finetune, "run", "--model", "minilm", "--task", "classification", "--method", "full",
              "--data", str(splits), "--out", str(tuned), "--max-steps", str(sizes.cls_steps),
              "--batch-size", str(sizes.cls_batch), "--max-length", "48", "--lr", "1e-4", "--seed", str(seed),
-             "--no-progress", "class_weights=balanced", "eval_every=50"],
+             "--no-progress", "class_weights=balanced", f"eval_every={sizes.cls_eval_every}"],
             stages):
         cmp_dir = out / "tweets-compare"
         _run("evalsuite compare (linear probe vs fine-tuned)",
              [*evalsuite, "compare", "--base", "minilm", "--tuned", str(tuned), "--data", str(splits / "test.jsonl"),
-              "--train-data", str(splits / "train.jsonl"), "--task", "classification", "--report-dir", str(cmp_dir),
+              "--train-data", str(splits / "train.jsonl"), "--task", "classification",
+              "--batch-size", str(sizes.predict_batch), "--report-dir", str(cmp_dir),
               "--json", str(cmp_dir / "compare.json")],
              stages, {"comparison: MiniLM on tweets": str(cmp_dir / "index.html")})
 
@@ -147,11 +166,12 @@ def run_demo(out: Path = Path("reports/demo"), quick: bool = False, seed: int = 
                 [*finetune, "run", "--model", "smollm2", "--task", "sft", "--method", "lora", "--data", str(bbc_splits),
                  "--out", str(lora), "--max-steps", str(sizes.sft_steps), "--batch-size", str(sizes.sft_batch),
                  "--max-length", "128", "--lr", "2e-4", "--seed", str(seed), "--no-progress",
-                 f"eval_every={max(1, sizes.sft_steps // 3)}"], stages):
+                 f"eval_every={sizes.sft_eval_every}"], stages):
             gen_dir = out / "bbc-compare"
             _run("evalsuite compare (untuned vs LoRA)",
                  [*evalsuite, "compare", "--base", "smollm2", "--tuned", str(lora), "--data",
                   str(bbc_splits / "test.jsonl"), "--task", "generation", "--limit", str(sizes.gen_items),
+                  "--max-new-tokens", str(sizes.gen_max_new_tokens), "--batch-size", str(sizes.predict_batch // 2),
                   "--report-dir", str(gen_dir), "--json", str(gen_dir / "compare.json")],
                  stages, {"comparison: SmolLM2 headlines": str(gen_dir / "index.html")})
     return _finish(out, stages, t_start)
@@ -193,6 +213,9 @@ def _finish(out: Path, stages: list[Stage], t_start: float) -> int:
     )
     paths = write_report(report, out)
     (out / "stages.json").write_text(json.dumps([s.__dict__ for s in stages], indent=2), encoding="utf-8")
+    run_info = json.loads((out / "run.json").read_text(encoding="utf-8")) if (out / "run.json").exists() else {}
+    run_info.update(load_avg=[*run_info.get("load_avg", [])[:1], os.getloadavg()[0]], total_s=round(total, 1))
+    (out / "run.json").write_text(json.dumps(run_info, indent=2), encoding="utf-8")
     console.rule("[bold]demo finished")
     console.print(f"{sum(s.ok for s in stages)}/{len(stages)} stages succeeded in {total:.0f}s")
     console.print(f"[bold]Open {paths['html'] if 'html' in paths else out / 'index.html'}")

@@ -14,8 +14,15 @@ def register(app: typer.Typer) -> None:
         out: Annotated[Path, typer.Option("--out", help="Where the demo's reports land.")] = Path("reports/demo"),
         quick: Annotated[bool, typer.Option("--quick", help="Tiny sizes, for CI smoke tests.")] = False,
         seed: Annotated[int, typer.Option("--seed")] = 0,
+        readme_summary: Annotated[bool, typer.Option("--readme-summary", help="Run nothing: print the README's "
+                                  "demo paragraph from the finished run in --out (its JSON outputs).")] = False,
     ) -> None:
         """Run curate -> split -> finetune -> compare on the bundled data and models; print the report path."""
+        if readme_summary:
+            from evalsuite.demo_summary import readme_summary as summary
+
+            typer.echo(summary(out))
+            return
         from evalsuite.demo import run_demo
 
         raise typer.Exit(run_demo(out, quick=quick, seed=seed))
