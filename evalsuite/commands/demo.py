@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Optional
 
 import typer
 
@@ -14,6 +14,8 @@ def register(app: typer.Typer) -> None:
         out: Annotated[Path, typer.Option("--out", help="Where the demo's reports land.")] = Path("reports/demo"),
         quick: Annotated[bool, typer.Option("--quick", help="Tiny sizes, for CI smoke tests.")] = False,
         seed: Annotated[int, typer.Option("--seed")] = 0,
+        sets: Annotated[Optional[list[str]], typer.Option("--set", help="Override a stage size, e.g. --set "
+                        "cls_batch=16 (repeatable; names: see evalsuite/demo.py DemoSizes).")] = None,
         readme_summary: Annotated[bool, typer.Option("--readme-summary", help="Run nothing: print the README's "
                                   "demo paragraph from the finished run in --out (its JSON outputs).")] = False,
     ) -> None:
@@ -24,5 +26,10 @@ def register(app: typer.Typer) -> None:
             typer.echo(summary(out))
             return
         from evalsuite.demo import run_demo
+        from schemas.errors import UsageError
 
-        raise typer.Exit(run_demo(out, quick=quick, seed=seed))
+        bad = [x for x in sets or [] if "=" not in x]
+        if bad:
+            raise UsageError(f"--set needs NAME=VALUE, got {bad[0]!r}", fix="e.g. --set cls_batch=16")
+        overrides = dict(x.split("=", 1) for x in sets or [])
+        raise typer.Exit(run_demo(out, quick=quick, seed=seed, overrides=overrides))

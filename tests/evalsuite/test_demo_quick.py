@@ -10,11 +10,9 @@ import pytest
 pytestmark = pytest.mark.slow
 
 
-def test_quick_demo_runs_every_stage_and_links_the_reports(tmp_path) -> None:
-    from evalsuite.demo import run_demo
-
-    out = tmp_path / "demo"
-    assert run_demo(out, quick=True) == 0
+def test_quick_demo_runs_every_stage_and_links_the_reports(quick_demo) -> None:
+    out, code = quick_demo
+    assert code == 0
     stages = json.loads((out / "stages.json").read_text())
     assert [s["name"].split(" ")[0] for s in stages].count("finetune") == 2
     assert all(s["ok"] for s in stages)
