@@ -89,21 +89,23 @@ def main() -> None:
     st = summary["data_stats"]["train"]
     ratio_wall, ratio_cpu = cv["wall_s"] / single_wall, cv["cpu_s"] / single_cpu
     share_proc, share_run = train_s / short["wall_s"], train_s / summary["wall_s"]
+    share_cpu = summary["train_cpu_s"] / max(short["cpu_s"], 1e-9)
     body = f"""### CV cost: `evalsuite cv` vs {a.k} single `finetune run`s, and a 20-step run's time
 
 Command: `.venv/bin/python bench/cv_cost.py --rows {a.rows} --k {a.k} --steps {a.steps} --batch-size {a.batch_size} \
 --threads {a.threads}` \
 (MiniLM, max length {a.max_length}, {a.threads} torch \
-thread(s) per process; {CONDITIONS}). Wall time and the child processes' CPU seconds.
+thread(s) per process; {CONDITIONS}). Wall time and the child processes' CPU seconds; on a \
+busy machine a process waits for a core most of its wall time, so the CPU column is the one to judge by there.
 
 | what | wall s | CPU s | target | met |
 |---|---:|---:|---|---|
 | `evalsuite cv`, K={a.k}, {a.rows:,} tweets, {a.steps} steps per fold | {cv['wall_s']:.1f} | {cv['cpu_s']:.1f} | | |
 | {a.k} x `finetune run` on the same fold folders | {single_wall:.1f} | {single_cpu:.1f} | | |
-| ratio cv / singles | {ratio_wall:.2f}x | {ratio_cpu:.2f}x | <= 1.1x | {'yes' if ratio_wall <= 1.1 else 'no'} (wall) |
+| ratio cv / singles | {ratio_wall:.2f}x | {ratio_cpu:.2f}x | <= 1.1x | wall: {'yes' if ratio_wall <= 1.1 else 'no'}; CPU: {'yes' if ratio_cpu <= 1.1 else 'no'} |
 | `finetune run --train bundled:tweets --max-steps {a.steps} --eval-limit {a.eval_limit}` | {short['wall_s']:.1f} | {short['cpu_s']:.1f} | | |
-| its training steps | {train_s:.1f} | | | |
-| training share of the process's wall time (in-run wall: {summary['wall_s']:.1f} s, share {share_run:.2f}) | {share_proc:.2f} | | >= 0.5 | {'yes' if share_proc >= 0.5 else 'no'} |
+| its training steps | {train_s:.1f} | {summary['train_cpu_s']:.1f} | | |
+| training share of the process's time (wall inside `run()`: {share_run:.2f}) | {share_proc:.2f} | {share_cpu:.2f} | >= 0.5 | wall: {'yes' if share_proc >= 0.5 else 'no'}; CPU: {'yes' if share_cpu >= 0.5 else 'no'} |
 
 The 20-step run tokenized {st['tokenized']:,} of its {st['rows']:,} training rows (the first mega-batch its \
 steps reach) and validated on {summary['data_stats']['val']['rows']:,} sampled val rows. cv reads each fold's \
