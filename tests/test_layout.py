@@ -21,13 +21,6 @@ def test_package_resolves_inside_the_repository(name: str) -> None:
     assert Path(spec.origin).resolve().is_relative_to(REPO), f"{name} resolves to {spec.origin}, outside {REPO}"
 
 
-@pytest.mark.parametrize("name", PACKAGES)
-def test_no_test_folder_is_a_package_named_like_a_real_one(name: str) -> None:
-    # tests/evalsuite/__init__.py made pytest import the test folder as `evalsuite`; `evalsuite.cv` then came
-    # from whatever checkout the editable install points at, not from this tree
-    assert not (REPO / "tests" / name / "__init__.py").exists()
-
-
 def test_packages_resolve_inside_the_repository_from_another_folder(tmp_path: Path) -> None:
     # From a neutral working directory only the editable install can find them.
     code = f"import importlib.util as u; print('\\n'.join(u.find_spec(n).origin for n in {PACKAGES!r}))"
