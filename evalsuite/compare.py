@@ -359,8 +359,44 @@ def _records(data: str, task: str | None) -> tuple[list[dict], str]:
     return loaded.records, str(task)
 
 
+def seeded_sample(records: list[dict], n: int | None, seed: int) -> list[dict]:
+    """A seeded random sample of `n` records, kept in file order (all of them when n is None or >= len)."""
+    import random
+
+    if n is None or n >= len(records):
+        return records
+    return [records[i] for i in sorted(random.Random(seed).sample(range(len(records)), n))]
+
+
+def _adapter_on_base(model: Any, base: str, tuned: str) -> tuple[Any, Any]:
+    """When `tuned` is a LoRA adapter folder trained on `base`, the tuned model is the base already in memory
+    with the adapter applied: one load of the base weights instead of two. Else (None, None)."""
+    import json
+
+    from finetune.models import load_tokenizer, resolve_model
+
+    folder = Path(resolve_model(tuned).path)
+    cfg = folder / "adapter_config.json"
+    if not cfg.is_file():
+        return None, None
+    on = json.loads(cfg.read_text(encoding="utf-8")).get("base_model_name_or_path") or ""
+    # the adapter names its base by hub id (finetune.card) or by folder; both resolve to a local folder here
+    try:
+        on_path = resolve_model(on).path
+    except DatavetError:
+        return None, None
+    if Path(on_path).resolve() != Path(resolve_model(base).path).resolve():
+        return None, None
+    on = on_path
+    from peft import PeftModel
+
+    tok = load_tokenizer(str(folder) if (folder / "tokenizer_config.json").is_file() else on)
+    return PeftModel.from_pretrained(model, str(folder)).eval(), tok
+
+
 def run_compare(base: str, tuned: str, data: str, *, task: str | None = "generation", train_data: str | None = None,
                 adapter: str | None = None, max_new_tokens: int = 32, batch_size: int = 8, limit: int | None = None,
+                sample: int | None = None, probe_sample: int | None = None,
                 n_resamples: int = 1000, seed: int = 0, report_dir: str | Path | None = None,
                 metric_options: dict[str, Any] | None = None, perplexity: bool = True,
                 ppl_max_length: int | None = None) -> CompareResult:
@@ -377,6 +413,8 @@ def run_compare(base: str, tuned: str, data: str, *, task: str | None = "generat
         max_new_tokens: Generation cap.
         batch_size: Prediction batch size.
         limit: Use only the first N test records.
+        sample: Use a seeded random sample of N test records (`seed`).
+        probe_sample: Classification: fit the base probe on a seeded sample of N training records.
         n_resamples: Bootstrap resamples.
         seed: Bootstrap seed.
         report_dir: Write index.html/report.md/report.json here.
@@ -397,6 +435,7 @@ def run_compare(base: str, tuned: str, data: str, *, task: str | None = "generat
     if task != "text":
         recs, task = _records(data, task)
         recs = recs[:limit] if limit else recs
+        recs = seeded_sample(recs, sample, seed)
     if task == "text":  # held-out documents: perplexity and bits per byte, no predictions
         from evalsuite.compare_text import run_text_compare
 
@@ -418,7 +457,8 @@ def run_compare(base: str, tuned: str, data: str, *, task: str | None = "generat
         from finetune.probe import train_linear_probe
 
         texts, refs = [r["text"] for r in recs], [str(r["label"]) for r in recs]
-        probe = train_linear_probe(base, _records(train_data, task)[0], recs, batch_size=batch_size, seed=seed)
+        probe_train = seeded_sample(_records(train_data, task)[0], probe_sample, seed)
+        probe = train_linear_probe(base, probe_train, recs, batch_size=batch_size, seed=seed)
         base_pred = list(probe.val_pred)
         model, tok = load_for_inference(tuned, "classification", adapter=adapter)
         tuned_pred = predict_classifier(model, tok, texts, batch_size=batch_size)
@@ -434,10 +474,12 @@ def run_compare(base: str, tuned: str, data: str, *, task: str | None = "generat
         base_ppl = sft_perplexity(bm, btok, recs, max_length=ppl_max_length, batch_size=batch_size) if perplexity else None
         base_pred = generate(bm, btok, texts, max_new_tokens=max_new_tokens, batch_size=batch_size,
                              label="generate (base)")
+        tm, ttok = (None, None) if adapter else _adapter_on_base(bm, base, tuned)
         del bm
-        from finetune.models import load_for_inference
+        if tm is None:
+            from finetune.models import load_for_inference
 
-        tm, ttok = load_for_inference(tuned, "sft", adapter=adapter)
+            tm, ttok = load_for_inference(tuned, "sft", adapter=adapter)
         tuned_ppl = sft_perplexity(tm, ttok, recs, max_length=ppl_max_length, batch_size=batch_size) if perplexity else None
         tuned_pred = generate(tm, ttok, texts, max_new_tokens=max_new_tokens, batch_size=batch_size,
                               label="generate (tuned)")
@@ -460,7 +502,8 @@ def run_compare(base: str, tuned: str, data: str, *, task: str | None = "generat
 
     # every argument, so that the report says exactly what ran (and `rerun` repeats it)
     settings = {"base": base, "tuned": tuned, "adapter": adapter, "data": data, "kind": task, "task": task,
-                "train_data": train_data, "limit": limit, "max_new_tokens": max_new_tokens, "batch_size": batch_size,
+                "train_data": train_data, "limit": limit, "sample": sample,
+                "probe_sample": probe_sample, "max_new_tokens": max_new_tokens, "batch_size": batch_size,
                 "n_resamples": n_resamples, "seed": seed, "metric_options": metric_options or {},
                 "perplexity": perplexity, "ppl_max_length": ppl_max_length}
     manifest = {**settings, "n_items": len(ids), "seconds": round(time.perf_counter() - t0, 2), **invocation()}

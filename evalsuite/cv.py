@@ -9,6 +9,7 @@ The split folder is what `curate split --kfold K` writes: fold-0/train.jsonl, fo
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -140,6 +141,30 @@ def fold_dirs(split_dir: str | Path) -> list[Path]:
     return folds
 
 
+def _run_val_probs(run_dir: Path, val: list[dict]) -> tuple[Any, list[str]]:
+    """Class probabilities from the run's `val_predictions.jsonl` when it covers exactly these val rows, else
+    (None, []) (a resumed run, or a val subsample: `data.limit_val`)."""
+    import numpy as np
+
+    f = run_dir / "val_predictions.jsonl"
+    if not f.is_file():
+        return None, []
+    rows = [json.loads(line) for line in f.read_text(encoding="utf-8").splitlines() if line.strip()]
+    if [r["id"] for r in rows] != [str(r.get("id")) for r in val]:
+        return None, []
+    classes = list(rows[0]["probs"]) if rows else []
+    return np.array([[r["probs"][c] for c in classes] for r in rows], dtype=float), classes
+
+
+def _predict_probs(model_path: str, val: list[dict], max_length: int, batch_size: int) -> tuple[Any, list[str]]:
+    """Class probabilities of the saved model on every val row."""
+    from evalsuite.predict import classifier_proba
+    from finetune.models import load_for_inference
+
+    model, tok = load_for_inference(model_path, "classification")
+    return classifier_proba(model, tok, [r["text"] for r in val], batch_size, max_length)
+
+
 def run_cv(split_dir: str | Path, train_cfg: Any, *, out: str | Path = "reports/cv", report_dir: str | Path | None = None,
            batch_size: int = 32) -> CVResult:
     """Train and evaluate every fold of a k-fold split with `finetune.train.run`, then aggregate.
@@ -176,10 +201,10 @@ def run_cv(split_dir: str | Path, train_cfg: Any, *, out: str | Path = "reports/
         val, _ = load_records(next(p for p in fd.glob("val.*")), kind="classification" if task == "classification"
                               else "completion")
         if task == "classification":
-            from evalsuite.predict import classifier_proba
-
-            model, tok = load_for_inference(result.model_path, "classification")
-            p, fold_classes = classifier_proba(model, tok, [r["text"] for r in val], batch_size, cfg.max_length)
+            # the run already scored every val row with the weights it saved: reuse those probabilities
+            p, fold_classes = _run_val_probs(Path(result.model_path), val)
+            if p is None:
+                p, fold_classes = _predict_probs(result.model_path, val, cfg.max_length, batch_size)
             classes = classes or sorted(fold_classes)
             aligned = np.zeros((len(val), len(classes)))
             for j, c in enumerate(fold_classes):

@@ -14,14 +14,18 @@ def classifier_proba(model: Any, tokenizer: Any, texts: Sequence[str], batch_siz
 
     from common.progress import track
 
-    rows = []
-    with torch.inference_mode():
-        for s in track(range(0, len(texts), batch_size), f"predict ({len(texts):,} texts)", unit="batches"):
-            enc = tokenizer(list(texts[s:s + batch_size]), return_tensors="pt", padding=True, truncation=True,
-                            max_length=max_length)
-            rows.append(torch.softmax(model(**enc).logits.float(), -1).numpy())
+    # batched by length (less padding; the attention mask makes the grouping irrelevant to the result), rows
+    # returned in the order of `texts`
+    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
     classes = [str(model.config.id2label[i]) for i in range(model.config.num_labels)]
-    return (np.concatenate(rows) if rows else np.zeros((0, len(classes)))), classes
+    out = np.zeros((len(texts), len(classes)), dtype=np.float32)
+    with torch.inference_mode():
+        for s in track(range(0, len(order), batch_size), f"predict ({len(texts):,} texts)", unit="batches"):
+            idx = order[s:s + batch_size]
+            enc = tokenizer([texts[i] for i in idx], return_tensors="pt", padding=True, truncation=True,
+                            max_length=max_length)
+            out[idx] = torch.softmax(model(**enc).logits.float(), -1).numpy()
+    return out, classes
 
 
 def predict_classifier(model: Any, tokenizer: Any, texts: Sequence[str], batch_size: int = 32,

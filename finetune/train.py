@@ -79,10 +79,13 @@ def read_splits(cfg: TrainConfig) -> tuple[list[dict], list[dict], dict[str, dic
 
 
 def check_lengths(cfg: TrainConfig, stats: dict) -> None:
-    if cfg.task == "sft" and stats["rows"] and stats["no_answer_tokens"] / stats["rows"] > MAX_NO_ANSWER_SHARE:
+    """Refuse SFT data whose answers mostly fall past max_length; judged on the rows tokenized so far (at least
+    the first mega-batch of the first epoch, see `finetune.lazy`)."""
+    rows = stats.get("tokenized", stats["rows"])
+    if cfg.task == "sft" and rows and stats["no_answer_tokens"] / rows > MAX_NO_ANSWER_SHARE:
         raise FinetuneError(
             f"max_length={cfg.max_length} is shorter than the prompts: {stats['no_answer_tokens']} of "
-            f"{stats['rows']} training rows keep no answer token after truncation",
+            f"{rows} training rows keep no answer token after truncation",
             fix="raise --max-length, or shorten the prompts (curate's length check lists the longest rows)")
 
 
@@ -134,8 +137,13 @@ def compute_loss(model: Any, batch: dict, task: str, class_weights: Any = None) 
     return F.cross_entropy(logits.float(), target[keep[:, :-1]], reduction="mean"), None
 
 
-def evaluate(model: Any, examples: list[dict], cfg: TrainConfig, pad_id: int, device: Any) -> dict[str, float]:
-    """Validation loss plus accuracy/macro-F1 (classification) or token perplexity (SFT, answer tokens only)."""
+def evaluate(model: Any, examples: list[dict], cfg: TrainConfig, pad_id: int, device: Any,
+             probs_out: list | None = None) -> dict[str, float]:
+    """Validation loss plus accuracy/macro-F1 (classification) or token perplexity (SFT, answer tokens only).
+
+    Classification: when `probs_out` is a list, it receives each example's class probabilities, in the order
+    of `examples`.
+    """
     import torch
 
     from common.progress import track
@@ -143,7 +151,7 @@ def evaluate(model: Any, examples: list[dict], cfg: TrainConfig, pad_id: int, de
     model.eval()
     bs = cfg.eval_batch_size or 2 * cfg.batch_size
     batches = D.length_grouped_batches([len(e["input_ids"]) for e in examples], bs, 0, shuffle=False)
-    total, count, preds, golds = 0.0, 0, [], []
+    total, count, preds, golds, probs = 0.0, 0, [], [], {}
     with torch.no_grad():
         for idx in track(batches, f"evaluate ({len(examples):,} rows)", unit="batches", enabled=cfg.progress):
             batch = D.collate([examples[i] for i in idx], pad_id)
@@ -156,7 +164,11 @@ def evaluate(model: Any, examples: list[dict], cfg: TrainConfig, pad_id: int, de
             if logits is not None:
                 preds += logits.argmax(-1).tolist()
                 golds += batch["labels"].tolist()
+                if probs_out is not None:
+                    probs.update(zip(idx, torch.softmax(logits, -1).tolist(), strict=True))
     model.train()
+    if probs_out is not None:
+        probs_out[:] = [probs[i] for i in range(len(examples))] if probs else []
     out = {"loss": total / max(1, count)}
     if cfg.task == "classification":
         out["accuracy"] = sum(p == g for p, g in zip(preds, golds, strict=True)) / max(1, len(golds))
@@ -183,6 +195,7 @@ def run(cfg: TrainConfig) -> TrainResult:
 
     from common.weights import safe_weights
     from finetune.card import write_model_card
+    from finetune.lazy import BatchOrder, ExampleStore, grouped_batches
     from finetune.models import load_for_training, load_tokenizer, quiet_transformers, resolve_model
     from finetune.progress import TrainProgress
 
@@ -210,18 +223,34 @@ def run(cfg: TrainConfig) -> TrainResult:
             raise FinetuneError(f"--resume with a config that differs from the checkpoint's in: {', '.join(changed)}",
                                 fix="resume with the same settings (see OUT/checkpoint/trainer_state.json), or start afresh")
     tok = load_tokenizer(ref.path)
+    # Training rows are tokenized when a batch first needs them (finetune.lazy): a run of a few steps over a
+    # large split pays for the rows it sees, not for the whole split. Val is evaluated whole, so tokenized now.
     kw = {"label2id": label2id, "loss_on": cfg.loss_on}
     if cfg.task == "text":  # continued pre-training: documents packed into max_length blocks, every token a target
-        train_ex, train_stats = D.pack_text_blocks(train_recs, tok, cfg.max_length)
+        # packing places every document, so the whole split is tokenized up front (no lazy store)
+        blocks, train_stats = D.pack_text_blocks(train_recs, tok, cfg.max_length)
         val_ex, val_stats = D.pack_text_blocks(val_recs, tok, cfg.max_length)
+        n_train, get_example, length_of = len(blocks), blocks.__getitem__, (lambda i: len(blocks[i]["input_ids"]))
     else:
-        train_ex, train_stats = D.tokenize_split(train_recs, tok, cfg.task, cfg.max_length, **kw)
-        val_ex, val_stats = D.tokenize_split(val_recs, tok, cfg.task, cfg.max_length, **kw)
+        train_store = ExampleStore(train_recs, tok, cfg.task, cfg.max_length, **kw)
+        val_store = ExampleStore(val_recs, tok, cfg.task, cfg.max_length, **kw)
+        val_ex = val_store.all()
+        train_stats, val_stats = train_store.stats, val_store.stats
+        if cfg.packing:  # packing places every example, so it needs all of them
+            packed = D.pack_examples(train_store.all(), cfg.max_length)
+            n_train, get_example, length_of = len(packed), packed.__getitem__, (lambda i: len(packed[i]["input_ids"]))
+        else:
+            n_train, get_example, length_of = len(train_store), train_store.get, train_store.length
+
+    def epoch_order(epoch: int, rank: int = 0, world: int = 1, limit: int | None = None) -> BatchOrder:
+        # the order of an epoch depends only on (seed, epoch): resuming at (epoch, micro) replays it exactly
+        return BatchOrder(grouped_batches(n_train, cfg.batch_size, cfg.seed * 1000 + epoch, length_of,
+                                          group_by_length=cfg.group_by_length), rank, world, limit)
+
+    epoch_order(0).available(0)  # the first mega-batch, so bad lengths are refused before any weights load
     check_lengths(cfg, train_stats)
     if not val_ex:
         raise FinetuneError("no validation row keeps an answer token at this max_length", fix="raise --max-length")
-    if cfg.packing:
-        train_ex = D.pack_examples(train_ex, cfg.max_length)
 
     # 2. model, optimizer, schedule
     set_seed(cfg.seed)
@@ -241,9 +270,9 @@ def run(cfg: TrainConfig) -> TrainResult:
     model.train()
     optimizer = build_optimizer(model, cfg)
     world, rank = acc.num_processes, acc.process_index
-    micro_per_epoch = math.ceil(len(train_ex) / cfg.batch_size) // world
+    micro_per_epoch = math.ceil(n_train / cfg.batch_size) // world
     if micro_per_epoch == 0:
-        raise FinetuneError(f"{len(train_ex)} training rows make no batch on {world} processes", fix="lower --batch-size")
+        raise FinetuneError(f"{n_train} training rows make no batch on {world} processes", fix="lower --batch-size")
     steps_per_epoch = math.ceil(micro_per_epoch / cfg.grad_accum)
     total_steps = cfg.max_steps or max(1, math.ceil(cfg.epochs * steps_per_epoch))
     warmup = int(cfg.optim.warmup * total_steps) if cfg.optim.warmup < 1 else int(cfg.optim.warmup)
@@ -281,8 +310,11 @@ def run(cfg: TrainConfig) -> TrainResult:
                 if isinstance(v, (int, float)) and k not in ("step", "epoch"):
                     tb.add_scalar(f"{event['split']}/{k}", v, event["step"])
 
+    best_val_probs: list = []  # class probabilities of the best (saved) weights on val, for val_predictions.jsonl
+
     def validate() -> None:
-        metrics = evaluate(eval_model, val_ex, cfg, pad_id, device)
+        probs: list | None = [] if cfg.task == "classification" else None
+        metrics = evaluate(eval_model, val_ex, cfg, pad_id, device, probs)
         if world > 1:  # the main process's numbers decide for all: a last-bit difference must not split the stop
             metrics = broadcast_object_list([metrics])[0]
         state["last_eval"], state["eval_step"] = metrics, state["step"]
@@ -294,6 +326,7 @@ def run(cfg: TrainConfig) -> TrainResult:
                                   else value > best[cfg.early_stopping.metric] + delta)
         if better:
             state.update(best=metrics, best_step=state["step"], bad_evals=0)
+            best_val_probs[:] = probs or []
             if main:  # the best weights are what gets saved at the end, whatever comes after
                 save_weights(eval_model, out / BEST)
         else:
@@ -310,18 +343,18 @@ def run(cfg: TrainConfig) -> TrainResult:
     progress.start(state["step"])
     window_loss, window_n = 0.0, 0
     while state["step"] < total_steps and state["stop"] is None:
-        # the order of an epoch depends only on (seed, epoch): resuming at (epoch, micro) replays it exactly
-        seed = cfg.seed * 1000 + state["epoch"]
-        lengths = [len(e["input_ids"]) for e in train_ex]
-        order = (D.length_grouped_batches(lengths, cfg.batch_size, seed) if cfg.group_by_length
-                 else D.plain_batches(len(train_ex), cfg.batch_size, seed))
-        order = order[: micro_per_epoch * world][rank::world]
+        order = epoch_order(state["epoch"], rank, world, micro_per_epoch)
         while state["micro"] < micro_per_epoch and state["step"] < total_steps and state["stop"] is None:
             t0, c0 = time.perf_counter(), time.process_time()
             n_micro = min(cfg.grad_accum, micro_per_epoch - state["micro"])  # the epoch's last step may be short
+            # SFT rows left with no answer token are left out of their batches, so an epoch can end a batch early
+            n_micro = sum(order.available(state["micro"] + j) for j in range(n_micro))
+            if n_micro == 0:
+                state["micro"] = micro_per_epoch
+                break
             tokens = 0
             for j in range(n_micro):
-                batch = D.collate([train_ex[i] for i in order[state["micro"] + j]], pad_id)
+                batch = D.collate([get_example(i) for i in order[state["micro"] + j]], pad_id)
                 tokens += batch.pop("n_tokens")
                 batch = {k: v.to(device) for k, v in batch.items()}
                 sync = acc.no_sync(model) if j < n_micro - 1 and world > 1 else _null()
@@ -381,6 +414,7 @@ def run(cfg: TrainConfig) -> TrainResult:
             from curate import write_text
 
             write_text(json.dumps({str(k): v for k, v in id2label.items()}, indent=1), out / "labels.json")
+            write_val_predictions(out, val_recs, id2label, best_val_probs)
         if cfg.merge and cfg.method != "full":
             merged_path = str(out / "merged")
             result_model.merge_and_unload().save_pretrained(merged_path)
@@ -395,7 +429,7 @@ def run(cfg: TrainConfig) -> TrainResult:
         tokens_per_s=state["tokens"] / max(state["train_s"], 1e-9), train_cpu_s=state.get("train_cpu_s", 0.0),
         peak_mem_mb=peak_mem_mb(),
         stop_reason=stop_reason, labels=[id2label[i] for i in sorted(id2label)] or None,
-        data_stats={"train": train_stats, "val": val_stats, "train_rows_after_packing": len(train_ex),
+        data_stats={"train": train_stats, "val": val_stats, "train_rows_after_packing": n_train,
                     "quarantined": quarantined},
     )
     if main:
@@ -403,6 +437,22 @@ def run(cfg: TrainConfig) -> TrainResult:
         write_outputs(cfg, result, ref.path)
         write_model_card(out, cfg, result, ref)
     return result
+
+
+def write_val_predictions(out: Path, val_recs: list[dict], id2label: dict[int, str], probs: list) -> None:
+    """`val_predictions.jsonl`: the saved (best) weights' class probabilities on every val row, from the
+    evaluation that chose them; `evalsuite cv` reads them as out-of-fold predictions instead of predicting
+    again. Not written when that evaluation is not in this process (a resumed run whose best came before)."""
+    path = out / "val_predictions.jsonl"
+    path.unlink(missing_ok=True)
+    if len(probs) != len(val_recs):
+        return
+    labels = [id2label[i] for i in sorted(id2label)]
+    with open(path, "w", encoding="utf-8") as f:
+        for rec, p in zip(val_recs, probs, strict=True):
+            f.write(json.dumps({"id": str(rec.get("id")), "label": str(rec["label"]),
+                                "prediction": labels[max(range(len(p)), key=p.__getitem__)],
+                                "probs": dict(zip(labels, p, strict=True))}) + "\n")
 
 
 def write_outputs(cfg: TrainConfig, result: TrainResult, model_path: str) -> None:

@@ -23,6 +23,10 @@ def register(app: typer.Typer) -> None:
                                                           "for the base linear probe (default: none).")] = None,
         limit: Annotated[Optional[int], typer.Option("--limit", help="Use the first N test records only (default: "
                                                      "all).")] = None,
+        sample: Annotated[Optional[int], typer.Option("--sample", min=1, help="A seeded random sample of N test "
+                                                      "records (--seed) (default: all).")] = None,
+        probe_sample: Annotated[Optional[int], typer.Option("--probe-sample", min=1, help="Classification: fit "
+                                "the base linear probe on a seeded sample of N training records (default: all).")] = None,
         adapter: Annotated[Optional[str], typer.Option("--adapter", help="A LoRA adapter to apply on --tuned; not "
                            "needed when --tuned is itself an adapter folder (default: none).")] = None,
         max_new_tokens: Annotated[int, typer.Option("--max-new-tokens", help="Generation: greedy decoding cap "
@@ -64,7 +68,8 @@ def register(app: typer.Typer) -> None:
         opts = merge_args({"rouge": {"tokenizer": rouge_tokenizer}} if rouge_tokenizer != "default" else None,
                           load_metric_config(config), parse_metric_args(metric_args))
         claim_outputs(cli, folder=out, files=(json_out,), overwrite=overwrite, command="evalsuite compare")
-        res = run_compare(base, tuned, data, task=task, train_data=train_data, adapter=adapter, limit=limit,
+        res = run_compare(base, tuned, data, task=task, train_data=train_data, adapter=adapter, limit=limit, sample=sample,
+                          probe_sample=probe_sample,
                           max_new_tokens=max_new_tokens, batch_size=batch_size, n_resamples=n_resamples, seed=seed,
                           report_dir=out, metric_options=opts, perplexity=perplexity,
                           ppl_max_length=ppl_max_length)

@@ -38,6 +38,9 @@ def register(app: typer.Typer) -> None:
         batch_size: BatchOpt = None,
         max_length: MaxLenOpt = None,
         seed: SeedOpt = None,
+        eval_limit: Annotated[Optional[int], Opt("--eval-limit", min=1, help="Each fold run validates on a seeded "
+                                                 "sample of N val rows; out-of-fold predictions still cover all "
+                                                 "(default: every row).")] = None,
         out: Annotated[Path, Opt("--out", help="Fold runs, out-of-fold predictions, label_issues.json, "
                                  "manifest.json and the report (in OUT/report).")] = Path("reports/cv"),
         report_dir: Annotated[Optional[Path], Opt("--report-dir", hidden=True,
@@ -64,7 +67,8 @@ def register(app: typer.Typer) -> None:
         if report_dir is not None:
             note("--report-dir", "--out (the report is written to OUT/report)", "evalsuite cv")
         flags = {"model": model, "kind": kind, "method": method, "epochs": epochs, "max_steps": max_steps,
-                 "batch_size": batch_size, "max_length": max_length, "seed": seed}
+                 "batch_size": batch_size, "max_length": max_length, "seed": seed,
+                 "data.limit_val": eval_limit}
         cfg = resolve_config(config, flags, sets or [])
         res = run_cv(data, cfg, out=out, report_dir=report_dir)
         for k, v in res.aggregate.items():

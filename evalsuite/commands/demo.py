@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Optional
 
 import typer
 
@@ -13,10 +13,24 @@ def register(app: typer.Typer) -> None:
     def demo(
         out: Annotated[Path, typer.Option("--out", help="Where the demo's reports land.")] = Path("reports/demo"),
         quick: Annotated[bool, typer.Option("--quick", help="Tiny sizes, for CI smoke tests (default: full "
-                                            "sizes, about 5 minutes on 2 CPU cores).")] = False,
-        seed: Annotated[int, typer.Option("--seed", help="Seed for sampling, splits and training.")] = 0,
+                                            "sizes).")] = False,
+        seed: Annotated[int, typer.Option("--seed", help="Seed for sampling, splits and training (default: 0).")] = 0,
+        sets: Annotated[Optional[list[str]], typer.Option("--set", help="Override a stage size, e.g. --set "
+                        "cls_batch=16 (repeatable; names: see evalsuite/demo.py DemoSizes; default: none).")] = None,
+        readme_summary: Annotated[bool, typer.Option("--readme-summary", help="Run nothing: print the README's "
+                                  "demo paragraph from the finished run in --out (its JSON outputs; default: off).")] = False,
     ) -> None:
         """Run curate -> split -> finetune -> compare on the bundled data and models; print the report path."""
-        from evalsuite.demo import run_demo
+        if readme_summary:
+            from evalsuite.demo_summary import readme_summary as summary
 
-        raise typer.Exit(run_demo(out, quick=quick, seed=seed))
+            typer.echo(summary(out))
+            return
+        from evalsuite.demo import run_demo
+        from schemas.errors import UsageError
+
+        bad = [x for x in sets or [] if "=" not in x]
+        if bad:
+            raise UsageError(f"--set needs NAME=VALUE, got {bad[0]!r}", fix="e.g. --set cls_batch=16")
+        overrides = dict(x.split("=", 1) for x in sets or [])
+        raise typer.Exit(run_demo(out, quick=quick, seed=seed, overrides=overrides))

@@ -101,6 +101,8 @@ def register(app: typer.Typer) -> None:
         grad_accum: GradAccumOpt = None,
         max_length: MaxLenOpt = None,
         seed: SeedOpt = None,
+        eval_limit: Annotated[Optional[int], Opt("--eval-limit", min=1, help="Validate on a seeded random sample "
+                                                 "of N val rows (config key data.limit_val; default: every row).")] = None,
         resume: Annotated[bool, Opt("--resume", help="Continue exactly from the checkpoint in --out (default: "
                                     "start afresh).")] = False,
         merge: Annotated[bool, Opt("--merge", help="LoRA: also write merged full weights to OUT/merged (default: "
@@ -120,7 +122,7 @@ def register(app: typer.Typer) -> None:
         flags = {"model": model, "kind": kind, "method": method, "data.split_dir": data, "data.train": train,
                  "data.val": val, "out": out, "epochs": epochs, "max_steps": max_steps, "optim.lr": lr,
                  "batch_size": batch_size, "grad_accum": grad_accum, "max_length": max_length, "seed": seed,
-                 "resume": resume or None, "merge": merge or None, "progress": False if no_progress else None,
+                 "data.limit_val": eval_limit, "resume": resume or None, "merge": merge or None, "progress": False if no_progress else None,
                  "allow_pickle": allow_pickle or None}
         cfg = resolve_config(config, flags, sets or [])
         from common.models import check_max_length, resolve_model

@@ -35,7 +35,8 @@ class DataConfig(StrictModel):
         None, description="Record kind to load as; text selects continued pre-training (task=text)")
     val_fraction: float = Field(0.1, gt=0.0, lt=1.0, description="Held-out fraction when no val file is given")
     limit_train: int | None = Field(None, ge=1, description="Use a seeded random subsample of this many train rows")
-    limit_val: int | None = Field(None, ge=1, description="Use a seeded random subsample of this many val rows")
+    limit_val: int | None = Field(None, ge=1, description="Validate on a seeded random subsample of this many val rows "
+                                 "(`--eval-limit`); every evaluation uses the same rows")
 
     @model_validator(mode="after")
     def _one_source(self) -> DataConfig:

@@ -10,14 +10,11 @@ import pytest
 pytestmark = pytest.mark.slow
 
 
-def test_quick_demo_runs_every_stage_and_links_the_reports(tmp_path, capfd, monkeypatch) -> None:
-    from evalsuite.demo import run_demo
-
-    monkeypatch.delenv("DATAVET_PROGRESS", raising=False)
-    out = tmp_path / "demo"
-    assert run_demo(out, quick=True) == 0
+def test_quick_demo_runs_every_stage_and_links_the_reports(quick_demo) -> None:
+    out, code = quick_demo
+    assert code == 0
     # no stage runs silently: with stderr not a terminal each long stage writes progress lines
-    err = capfd.readouterr().err
+    err = (out.parent / "stderr.txt").read_text(encoding="utf-8", errors="replace")
     for step in ("checks", "train", "evaluate", "embed", "predict", "perplexity", "generate (base)", "generate (tuned)"):
         assert f"progress | {step}" in err, step
     stages = json.loads((out / "stages.json").read_text())
