@@ -191,7 +191,8 @@ def _finish(out: Path, stages: list[Stage], t_start: float) -> int:
                        rows=[[k, _headline(out / v)] for k, v in links.items()], page_size=None)])],
         links=links,
     )
-    report.links.update({"last ablation (evalsuite ablate)": os.path.relpath(p, out) for p in sorted(Path("reports/ablate").glob("**/report/index.html"), key=os.path.getmtime)[-1:]})  # noqa: E501
+    for p in sorted(Path("reports/ablate").glob("**/report/index.html"), key=os.path.getmtime)[-1:]:
+        report.links["last ablation (evalsuite ablate)"] = os.path.relpath(p, out)
     paths = write_report(report, out)
     (out / "stages.json").write_text(json.dumps([s.__dict__ for s in stages], indent=2), encoding="utf-8")
     console.rule("[bold]demo finished")

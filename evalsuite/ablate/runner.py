@@ -64,6 +64,7 @@ def train_and_predict(cfg: AblateConfig, train: Path, val: Path, test_texts: lis
     summary = out / "summary.json"
     trained = False
     tcfg = train_config(cfg, train, val, out, seed)
+    _check_fingerprint(out, tcfg, train, val)
     if summary.is_file():
         result = TrainResult.model_validate_json(summary.read_text(encoding="utf-8"))
     else:
@@ -79,6 +80,26 @@ def train_and_predict(cfg: AblateConfig, train: Path, val: Path, test_texts: lis
 
     write_jsonl([{"i": i, "prediction": p} for i, p in enumerate(preds)], preds_file)
     return preds, trained
+
+
+def _check_fingerprint(out: Path, tcfg: Any, train: Path, val: Path) -> None:
+    """Refuse to reuse a run folder made from other data or another training config; record it otherwise."""
+    from curate.io import write_json
+    from schemas.errors import UsageError
+    from schemas.manifest import sha256_path
+
+    fp = {"train_sha256": sha256_path(train), "val_sha256": sha256_path(val),
+          "config": tcfg.model_dump(mode="json", exclude={"resume", "progress"})}
+    f = out / "ablate_run.json"
+    if f.is_file():
+        old = json.loads(f.read_text(encoding="utf-8"))
+        if old != json.loads(json.dumps(fp)):
+            changed = sorted(k for k in fp if old.get(k) != json.loads(json.dumps(fp[k])))
+            raise UsageError(f"{out} holds a run made with other {', '.join(changed)}; it cannot be resumed",
+                             fix="use another --out for a changed ablation config, or delete that run folder")
+        return
+    out.mkdir(parents=True, exist_ok=True)
+    write_json(fp, f)
 
 
 def run_ablation(cfg: AblateConfig) -> AblationResult:
@@ -104,7 +125,8 @@ def run_ablation(cfg: AblateConfig) -> AblationResult:
     data = build_data(cfg, out / "data", log=_say)
     test = _read(data.test)
     texts, refs = [r["text"] for r in test], [str(r["label"]) for r in test]
-    runs = [(v, s) for v in data.variants if v.train for s in cfg.seeds]
+    # seed-major: an interrupted ablation has compared every variant on the first seeds before the later ones
+    runs = [(v, s) for s in cfg.seeds for v in data.variants if v.train]
     res = AblationResult(out=out, refs=refs, predictions={})
     for k, (v, seed) in enumerate(runs, 1):
         run_dir = out / "runs" / v.name / f"seed-{seed}"

@@ -76,7 +76,8 @@ def active_steps(cfg: AblateConfig, ccfg: CurateConfig) -> list[str]:
 def curate_config(cfg: AblateConfig, input_path: Path, out: Path, without: str | None = None) -> CurateConfig:
     """The ablation's curate config on `input_path`, writing to `out`, with step `without` switched off."""
     body = apply_overrides(cfg.curate, {"input": {"path": str(input_path), "kind": cfg.kind}, "out": str(out),
-                                        "report": False, "fail_on": "never", "split": None})
+                                        "report": False, "fail_on": "never", "split": None,
+                                        "out_format": "jsonl"})
     body = apply_overrides(body, STEP_SWITCH.get(without or "", {}))
     return validate_config(CurateConfig, body, "curate section of the ablation config")
 
@@ -142,6 +143,12 @@ def build_data(cfg: AblateConfig, work: Path, log: Any = None) -> AblationData:
     from schemas.errors import UsageError
 
     say = log or (lambda msg: None)
+    key = cfg.model_dump(mode="json", include={"data", "kind", "train_size", "test_size", "val_size", "curate",
+                                               "label_issues", "steps", "random_twins", "seed"})
+    cached = _cached(work, key)
+    if cached is not None:
+        say("data variants and held-out sets built earlier with the same settings: reusing them")
+        return cached
     data = load(cfg.data, kind=cfg.kind)
     records = [_train_rows(r) for r in data.records]
     need = cfg.test_size + cfg.val_size + 2
@@ -192,7 +199,28 @@ def build_data(cfg: AblateConfig, work: Path, log: Any = None) -> AblationData:
                                     f"every step but {step}, then {removed} random rows removed", step=step,
                                     role="random"))
     test, val, heldout = _heldout(cfg, held, [v for v in variants if v.train], work, say)
-    return AblationData(test=test, val=val, variants=variants, heldout=heldout, steps=step_info)
+    built = AblationData(test=test, val=val, variants=variants, heldout=heldout, steps=step_info)
+    from curate.io import write_json
+
+    write_json({"key": key, "test": str(test), "val": str(val), "variants": [v.to_json() for v in variants],
+                "heldout": heldout, "steps": step_info}, work / "data.json")
+    return built
+
+
+def _cached(work: Path, key: dict[str, Any]) -> AblationData | None:
+    """The AblationData recorded in `work/data.json` when it was built with the same settings and its files exist."""
+    f = work / "data.json"
+    if not f.is_file():
+        return None
+    d = json.loads(f.read_text(encoding="utf-8"))
+    if d.get("key") != key:
+        return None
+    variants = [Variant(**{**v, "path": Path(v["path"])}) for v in d["variants"]]
+    paths = [Path(d["test"]), Path(d["val"]), *(v.path for v in variants)]
+    if not all(p.is_file() for p in paths):
+        return None
+    return AblationData(test=Path(d["test"]), val=Path(d["val"]), variants=variants, heldout=d["heldout"],
+                        steps=d["steps"])
 
 
 def _heldout(cfg: AblateConfig, held: list[dict[str, Any]], variants: list[Variant], work: Path,

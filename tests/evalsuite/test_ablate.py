@@ -11,13 +11,13 @@ from pathlib import Path
 import pytest
 
 from evalsuite.ablate.report import verdict
-from evalsuite.ablate.runner import run_ablation
+from evalsuite.ablate.runner import run_ablation, train_config
 from evalsuite.ablate.variants import active_steps, curate_config
 from evalsuite.bootstrap import paired_bootstrap, paired_bootstrap_seeds
 from evalsuite.metrics import metrics_for
 from schemas.configs.ablate import AblateConfig
 from schemas.configs.base import load_config
-from schemas.errors import ConfigError
+from schemas.errors import ConfigError, UsageError
 
 REPO = Path(__file__).resolve().parents[2]
 _spec = importlib.util.spec_from_file_location("finetune_conftest", REPO / "tests" / "finetune" / "conftest.py")
@@ -104,17 +104,22 @@ def test_tiny_ablation_end_to_end_resumes_and_keeps_test_clean(tmp_path: Path, t
     assert (out / "report" / "index.html").read_text().count("exact_duplicate") >= 1
 
     # resume: a second invocation retrains nothing and gives the same predictions
+    capsys.readouterr()
     again = run_ablation(cfg)
     assert again.trained == [] and len(again.reused) == 10
+    assert "built earlier with the same settings" in capsys.readouterr().err  # no curation redone either
     assert again.predictions == res.predictions
     # an interrupted run (no summary.json) is the only one retrained
     (out / "runs" / "curated" / "seed-1" / "summary.json").unlink()
     third = run_ablation(cfg)
     assert third.trained == ["curated/seed-1"] and len(third.reused) == 9
+    # a changed budget is never mistaken for the finished runs of the old one
+    with pytest.raises(UsageError, match="other config"):
+        run_ablation(cfg.model_copy(update={"max_steps": 4}))
 
 
 def test_config_rejects_keys_the_ablation_sets(tmp_path: Path) -> None:
-    with pytest.raises(ValueError, match="train.max_steps is set by the ablation"):
+    with pytest.raises(ValueError, match=r"train\.max_steps is set by the ablation"):
         AblateConfig.model_validate({"data": "x", "train": {"max_steps": 3}})
     with pytest.raises(ValueError, match="unknown step"):
         AblateConfig.model_validate({"data": "x", "steps": ["dedupe"]})
@@ -158,8 +163,21 @@ def test_shipped_ablate_configs_load() -> None:
     for p in paths:
         cfg = load_config(AblateConfig, p, ["max_steps=5"])
         assert cfg.max_steps == 5 and cfg.data
+        # the nested curate and train sections are validated too, with the keys the ablation sets
+        assert curate_config(cfg, Path("in.jsonl"), Path("o")).input.path == "in.jsonl"
+        tcfg = train_config(cfg, Path("t.jsonl"), Path("v.jsonl"), Path("o"), 1)
+        assert (tcfg.max_steps, tcfg.seed, tcfg.early_stopping.patience) == (5, 1, None)
 
 
 def test_bad_override_is_a_config_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError):
         load_config(AblateConfig, REPO / "configs" / "ablate" / "tweets.yaml", ["seeds=nope"])
+
+
+def test_cli_bad_config_exits_2_with_a_message(tmp_path: Path, run_main) -> None:
+    from evalsuite.cli import main
+
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("data: x\ntrain: {max_steps: 3}\n")
+    assert run_main(main, ["ablate", str(bad)]) == 2
+    assert run_main(main, ["ablate", str(tmp_path / "missing.yaml")]) == 2
