@@ -176,7 +176,7 @@ def _headline(report_html: Path) -> str:
 
 
 def _finish(out: Path, stages: list[Stage], t_start: float) -> int:
-    from evalsuite.render import write_report
+    from common.render import write_report
     from schemas.report import Report, Section, TableBlock
 
     total = time.perf_counter() - t_start

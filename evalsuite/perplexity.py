@@ -242,8 +242,8 @@ def load_causal_lm(model: str, adapter: str | None = None) -> tuple[Any, Any]:
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    from finetune.models.registry import resolve_model
-    from finetune.models.weights import safe_weights
+    from common.models import resolve_model
+    from common.weights import safe_weights
 
     path = resolve_model(model).path
     adapter_path = resolve_model(adapter).path if adapter else None

@@ -178,8 +178,9 @@ def run(cfg: TrainConfig) -> TrainResult:
     from accelerate import Accelerator
     from accelerate.utils import broadcast_object_list, gather_object, set_seed
 
+    from common.weights import safe_weights
+    from finetune.card import write_model_card
     from finetune.models import load_for_training, load_tokenizer, quiet_transformers, resolve_model
-    from finetune.models.weights import safe_weights
     from finetune.progress import TrainProgress
 
     t_start = time.perf_counter()
@@ -389,6 +390,7 @@ def run(cfg: TrainConfig) -> TrainResult:
     if main:
         tb.close()
         write_outputs(cfg, result, ref.path)
+        write_model_card(out, cfg, result, ref)
     return result
 
 

@@ -21,6 +21,7 @@ class InputSummary(BaseModel):
     rows_quarantined: int
     quarantine_reasons: dict[str, int] = Field(default_factory=dict)
     encoding_note: str | None = None
+    split: str | None = Field(None, description="The split read from a Hugging Face DatasetDict folder")
 
 
 class CheckReport(BaseModel):

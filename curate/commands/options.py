@@ -18,15 +18,18 @@ CompletionField = Annotated[Optional[str], typer.Option("--completion-field", he
 MessagesField = Annotated[Optional[str], typer.Option("--messages-field", help="Input column holding chat messages.")]
 IdField = Annotated[str, typer.Option("--id-field", help="Input column holding a stable row id.")]
 Encoding = Annotated[Optional[str], typer.Option("--encoding", help="Force an encoding (default: detect).")]
+HfSplit = Annotated[Optional[str], typer.Option(
+    "--split", help="Which split of a Hugging Face DatasetDict folder to read (default: train).")]
 Limit = Annotated[Optional[int], typer.Option("--limit", help="Read only the first N rows.")]
 
 
 def load_config(path: str, *, kind=None, format="auto", text_field=None, label_field=None, prompt_field=None,
                 completion_field=None, messages_field=None, id_field="id", group_field=None, encoding=None,
-                limit=None) -> LoadConfig:
+                limit=None, split=None) -> LoadConfig:
     from schemas.configs.base import validate_config
 
     return validate_config(LoadConfig, dict(
         path=path, kind=kind, format=format, text_field=text_field, label_field=label_field,
         prompt_field=prompt_field, completion_field=completion_field, messages_field=messages_field,
-        id_field=id_field, group_field=group_field, encoding=encoding, limit=limit), "command-line options")
+        id_field=id_field, group_field=group_field, encoding=encoding, limit=limit, split=split),
+        "command-line options")

@@ -23,7 +23,8 @@ def register(app: typer.Typer) -> None:
 
         items = list(overrides or []) + ([f"out={out}"] if out else [])
         cfg = load_config(CurateConfig, config, items)
-        res = run_pipeline(cfg, command="curate run " + str(config) + "".join(f" --set {o}" for o in items))
+        res = run_pipeline(cfg, command="curate run " + str(config) + "".join(f" --set {o}" for o in items),
+                           config_dir=config.parent)
         print_load_summary(res.report.input)
         print_check_summary(res.report)
         reasons = ", ".join(f"{k} {v}" for k, v in sorted(res.removed_by_reason.items())) or "none"

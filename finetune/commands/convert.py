@@ -15,7 +15,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Convert pickle weights (.bin) to safetensors, which is what datavet loads. The pickle is read with
         torch's restricted unpickler (tensors only), so a payload hidden in it is refused, never run."""
-        from finetune.models.weights import convert
+        from common.weights import convert
 
         for path in convert(folder):
             typer.echo(f"wrote {path}")

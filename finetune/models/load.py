@@ -11,9 +11,9 @@ import json
 from pathlib import Path
 from typing import Any
 
+from common.models import resolve_model
+from common.weights import safe_weights
 from finetune.errors import FinetuneError
-from finetune.models.registry import resolve_model
-from finetune.models.weights import safe_weights
 
 LORA_TARGETS: dict[str, list[str]] = {
     "bert": ["query", "key", "value"],
@@ -53,7 +53,7 @@ def load_for_training(name: str, task: str, *, method: str = "full", lora: Any =
                       id2label: dict[int, str] | None = None, allow_pickle: bool = False) -> tuple[Any, Any]:
     """Model and tokenizer ready to train: the task head, optional dropout override, LoRA/QLoRA wrapping.
 
-    Weights load from safetensors only unless `allow_pickle` (see `finetune.models.weights`)."""
+    Weights load from safetensors only unless `allow_pickle` (see `common.weights`)."""
     import torch
     from transformers import AutoConfig, AutoModelForCausalLM, AutoModelForSequenceClassification
 
@@ -132,7 +132,9 @@ def load_for_inference(path_or_name: str, task: str, adapter: str | None = None,
     base_path, adapter_path = ref.path, adapter
     if adapter is None and (Path(ref.path) / "adapter_config.json").exists():
         adapter_path = ref.path
-        base_path = json.loads((Path(ref.path) / "adapter_config.json").read_text())["base_model_name_or_path"]
+        base_id = json.loads((Path(ref.path) / "adapter_config.json").read_text())["base_model_name_or_path"]
+        # the adapter names its base by hub id (finetune.card); a bundled model's id resolves to its local copy
+        base_path = resolve_model(base_id).path
     if adapter_path:
         safe_weights(adapter_path, allow_pickle=allow_pickle)
     kwargs: dict[str, Any] = safe_weights(base_path, allow_pickle=allow_pickle)

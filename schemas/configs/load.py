@@ -24,4 +24,6 @@ class LoadConfig(StrictModel):
     messages_field: str | None = None
     group_field: str | None = None
     encoding: str | None = Field(None, description="Force an encoding; by default UTF-8 with a reported fallback")
+    split: str | None = Field(None, description="Which split of a Hugging Face DatasetDict folder to read "
+                              "(default: train, and the summary says so)")
     limit: int | None = Field(None, ge=1, description="Read at most this many rows (after the header)")

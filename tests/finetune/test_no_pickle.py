@@ -149,7 +149,7 @@ def test_model_folder_with_only_a_pickle_is_refused(tiny_bert, cls_split, tmp_pa
             load()
     # converting reads tensors only: the payload is refused there too
     with pytest.raises(DatavetError, match="not a plain tensor file"):
-        from finetune.models.weights import convert
+        from common.weights import convert
 
         convert(model)
     assert not (model / "model.safetensors").exists()
@@ -173,7 +173,7 @@ def test_pickle_weights_load_when_the_user_opts_in_or_converts(tiny_bert, cls_sp
     model = _pickle_only_model(tiny_bert, tmp_path / "bin-model", None)
     res = run(cfg(model, cls_split, tmp_path / "opt-in", max_steps=1, checkpoint_every=None, allow_pickle=True))
     assert res.steps == 1
-    from finetune.models.weights import ALLOW_ENV, safe_weights
+    from common.weights import ALLOW_ENV, safe_weights
 
     monkeypatch.setenv(ALLOW_ENV, "1")
     assert safe_weights(model) == {}

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from evalsuite.render.svg import fmt
+from common.render.svg import fmt
 from schemas.report import ChartBlock, KeyValueBlock, Report, TableBlock, TextBlock
 
 MAX_ROWS = 50

@@ -2,7 +2,7 @@
 
 `safe_weights(folder)` is called before every `from_pretrained` that loads weights (training, inference,
 adapters, the linear probe, perplexity, semantic dedup). A folder that holds only pickle weights is refused
-with a FinetuneError (exit 2) that says how to convert it, unless the user opts in with `--allow-pickle`
+with a ModelAssetError (exit 2) that says how to convert it, unless the user opts in with `--allow-pickle`
 (`finetune run`) or `DATAVET_ALLOW_PICKLE=1` (every command). `convert(folder)` is the fix it names: it
 reads the pickle with torch's restricted unpickler (`weights_only=True`, which refuses anything but tensors
 and plain containers) and writes safetensors beside it.
@@ -14,7 +14,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from finetune.errors import FinetuneError
+from common.errors import ModelAssetError
 
 ALLOW_ENV = "DATAVET_ALLOW_PICKLE"
 SAFE_FILES = ("model.safetensors", "model.safetensors.index.json", "adapter_model.safetensors")
@@ -37,7 +37,7 @@ def safe_weights(path: str | Path, *, allow_pickle: bool = False) -> dict[str, A
         `{"use_safetensors": True}` (transformers then never falls back to a .bin), or `{}` when opted in.
 
     Raises:
-        FinetuneError: The folder has pickle weights and no safetensors, and the user did not opt in.
+        ModelAssetError: The folder has pickle weights and no safetensors, and the user did not opt in.
     """
     if pickle_allowed(allow_pickle):
         return {}
@@ -45,7 +45,7 @@ def safe_weights(path: str | Path, *, allow_pickle: bool = False) -> dict[str, A
     if folder.is_dir() and not any((folder / n).exists() for n in SAFE_FILES):
         pickles = sorted(p.name for p in folder.glob("*.bin") if p.name.startswith(("pytorch_model", "adapter_model")))
         if pickles:
-            raise FinetuneError(
+            raise ModelAssetError(
                 f"{folder} holds its weights only as a pickle ({', '.join(pickles)}); loading a pickle can run "
                 "code hidden in it, so datavet loads safetensors only",
                 fix=f"if you trust where it came from, convert it once with `finetune convert-weights {folder}` "
@@ -66,7 +66,7 @@ def convert(folder: str | Path) -> list[Path]:
         The files written.
 
     Raises:
-        FinetuneError: No single-file pickle weights, a safetensors file already there, or an unreadable pickle.
+        ModelAssetError: No single-file pickle weights, a safetensors file already there, or an unreadable pickle.
     """
     import torch
     from safetensors.torch import save_file
@@ -74,19 +74,19 @@ def convert(folder: str | Path) -> list[Path]:
     folder = Path(folder)
     todo = [(folder / src, folder / dst) for src, dst in PICKLE_FILES.items() if (folder / src).is_file()]
     if not todo:
-        raise FinetuneError(f"{folder} has no pytorch_model.bin or adapter_model.bin to convert",
+        raise ModelAssetError(f"{folder} has no pytorch_model.bin or adapter_model.bin to convert",
                             fix="point at the folder that holds the .bin file")
     written = []
     for src, dst in todo:
         if dst.exists():
-            raise FinetuneError(f"{dst} already exists; not overwriting it", fix="remove the .bin, it is not needed")
+            raise ModelAssetError(f"{dst} already exists; not overwriting it", fix="remove the .bin, it is not needed")
         try:
             state = torch.load(src, map_location="cpu", weights_only=True)
         except Exception as e:  # the restricted unpickler refused something: not plain tensors
-            raise FinetuneError(f"{src} is not a plain tensor file ({type(e).__name__}: {str(e)[:200]}); it was "
+            raise ModelAssetError(f"{src} is not a plain tensor file ({type(e).__name__}: {str(e)[:200]}); it was "
                                 "not loaded", fix="get safetensors weights from the model's source") from None
         if not isinstance(state, dict) or not all(torch.is_tensor(v) for v in state.values()):
-            raise FinetuneError(f"{src} does not hold a name -> tensor mapping", fix="get safetensors weights instead")
+            raise ModelAssetError(f"{src} does not hold a name -> tensor mapping", fix="get safetensors weights instead")
         # clone: tied weights share storage in the pickle, and safetensors stores each tensor on its own
         save_file({k: v.detach().contiguous().clone() for k, v in state.items()}, str(dst), metadata={"format": "pt"})
         written.append(dst)
