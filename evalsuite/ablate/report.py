@@ -1,4 +1,4 @@
-"""The ablation's comparisons, a verdict per curation step, and its Report (rendered by `evalsuite.render`).
+"""The ablation's comparisons, a verdict per curation step, and its Report (rendered by `common.render`).
 
 The primary metric is macro-F1 (`f1_macro`, the trainer's own). Every comparison is a paired bootstrap over the
 same test items of the seed-averaged delta (`evalsuite.bootstrap.paired_bootstrap_seeds`): 95% percentile

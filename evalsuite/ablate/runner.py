@@ -55,7 +55,7 @@ def train_and_predict(cfg: AblateConfig, train: Path, val: Path, test_texts: lis
     Returns:
         (predictions, whether it trained now).
     """
-    from evalsuite.compare import predict_classifier
+    from evalsuite.predict import predict_classifier
     from finetune.models import load_for_inference
     from finetune.train import run
     from schemas.configs.train import TrainResult
@@ -111,10 +111,10 @@ def run_ablation(cfg: AblateConfig) -> AblationResult:
     """
     import yaml
 
+    from common.render import write_report
     from curate.io import atomic_text, write_json
     from evalsuite.ablate.report import build_report, compare_variants
     from evalsuite.ablate.variants import _read, build_data
-    from evalsuite.render import write_report
     from schemas.manifest import RunManifest
 
     t0 = time.perf_counter()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import random
 import string
@@ -18,13 +17,11 @@ from evalsuite.metrics import metrics_for
 from schemas.configs.ablate import AblateConfig
 from schemas.configs.base import load_config
 from schemas.errors import ConfigError, UsageError
-
-REPO = Path(__file__).resolve().parents[2]
-_spec = importlib.util.spec_from_file_location("finetune_conftest", REPO / "tests" / "finetune" / "conftest.py")
-ft = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(ft)  # tiny models and the planted-sentiment words of the finetune tests
+from tests.finetune import conftest as ft
 
 WORDS = ft.WORDS
+
+REPO = Path(__file__).resolve().parents[2]
 
 
 def _rows(n: int, seed: int) -> list[dict]:
