@@ -146,6 +146,9 @@ def build_report(data: Any, res: Any, cfg: AblateConfig, manifest: dict[str, Any
               "excludes 0; otherwise no measurable effect, which at this budget can also mean the effect is "
               "smaller than the test set can resolve. Removing rows also shrinks the data, so each removing step "
               "is compared with a random removal of as many rows.")
+    if len(cfg.seeds) == 1:
+        method += (" Only one training seed was run: the intervals then cover test-set sampling only, not the "
+                   "run-to-run variation of training, so a difference between variants can be training noise.")
     sections = [
         Section(id="variants", title="Variants", blocks=[variants, chart, removed]),
         Section(id="test-set", title="The held-out test set", blocks=[TextBlock(text=test_text)]),
