@@ -10,7 +10,8 @@ from schemas.results import CheckReport, InputSummary
 
 console = Console()
 STATUS_STYLE = {CheckStatus.passed: "green", CheckStatus.warn: "yellow", CheckStatus.fail: "red",
-                CheckStatus.error: "bold red", CheckStatus.skipped: "dim"}
+                CheckStatus.error: "bold red", CheckStatus.skipped: "dim",
+                CheckStatus.not_applicable: "dim"}
 
 
 def print_load_summary(s: InputSummary) -> None:

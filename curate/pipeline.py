@@ -91,7 +91,7 @@ def _mask(records: list[dict[str, Any]], kind: str) -> int:
                 msgs.append(masked_msg if sum(counts) else m)
             r["messages"] = msgs
             continue
-        for f in ("text",) if kind == "classification" else ("prompt", "completion"):
+        for f in ("text",) if kind in ("classification", "text") else ("prompt", "completion"):
             t, k = mask_pii(r[f])
             if k:
                 r[f] = t
@@ -166,7 +166,8 @@ def _run_pipeline(cfg: CurateConfig, command: str, config_dir: Path | None) -> P
     if cfg.report:
         from curate.report import write_qa_report
 
-        write_qa_report(report, ctx, out, write_contract=False)  # checks.json is already written above
+        # checks.json is already written above
+        write_qa_report(report, ctx, out, write_contract=False, removed=removed_rows)
         files.append("report")
 
     by_reason: dict[str, int] = {}

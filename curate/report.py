@@ -150,13 +150,35 @@ def _headline(result: CheckResult) -> str:
     return ", ".join(f"{r}: {n:,}" for r, n in reasons.most_common(4)) or result.description
 
 
-def build_qa_report(report: CheckReport, ctx: CheckContext | None = None, title: str | None = None) -> Report:
+def removed_section(removed: list[dict[str, Any]], texts: dict[str, str] | None) -> Section:
+    """What `curate run` removed and why: rows per reason, then each removed row with the row it duplicates."""
+    by_reason = Counter(r["reason"] for r in removed)
+    blocks: list[Any] = [
+        TextBlock(text=f"{len(removed):,} row(s) removed; each is in removed.jsonl with its reason and record."
+                  if removed else "No row was removed."),
+    ]
+    if removed:
+        blocks.append(TableBlock(title="Removed rows per reason", columns=["reason", "rows"],
+                                 rows=[[k, v] for k, v in by_reason.most_common()], page_size=None))
+        rows = [[r["id"], r["reason"], r.get("duplicate_of") or r.get("cluster") or r.get("conflicts_with"),
+                 ((texts or {}).get(r["id"]) or "")[:TEXT_EXCERPT]] for r in removed[:MAX_FINDING_ROWS]]
+        caption = (f"first {MAX_FINDING_ROWS:,} of {len(removed):,} removed rows; all are in removed.jsonl"
+                   if len(removed) > MAX_FINDING_ROWS else None)
+        blocks.append(TableBlock(title="Removed rows", columns=["id", "reason", "kept row it matches", "text"],
+                                 rows=rows, page_size=25, caption=caption))
+    return Section(id="removed", title="Removed rows", blocks=blocks)
+
+
+def build_qa_report(report: CheckReport, ctx: CheckContext | None = None, title: str | None = None,
+                    removed: list[dict[str, Any]] | None = None) -> Report:
     """Lay out a data-QA report.
 
     Args:
         report: What `curate check` found (the JSON contract object).
         ctx: The context the checks ran on; gives each finding's row text. None leaves the text column out.
         title: Report title; default "Data QA: <input path>".
+        removed: The rows `curate run` removed (id, reason, the row each duplicates); adds a section after
+            the input. None (as for `curate check`, which removes nothing) leaves it out.
 
     Returns:
         The Report, ready for `common.render.write_report`.
@@ -166,14 +188,15 @@ def build_qa_report(report: CheckReport, ctx: CheckContext | None = None, title:
     summary = TableBlock(title="Summary", columns=["check", "status", "count", "what it found"], status_column="status",
                          rows=[[c.name, c.status.value, c.count, _headline(c)] for c in report.checks], page_size=None)
     inp = Section(id="input", title="Input", blocks=[KeyValueBlock(items=s.model_dump(mode="json"))])
+    extra = [removed_section(removed, texts)] if removed is not None else []
     return Report(title=title or f"Data QA: {s.path}", kind="qa",
                   subtitle=f"{s.kind}, {s.rows_loaded:,} rows loaded of {s.rows_read:,}; worst status "
                            f"{report.worst_status().value}",
-                  summary=summary, sections=[inp, *(check_section(c, texts) for c in report.checks)])
+                  summary=summary, sections=[inp, *extra, *(check_section(c, texts) for c in report.checks)])
 
 
 def write_qa_report(report: CheckReport, ctx: CheckContext | None, out_dir: str | Path, *,
-                    write_contract: bool = True) -> Path:
+                    write_contract: bool = True, removed: list[dict[str, Any]] | None = None) -> Path:
     """Write the QA report (index.html, report.md, report.json) and, with `write_contract`, the check contract
     (checks.json).
 
@@ -181,6 +204,7 @@ def write_qa_report(report: CheckReport, ctx: CheckContext | None, out_dir: str 
         report: What `curate check` found.
         ctx: The context the checks ran on (for row texts), or None.
         out_dir: Folder to write into (created if missing).
+        removed: The rows `curate run` removed, for the "Removed rows" section (see `build_qa_report`).
 
     Returns:
         The path of index.html.
@@ -189,7 +213,7 @@ def write_qa_report(report: CheckReport, ctx: CheckContext | None, out_dir: str 
     from curate.io import write_json
 
     out = Path(out_dir)
-    paths = write_report(build_qa_report(report, ctx), out)
+    paths = write_report(build_qa_report(report, ctx, removed=removed), out)
     if write_contract:
         write_json(report, out / "checks.json")
     return paths["html"]

@@ -17,7 +17,8 @@ MAX_ROWS = 50
 MAX_CELL = 200
 
 _STATUS_ICON = {"pass": "✅", "improved": "✅", "warn": "⚠️", "warning": "⚠️", "fail": "❌", "error": "❌",
-                "regressed": "❌", "skipped": "⏭️"}
+                "regressed": "❌", "skipped": "⏭️", "not_run": "⏭️",
+                "not_applicable": "➖"}
 
 
 def md_escape(v: Any) -> str:

@@ -27,3 +27,6 @@ class LoadConfig(StrictModel):
     split: str | None = Field(None, description="Which split of a Hugging Face DatasetDict folder to read "
                               "(default: train, and the summary says so)")
     limit: int | None = Field(None, ge=1, description="Read at most this many rows (after the header)")
+    fields: list[str] | None = Field(None, description="Read and validate only these record fields (for a "
+                                                        "command that needs fewer than the kind has); the kind's "
+                                                        "other fields are None and their columns stay in metadata")

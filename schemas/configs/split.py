@@ -104,3 +104,5 @@ class SplitManifest(BaseModel):
     exact_duplicate_texts_straddling: int = Field(
         0, description="Identical texts found in more than one disjoint split (informative leakage count)")
     splits: dict[str, SplitFileStats] = Field(description="Key: file path without .jsonl, e.g. fold-0/val")
+    argv: list[str] | None = Field(None, description="The `curate split` command line (no cwd, no time: equal "
+                                                     "commands still give byte-identical manifests)")
