@@ -178,3 +178,5 @@ def test_cli_bad_config_exits_2_with_a_message(tmp_path: Path, run_main) -> None
     bad.write_text("data: x\ntrain: {max_steps: 3}\n")
     assert run_main(main, ["ablate", str(bad)]) == 2
     assert run_main(main, ["ablate", str(tmp_path / "missing.yaml")]) == 2
+    assert run_main(main, ["ablate", "--config", str(bad)]) == 2
+    assert run_main(main, ["ablate"]) == 2  # no config at all: a message, not a traceback
