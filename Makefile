@@ -26,7 +26,7 @@ test: $(STAMP) lint
 	@bash tools/ensure_chromium.sh || true
 	@$(PY) -m pytest -q
 
-# Every benchmark, each writing its section of BENCHMARKS.md (about 20 minutes on 2 cores; run it on a
+# Every benchmark, each writing its section of BENCHMARKS.md (about 30 minutes on 2 cores; run it on a
 # quiet machine, or set BENCH_CONDITIONS to say what else was running).
 bench: $(STAMP)
 	$(PY) bench/near_dup.py --n 1000000 --datasketch-n 20000 --write
@@ -35,6 +35,7 @@ bench: $(STAMP)
 	$(PY) bench/trainer.py --steps-minilm 20 --steps-smollm2 6
 	$(PY) bench/perplexity.py
 	$(PY) bench/generation.py
+	$(PY) bench/ray_scaling.py --sizes 20000 100000 --scaling-n 40000 --write
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

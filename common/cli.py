@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from common.deprecation import Deprecated, rewrite_args
-from schemas.errors import DatavetError, UsageError
+from schemas.errors import DatavetError, UsageError, os_usage_error
 from schemas.manifest import CURRENT_ARGV
 
 DEBUG_ENV = "DATAVET_DEBUG"
@@ -155,6 +155,12 @@ def run_app(app: Callable[..., Any], prog: str, argv: list[str] | None = None,
             raise
         print_error(e)
         return e.exit_code
+    except OSError as e:  # disk full, read-only folder, permission denied: the user's to fix, exit 2
+        if debug:
+            raise
+        mapped = os_usage_error(e)
+        print_error(mapped or e)
+        return 2 if mapped is not None else 3
     except Exception as e:  # an unexpected failure still gets one panel, not a wall of frames
         if debug:
             raise

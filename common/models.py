@@ -98,6 +98,73 @@ def _convert_gguf(gguf: Path, target: Path) -> None:
     (target / ".complete").write_text(f"converted from {gguf} in {time.perf_counter() - t0:.1f}s\n")
 
 
+HUB_HOST = ("huggingface.co", 443)
+
+
+def _hub_cached(name: str) -> bool:
+    try:
+        from huggingface_hub import try_to_load_from_cache
+    except ImportError:  # pragma: no cover - transformers depends on huggingface_hub
+        return False
+    found = try_to_load_from_cache(name, "config.json")
+    return isinstance(found, str)
+
+
+def _hub_offline() -> str | None:
+    """Why the hub cannot be reached right now (offline mode set, or no connection), or None."""
+    for var in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE"):
+        if os.environ.get(var, "").strip().lower() in ("1", "true", "yes", "on"):
+            return f"{var} is set"
+    import socket
+
+    try:
+        socket.create_connection(HUB_HOST, timeout=3).close()
+    except OSError as e:
+        return f"{HUB_HOST[0]} cannot be reached ({e.strerror or e})"
+    return None
+
+
+def _check_hub_id(name: str) -> None:
+    """Fail at once for a hub id that is neither cached nor downloadable (instead of retrying for a minute)."""
+    if _hub_cached(name):
+        return
+    why = _hub_offline()
+    if why is not None:
+        raise ModelAssetError(
+            f"model {name!r} is not a local folder, and as a hub id it is not in the local cache while {why}",
+            fix="use minilm, smollm2 or a local save_pretrained folder; or download the model where the hub "
+                "is reachable and pass its folder")
+
+
+def max_positions(path: str) -> int | None:
+    """The longest sequence the model at `path` takes (from its config.json), or None when it does not say."""
+    import json
+
+    cfg_file = Path(path) / "config.json"
+    if not cfg_file.is_file():
+        return None
+    try:
+        cfg = json.loads(cfg_file.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    for key in ("max_position_embeddings", "n_positions", "max_seq_len", "seq_length"):
+        if isinstance(cfg.get(key), int) and cfg[key] > 0:
+            return int(cfg[key])
+    return None
+
+
+def check_max_length(path: str, max_length: int | None, flag: str = "--max-length") -> None:
+    """Refuse a max length the model cannot take, before any weights load.
+
+    Raises:
+        ModelAssetError: `max_length` exceeds the model's positions.
+    """
+    limit = max_positions(path)
+    if max_length is not None and limit is not None and max_length > limit:
+        raise ModelAssetError(f"{flag} {max_length} is longer than the {limit} positions the model at {path} takes",
+                            fix=f"use {flag} {limit} or less")
+
+
 def resolve_model(name: str) -> ModelRef:
     """`minilm`, `smollm2`, a local folder, or a hub id. Raises a ModelAssetError naming the choices."""
     short = next((s for s, hub in HUB_IDS.items() if name == hub), name)
@@ -112,6 +179,7 @@ def resolve_model(name: str) -> ModelRef:
                                 fix="point at a save_pretrained folder, or use minilm or smollm2")
         return ModelRef(name, str(p), True)
     if name.count("/") == 1 and not name.startswith((".", "/")):
-        return ModelRef(name, name, False, name)  # a hub id: only works where a hub is reachable
+        _check_hub_id(name)
+        return ModelRef(name, name, False, name)  # a hub id: only works where a hub is reachable or it is cached
     raise ModelAssetError(f"unknown model {name!r}: not a short name, a local folder, or a hub id",
                         fix="use minilm, smollm2, a folder written by save_pretrained, or an org/name hub id")

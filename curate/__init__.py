@@ -6,7 +6,17 @@ is internal. docs/api.md shows it with examples the test suite runs.
 """
 
 from curate.api import QAResult, check
-from curate.io import LoadedData, load, write_jsonl, write_records
+from curate.io import (
+    LoadedData,
+    OutputError,
+    load,
+    output_dir,
+    write_json,
+    write_jsonl,
+    write_records,
+    write_text,
+)
 
 __version__ = "0.1.0"
-__all__ = ["LoadedData", "QAResult", "check", "load", "write_jsonl", "write_records"]
+__all__ = ["LoadedData", "OutputError", "QAResult", "check", "load", "output_dir", "write_json", "write_jsonl",
+           "write_records", "write_text"]

@@ -118,13 +118,15 @@ def check(data: Any, *, kind: str | None = None, config: str | Path | None = Non
     return QAResult(outcome.data, outcome.report, cfg.fail_on, outcome.ctx)
 
 
-def split(data: Any, *, out: str | Path | None = None, kind: str | None = None, **options: Any) -> Any:
+def split(data: Any, *, out: str | Path | None = None, kind: str | None = None, overwrite: bool = False,
+          **options: Any) -> Any:
     """Split records into train/val(/test) or k folds, stratified and keeping groups whole (`curate split`).
 
     Args:
         data: A path, `bundled:NAME`, in-memory data (as `check` takes), or a LoadedData / QAResult.data.
         out: Write the split folder here (files, manifest.json, README.md card); else only return it.
         kind: The record kind, when `data` is loaded here.
+        overwrite: Replace an earlier split folder datavet wrote at `out` (never another program's folder).
         **options: SplitConfig fields: val, test, kfold, stratify, group_field, group_by, seed, rare_class ...
 
     Returns:
@@ -139,5 +141,5 @@ def split(data: Any, *, out: str | Path | None = None, kind: str | None = None, 
     cfg = validate_config(SplitConfig, options, "split options")
     result = split_records(loaded.records, cfg, kind=loaded.kind)
     if out is not None:
-        write_splits(result, out)
+        write_splits(result, out, overwrite=overwrite)
     return result

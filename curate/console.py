@@ -15,6 +15,8 @@ STATUS_STYLE = {CheckStatus.passed: "green", CheckStatus.warn: "yellow", CheckSt
 
 
 def print_load_summary(s: InputSummary) -> None:
+    from rich.markup import escape
+
     t = Table(title=f"Loaded {s.path}", show_header=False, title_justify="left")
     t.add_column(style="bold")
     t.add_column()
@@ -28,6 +30,8 @@ def print_load_summary(s: InputSummary) -> None:
     if s.quarantine_reasons:
         q += "  (" + ", ".join(f"{k}: {v:,}" for k, v in s.quarantine_reasons.items()) + ")"
     t.add_row("rows quarantined", f"[red]{q}" if s.rows_quarantined else q)
+    for note in s.notes:
+        t.add_row("note", f"[yellow]{escape(note)}")
     console.print(t)
 
 

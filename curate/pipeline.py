@@ -99,18 +99,25 @@ def _mask(records: list[dict[str, Any]], kind: str) -> int:
     return n
 
 
-def run_pipeline(cfg: CurateConfig, command: str = "curate run", config_dir: Path | None = None) -> PipelineResult:
+def run_pipeline(cfg: CurateConfig, command: str = "curate run", config_dir: Path | None = None, *,
+                 overwrite: bool = False) -> PipelineResult:
     """Run the whole curation described by `cfg` and write its outputs under `cfg.out`.
 
     `config_dir` is the config file's folder: a relative `expectations:` path is looked up there too.
+    `cfg.out` is claimed first (`curate.io.output_dir`): it must be new, empty, or (with `overwrite`) an
+    earlier datavet output, and it stays locked for the run, so a second run into it fails at once.
 
     Raises:
         ConfigError: unknown check names or an invalid split section.
+        OutputError: `cfg.out` may not be written, or another run is writing it.
         CurateError: the row-count invariant fails (a bug, reported rather than hidden).
     """
+    from curate.io import output_dir
     from curate.io.load import gc_paused
 
-    with gc_paused():  # see gc_paused: millions of cycle-free records; the collector only re-scans them
+    select_checks(cfg)  # a config mistake is reported before the output folder is touched
+    # gc_paused: millions of cycle-free records; the collector would only re-scan them
+    with output_dir(cfg.out, overwrite=overwrite, command="curate run"), gc_paused():
         return _run_pipeline(cfg, command, config_dir)
 
 
@@ -145,7 +152,6 @@ def _run_pipeline(cfg: CurateConfig, command: str, config_dir: Path | None) -> P
                           fix="report this as a bug with the input file; duplicate row ids can cause it")
 
     out = Path(cfg.out)
-    out.mkdir(parents=True, exist_ok=True)
     files = []
     target = out / ("curated" if cfg.out_format == "hf" else f"curated.{cfg.out_format}")
     write_records(kept, target, cfg.out_format)

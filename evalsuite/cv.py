@@ -9,7 +9,6 @@ The split folder is what `curate split --kfold K` writes: fold-0/train.jsonl, fo
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -154,6 +153,7 @@ def run_cv(split_dir: str | Path, train_cfg: Any, *, out: str | Path = "reports/
     """
     import numpy as np
 
+    from curate import write_jsonl, write_text
     from evalsuite.metrics import metrics_for, score_all
     from finetune.data import load_records
     from finetune.models import load_for_inference
@@ -201,12 +201,11 @@ def run_cv(split_dir: str | Path, train_cfg: Any, *, out: str | Path = "reports/
         fold_bar.advance(**{k: round(v, 4) for k, v in scores.items() if k in ("accuracy", "f1_macro", "rougeL")})
     fold_bar.stop()
     res = CVResult(folds, aggregate_folds(folds), {m.name: m.signature for m in metrics}, oof)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "oof_predictions.jsonl").write_text("".join(json.dumps(o, ensure_ascii=False) + "\n" for o in oof))
+    write_jsonl(oof, out / "oof_predictions.jsonl")
     if task == "classification" and classes:
         res.label_issues = label_issues_from_oof([o["id"] for o in oof], [o["reference"] for o in oof],
                                                  np.concatenate(probs_all), classes)
-        (out / "label_issues.json").write_text(res.label_issues.model_dump_json(indent=2))
+        write_text(res.label_issues.model_dump_json(indent=2), out / "label_issues.json")
     from schemas.manifest import RunManifest, invocation
 
     settings = {"split_dir": str(split_dir), "out": str(out), "report_dir": str(report_dir) if report_dir else None,

@@ -88,8 +88,18 @@ def run_demo(out: Path = Path("reports/demo"), quick: bool = False, seed: int = 
     # Budgets measured on the 2-core CPU: 200 MiniLM steps (lr 1e-4, balanced class weights, 48 tokens: tweets
     # are short) is what it takes to beat the frozen-encoder probe with a CI that excludes zero; fewer steps or
     # lr 5e-5 lose to it, and the report says so.
+    from curate.io.outputs import MARKER, output_dir, written_by
+
+    # The demo folder is the demo's own: an earlier demo output there is replaced (anything else is refused).
+    # A demo folder from before output folders were marked is recognised by its stages.json and marked first.
+    if out.is_dir() and not (out / MARKER).exists() and (out / "stages.json").is_file():
+        (out / MARKER).write_text('{"written_by": "evalsuite demo"}\n', encoding="utf-8")
+    with output_dir(out, overwrite=written_by(out) == "evalsuite demo", command="evalsuite demo"):
+        return _run_demo(out, quick, seed)
+
+
+def _run_demo(out: Path, quick: bool, seed: int) -> int:
     sizes = QUICK if quick else FULL
-    out.mkdir(parents=True, exist_ok=True)
     stages: list[Stage] = []
     t_start = time.perf_counter()
     curate, finetune, evalsuite = _bin("curate"), _bin("finetune"), _bin("evalsuite")
@@ -177,6 +187,7 @@ def _headline(report_html: Path) -> str:
 
 def _finish(out: Path, stages: list[Stage], t_start: float) -> int:
     from common.render import write_report
+    from curate import write_text
     from schemas.report import Report, Section, TableBlock
 
     total = time.perf_counter() - t_start
@@ -194,7 +205,7 @@ def _finish(out: Path, stages: list[Stage], t_start: float) -> int:
     for p in sorted(Path("reports/ablate").glob("**/report/index.html"), key=os.path.getmtime)[-1:]:
         report.links["last ablation (evalsuite ablate)"] = os.path.relpath(p, out)
     paths = write_report(report, out)
-    (out / "stages.json").write_text(json.dumps([s.__dict__ for s in stages], indent=2), encoding="utf-8")
+    write_text(json.dumps([s.__dict__ for s in stages], indent=2), out / "stages.json")
     console.rule("[bold]demo finished")
     console.print(f"{sum(s.ok for s in stages)}/{len(stages)} stages succeeded in {total:.0f}s")
     console.print(f"[bold]Open {paths['html'] if 'html' in paths else out / 'index.html'}")

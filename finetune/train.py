@@ -378,7 +378,9 @@ def run(cfg: TrainConfig) -> TrainResult:
         result_model.save_pretrained(out)
         tok.save_pretrained(out)
         if cfg.task == "classification":
-            (out / "labels.json").write_text(json.dumps({str(k): v for k, v in id2label.items()}, indent=1))
+            from curate import write_text
+
+            write_text(json.dumps({str(k): v for k, v in id2label.items()}, indent=1), out / "labels.json")
         if cfg.merge and cfg.method != "full":
             merged_path = str(out / "merged")
             result_model.merge_and_unload().save_pretrained(merged_path)
@@ -404,15 +406,16 @@ def run(cfg: TrainConfig) -> TrainResult:
 
 
 def write_outputs(cfg: TrainConfig, result: TrainResult, model_path: str) -> None:
+    from curate import write_text
     from schemas.manifest import RunManifest
 
     out = Path(cfg.out)
-    (out / "summary.json").write_text(result.model_dump_json(indent=1))
-    (out / "config.yaml").write_text(yaml.safe_dump(cfg.model_dump(mode="json"), sort_keys=False))
+    write_text(result.model_dump_json(indent=1), out / "summary.json")  # atomic: never half a summary
+    write_text(yaml.safe_dump(cfg.model_dump(mode="json"), sort_keys=False), out / "config.yaml")
     inputs = [p for p in (cfg.data.split_dir, cfg.data.train, cfg.data.val) if p]
     manifest = RunManifest.create("finetune run", inputs=inputs, config=cfg.model_dump(mode="json"), seed=cfg.seed,
                                   extra={"model": cfg.model, "model_path": model_path})
-    (out / "manifest.json").write_text(manifest.model_dump_json(indent=1))
+    write_text(manifest.model_dump_json(indent=1), out / "manifest.json")
 
 
 class _null:

@@ -12,6 +12,7 @@ Every record has a stable `id`: the input's own `id` field when present, else it
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Collection
 from enum import Enum
 from typing import Any, Literal
@@ -42,27 +43,64 @@ class _Record(BaseModel):
     def _id_to_str(cls, v: Any) -> Any:
         if isinstance(v, bool):
             return v  # let pydantic reject it
-        if isinstance(v, int | float):
-            return str(int(v)) if float(v).is_integer() else str(v)
-        return v
+        return _number_to_str(v)
+
+
+def _number_to_str(v: Any) -> Any:
+    """An int as its decimal string (any size: no float() on the way, which overflows near 1e308); an
+    integral float without its `.0`; anything else unchanged."""
+    if isinstance(v, int) and not isinstance(v, bool):
+        return str(v)
+    if isinstance(v, float):
+        return str(int(v)) if v.is_integer() else str(v)
+    return v
+
+
+# Labels that are a missing value written out, not a class: what float formatting gives for NaN and inf.
+MISSING_LABEL_WORDS = frozenset({"nan", "-nan", "+nan", "inf", "+inf", "-inf", "infinity", "+infinity",
+                                 "-infinity"})
+
+
+def is_missing_label(v: Any) -> bool:
+    """True for a label that is a missing value: None, NaN, infinity, "" or whitespace, or "NaN"/"inf" text."""
+    if v is None:
+        return True
+    if isinstance(v, float):
+        return not math.isfinite(v)
+    if isinstance(v, str):
+        s = v.strip()
+        return not s or (len(s) <= 9 and s.lower() in MISSING_LABEL_WORDS)
+    return False
 
 
 class ClassificationRecord(_Record):
-    """A text with one label (or several, for multilabel data) and an optional group."""
+    """A text with one label (or several, for multilabel data) and an optional group.
+
+    One rule for every input format (CSV cannot tell null from empty, so JSON and Parquet must not either): a
+    null text is an empty text, loaded as "" for the length check to flag and `curate run` to remove as
+    `empty`; a label that is null, NaN, infinite, empty or whitespace only is quarantined as `missing_label`.
+    """
 
     text: str
     label: str | list[str]
     group: str | None = None
+
+    @field_validator("text", mode="before")
+    @classmethod
+    def _null_text_is_empty(cls, v: Any) -> Any:
+        return "" if v is None else v
 
     @field_validator("label", mode="before")
     @classmethod
     def _label_to_str(cls, v: Any) -> Any:
         if isinstance(v, bool):
             return str(v).lower()
+        if is_missing_label(v) or (isinstance(v, list) and any(is_missing_label(x) for x in v)):
+            raise PydanticCustomError("missing_label", "label is missing (null, NaN, infinite, empty or whitespace)")
         if isinstance(v, int | float):
-            return str(int(v)) if float(v).is_integer() else str(v)
+            return _number_to_str(v)
         if isinstance(v, list):
-            return [str(x) for x in v]
+            return [str(_number_to_str(x)) for x in v]
         return v
 
     @field_validator("group", mode="before")

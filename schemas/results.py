@@ -21,6 +21,8 @@ class InputSummary(BaseModel):
     rows_quarantined: int
     quarantine_reasons: dict[str, int] = Field(default_factory=dict)
     encoding_note: str | None = None
+    notes: list[str] = Field(default_factory=list, description="What else the loader wants the user to know "
+                             "(files skipped in a label folder, ids renamed to stay unique).")
     split: str | None = Field(None, description="The split read from a Hugging Face DatasetDict folder")
 
 

@@ -63,7 +63,8 @@ def test_a_crashed_conversion_is_not_trusted(fake_gguf: dict) -> None:
     assert fake_gguf["calls"] == 2
 
 
-def test_local_folders_hub_ids_and_errors(tmp_path: Path) -> None:
+def test_local_folders_hub_ids_and_errors(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(registry, "_hub_offline", lambda: None)  # as if a hub were reachable
     (tmp_path / "m").mkdir()
     (tmp_path / "m" / "config.json").write_text("{}", encoding="utf-8")
     ref = registry.resolve_model(str(tmp_path / "m"))

@@ -2,13 +2,15 @@
 
 `write_report(report, out_dir)` writes `index.html` (self-contained: inline CSS, JS and SVG; opens offline),
 `report.md` (summary first, for pull requests) and `report.json` (the Report itself, re-loadable with
-`Report.model_validate_json`). All data text is escaped.
+`Report.model_validate_json`). All data text is escaped. Each file is written atomically (curate's writer),
+so a full disk never leaves a half-written page.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from common.outputs import write_text
 from common.render.html import render_html
 from common.render.markdown import render_markdown
 from schemas.report import Report
@@ -27,9 +29,8 @@ def write_report(report: Report, out_dir: str | Path) -> dict[str, Path]:
         {"html": path, "markdown": path, "json": path}.
     """
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
     paths = {"html": out / "index.html", "markdown": out / "report.md", "json": out / "report.json"}
-    paths["html"].write_text(render_html(report), encoding="utf-8")
-    paths["markdown"].write_text(render_markdown(report), encoding="utf-8")
-    paths["json"].write_text(report.model_dump_json(indent=2), encoding="utf-8")
+    write_text(render_html(report), paths["html"])
+    write_text(render_markdown(report), paths["markdown"])
+    write_text(report.model_dump_json(indent=2), paths["json"])
     return paths

@@ -72,9 +72,11 @@ def register(app: typer.Typer) -> None:
         label_field: o.LabelField = None, prompt_field: o.PromptField = None,
         completion_field: o.CompletionField = None, messages_field: o.MessagesField = None,
         id_field: o.IdField = "id", encoding: o.Encoding = None, limit: o.Limit = None,
-        split: o.HfSplit = None,
+        split: o.HfSplit = None, overwrite: o.Overwrite = False,
+        cli: typer.Context = None,  # type: ignore[assignment]
     ) -> None:
         """Load DATA, validate every row, run the data checks, and gate on the result."""
+        o.claim_outputs(cli, folder=out, files=(json_out,), overwrite=overwrite, command="curate check")
         from curate.console import print_check_summary, print_load_summary
         from curate.io import write_json
         from curate.runner import GATE_LEVELS, gate_fails, run_suite

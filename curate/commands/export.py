@@ -18,20 +18,27 @@ def register(app: typer.Typer) -> None:
         kind: o.Kind = None, text_field: o.TextField = None, label_field: o.LabelField = None,
         prompt_field: o.PromptField = None, completion_field: o.CompletionField = None,
         messages_field: o.MessagesField = None, limit: o.Limit = None, split: o.HfSplit = None,
+        overwrite: o.Overwrite = False,
     ) -> None:
         """Write DATA's validated records to OUT (quarantined rows go to OUT's quarantine file)."""
         from curate.console import print_load_summary
         from curate.io import load, write_jsonl, write_records
+        from curate.io.outputs import check_dir_target, check_file_target
         from curate.io.writers import writer_format
 
         fmt = writer_format(out)  # validate the output name before spending time on the load
+        qpath = out.with_name(out.stem + ".quarantine.jsonl")
+        if fmt == "hf":
+            check_dir_target(out, overwrite=overwrite)
+        else:
+            check_file_target(out)
+        check_file_target(qpath)
         loaded = load(o.load_config(data, kind=kind, text_field=text_field, label_field=label_field,
                                     prompt_field=prompt_field, completion_field=completion_field,
                                     messages_field=messages_field, limit=limit, split=split))
         print_load_summary(loaded.summary)
-        n = write_records(loaded.records, out, fmt)
+        n = write_records(loaded.records, out, fmt, overwrite=overwrite)
         typer.echo(f"wrote {n:,} records to {out}")
         if loaded.quarantine:
-            qpath = out.with_name(out.stem + ".quarantine.jsonl")
             write_jsonl(loaded.quarantine, qpath)
             typer.echo(f"wrote {len(loaded.quarantine):,} quarantined rows to {qpath}")

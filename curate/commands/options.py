@@ -6,6 +6,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from curate.io.outputs import claim_outputs
 from schemas.configs.load import LoadConfig
 from schemas.records import RecordKind
 
@@ -18,6 +19,9 @@ CompletionField = Annotated[Optional[str], typer.Option("--completion-field", he
 MessagesField = Annotated[Optional[str], typer.Option("--messages-field", help="Input column holding chat messages (default: found by common names).")]
 IdField = Annotated[str, typer.Option("--id-field", help="Input column holding a stable row id (default: id, else the row number).")]
 Encoding = Annotated[Optional[str], typer.Option("--encoding", help="Force an encoding (default: UTF-8, with a reported cp1252/latin-1 fallback).")]
+Overwrite = Annotated[bool, typer.Option(
+    "--overwrite", help="Replace an earlier datavet output folder (never a folder another program wrote; "
+    "default: refuse).")]
 HfSplit = Annotated[Optional[str], typer.Option(
     "--split", help="Which split of a Hugging Face DatasetDict folder to read (default: train).")]
 Limit = Annotated[Optional[int], typer.Option("--limit", help="Read only the first N rows (default: all).")]
@@ -33,3 +37,6 @@ def load_config(path: str, *, kind=None, format="auto", text_field=None, label_f
         prompt_field=prompt_field, completion_field=completion_field, messages_field=messages_field,
         id_field=id_field, group_field=group_field, encoding=encoding, limit=limit, split=split),
         "command-line options")
+
+
+__all__ = ["claim_outputs", "load_config"]

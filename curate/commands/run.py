@@ -17,17 +17,25 @@ def register(app: typer.Typer) -> None:
                                                           "key, e.g. --set fail_on=warn (repeatable; default: none).")] = None,
         out: Annotated[Optional[str], typer.Option("--out", help="Output folder (default: the config's `out`, "
                                                    "else reports/curated).")] = None,
+        engine: Annotated[str, typer.Option("--engine", help="local (default) or ray (needs datavet[ray]; "
+                                            "see docs/scaling.md).")] = "local",
+        address: Annotated[Optional[str], typer.Option("--address", help="Ray cluster address for --engine "
+                                                       "ray (default: start a local Ray).")] = None,
+        overwrite: Annotated[bool, typer.Option(
+            "--overwrite", help="Replace an earlier datavet output in the output folder (never another "
+            "program's; default: refuse).")] = False,
     ) -> None:
         """Curate the data described by --config and write the curated dataset, removed rows and reports."""
         from curate.console import print_check_summary, print_load_summary
-        from curate.pipeline import run_pipeline
+        from curate.engines import run as run_engine
         from schemas.configs.base import load_config
         from schemas.configs.curate import CurateConfig
 
         items = list(sets or []) + ([f"out={out}"] if out else [])
         cfg = load_config(CurateConfig, config, items)
-        res = run_pipeline(cfg, command=f"curate run --config {config}" + "".join(f" --set {o}" for o in items),
-                           config_dir=config.parent)
+        command = f"curate run --config {config}" + "".join(f" --set {o}" for o in items)
+        command += f" --engine {engine}" + (f" --address {address}" if address else "") if engine != "local" else ""
+        res = run_engine(cfg, command, engine=engine, address=address, config_dir=config.parent, overwrite=overwrite)
         print_load_summary(res.report.input)
         print_check_summary(res.report)
         reasons = ", ".join(f"{k} {v}" for k, v in sorted(res.removed_by_reason.items())) or "none"

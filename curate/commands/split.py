@@ -38,10 +38,12 @@ def register(app: typer.Typer) -> None:
         label_field: o.LabelField = None, prompt_field: o.PromptField = None,
         completion_field: o.CompletionField = None, messages_field: o.MessagesField = None,
         id_field: o.IdField = "id", encoding: o.Encoding = None, limit: o.Limit = None,
+        overwrite: o.Overwrite = False,
     ) -> None:
         """Split DATA into train/val/test or K folds, stratified, keeping groups whole; write DIR/manifest.json."""
         from curate.console import console, print_load_summary
         from curate.io import load
+        from curate.io.outputs import check_dir_target
         from curate.split import print_split_report, split_records, write_splits
         from schemas.configs.base import validate_config
         from schemas.configs.split import SplitConfig
@@ -50,6 +52,7 @@ def register(app: typer.Typer) -> None:
             val=val, test=test, kfold=kfold, stratify=stratify, group_field=group_field, group_by=group_by,
             near_dup_threshold=threshold, rare_class=rare_class, length_buckets=length_buckets, method=method,
             seed=seed), "split options")
+        check_dir_target(out, overwrite=overwrite)  # refuse a folder we may not write before the load
         loaded = load(o.load_config(data, kind=kind, format=format, text_field=text_field,
                                     label_field=label_field, prompt_field=prompt_field,
                                     completion_field=completion_field, messages_field=messages_field,
@@ -57,5 +60,5 @@ def register(app: typer.Typer) -> None:
         print_load_summary(loaded.summary)
         result = split_records(loaded.records, cfg, kind=loaded.kind)
         print_split_report(result, console)
-        path = write_splits(result, out)
+        path = write_splits(result, out, overwrite=overwrite)
         typer.echo(f"wrote {len(result.files)} split files and manifest.json to {path}")

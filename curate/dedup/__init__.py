@@ -176,7 +176,7 @@ def _band_range(bounds: tuple[int, int]) -> np.ndarray:
     assert _FORK_BANDS is not None
     sig, rows = _FORK_BANDS
     b0, b1 = bounds
-    p = candidate_pairs(sig[:, b0 * rows:b1 * rows], b1 - b0, rows)
+    p = candidate_pairs(sig, b1 - b0, rows, band_range=(b0, b1))
     return p[:, 0] * sig.shape[0] + p[:, 1]
 
 

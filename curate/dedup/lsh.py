@@ -18,8 +18,13 @@ Defaults and why:
   other's; pairs whose signature estimate is far below the threshold
   (by more than 0.2, five times the 0.04 estimation error measured at 128 bins) are dropped without computing the exact value.
   `verify="estimate"` uses the signature agreement only (faster, ~0.04 error at 128 bins).
-* Buckets are linked as stars (every member paired with the bucket's first member), so a bucket of m
-  identical signatures costs m - 1 pairs, not m^2/2; clusters are connected components of verified pairs.
+* Buckets are linked as stars (every member paired with the bucket's centre), so a bucket of m identical
+  signatures costs m - 1 pairs, not m^2/2; clusters are connected components of verified pairs. The centre
+  is the member with the smallest `star_rank` (a hash of its whole signature and the band), so it changes
+  from band to band and depends only on who is in the bucket, never on a sort's tie order: the result is
+  the same on any NumPy build, on any split of the bands between workers, and on the Ray engine, which
+  forms the same buckets with a shuffle (curate/engines/ray/dedup.py). (It used to be whichever member
+  NumPy's unstable argsort put first.)
 """
 
 from __future__ import annotations
@@ -76,12 +81,43 @@ def band_keys(sig: np.ndarray, band: int, rows: int) -> np.ndarray:
     return mix64(key, out=key)
 
 
-def candidate_pairs(sig: np.ndarray, bands: int, rows: int) -> np.ndarray:
-    """Pairs (i, j), i < j, sharing at least one band, as an (m, 2) int64 array without repeats, sorted."""
+def fingerprint(sig: np.ndarray) -> np.ndarray:
+    """One uint64 per row from its whole signature (a random linear combination of all bins, mixed)."""
+    return band_keys(sig, 0, sig.shape[1])
+
+
+def star_rank(fp: np.ndarray, band: int) -> np.ndarray:
+    """The order in which a band's bucket members compete to be its star centre: a hash of the row's whole
+    signature and the band, so the centre changes from band to band (as an arbitrary one would)."""
+    return mix64(fp ^ np.uint64(((band + 1) * 0x9E3779B97F4A7C15) & 0xFFFFFFFFFFFFFFFF))
+
+
+def star_pairs(members: np.ndarray, bucket: np.ndarray, rank: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Star links of buckets: per bucket, (centre, member) for every other member; the centre is the member
+    with the smallest (rank, index). Depends only on bucket membership, never on a sort's tie order."""
+    o = np.lexsort((members, rank, bucket))
+    b, m = bucket[o], members[o]
+    first = np.ones(len(o), dtype=bool)
+    if len(o):
+        np.not_equal(b[1:], b[:-1], out=first[1:])
+    head = m[first][np.cumsum(first) - 1]
+    return head[~first], m[~first]
+
+
+def candidate_pairs(sig: np.ndarray, bands: int, rows: int, band_range: tuple[int, int] | None = None,
+                    fp: np.ndarray | None = None) -> np.ndarray:
+    """Pairs (i, j), i < j, sharing at least one band, as an (m, 2) int64 array without repeats, sorted.
+
+    Args:
+        sig: signatures (all bins).
+        bands, rows: the banding.
+        band_range: only bands [b0, b1) (a worker's share); None for all.
+        fp: `fingerprint(sig)` when already computed.
+    """
     n = sig.shape[0]
     found = []
-    idx = np.arange(n, dtype=np.int64)
-    for b in range(bands):
+    b0, b1 = band_range or (0, bands)
+    for b in range(b0, b1):
         key = band_keys(sig, b, rows)
         order = np.argsort(key)
         sk = key[order]
@@ -92,9 +128,15 @@ def candidate_pairs(sig: np.ndarray, bands: int, rows: int) -> np.ndarray:
             np.equal(sk[1:], sk[:-1], out=same[1:])
         if not same.any():
             continue
-        # index (in sorted order) of each element's bucket head: buckets are linked as stars
-        head = np.maximum.accumulate(np.where(same, 0, idx))
-        a, c = order[head[same]], order[same]
+        # positions (in sorted order) inside a bucket of two or more, and their bucket numbers
+        multi = same.copy()
+        multi[:-1] |= same[1:]
+        at = np.flatnonzero(multi)
+        bucket = np.cumsum(~same)[at]
+        members = order[at]
+        if fp is None:
+            fp = fingerprint(sig)
+        a, c = star_pairs(members, bucket, star_rank(fp[members], b))
         # one int64 code per pair (i * n + j) so repeats across bands are dropped by one np.unique
         found.append(np.minimum(a, c) * n + np.maximum(a, c))
     if not found:

@@ -19,13 +19,14 @@ from typing import Any
 from pydantic import BaseModel, ValidationError, create_model
 
 from curate.errors import DataUsageError
-from curate.io.readers import RawRow, depth_exceeds, detect_format, open_source
+from curate.io.readers import RawRow, check_regular, depth_exceeds, detect_format, open_source
 from schemas.configs.load import LoadConfig
 from schemas.findings import QuarantineEntry
 from schemas.records import (
     ALPACA,
     FIELD_ALIASES,
     MAX_NESTING_DEPTH,
+    MISSING_LABEL_WORDS,
     RECORD_MODELS,
     REQUIRED_FIELDS,
     RecordKind,
@@ -169,7 +170,7 @@ _WRONG_TYPE = ("string_type", "list_type", "dict_type", "int_type", "float_type"
 _RECORD_REASONS = ("empty_conversation", "misplaced_system_message", "bad_role_order", "empty_assistant_turn",
                    "bad_content_part", "bad_tool_arguments", "bad_weight", "missing_field", "misplaced_tool_call",
                    "orphan_tool_result", "unanswered_tool_call",
-                   "no_assistant_reply", "empty_completion")
+                   "no_assistant_reply", "empty_completion", "missing_label")
 
 
 def _reason(err: ValidationError) -> tuple[str, str]:
@@ -261,8 +262,8 @@ class _FastRecord:
             if not (self.classification and type(b) is int and -_INT_LIMIT < b < _INT_LIMIT):
                 return None
             b = str(b)
-        elif not self.classification and not b.strip():
-            return None   # empty_completion: pydantic words the reason
+        elif not b.strip() or (self.classification and len(b) <= 9 and b.strip().lower() in MISSING_LABEL_WORDS):
+            return None   # empty_completion / missing_label: pydantic words the reason
         rid = obj.get(self.id_col)
         if rid is None or rid == "":
             rid = row
@@ -365,12 +366,17 @@ def _load(cfg: LoadConfig | str | Path, opened: tuple | None = None, **overrides
         if not path.exists():
             raise DataUsageError(f"{path} does not exist",
                                  fix="check the path, or use a bundled dataset: bundled:tweets, bundled:bbc, bundled:chat")
+        check_regular(path)
         fmt = detect_format(path) if cfg.format == "auto" else cfg.format
         source, columns, rows = open_source(path, fmt, cfg.encoding, cfg.split)
 
     records: list[dict[str, Any]] = []
     quarantine: list[QuarantineEntry] = []
     seen_ids: set[str] = set()
+    # ids the loader made up (the row number, for a row without an id) -> the record's index in `records`
+    implicit: dict[str, int] = {}
+    renamed: list[str] = []
+    last_line = 0
     rows_read = 0
     kind: RecordKind | None = None
     mapping: dict[str, str] = {}
@@ -396,22 +402,60 @@ def _load(cfg: LoadConfig | str | Path, opened: tuple | None = None, **overrides
         mapping = resolve_fields(kind, cols, cfg)
         fast = _FastRecord(kind, mapping, cfg)
 
+    def unique_id(rid: str, r: RawRow, rec: dict[str, Any]) -> bool:
+        """Settle an id clash (`rid` is already used): True when `rec` may be added (under a settled id).
+
+        The input's own ids win over ids the loader made up: a row's explicit id that equals an earlier
+        row's implicit id (its row number) renames the earlier row; an implicit id that equals an earlier
+        explicit id renames this row. Only two explicit ids that are equal are a `duplicate_id`.
+        """
+        explicit = r.obj is not None and r.obj.get(cfg.id_field) not in (None, "")
+        if explicit and rid not in implicit:
+            quarantine_row(r, "duplicate_id", f"id {rid!r} already used by an earlier row")
+            return False
+        n = 1
+        while f"{rid}~{n}" in seen_ids:
+            n += 1
+        fresh = f"{rid}~{n}"
+        seen_ids.add(fresh)
+        if explicit:  # the earlier row had a made-up id: it moves aside
+            idx = implicit.pop(rid)
+            records[idx]["id"] = fresh
+            implicit[fresh] = idx
+            renamed.append(f"the row without an id that was {rid!r} is now {fresh!r}")
+        else:
+            rec["id"] = fresh
+            implicit[fresh] = len(records)
+            renamed.append(f"the row without an id at row {r.row} is {fresh!r}")
+        return True
+
+    def add(r: RawRow, rec: dict[str, Any]) -> None:
+        rid = rec["id"]
+        if rid in seen_ids:
+            if not unique_id(rid, r, rec):
+                return
+            if rec["id"] == rid:  # an explicit id that took its id back from an implicit one
+                records.append(rec)
+                return
+        else:
+            seen_ids.add(rid)
+            if r.obj is None or r.obj.get(cfg.id_field) in (None, ""):
+                implicit[rid] = len(records)
+        records.append(rec)
+
     def accept(r: RawRow) -> None:
-        nonlocal rows_read
+        nonlocal rows_read, last_line
         rows_read += 1
+        if r.line is not None:
+            last_line = r.line
         assert kind is not None and fast is not None
         if fast.enabled and r.error is None and r.obj is not None:
             # the usual row, built without pydantic (inlined here: this loop runs once per input row)
             built = fast.build(r.obj, r.row)
             if built is not None:
-                rid = built["id"]
-                if rid in seen_ids:
-                    quarantine_row(r, "duplicate_id", f"id {rid!r} already used by an earlier row")
-                else:
-                    seen_ids.add(rid)
-                    records.append(built)
+                add(r, built)
                 return
-        _accept(r, kind, mapping, cfg, records, quarantine_row, seen_ids)
+        _accept(r, kind, mapping, cfg, quarantine_row, add)
 
     limited = iter(rows) if cfg.limit is None else islice(rows, cfg.limit)
     if columns is not None:
@@ -449,18 +493,26 @@ def _load(cfg: LoadConfig | str | Path, opened: tuple | None = None, **overrides
         raise DataUsageError(f"{cfg.path} holds no rows", fix="pass a file with at least one record")
 
     reasons = Counter(q.reason for q in quarantine)
+    note = source.encoding_note
+    if cfg.limit is not None and source.note_for is not None:
+        note = source.note_for(last_line or None)  # the counts describe the lines this load used
+    notes = list(source.notes)
+    if renamed:
+        notes.append(f"{len(renamed)} row(s) without an id got a new id because the input uses their row "
+                     f"number as another row's id: " + "; ".join(renamed[:3]) + (" ..." if len(renamed) > 3 else ""))
     summary = InputSummary(
         path=cfg.path, format=source.format, encoding=source.encoding, kind=kind.value, rows_read=rows_read,
         rows_loaded=len(records), rows_quarantined=len(quarantine), quarantine_reasons=dict(reasons.most_common()),
-        encoding_note=source.encoding_note, split=source.split,
+        encoding_note=note, notes=notes, split=source.split,
     )
     assert summary.rows_read == summary.rows_loaded + summary.rows_quarantined
     return LoadedData(kind, records, quarantine, summary, cfg, mapping)
 
 
-def _accept(r: RawRow, kind: RecordKind, mapping: dict[str, str], cfg: LoadConfig, records: list[dict[str, Any]],
-            quarantine_row: Callable[[RawRow, str, str], None], seen_ids: set[str]) -> None:
-    """Validate one row: append it to `records`, or quarantine it with the first reason that applies.
+def _accept(r: RawRow, kind: RecordKind, mapping: dict[str, str], cfg: LoadConfig,
+            quarantine_row: Callable[[RawRow, str, str], None], add: Callable[[RawRow, dict[str, Any]], None]) -> None:
+    """Validate one row: hand its record to `add` (which settles its id), or quarantine it with the first
+    reason that applies.
 
     `load` first offers each row to `_FastRecord.build`; rows it declines come here, to pydantic.
     """
@@ -478,12 +530,12 @@ def _accept(r: RawRow, kind: RecordKind, mapping: dict[str, str], cfg: LoadConfi
     shaped = _shape(r.obj, kind, mapping, cfg, r.row)
     try:
         rec = record_model(kind, None if cfg.fields is None else tuple(cfg.fields)).model_validate(shaped)
+        dumped = rec.model_dump(mode="json", exclude_none=False)
     except ValidationError as e:
         reason, message = _reason(e)
         quarantine_row(r, reason, message)
         return
-    if rec.id in seen_ids:
-        quarantine_row(r, "duplicate_id", f"id {rec.id!r} already used by an earlier row")
+    except (ValueError, OverflowError, UnicodeError) as e:  # one odd value must not stop the load
+        quarantine_row(r, "invalid_value", f"a value cannot be read: {type(e).__name__}: {e}"[:500])
         return
-    seen_ids.add(rec.id)
-    records.append(rec.model_dump(mode="json", exclude_none=False))
+    add(r, dumped)

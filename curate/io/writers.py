@@ -1,50 +1,26 @@
 """Writers for JSONL, Parquet and Hugging Face folders. Every write is atomic: the data goes to a temporary
 file or folder next to the target and is renamed into place only when complete, so an interrupted run never
-leaves a half-written output.
+leaves a half-written output. What may be replaced is decided by `curate.io.outputs`: a file output never
+replaces a folder, and a folder output replaces only a folder datavet wrote (with `overwrite`).
 """
 
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import tempfile
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
-
-@contextmanager
-def atomic_path(target: str | Path, suffix: str = "") -> Iterator[Path]:
-    """Yield a temporary path beside `target`; on success rename it onto `target`, on failure remove it."""
-    target = Path(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=suffix + ".tmp", dir=target.parent)
-    os.close(fd)
-    # mkstemp creates 0600; an output file should get the usual permissions (0666 less the umask).
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp, 0o666 & ~umask)
-    tmp_path = Path(tmp)
-    try:
-        yield tmp_path
-        if target.is_dir() and not target.is_symlink():
-            shutil.rmtree(target)
-        os.replace(tmp_path, target)
-    except BaseException:
-        if tmp_path.is_dir():
-            shutil.rmtree(tmp_path, ignore_errors=True)
-        else:
-            tmp_path.unlink(missing_ok=True)
-        raise
-
-
-@contextmanager
-def atomic_text(target: str | Path) -> Iterator[IO[str]]:
-    with atomic_path(target) as tmp, open(tmp, "w", encoding="utf-8", newline="\n") as fh:
-        yield fh
-
+from common.outputs import (  # noqa: F401  (atomic_path, atomic_text, write_text: re-exported for curate.io)
+    atomic_path,
+    atomic_text,
+    check_dir_target,
+    os_errors_as_usage,
+    replace_dir,
+    write_text,
+)
 
 # One encoder for every line: `json.dumps(..., ensure_ascii=False)` builds a new JSONEncoder per call.
 # The output is byte-identical to json.dumps with the same options.
@@ -97,18 +73,24 @@ def write_parquet(rows: list[dict[str, Any]], target: str | Path) -> int:
     return len(rows)
 
 
-def write_hf(rows: list[dict[str, Any]], target: str | Path) -> int:
+def write_hf(rows: list[dict[str, Any]], target: str | Path, *, overwrite: bool = False) -> int:
+    """Write an HF save_to_disk folder, built beside `target` and swapped in when complete.
+
+    Raises:
+        OutputError: `target` exists and is not an empty folder or (with `overwrite`) a folder datavet wrote.
+    """
     from datasets import Dataset
 
+    target = check_dir_target(target, overwrite=overwrite)  # refuse before the work, and again at the swap
     ds = Dataset.from_list(_flatten_for_arrow(rows))
-    target = Path(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
+    with os_errors_as_usage(target):
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
     try:
-        ds.save_to_disk(str(tmp))
-        if target.exists():
-            shutil.rmtree(target)
-        os.replace(tmp, target)
+        with os_errors_as_usage(target):
+            ds.save_to_disk(str(tmp))
+            tmp.chmod(0o755)  # mkdtemp makes it private; the folder is ordinary output
+            replace_dir(tmp, target, overwrite=overwrite, command="write_hf")
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
@@ -144,15 +126,20 @@ def writer_format(target: str | Path, fmt: str | None = None) -> str:
     return found
 
 
-def write_records(rows: list[dict[str, Any]], target: str | Path, fmt: str | None = None) -> int:
+def write_records(rows: list[dict[str, Any]], target: str | Path, fmt: str | None = None, *,
+                  overwrite: bool = False) -> int:
     """Write records atomically as JSONL, Parquet or an HF save_to_disk folder.
 
     Args:
         rows: record dicts as `curate.load` returns them.
         target: output path: `.jsonl`/`.ndjson`, `.parquet`/`.pq`, or a name without extension (HF folder).
         fmt: `jsonl`, `parquet` or `hf`, overriding the extension.
+        overwrite: an HF folder may replace a folder datavet wrote earlier (never anyone else's).
 
     Returns:
         The number of rows written.
     """
-    return WRITERS[writer_format(target, fmt)](rows, Path(target))
+    fmt = writer_format(target, fmt)
+    if fmt == "hf":
+        return write_hf(rows, target, overwrite=overwrite)
+    return WRITERS[fmt](rows, Path(target))

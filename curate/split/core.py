@@ -228,23 +228,23 @@ def _integrity(records: list[dict[str, Any]], kind: RecordKind, keys: list[str],
     return (sum(len(v) > 1 for v in by_group.values()), sum(len(v) > 1 for v in by_text.values()))
 
 
-def write_splits(result: SplitResult, out_dir: str | Path) -> Path:
+def write_splits(result: SplitResult, out_dir: str | Path, *, overwrite: bool = False) -> Path:
     """Write the split files, dropped.jsonl (when rows were dropped) and manifest.json under `out_dir`.
 
     The folder is built beside `out_dir` and swapped into place, so a reader never sees a half-written
     split, and files of an earlier split with other options (e.g. more folds) do not linger.
 
     Raises:
-        SplitError: `out_dir` exists, is not empty and is not an earlier split folder.
+        OutputError: `out_dir` exists and is neither an empty folder nor (with `overwrite`) a folder
+            datavet wrote.
     """
+    from curate.io.outputs import check_dir_target, os_errors_as_usage, replace_dir
     from curate.io.writers import write_json, write_jsonl
 
-    out = Path(out_dir)
-    if out.exists() and (not out.is_dir() or (any(out.iterdir()) and not (out / "manifest.json").is_file())):
-        raise SplitError(f"{out} exists and is not an empty folder or an earlier split folder",
-                         fix="pass --out with a new or empty folder (an earlier split folder is replaced)")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
+    out = check_dir_target(out_dir, overwrite=overwrite)
+    with os_errors_as_usage(out):
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
     tmp.chmod(0o755)  # mkdtemp makes it private; the split folder is ordinary output
     try:
         for name in result.files:
@@ -255,14 +255,8 @@ def write_splits(result: SplitResult, out_dir: str | Path) -> Path:
         from curate.card import split_card_text, write_card
 
         write_card(tmp / "README.md", split_card_text(result.manifest().model_dump(mode="json"), result.records[:1]))
-        old = None
-        if out.exists():
-            old = out.with_name(f".{out.name}.old")
-            shutil.rmtree(old, ignore_errors=True)
-            out.rename(old)
-        tmp.rename(out)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
+        with os_errors_as_usage(out):
+            replace_dir(tmp, out, overwrite=overwrite, command="curate split")
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

@@ -47,16 +47,23 @@ def register(app: typer.Typer) -> None:
         json_out: Annotated[Optional[Path], typer.Option("--json", help="Write the JSON result ({metrics: {name: "
                                                   "{value, ci, signature, ...}}, deltas, ...}) to this file "
                                                   "(default: none).")] = None,
+        overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace an earlier datavet report folder "
+                                                "(never a folder another program wrote; default: refuse).")] = False,
+        cli: typer.Context = None,  # type: ignore[assignment]
     ) -> None:
         """Compare a base and a fine-tuned model; print the summary, write the report."""
         import json
 
+        from curate.io.outputs import claim_outputs
         from evalsuite.compare import kind_to_task, run_compare
         from evalsuite.metrics.args import load_metric_config, merge_args, parse_metric_args
 
         task = kind_to_task(kind)
-        opts = merge_args({"rouge": {"tokenizer": rouge_tokenizer}} if task != "classification" else None,
+        # "default" is rouge's own default: passing it would make a classification (or inferred-kind) run
+        # refuse an option it has no metric for
+        opts = merge_args({"rouge": {"tokenizer": rouge_tokenizer}} if rouge_tokenizer != "default" else None,
                           load_metric_config(config), parse_metric_args(metric_args))
+        claim_outputs(cli, folder=out, files=(json_out,), overwrite=overwrite, command="evalsuite compare")
         res = run_compare(base, tuned, data, task=task, train_data=train_data, adapter=adapter, limit=limit,
                           max_new_tokens=max_new_tokens, batch_size=batch_size, n_resamples=n_resamples, seed=seed,
                           report_dir=out, metric_options=opts, perplexity=perplexity,
@@ -71,5 +78,7 @@ def register(app: typer.Typer) -> None:
         if res.paths:
             typer.echo(f"report: {res.paths['html']}")
         if json_out:
-            json_out.write_text(json.dumps(res.to_json(), indent=2, default=str))
+            from curate import write_text
+
+            write_text(json.dumps(res.to_json(), indent=2, default=str), json_out)
             typer.echo(f"wrote {json_out}")

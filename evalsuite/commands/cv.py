@@ -44,6 +44,9 @@ def register(app: typer.Typer) -> None:
                                                   help="Deprecated: the report goes to OUT/report.")] = None,
         json_out: Annotated[Optional[Path], Opt("--json", help="Write the JSON result to this file (default: "
                                                 "none).")] = None,
+        overwrite: Annotated[bool, Opt("--overwrite", help="Replace an earlier datavet output in OUT (never a "
+                                       "folder another program wrote; default: refuse).")] = False,
+        cli: typer.Context = None,  # type: ignore[assignment]
     ) -> None:
         """Train each fold with finetune's `run`, evaluate it, and report mean +/- std and likely label errors."""
         import json
@@ -55,6 +58,9 @@ def register(app: typer.Typer) -> None:
 
         if not data:
             raise UsageError("no split folder given", fix="pass --data DIR written by `curate split DATA --kfold K --out DIR`")
+        from curate.io.outputs import claim_outputs
+
+        claim_outputs(cli, folder=out, files=(json_out,), overwrite=overwrite, command="evalsuite cv")
         if report_dir is not None:
             note("--report-dir", "--out (the report is written to OUT/report)", "evalsuite cv")
         flags = {"model": model, "kind": kind, "method": method, "epochs": epochs, "max_steps": max_steps,
@@ -67,4 +73,6 @@ def register(app: typer.Typer) -> None:
             typer.echo(f"likely label errors: {res.label_issues.count}")
         typer.echo(f"report: {res.paths['html']}")
         if json_out:
-            json_out.write_text(json.dumps(res.to_json(), indent=2))
+            from curate import write_text
+
+            write_text(json.dumps(res.to_json(), indent=2), json_out)

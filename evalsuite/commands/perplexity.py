@@ -33,7 +33,7 @@ def register(app: typer.Typer) -> None:
                             "(chat template when the tokenizer has one), one pass per record truncated at "
                             "--max-length; raw = prompt + completion text, sliding windows.")] = "auto",
         limit: Annotated[Optional[int], typer.Option("--limit", help="Score the first N records only (default: all).")] = None,
-        batch_size: Annotated[int, typer.Option("--batch-size", help="Records/windows per forward pass.")] = 8,
+        batch_size: Annotated[int, typer.Option("--batch-size", min=1, help="Records/windows per forward pass.")] = 8,
         slice_by: Annotated[Optional[list[str]], typer.Option("--slice-by", help="Also report token perplexity "
                             "per value of this record field (or metadata key), token-weighted, with a bootstrap "
                             "CI; repeatable (default: none).")] = None,
@@ -49,7 +49,17 @@ def register(app: typer.Typer) -> None:
 
         if template not in TEMPLATES:
             raise UsageError(f"unknown --template {template!r}", fix="use --template auto or --template raw")
-        recs = load(data, kind=kind, limit=limit).records
+        from common.models import check_max_length, resolve_model
+        from curate.console import print_load_summary
+
+        if json_out is not None:
+            from curate.io.outputs import check_file_target
+
+            check_file_target(json_out)
+        check_max_length(resolve_model(model).path, max_length)  # before the data or the weights load
+        loaded = load(data, kind=kind, limit=limit)
+        print_load_summary(loaded.summary)  # says how many rows were quarantined, and why
+        recs = loaded.records
         sft = bool(recs) and all("completion" in r or "messages" in r for r in recs)
         if not recs:
             raise UsageError(f"no usable records in {data}", fix="check the file with `curate check`")
@@ -82,12 +92,13 @@ def register(app: typer.Typer) -> None:
                     typer.echo(f"  {fld}={g['value']:<20} {ppl_s}{ci}  ({g['n_documents']} documents, "
                                f"{g['n_tokens']} tokens)")
         if json_out:
+            from curate import write_text
             from schemas.manifest import invocation
 
             settings = {"model": model, "data": data, "adapter": adapter, "max_length": max_length, "stride": stride,
                         "kind": kind, "template": template, "limit": limit, "batch_size": batch_size}
-            json_out.write_text(json.dumps({"metrics": res.metrics(), "n_tokens": res.n_tokens,
-                                            "n_documents": res.n_documents, "truncated": res.truncated,
-                                            **({"slices": slices} if slices else {}),
-                                            "manifest": {"config": settings, **invocation()}}, indent=2))
+            write_text(json.dumps({"metrics": res.metrics(), "n_tokens": res.n_tokens,
+                                   "n_documents": res.n_documents, "truncated": res.truncated,
+                                   **({"slices": slices} if slices else {}),
+                                   "manifest": {"config": settings, **invocation()}}, indent=2), json_out)
             typer.echo(f"wrote {json_out}")

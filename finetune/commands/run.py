@@ -107,6 +107,8 @@ def register(app: typer.Typer) -> None:
                                    "adapter only).")] = False,
         no_progress: Annotated[bool, Opt("--no-progress", help="Show no progress on stderr (default: a bar on a "
                                          "terminal, periodic lines otherwise).")] = False,
+        overwrite: Annotated[bool, Opt("--overwrite", help="Replace an earlier run in --out (never a folder "
+                                       "another program wrote; default: refuse).")] = False,
         allow_pickle: Annotated[bool, Opt("--allow-pickle", help="Also load pickle weights (pytorch_model.bin), "
                                           "which can run code: only files you trust (default: safetensors "
                                           "only).")] = False,
@@ -121,8 +123,32 @@ def register(app: typer.Typer) -> None:
                  "resume": resume or None, "merge": merge or None, "progress": False if no_progress else None,
                  "allow_pickle": allow_pickle or None}
         cfg = resolve_config(config, flags, sets or [])
-        result = train_run(cfg)
+        from common.models import check_max_length, resolve_model
+
+        check_max_length(resolve_model(cfg.model).path, cfg.max_length)  # before the output folder or weights
+        with claim_run_dir(cfg.out, resume=cfg.resume, overwrite=overwrite):
+            result = train_run(cfg)
         from accelerate import PartialState
 
         if PartialState().is_main_process:  # under `accelerate launch`, one summary, not one per process
             print_result(result)
+
+
+def claim_run_dir(out: str, *, resume: bool, overwrite: bool) -> Any:
+    """The output-folder claim of a training run: new, empty, or an earlier run with --overwrite (--resume: none).
+
+    Only the main process claims (under `accelerate launch` every process runs this command); the lock is left
+    out for the same reason: the processes of one run share the folder.
+    """
+    import os
+    from contextlib import nullcontext
+
+    from curate.io.outputs import output_dir
+
+    if os.environ.get("RANK", "0") != "0":
+        return nullcontext()
+    if resume:
+        # Continuing a run replaces nothing: the trainer reads the folder's checkpoint (refusing anything that
+        # is not one) and writes the rest of the run beside it. Folders from before markers existed resume too.
+        return nullcontext()
+    return output_dir(out, overwrite=overwrite, command="finetune run", lock=False)

@@ -49,6 +49,9 @@ def register(app: typer.Typer) -> None:
         strategy: Annotated[str, Opt("--strategy", help="grid (every combination) or random.")] = "grid",
         n_trials: Annotated[Optional[int], Opt("--n-trials", help="Trials to run (random) or at most (grid) "
                                                "(default: the whole grid).")] = None,
+        overwrite: Annotated[bool, Opt("--overwrite", help="Replace an earlier sweep in --out (never a folder "
+                                       "another program wrote; default: refuse).")] = False,
+        cli: typer.Context = None,  # type: ignore[assignment]
     ) -> None:
         """Search a small grid or random space on the validation metric and print the ranked trials."""
         from finetune.commands.run import resolve_config
@@ -62,14 +65,18 @@ def register(app: typer.Typer) -> None:
         flags = {"model": model, "kind": kind, "method": method, "data.split_dir": data, "data.train": train,
                  "data.val": val, "out": out, "max_steps": max_steps}
         cfg = resolve_config(config, flags, sets or [])
+        from curate.io.outputs import claim_outputs
+
+        claim_outputs(cli, folder=cfg.out, overwrite=overwrite, command="finetune sweep")
         space = {k: v for k, v in {"lr": _values(lr, float), "batch_size": _values(batch_size, int),
                                    "epochs": _values(epochs, float), "lora_r": _values(lora_r, int)}.items() if v}
         result = do_sweep(cfg, space, n_trials=n_trials, strategy=strategy, seed=cfg.seed)
         print_table(result)
         ranked = [{"params": t.params, result.metric: t.value, "metrics": t.metrics, "out": t.out} for t in result.ranked()]
-        Path(cfg.out).mkdir(parents=True, exist_ok=True)
-        (Path(cfg.out) / "sweep.json").write_text(json.dumps(ranked, indent=1))
+        from curate import write_text
+
+        write_text(json.dumps(ranked, indent=1), Path(cfg.out) / "sweep.json")
         manifest = RunManifest.create("finetune sweep", inputs=[p for p in (cfg.data.split_dir, cfg.data.train, cfg.data.val) if p],
                                       config=cfg.model_dump(mode="json"), seed=cfg.seed,
                                       extra={"space": space, "strategy": strategy, "n_trials": n_trials})
-        (Path(cfg.out) / "manifest.json").write_text(manifest.model_dump_json(indent=1))
+        write_text(manifest.model_dump_json(indent=1), Path(cfg.out) / "manifest.json")

@@ -86,6 +86,21 @@ def validate_config(cls: type[T], data: dict[str, Any], source: str = "config") 
         raise format_validation_error(e, source) from None
 
 
+def _non_string_keys(node: Any, prefix: str = "") -> list[str]:
+    """Paths of the keys in a YAML mapping (nested included) that are not strings, e.g. `1:` or `yes:`."""
+    bad: list[str] = []
+    if isinstance(node, dict):
+        for k, v in node.items():
+            if not isinstance(k, str):
+                bad.append(f"{prefix}{k!r}")
+            else:
+                bad += _non_string_keys(v, f"{prefix}{k}.")
+    elif isinstance(node, list):
+        for i, v in enumerate(node):
+            bad += _non_string_keys(v, f"{prefix}{i}.")
+    return bad
+
+
 def load_config(
     cls: type[T],
     path: str | Path | None = None,
@@ -102,10 +117,18 @@ def load_config(
             raise ConfigError(f"config file {p} does not exist", fix="pass the path of a YAML config file")
         try:
             loaded = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
+        except UnicodeDecodeError as e:
+            raise ConfigError(f"{p} is not UTF-8 text (byte {e.object[e.start]:#04x} at position {e.start})",
+                              fix="save the config as UTF-8 (YAML files are read as UTF-8)") from None
         except yaml.YAMLError as e:
             raise ConfigError(f"{p} is not valid YAML: {e}", fix="fix the YAML syntax at the position shown") from None
         if not isinstance(loaded, dict):
             raise ConfigError(f"{p} must hold a mapping of keys, not a {type(loaded).__name__}")
+        bad = _non_string_keys(loaded)
+        if bad:
+            raise ConfigError(f"{p} has keys that are not names: {', '.join(bad)}",
+                              fix="every config key is a name (e.g. `out:`); quote a key that YAML reads as a "
+                                  "number or boolean")
         data = apply_overrides(data, {k: v for k, v in loaded.items()})
     data = apply_overrides(data, overrides)
     return validate_config(cls, data, source)

@@ -205,9 +205,10 @@ def test_parquet_rows_with_nulls_and_nul_are_quarantined(tmp_path: Path) -> None
                              "score": [0.5, 0.1, 0.2, 0.3]}), p)
     d = load(p)
     _lossless(d, 4)
-    assert _reasons(d) == {1: "wrong_type", 2: "nul_character"}
+    # issue 11 item 7: a null text is an empty text in every format (CSV cannot tell them apart)
+    assert _reasons(d) == {2: "nul_character"}
     assert d.records[0] == {"id": "0", "text": "a", "label": "1", "group": None, "metadata": {"score": 0.5}}
-    assert '"text": null' in d.quarantine[0].raw
+    assert d.records[1]["text"] == "" and '"label": null' in d.quarantine[0].raw
 
 
 def test_unreadable_parquet_is_a_usage_error(write_bytes) -> None:
@@ -225,7 +226,8 @@ def test_hf_folder_with_bad_rows(tmp_path: Path) -> None:
     DatasetDict({"train": ds, "test": ds.select([0])}).save_to_disk(str(tmp_path / "dd"))
     d = load(tmp_path / "dd")
     _lossless(d, 3)  # the train split
-    assert d.summary.format == "hf" and _reasons(d) == {1: "wrong_type"}
+    assert d.summary.format == "hf" and _reasons(d) == {2: "missing_label"}
+    assert d.records[1]["text"] == ""
 
 
 def test_corrupt_hf_folder_is_a_usage_error(write_bytes) -> None:

@@ -96,7 +96,7 @@ def test_hf_failure_mid_write(tmp_path: Path, monkeypatch, records_classificatio
     write_hf(records_classification[:1], tmp_path / "hf")  # an existing good copy must survive
     monkeypatch.setattr(Dataset, "save_to_disk", half_save)
     with pytest.raises(OSError, match="interrupted"):
-        write_hf(records_classification, tmp_path / "hf")
+        write_hf(records_classification, tmp_path / "hf", overwrite=True)
     assert _leftovers(tmp_path) == ["hf"]
     monkeypatch.undo()
     assert len(load(tmp_path / "hf").records) == 1

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from curate.io import OutputError
 from curate.split import SplitError, split_records, write_splits
 from curate.split.assign import balanced_assign, sklearn_group_kfold
 from schemas.configs.base import validate_config
@@ -204,10 +205,11 @@ def _tree_bytes(root: Path) -> dict[str, bytes]:
 
 def test_same_seed_byte_identical_other_seed_differs(labelled, grouped, tmp_path):
     for data, cfg in ((labelled, SplitConfig(kfold=3, test=0.1)), (grouped, SplitConfig(group_field="user"))):
-        a = _tree_bytes(write_splits(split_records(data, cfg), tmp_path / "a"))
-        b = _tree_bytes(write_splits(split_records(data, cfg), tmp_path / "b"))
+        a = _tree_bytes(write_splits(split_records(data, cfg), tmp_path / "a", overwrite=True))
+        b = _tree_bytes(write_splits(split_records(data, cfg), tmp_path / "b", overwrite=True))
         assert a == b
-        c = _tree_bytes(write_splits(split_records(data, cfg.model_copy(update={"seed": 1})), tmp_path / "c"))
+        c = _tree_bytes(write_splits(split_records(data, cfg.model_copy(update={"seed": 1})), tmp_path / "c",
+                                     overwrite=True))
         assert {k for k in a if k != "manifest.json" and a[k] != c.get(k)}
 
 
@@ -226,14 +228,19 @@ def test_manifest_counts_and_id_hashes(labelled, tmp_path):
 def test_write_replaces_earlier_split_and_refuses_foreign_folder(labelled, tmp_path):
     out = tmp_path / "s"
     write_splits(split_records(labelled, SplitConfig(kfold=5)), out)
-    write_splits(split_records(labelled, SplitConfig(kfold=2)), out)
-    assert sorted(p.name for p in out.iterdir()) == ["README.md", "fold-0", "fold-1", "manifest.json"]
+    with pytest.raises(OutputError, match="earlier datavet output") as e:
+        write_splits(split_records(labelled, SplitConfig(kfold=2)), out)  # replacing needs overwrite
+    assert "--overwrite" in e.value.fix
+    write_splits(split_records(labelled, SplitConfig(kfold=2)), out, overwrite=True)
+    assert sorted(p.name for p in out.iterdir()) == [".datavet-output", "README.md", "fold-0", "fold-1",
+                                                     "manifest.json"]
     foreign = tmp_path / "mine"
     foreign.mkdir()
     (foreign / "notes.txt").write_text("keep me")
-    with pytest.raises(SplitError, match="not an empty folder") as e:
-        write_splits(split_records(labelled, SplitConfig()), foreign)
-    assert "--out" in e.value.fix
+    for overwrite in (False, True):  # even --overwrite never replaces a folder datavet did not write
+        with pytest.raises(OutputError, match="not written by datavet") as e:
+            write_splits(split_records(labelled, SplitConfig()), foreign, overwrite=overwrite)
+        assert "new or empty" in e.value.fix
     assert (foreign / "notes.txt").read_text() == "keep me"
 
 

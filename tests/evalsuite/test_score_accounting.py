@@ -22,7 +22,7 @@ def run(tmp_path, task, preds, refs, *extra):
     p = jsonl(tmp_path / "p.jsonl", preds)
     r = jsonl(tmp_path / "r.jsonl", refs)
     out = tmp_path / "o.json"
-    rc = run_app(app, "evalsuite", ["score", "--task", task, "--predictions", str(p), "--references", str(r),
+    rc = run_app(app, "evalsuite", ["score", "--kind", task, "--predictions", str(p), "--references", str(r),
                                     "--json", str(out), "--n-resamples", "50", *extra])
     return rc, (json.loads(out.read_text()) if out.exists() else None)
 

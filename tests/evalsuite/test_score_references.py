@@ -19,7 +19,8 @@ def _jsonl(path: Path, rows: list[dict]) -> Path:
 def _score(tmp_path: Path, task: str, refs: Path, preds: list[str]) -> dict:
     p = _jsonl(tmp_path / "preds.jsonl", [{"id": f"r{i}", "prediction": x} for i, x in enumerate(preds)])
     out = tmp_path / "s.json"
-    assert run_app(app, "evalsuite", ["score", "--task", task, "--predictions", str(p), "--references", str(refs),
+    kind = {"generation": "completion"}.get(task, task)
+    assert run_app(app, "evalsuite", ["score", "--kind", kind, "--predictions", str(p), "--references", str(refs),
                                       "--json", str(out)]) == 0
     return json.loads(out.read_text())
 
@@ -48,5 +49,5 @@ def test_references_still_validate_the_reference_field(tmp_path):
     # only r0 is scored; the other two reference rows are counted as invalid (wrong type, missing label)
     assert res["n"] == 1 and res["accounting"]["references"]["invalid"] == 2
     no_reference = _jsonl(tmp_path / "none.jsonl", [{"id": "r0", "foo": "x"}])
-    assert run_app(app, "evalsuite", ["score", "--task", "classification", "--predictions", str(no_reference),
+    assert run_app(app, "evalsuite", ["score", "--kind", "classification", "--predictions", str(no_reference),
                                       "--references", str(no_reference)]) == 2

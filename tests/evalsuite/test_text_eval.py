@@ -73,7 +73,7 @@ def test_compare_kind_text_shows_the_adapted_model_fits_the_domain(cpt, tmp_path
     out, rep = tmp_path / "cmp.json", tmp_path / "rep"
     assert run_app(app, "evalsuite", ["compare", "--kind", "text", "--base", str(cpt["base"]), "--tuned",
                                       str(cpt["run"]), "--data", str(cpt["test"]), "--ppl-max-length", "64",
-                                      "--n-resamples", "300", "--json", str(out), "--report-dir", str(rep)]) == 0
+                                      "--n-resamples", "300", "--json", str(out), "--out", str(rep)]) == 0
     res = json.loads(out.read_text())
     assert res["task"] == "text" and res["n_items"] == 24
     ppl, bpb = res["metrics"]["perplexity"], res["metrics"]["bits_per_byte"]

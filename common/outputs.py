@@ -1,0 +1,304 @@
+"""The one atomic writer and output guard for everything datavet writes: it never deletes or replaces what it
+did not create, and never leaves a half-written file.
+
+Rules (docs/reliability.md lists the tests that hold them):
+- A file output never replaces a folder, and a path that lies under a file is refused.
+- A folder output is used when it is new or empty. A folder datavet wrote carries a marker file
+  (`.datavet-output`); such a folder is replaced only with `overwrite=True` (`--overwrite`). A non-empty folder
+  without the marker belongs to someone else and is refused even with `--overwrite`.
+- A folder being written is locked (`.datavet-output.lock`, an OS file lock released when the process dies),
+  so a second concurrent run into it fails at once instead of mixing files from both.
+- Every file is written to a temporary file beside its target and renamed into place when complete
+  (`atomic_path`, `atomic_text`, `write_text`); on failure the temporary file is removed.
+- Plain I/O failures (disk full, read-only folder, permission denied, a path under a file) become an
+  `OutputError` (exit 2) that says what went wrong and how to fix it, not an internal error.
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO, Any
+
+from schemas.errors import UsageError, os_usage_error
+
+MARKER = ".datavet-output"
+LOCK = ".datavet-output.lock"
+# Names datavet itself keeps in an output folder: they do not make a folder "non-empty".
+_OWN = {MARKER, LOCK}
+
+
+class OutputError(UsageError):
+    """An output path datavet will not or cannot write (exit 2)."""
+
+    title = "cannot write the output"
+
+
+def os_error(err: OSError, target: str | Path) -> OutputError | None:
+    """The user-facing `OutputError` for an I/O failure writing `target`, or None for an unexpected one."""
+    if err.errno == errno.ENOENT:
+        return None  # a vanished temporary file is our problem, not the user's
+    mapped = os_usage_error(err, target, OutputError)
+    return mapped if isinstance(mapped, OutputError) else None
+
+
+@contextmanager
+def os_errors_as_usage(target: str | Path) -> Iterator[None]:
+    """Re-raise a known I/O failure inside the block as an `OutputError` naming `target`."""
+    try:
+        yield
+    except OSError as e:
+        mapped = os_error(e, target)
+        if mapped is None:
+            raise
+        raise mapped from e
+
+
+def _blocking_file(path: Path) -> Path | None:
+    """The first existing ancestor of `path` that is not a folder (so `path` lies under a file), else None."""
+    for parent in path.parents:
+        if parent.exists():
+            return None if parent.is_dir() else parent
+    return None
+
+
+def check_file_target(target: str | Path) -> Path:
+    """Refuse a file output that would replace a folder or lies under a file. Returns the path.
+
+    Raises:
+        OutputError: `target` is a folder, or one of its parents is a file.
+    """
+    target = Path(target)
+    if target.is_dir():
+        raise OutputError(f"{target} is a folder; datavet writes a file there and never replaces a folder",
+                          fix=f"give a file name, e.g. {target / 'out.json'}")
+    under = _blocking_file(target)
+    if under is not None:
+        raise OutputError(f"cannot write {target}: {under} is a file, not a folder",
+                          fix="choose an output path that is not under a file")
+    return target
+
+
+def is_marked(path: Path) -> bool:
+    """True when `path` is a folder datavet wrote (it holds the marker file)."""
+    return (path / MARKER).is_file()
+
+
+def _foreign_entries(path: Path) -> list[str]:
+    return sorted(p.name for p in path.iterdir() if p.name not in _OWN)
+
+
+def check_dir_target(path: str | Path, *, overwrite: bool = False) -> Path:
+    """Refuse a folder output that datavet may not use. Returns the path.
+
+    A new or empty folder is fine; a folder with datavet's marker is fine with `overwrite`; anything else
+    (a file, a path under a file, a non-empty folder of another program) is refused.
+
+    Raises:
+        OutputError: with what is in the way and how to fix it.
+    """
+    path = Path(path)
+    under = _blocking_file(path)
+    if under is not None:
+        raise OutputError(f"cannot write {path}: {under} is a file, not a folder",
+                          fix="choose an output folder that is not under a file")
+    if not path.exists() and not path.is_symlink():
+        return path
+    if path.is_symlink() or not path.is_dir():
+        raise OutputError(f"{path} exists and is not a folder; datavet does not replace it",
+                          fix="choose a new folder name for the output")
+    entries = _foreign_entries(path)
+    if not entries:
+        return path
+    if not is_marked(path):
+        shown = ", ".join(entries[:5]) + (f" and {len(entries) - 5} more" if len(entries) > 5 else "")
+        raise OutputError(
+            f"{path} is not empty ({shown}) and was not written by datavet (no {MARKER} marker); "
+            "datavet never deletes or replaces a folder it did not create",
+            fix="choose a new or empty output folder (--overwrite replaces only a folder datavet wrote)")
+    if not overwrite:
+        raise OutputError(f"{path} holds an earlier datavet output",
+                          fix="pass --overwrite to replace it, or choose another output folder")
+    return path
+
+
+def written_by(path: str | Path) -> str | None:
+    """The command recorded in `path`'s marker, or None when `path` is not a folder datavet wrote."""
+    try:
+        return json.loads((Path(path) / MARKER).read_text(encoding="utf-8")).get("written_by")
+    except (OSError, ValueError, AttributeError):
+        return None
+
+
+def write_marker(path: Path, command: str = "datavet") -> None:
+    """Mark `path` as a folder datavet wrote (a small JSON note naming the command; no time, so that the same
+    inputs still give byte-identical folders)."""
+    note = {"written_by": command, "note": "datavet wrote this folder; --overwrite may replace it"}
+    (path / MARKER).write_text(json.dumps(note) + "\n", encoding="utf-8")
+
+
+def _clear(path: Path) -> None:
+    """Empty a marked folder (keeping its marker and lock), for `--overwrite`."""
+    for p in path.iterdir():
+        if p.name in _OWN:
+            continue
+        if p.is_dir() and not p.is_symlink():
+            shutil.rmtree(p)
+        else:
+            p.unlink()
+
+
+@contextmanager
+def output_dir(path: str | Path, *, overwrite: bool = False, command: str = "datavet",
+               lock: bool = True) -> Iterator[Path]:
+    """Claim `path` as an output folder for the duration of the block.
+
+    Checks it (`check_dir_target`), creates it, takes its lock (a second holder fails at once), empties it
+    when it is an earlier datavet output and `overwrite` is set, and marks it as datavet's. On exit the lock
+    is released; the folder and what the block wrote stay. When the block fails before writing anything into
+    a folder this call created, the folder is removed again.
+
+    Raises:
+        OutputError: the folder may not be used, or another datavet process is writing it.
+    """
+    from filelock import FileLock, Timeout
+
+    path = check_dir_target(path, overwrite=overwrite)
+    created = not path.exists()
+    with os_errors_as_usage(path):
+        path.mkdir(parents=True, exist_ok=True)
+    held = None
+    if lock:
+        held = FileLock(str(path / LOCK), timeout=0)
+        try:
+            with os_errors_as_usage(path):
+                held.acquire()
+        except Timeout:
+            raise OutputError(f"another datavet process is writing {path} right now",
+                              fix="wait for it to finish, or choose another output folder") from None
+    try:
+        # Checked again under the lock: a run that finished meanwhile has filled and marked the folder.
+        check_dir_target(path, overwrite=overwrite)
+        with os_errors_as_usage(path):
+            if _foreign_entries(path):
+                _clear(path)
+            write_marker(path, command)
+        yield path
+    except BaseException:
+        if held is not None:
+            held.release()
+            held = None
+        _remove_if_unused(path, rmdir=created)  # a failed command leaves no empty output folder of ours
+        raise
+    finally:
+        if held is not None:
+            held.release()
+
+
+def _remove_if_unused(path: Path, *, rmdir: bool) -> None:
+    """Take our marker and lock out of a folder that holds nothing else (and remove it, when we created it)."""
+    try:
+        if _foreign_entries(path):
+            return
+        for name in _OWN:
+            (path / name).unlink(missing_ok=True)
+        if rmdir:
+            path.rmdir()
+    except OSError:
+        pass
+
+
+def replace_dir(tmp: Path, target: Path, *, overwrite: bool = False, command: str = "datavet") -> None:
+    """Move the complete folder `tmp` onto `target`, marking it; the old `target` goes only if datavet wrote it.
+
+    Raises:
+        OutputError: `target` may not be replaced (see `check_dir_target`).
+    """
+    check_dir_target(target, overwrite=overwrite)
+    write_marker(tmp, command)
+    if target.exists():
+        old = target.with_name(f".{target.name}.old.{os.getpid()}")
+        target.rename(old)
+        try:
+            tmp.rename(target)
+        except BaseException:
+            old.rename(target)
+            raise
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        tmp.rename(target)
+
+
+def claim_outputs(ctx: Any, *, folder: str | Path | None = None, files: tuple[str | Path | None, ...] = (),
+                  overwrite: bool = False, command: str = "datavet") -> None:
+    """Check a command's outputs before it does any work, and hold its output folder until the command ends.
+
+    `files` must not be folders or lie under a file; `folder` is claimed with `output_dir` (new, empty, or
+    with `overwrite` an earlier datavet output; locked against a concurrent run). A file inside `folder` is
+    checked when it is written.
+
+    Args:
+        ctx: the click/typer context of the running command (its `with_resource` holds the claim).
+        folder: the command's output folder, if any.
+        files: the command's single-file outputs, if any.
+        overwrite: the command's `--overwrite`.
+        command: who writes, recorded in the folder's marker.
+    """
+    for f in files:
+        if f is not None and not (folder is not None and Path(folder) in Path(f).parents):
+            check_file_target(f)
+    if folder is not None:
+        ctx.with_resource(output_dir(folder, overwrite=overwrite, command=command))
+
+
+@contextmanager
+def atomic_path(target: str | Path, suffix: str = "") -> Iterator[Path]:
+    """Yield a temporary path beside `target`; on success rename it onto `target`, on failure remove it.
+
+    Raises:
+        OutputError: `target` is a folder or lies under a file, or the write failed for a reason the user
+            can fix (disk full, read-only or unwritable folder); the temporary file is removed first.
+    """
+    target = check_file_target(target)
+    with os_errors_as_usage(target):
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=suffix + ".tmp", dir=target.parent)
+    os.close(fd)
+    # mkstemp creates 0600; an output file should get the usual permissions (0666 less the umask).
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)
+    tmp_path = Path(tmp)
+    try:
+        yield tmp_path
+        check_file_target(target)  # a folder may have appeared there while we wrote
+        os.replace(tmp_path, target)
+    except BaseException as e:
+        if tmp_path.is_dir():
+            shutil.rmtree(tmp_path, ignore_errors=True)
+        else:
+            tmp_path.unlink(missing_ok=True)
+        mapped = os_error(e, target) if isinstance(e, OSError) else None
+        if mapped is not None:
+            raise mapped from e
+        raise
+
+
+@contextmanager
+def atomic_text(target: str | Path) -> Iterator[IO[str]]:
+    """A text file (UTF-8, LF line ends) written atomically to `target`."""
+    with atomic_path(target) as tmp, open(tmp, "w", encoding="utf-8", newline="\n") as fh:
+        yield fh
+
+
+def write_text(text: str, target: str | Path) -> Path:
+    """Write `text` (UTF-8) to `target` atomically. Returns the path."""
+    with atomic_text(target) as fh:
+        fh.write(text)
+    return Path(target)

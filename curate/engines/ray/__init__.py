@@ -1,0 +1,21 @@
+"""The Ray Data engine for `curate run --engine ray` (extra `datavet[ray]`): the local pipeline's stages with
+no process holding all rows, and the local engine's answers (kept rows, removed rows and their clusters,
+quarantine, every check's counts).
+
+Stages, one module each:
+
+* `load`: one read task per input shard, validated by curate's loader code; duplicate ids by a shuffle.
+* `rows`: normalization and each row's facts (text, length, PII, label, group) in one batch map.
+* `dedup`: exact groups (shuffle on a text hash); MinHash signatures and LSH band keys in batch maps; band
+  buckets, candidate pairs and their verification by shuffles.
+* `components`: connected components of verified pairs by min-label propagation (one shuffle per round).
+* `clusters`: each row joined with its cluster; conflicting labels by a shuffle on the cluster.
+* `results`: every check's result from aggregates (the driver sees findings and counters, never all rows).
+* `write`: kept and removed rows as shards in input order, by a range shuffle on row position.
+
+`bag` and `shuffle` hold the shuffle plumbing; `session` connects to Ray. docs/scaling.md has the how-to.
+"""
+
+from curate.engines.ray.pipeline import run_ray_pipeline
+
+__all__ = ["run_ray_pipeline"]

@@ -1,0 +1,219 @@
+"""Load and validate on Ray: one read task per input unit (a shard file, or a source curate reads whole),
+rows validated by curate's own loader code, so reasons and messages are the local engine's.
+
+* Inputs: one file, a folder of shards, a glob, or `bundled:NAME`; a path with a scheme (`s3://`, `gs://`,
+  `hdfs://`, ...) is listed and read through `pyarrow.fs` (each task copies its shard to a local temp file).
+  A folder the local loader reads whole (a Hugging Face save_to_disk folder, a folder of `<label>/*.txt`)
+  is one unit. Parallelism comes from shards: a single file is read by one task.
+* The record kind and field mapping are decided once, on the driver, from the first unit's first rows,
+  exactly as `curate.io.load` decides them (its first `INFER_SAMPLE` parsed rows); every task then uses them.
+* Row position `pos = unit << 40 | row` orders rows as the local loader does (by source, then row), and is
+  the key every later stage uses for "first" (the kept row of a duplicate group is the smallest pos).
+* Duplicate ids: tasks validate without a seen-id set; a shuffle of (id, pos) then finds every id used
+  twice, and all but its first row become `duplicate_id` quarantine entries, as the local loader does.
+"""
+
+from __future__ import annotations
+
+import glob as _glob
+import json
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from itertools import islice
+from pathlib import Path
+from typing import Any
+
+from curate.errors import ConfigError, DataUsageError
+from schemas.configs.load import LoadConfig
+
+ROW_BITS = 40
+SHARD_SUFFIXES = (".jsonl", ".ndjson", ".json", ".parquet", ".pq", ".csv", ".tsv")
+_BATCH = 8_192
+
+
+@dataclass
+class Plan:
+    """What every read task needs: the units, the resolved LoadConfig, kind and field mapping."""
+
+    units: list[str]
+    cfg: LoadConfig
+    kind: str
+    mapping: dict[str, str]
+    fmt: str
+    encoding: str
+    encoding_note: str | None
+
+
+def _is_uri(path: str) -> bool:
+    return "://" in path and not path.startswith("file://")
+
+
+def list_units(path: str) -> list[str]:
+    """The shards an input names, in the order their rows count (sorted paths)."""
+    if path.startswith("bundled:"):
+        return [path]
+    if _is_uri(path):
+        import pyarrow.fs as pafs
+
+        fs, base = pafs.FileSystem.from_uri(path)
+        scheme = path.split("://", 1)[0]
+        info = fs.get_file_info(base)
+        if info.type == pafs.FileType.File:
+            return [path]
+        if info.type == pafs.FileType.Directory:
+            sel = fs.get_file_info(pafs.FileSelector(base, recursive=False))
+            files = sorted(f.path for f in sel if f.type == pafs.FileType.File and f.path.endswith(SHARD_SUFFIXES))
+            if files:
+                return [f"{scheme}://{f}" for f in files]
+        raise DataUsageError(f"{path} names no file and no folder of shards",
+                             fix="point at a file, or a folder holding .jsonl or .parquet shards")
+    if any(c in path for c in "*?["):
+        files = sorted(p for p in _glob.glob(os.path.expanduser(path)) if Path(p).is_file())
+        if not files:
+            raise DataUsageError(f"the pattern {path} matches no file", fix="check the pattern and the folder")
+        return files
+    p = Path(path).expanduser()
+    if not p.exists():
+        raise DataUsageError(f"{p} does not exist", fix="check the path, or use a bundled dataset: bundled:tweets")
+    if p.is_dir():
+        files = sorted(str(f) for f in p.iterdir() if f.is_file() and f.suffix.lower() in SHARD_SUFFIXES)
+        if files:
+            return files
+    return [str(p)]
+
+
+@contextmanager
+def local_copy(unit: str) -> Iterator[str]:
+    """A local path for the unit: itself, or a temp copy of an object-storage file (removed afterwards)."""
+    if not _is_uri(unit):
+        yield unit
+        return
+    import pyarrow.fs as pafs
+
+    fs, base = pafs.FileSystem.from_uri(unit)
+    fd, tmp = tempfile.mkstemp(suffix=Path(base).suffix)
+    try:
+        with os.fdopen(fd, "wb") as out, fs.open_input_stream(base) as src:
+            while chunk := src.read(1 << 22):
+                out.write(chunk)
+        yield tmp
+    finally:
+        os.unlink(tmp)
+
+
+def plan(cfg: LoadConfig) -> Plan:
+    """Decide units, kind and mapping on the driver from the first unit (as the local loader would)."""
+    from curate.io.load import INFER_SAMPLE, load
+
+    units = list_units(cfg.path)
+    if cfg.limit is not None and len(units) > 1:
+        raise ConfigError("input.limit (--head) is not supported for several shards on the ray engine",
+                          fix="drop the limit, or point at one file")
+    with local_copy(units[0]) as first:
+        probe_path = first if not units[0].startswith("bundled:") else units[0]
+        # enough rows that the probe decides from the same first INFER_SAMPLE parsed rows as a full load
+        probe = load(cfg.model_copy(update={"path": probe_path, "limit": min(cfg.limit or 25 * INFER_SAMPLE,
+                                                                             25 * INFER_SAMPLE)}))
+    resolved = probe.config.model_copy(update={"path": cfg.path, "limit": cfg.limit})
+    return Plan(units, resolved, str(getattr(probe.kind, "value", probe.kind)), dict(probe.field_map),
+                probe.summary.format, probe.summary.encoding, probe.summary.encoding_note)
+
+
+class _NeverSeen:
+    """A seen-id set that holds nothing: duplicate ids are found later, across all tasks, by a shuffle."""
+
+    def __contains__(self, item: object) -> bool:
+        return False
+
+    def add(self, item: object) -> None:
+        pass
+
+
+def _rows(unit: str, local: str, cfg: LoadConfig) -> Iterator[Any]:
+    from curate.io.readers import detect_format, open_source
+
+    if unit.startswith("bundled:"):
+        from curate.io.bundled import open_bundled
+
+        _, _, rows, _ = open_bundled(cfg.model_copy(update={"path": unit}))
+        return rows
+    path = Path(local)
+    fmt = detect_format(path) if cfg.format == "auto" else cfg.format
+    _, _, rows = open_source(path, fmt, cfg.encoding)
+    if _is_uri(unit):
+        def relabel(it: Iterator[Any]) -> Iterator[Any]:
+            for r in it:
+                r.source = r.source or unit
+                yield r
+
+        return relabel(rows)
+    return rows
+
+
+def read_unit(batch: dict[str, Any], plan: Plan) -> Iterator[dict[str, list]]:
+    """Ray task: the validated rows of one unit, in batches: pos, ok, id, rec (record JSON), q (quarantine
+    entry JSON: the entry for a quarantined row, and for a loaded row the entry it gets if its id repeats)."""
+    from curate.io.load import _accept, _FastRecord
+    from schemas.findings import QuarantineEntry
+    from schemas.records import RecordKind
+
+    unit_no, unit = int(batch["unit"][0]), str(batch["path"][0])
+    cfg = plan.cfg
+    kind = RecordKind(plan.kind)
+    fast = _FastRecord(kind, plan.mapping, cfg)
+    seen = _NeverSeen()
+    with local_copy(unit) as local:
+        source_name = unit if unit.startswith("bundled:") or _is_uri(unit) else str(Path(local).expanduser())
+        rows = _rows(unit, local, cfg)
+        if cfg.limit is not None:
+            rows = islice(rows, cfg.limit)
+        out: dict[str, list] = {"pos": [], "ok": [], "id": [], "rec": [], "q": []}
+
+        def qentry(r: Any, reason: str, message: str) -> str:
+            rid = r.obj.get(cfg.id_field) if r.obj is not None else None
+            return QuarantineEntry(
+                source=r.source or source_name, line=r.line, row=r.row,
+                id=str(rid) if isinstance(rid, str | int) and not isinstance(rid, bool) and rid != "" else str(r.row),
+                reason=reason, message=message,
+                raw=r.raw if len(r.raw) <= 100_000 else r.raw[:100_000] + "…[truncated]").model_dump_json()
+
+        for r in rows:
+            got: list[Any] = []
+            quarantined: list[str] = []
+            built = fast.build(r.obj, r.row) if fast.enabled and r.error is None and r.obj is not None else None
+            if built is not None:
+                got.append(built)
+            else:
+                def sink(rr: Any, reason: str, msg: str, into: list[str] = quarantined) -> None:
+                    into.append(qentry(rr, reason, msg))
+
+                _accept(r, kind, plan.mapping, cfg, got, sink, seen)
+            out["pos"].append((unit_no << ROW_BITS) | r.row)
+            if got:
+                rec = got[0]
+                out["ok"].append(True)
+                out["id"].append(rec["id"])
+                out["rec"].append(json.dumps(rec, ensure_ascii=False))
+                out["q"].append(qentry(r, "duplicate_id", f"id {rec['id']!r} already used by an earlier row"))
+            else:
+                out["ok"].append(False)
+                out["id"].append("")
+                out["rec"].append("")
+                out["q"].append(quarantined[0])
+            if len(out["pos"]) >= _BATCH:
+                yield out
+                out = {k: [] for k in out}
+        if out["pos"]:
+            yield out
+
+
+def read(plan: Plan) -> Any:
+    """A Dataset of every input row (loaded or quarantined; duplicate ids not yet resolved)."""
+    import ray
+
+    units = ray.data.from_items([{"unit": i, "path": u} for i, u in enumerate(plan.units)],
+                                override_num_blocks=len(plan.units))
+    return units.map_batches(read_unit, batch_size=1, fn_kwargs={"plan": plan}, batch_format="pandas")

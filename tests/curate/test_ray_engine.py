@@ -1,0 +1,124 @@
+"""The Ray engine gives the local engine's answers: kept rows, removed rows with their clusters, quarantine
+and every check's result, on a planted corpus (one file, and the same rows as shards) and on bundled:tweets.
+
+One local Ray instance (2 CPUs, a 256 MiB object store) serves the whole module; the two-node cluster test
+is in test_ray_cluster.py.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from curate.pipeline import run_pipeline
+from schemas.configs.curate import CurateConfig
+from tests.curate.ray_support import differences, kept_rows, write_planted
+
+ray = pytest.importorskip("ray")
+
+CONF = {"normalize": {"labels": ["positive", "negative", "neutral"], "html": "unescape"},
+        "remove": {"conflicting_labels": True}, "mask_pii": True, "fail_on": "never",
+        "checks": {"bias": {"terms": ["alpha"]}}}
+
+
+@pytest.fixture(scope="module")
+def local_ray():
+    import os
+
+    os.environ.setdefault("DATAVET_RAY_PARTITIONS", "2")
+    ray.init(address="local", num_cpus=2, object_store_memory=256 * 2**20, include_dashboard=False, log_to_driver=False,
+             logging_level="ERROR")
+    yield
+    ray.shutdown()
+
+
+def _cfg(path, out, **extra) -> CurateConfig:
+    return CurateConfig.model_validate({**CONF, **extra, "input": {"path": str(path)}, "out": str(out)})
+
+
+def test_planted_corpus_same_answers(local_ray, tmp_path):
+    from curate.engines.ray import run_ray_pipeline
+
+    src = write_planted(tmp_path / "planted.jsonl", 400)[0]
+    loc = run_pipeline(_cfg(src, tmp_path / "local"))
+    res = run_ray_pipeline(_cfg(src, tmp_path / "ray"))
+    assert differences(tmp_path / "local", tmp_path / "ray") == []
+    # the corpus plants every kind of answer the comparison covers
+    assert loc.quarantined > 0 and {"exact_duplicate", "near_duplicate", "conflicting_labels", "empty"} <= set(
+        loc.removed_by_reason)
+    assert loc.pii_masked > 0 and (res.kept, res.removed, res.pii_masked) == (loc.kept, loc.removed, loc.pii_masked)
+    assert res.rows_read == res.kept + res.quarantined + res.removed
+    assert len(list((tmp_path / "ray" / "curated").glob("part-*.jsonl"))) >= 2   # written as shards
+
+
+def test_shards_give_the_single_file_answers(local_ray, tmp_path):
+    from curate.engines.ray import run_ray_pipeline
+
+    one = write_planted(tmp_path / "one.jsonl", 400)[0]
+    write_planted(tmp_path / "shards", 400, shards=3)
+    run_pipeline(_cfg(one, tmp_path / "local", mask_pii=False))
+    run_ray_pipeline(_cfg(tmp_path / "shards", tmp_path / "ray", mask_pii=False))
+    assert differences(tmp_path / "local", tmp_path / "ray", same_source=False) == []
+    assert kept_rows(tmp_path / "ray")
+
+
+def test_no_duplicates_at_all(local_ray, tmp_path):
+    """No exact group, no candidate pair: the empty paths give the local answers too."""
+    import json
+
+    from curate.engines.ray import run_ray_pipeline
+
+    src = tmp_path / "unique.jsonl"
+    src.write_text("".join(json.dumps({"id": i, "text": f"row {i} says {'x' * i}", "label": "ab"[i % 2]}) + "\n"
+                           for i in range(40)), encoding="utf-8")
+    loc = run_pipeline(_cfg(src, tmp_path / "local", normalize={}))
+    run_ray_pipeline(_cfg(src, tmp_path / "ray", normalize={}))
+    assert loc.removed == 0
+    assert differences(tmp_path / "local", tmp_path / "ray") == []
+
+
+def test_unsupported_check_is_a_config_error(local_ray, tmp_path):
+    from curate.engines.ray import run_ray_pipeline
+    from curate.errors import ConfigError
+
+    src = write_planted(tmp_path / "p.jsonl", 50)[0]
+    with pytest.raises(ConfigError, match="leakage"):
+        run_ray_pipeline(_cfg(src, tmp_path / "ray", split_field="src"))
+    with pytest.raises(ConfigError, match="split stage"):
+        run_ray_pipeline(_cfg(src, tmp_path / "ray", split={"test": 0.2}))
+
+
+@pytest.mark.slow
+def test_bundled_tweets_same_answers(local_ray, tmp_path):
+    """38k rows: about 2.5 minutes on the shared 2-core machine, hence slow."""
+    from curate.engines.ray import run_ray_pipeline
+    from schemas.configs.base import load_config
+    path = Path(__file__).resolve().parents[2] / "configs" / "curate" / "tweets.yaml"
+    run_pipeline(load_config(CurateConfig, path, [f"out={tmp_path / 'local'}"]))
+    run_ray_pipeline(load_config(CurateConfig, path, [f"out={tmp_path / 'ray'}"]))
+    assert differences(tmp_path / "local", tmp_path / "ray") == []
+
+
+def test_cli_engine_ray(local_ray, tmp_path, capsys):
+    """`curate run CONFIG --engine ray` runs the Ray engine (it reuses the running Ray) and says so in the
+    manifest; --address without --engine ray is a usage error (exit 2)."""
+    import json
+
+    import yaml
+
+    from curate.cli import main
+
+    src = write_planted(tmp_path / "p.jsonl", 120)[0]
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text(yaml.safe_dump({**CONF, "input": {"path": str(src)}, "out": str(tmp_path / "out")}))
+    with pytest.raises(SystemExit) as e:
+        main(["run", "--config", str(cfg), "--engine", "ray"])
+    assert e.value.code == 0
+    manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
+    assert "--engine ray" in manifest["command"] and manifest["extra"]["engine"] == "ray"
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as e:
+        main(["run", "--config", str(cfg), "--address", "auto"])
+    assert e.value.code == 2
+    assert "--engine ray" in capsys.readouterr().err
