@@ -41,7 +41,7 @@ def train_config(cfg: AblateConfig, train: Path, val: Path, out: Path, seed: int
     from schemas.configs.base import apply_overrides, validate_config
     from schemas.configs.train import TrainConfig
 
-    body = apply_overrides(cfg.train, {"task": "classification", "data.train": str(train), "data.val": str(val),
+    body = apply_overrides(cfg.train, {"kind": "classification", "data.train": str(train), "data.val": str(val),
                                        "out": str(out), "seed": seed, "max_steps": cfg.max_steps, "progress": False,
                                        "early_stopping.patience": None})
     resume = (out / "checkpoint").is_dir()
