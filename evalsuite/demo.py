@@ -246,6 +246,8 @@ def _finish(out: Path, stages: list[Stage], t_start: float) -> int:
                        rows=[[k, _headline(out / v)] for k, v in links.items()], page_size=None)])],
         links=links,
     )
+    for p in sorted(Path("reports/ablate").glob("**/report/index.html"), key=os.path.getmtime)[-1:]:
+        report.links["last ablation (evalsuite ablate)"] = os.path.relpath(p, out)
     paths = write_report(report, out)
     write_text(json.dumps([s.__dict__ for s in stages], indent=2), out / "stages.json")
     run_info = json.loads((out / "run.json").read_text(encoding="utf-8")) if (out / "run.json").exists() else {}
