@@ -8,8 +8,8 @@ STAMP  := $(VENV)/.datavet-stamp
 
 setup: $(STAMP)
 
-# The stamp is keyed on pyproject.toml and the setup script: a second run with nothing changed installs nothing.
-$(STAMP): pyproject.toml tools/setup_venv.sh
+# The stamp is keyed on pyproject.toml, constraints.txt and the setup script: a second run with nothing changed installs nothing.
+$(STAMP): pyproject.toml constraints.txt tools/setup_venv.sh
 	@PYTHON=$(PYTHON) bash tools/setup_venv.sh $(VENV)
 	@touch $(STAMP)
 

