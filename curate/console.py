@@ -10,7 +10,8 @@ from schemas.results import CheckReport, InputSummary
 
 console = Console()
 STATUS_STYLE = {CheckStatus.passed: "green", CheckStatus.warn: "yellow", CheckStatus.fail: "red",
-                CheckStatus.error: "bold red", CheckStatus.skipped: "dim"}
+                CheckStatus.error: "bold red", CheckStatus.skipped: "dim", CheckStatus.not_run: "bold yellow",
+                CheckStatus.not_applicable: "dim"}
 
 
 def print_load_summary(s: InputSummary) -> None:
@@ -19,6 +20,8 @@ def print_load_summary(s: InputSummary) -> None:
     t.add_column()
     t.add_row("format / kind", f"{s.format} / {s.kind}")
     t.add_row("encoding", s.encoding + (f"  [yellow]({s.encoding_note})" if s.encoding_note else ""))
+    if s.subset:
+        t.add_row("subset", f"[yellow]{s.subset}")
     t.add_row("rows read", f"{s.rows_read:,}")
     t.add_row("rows loaded", f"{s.rows_loaded:,}")
     q = f"{s.rows_quarantined:,}"

@@ -123,7 +123,8 @@ def _run_pipeline(cfg: CurateConfig, command: str) -> PipelineResult:
     data = load(cfg.input)
     against = load(cfg.against, kind=data.kind) if cfg.against else None
     options = {"split_field": cfg.split_field, "group_field": cfg.group_field, "tokenizer": cfg.tokenizer,
-               "max_length": cfg.max_length, "normalize": cfg.normalize, "expectations": cfg.expectations}
+               "max_length": cfg.max_length, "normalize": cfg.normalize, "expectations": cfg.expectations,
+               "dedup_key": cfg.dedup_key}
     ctx = normalized_context(data, cfg.normalize, **{k: v for k, v in options.items() if v is not None})
     ctx.against = against
     params = dict(cfg.checks)
@@ -170,7 +171,8 @@ def _run_pipeline(cfg: CurateConfig, command: str) -> PipelineResult:
         from schemas.configs.base import validate_config
         from schemas.configs.split import SplitConfig
 
-        scfg = validate_config(SplitConfig, {"seed": cfg.seed, **cfg.split}, "split section")
+        scfg = validate_config(SplitConfig, {"seed": cfg.seed, "dedup_key": cfg.dedup_key.model_dump(), **cfg.split},
+                               "split section")
         write_splits(split_records(kept, scfg, kind=data.kind), out / "splits")
         files.append("splits/")
     if cfg.report:

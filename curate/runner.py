@@ -34,9 +34,17 @@ def run_checks(checks: Iterable[Check], ctx: CheckContext, progress: Any = None)
         progress: Optional callable `progress(name)` called before each check (for a status line).
     """
     results = []
+    empty = not ctx.data.records
     for check in checks:
         if progress is not None:
             progress(check.name)
+        if empty and check.needs_rows:
+            # nothing to judge is not a pass: a check over zero rows would report a clean result
+            s = ctx.data.summary
+            results.append(CheckResult(name=check.name, description=check.description, status=CheckStatus.not_run,
+                                       message=f"not run: no rows loaded ({s.rows_quarantined:,} of "
+                                               f"{s.rows_read:,} rows quarantined)"))
+            continue
         try:
             results.append(check.run(ctx))
         except Exception as e:
@@ -137,11 +145,37 @@ def check_report(data: LoadedData, results: list[CheckResult], reserved: bool = 
 
 
 def gate_fails(report: CheckReport, fail_on: str) -> bool:
-    """`error`: fail on any check with status fail or error. `warning`: also on warn. `never`: never."""
+    """`error`: fail on any check with status fail or error, or when no row loaded (checks not run).
+    `warning`: also on warn. `never`: never."""
     bad = {"error": {CheckStatus.fail, CheckStatus.error},
            "warning": {CheckStatus.fail, CheckStatus.error, CheckStatus.warn},
            "never": set()}[fail_on]
+    if fail_on != "never" and report.input.rows_loaded == 0:
+        return True
     return any(c.status in bad for c in report.checks)
+
+
+def gate_reasons(report: CheckReport, fail_on: str) -> list[str]:
+    """Why the gate fails (empty when it passes): one line per check that reached the gate level, with the
+    check's first line of message or its finding counts."""
+    from collections import Counter
+
+    bad = {"error": {CheckStatus.fail, CheckStatus.error},
+           "warning": {CheckStatus.fail, CheckStatus.error, CheckStatus.warn},
+           "never": set()}[fail_on]
+    out = []
+    if fail_on != "never" and report.input.rows_loaded == 0:
+        out.append(f"no rows loaded: all {report.input.rows_read:,} rows were quarantined, so no check could run")
+    for c in report.checks:
+        if c.status not in bad:
+            continue
+        if c.message:
+            why = c.message.splitlines()[0]
+        else:
+            reasons = Counter(f.reason for f in c.findings)
+            why = ", ".join(f"{n:,} {r}" for r, n in reasons.most_common(3)) or c.description
+        out.append(f"{c.name} ({c.status.value}): {why[:200]}")
+    return out
 
 
 def default_context(data: LoadedData, against: LoadedData | None = None, **options: Any) -> CheckContext:

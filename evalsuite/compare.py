@@ -308,11 +308,11 @@ def _trainer_max_length(tuned: str | Path) -> int | None:
     return None
 
 
-def _records(data: str, task: str) -> list[dict]:
+def _records(data: str, task: str, head: int | None = None, sample: int | None = None, seed: int = 0) -> list[dict]:
     from curate import load
 
     kind = "classification" if task == "classification" else "completion"
-    loaded = load(data, kind=kind)
+    loaded = load(data, kind=kind, head=head, sample=sample, seed=seed)
     if not loaded.records:
         raise UsageError(f"no usable records in {data}", fix="check the file with `curate check`")
     return loaded.records
@@ -334,8 +334,8 @@ def predict_classifier(model: Any, tokenizer: Any, texts: Sequence[str], batch_s
 
 
 def run_compare(base: str, tuned: str, data: str, *, task: str = "generation", train_data: str | None = None,
-                adapter: str | None = None, max_new_tokens: int = 32, batch_size: int = 8, limit: int | None = None,
-                n_resamples: int = 1000, seed: int = 0, report_dir: str | Path | None = None,
+                adapter: str | None = None, max_new_tokens: int = 32, batch_size: int = 8, head: int | None = None,
+                sample: int | None = None, limit: int | None = None, n_resamples: int = 1000, seed: int = 0, report_dir: str | Path | None = None,
                 metric_options: dict[str, Any] | None = None, perplexity: bool = True,
                 ppl_max_length: int | None = None) -> CompareResult:
     """Load base and tuned models, predict on `data`, compare, and optionally write the report.
@@ -349,7 +349,9 @@ def run_compare(base: str, tuned: str, data: str, *, task: str = "generation", t
         adapter: An adapter to apply on `tuned` (rarely needed: an adapter folder as `tuned` works).
         max_new_tokens: Generation cap.
         batch_size: Prediction batch size.
-        limit: Use only the first N test records.
+        head: Use only the first N test records (a sorted file gives a biased subset).
+        sample: Use a random sample of N test records (seeded with `seed`).
+        limit: Deprecated alias of `head`.
         n_resamples: Bootstrap resamples.
         seed: Bootstrap seed.
         report_dir: Write index.html/report.md/report.json here.
@@ -366,7 +368,7 @@ def run_compare(base: str, tuned: str, data: str, *, task: str = "generation", t
     t0 = time.perf_counter()
     if task not in BASE_NOTE:
         raise UsageError(f"unknown task {task!r}", fix="use --task classification or --task generation")
-    recs = _records(data, task)[:limit] if limit else _records(data, task)
+    recs = _records(data, task, head=head if head is not None else limit, sample=sample, seed=seed)
     ids = [str(r["id"]) for r in recs]
     groups = [r.get("group") for r in recs]
     base_ppl = tuned_ppl = None

@@ -151,7 +151,7 @@ def run_demo(out: Path = Path("reports/demo"), quick: bool = False, seed: int = 
             gen_dir = out / "bbc-compare"
             _run("evalsuite compare (untuned vs LoRA)",
                  [*evalsuite, "compare", "--base", "smollm2", "--tuned", str(lora), "--data",
-                  str(bbc_splits / "test.jsonl"), "--task", "generation", "--limit", str(sizes.gen_items),
+                  str(bbc_splits / "test.jsonl"), "--task", "generation", "--sample", str(sizes.gen_items),
                   "--report-dir", str(gen_dir), "--json", str(gen_dir / "compare.json")],
                  stages, {"comparison: SmolLM2 headlines": str(gen_dir / "index.html")})
     return _finish(out, stages, t_start)

@@ -20,6 +20,8 @@ class CheckStatus(str, Enum):
     fail = "fail"
     error = "error"
     skipped = "skipped"
+    not_run = "not_run"                  # could not run on this input (e.g. no rows loaded): never a pass
+    not_applicable = "not_applicable"    # does not apply to this kind of data
 
 
 class Finding(BaseModel):

@@ -21,6 +21,8 @@ class InputSummary(BaseModel):
     rows_quarantined: int
     quarantine_reasons: dict[str, int] = Field(default_factory=dict)
     encoding_note: str | None = None
+    subset: str | None = Field(None, description="What part of the source was used (--head / --sample); "
+                                                 "None: every row")
 
 
 class CheckReport(BaseModel):
@@ -31,5 +33,6 @@ class CheckReport(BaseModel):
     checks: list[CheckResult] = Field(default_factory=list)
 
     def worst_status(self) -> CheckStatus:
-        order = [CheckStatus.skipped, CheckStatus.passed, CheckStatus.warn, CheckStatus.fail, CheckStatus.error]
+        order = [CheckStatus.skipped, CheckStatus.not_applicable, CheckStatus.passed, CheckStatus.not_run,
+                 CheckStatus.warn, CheckStatus.fail, CheckStatus.error]
         return max((c.status for c in self.checks), key=order.index, default=CheckStatus.passed)

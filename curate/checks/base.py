@@ -37,6 +37,8 @@ class Check:
     description: ClassVar[str]
     Params: ClassVar[type[BaseModel]] = NoParams
     default_enabled: ClassVar[bool] = True
+    # False for checks that judge the load itself (schema): they still run when no row loaded.
+    needs_rows: ClassVar[bool] = True
 
     def __init__(self, params: BaseModel | dict[str, Any] | None = None):
         self.params = params if isinstance(params, BaseModel) else self.Params.model_validate(params or {})

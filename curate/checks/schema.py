@@ -16,6 +16,7 @@ from schemas.findings import CheckResult, Finding, Severity
 class SchemaCheck(Check):
     name = "schema"
     description = "rows that do not validate as the record schema (quarantined with a reason)"
+    needs_rows = False
 
     def run(self, ctx: CheckContext) -> CheckResult:
         findings = [

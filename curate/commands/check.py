@@ -44,6 +44,9 @@ def register(app: typer.Typer) -> None:
         expectations: Annotated[Optional[Path], typer.Option("--expectations", help="A great-expectations suite YAML.")] = None,
         enable: Annotated[Optional[list[str]], typer.Option("--enable", help="Run an opt-in check (repeatable).")] = None,
         disable: Annotated[Optional[list[str]], typer.Option("--disable", help="Do not run this check (repeatable).")] = None,
+        dedup_key: Annotated[Optional[str], typer.Option("--dedup-key", help="What duplicate detection ignores: "
+                             "a comma list of whitespace, urls, mentions, numbers, punctuation, case, or social "
+                             "(all but case) or none (default: whitespace).")] = None,
         json_out: Annotated[Optional[Path], typer.Option("--json", help="Write the machine-readable result here.")] = None,
         report_dir: Annotated[Optional[Path], typer.Option("--report-dir", help="Write the HTML/markdown QA report here.")] = None,
         label_issues: Annotated[Optional[Path], typer.Option("--label-issues", help="label_issues.json from `evalsuite cv`: likely label errors to show.")] = None,
@@ -51,7 +54,10 @@ def register(app: typer.Typer) -> None:
         kind: o.Kind = None, format: o.Format = "auto", text_field: o.TextField = None,
         label_field: o.LabelField = None, prompt_field: o.PromptField = None,
         completion_field: o.CompletionField = None, messages_field: o.MessagesField = None,
-        id_field: o.IdField = "id", encoding: o.Encoding = None, limit: o.Limit = None,
+        id_field: o.IdField = "id", encoding: o.Encoding = None, head: o.Head = None,
+        sample: o.Sample = None, seed: Annotated[Optional[int], typer.Option(
+            "--seed", help="Seed of --sample and of seeded checks (default: config, else 0).")] = None,
+        limit: o.Limit = None,
     ) -> None:
         """Load DATA, validate every row, run the data checks, and gate on the result."""
         from curate.console import console, print_check_summary, print_load_summary
@@ -77,10 +83,13 @@ def register(app: typer.Typer) -> None:
             "input.text_field": text_field, "input.label_field": label_field, "input.prompt_field": prompt_field,
             "input.completion_field": completion_field, "input.messages_field": messages_field,
             "input.id_field": None if id_field == "id" else id_field, "input.encoding": encoding,
-            "input.limit": limit, "input.group_field": group_field, "against": against, "split_field": split_field,
+            "input.head": o.head_or_limit(head, limit), "input.sample": sample, "input.seed": seed, "seed": seed,
+            "input.group_field": group_field, "against": against, "split_field": split_field,
             "group_field": group_field, "tokenizer": tokenizer, "max_length": max_length,
             "expectations": str(expectations) if expectations else None, "fail_on": fail_on,
         }
+        if dedup_key is not None:
+            flags.update({f"dedup_key.{k}": v for k, v in o.dedup_key_spec(dedup_key).model_dump().items()})
         cfg = resolve_config(data, config, sets or [], flags)
         params = {k: dict(v) for k, v in cfg.checks.items()}
         if cfg.expectations:
@@ -96,7 +105,7 @@ def register(app: typer.Typer) -> None:
         other = load(cfg.input.model_copy(update={"path": cfg.against})) if cfg.against else None
         ctx = default_context(loaded, against=other, split_field=cfg.split_field, group_field=cfg.group_field,
                               tokenizer=cfg.tokenizer, max_length=cfg.max_length, kfold=kfold, seed=cfg.seed,
-                              normalize=cfg.normalize)
+                              normalize=cfg.normalize, dedup_key=cfg.dedup_key)
         with console.status("running checks") as status:
             results = run_checks(checks, ctx, progress=lambda n: status.update(f"running {n}"))
         issues = load_label_issues(label_issues, loaded) if label_issues else None

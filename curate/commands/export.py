@@ -17,7 +17,8 @@ def register(app: typer.Typer) -> None:
         out: Annotated[Path, typer.Argument(help="Output: .jsonl, .parquet, or a folder (HF save_to_disk).")],
         kind: o.Kind = None, text_field: o.TextField = None, label_field: o.LabelField = None,
         prompt_field: o.PromptField = None, completion_field: o.CompletionField = None,
-        messages_field: o.MessagesField = None, limit: o.Limit = None,
+        messages_field: o.MessagesField = None, head: o.Head = None, sample: o.Sample = None,
+        seed: o.SampleSeed = 0, limit: o.Limit = None,
     ) -> None:
         """Write DATA's validated records to OUT (quarantined rows go to OUT's quarantine file)."""
         from curate.console import print_load_summary
@@ -27,7 +28,8 @@ def register(app: typer.Typer) -> None:
         fmt = writer_format(out)  # validate the output name before spending time on the load
         loaded = load(o.load_config(data, kind=kind, text_field=text_field, label_field=label_field,
                                     prompt_field=prompt_field, completion_field=completion_field,
-                                    messages_field=messages_field, limit=limit))
+                                    messages_field=messages_field, head=o.head_or_limit(head, limit),
+                                    sample=sample, seed=seed))
         print_load_summary(loaded.summary)
         n = write_records(loaded.records, out, fmt)
         typer.echo(f"wrote {n:,} records to {out}")

@@ -11,7 +11,6 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -365,7 +364,9 @@ def _load(cfg: LoadConfig | str | Path, **overrides: Any) -> LoadedData:
                 return
         _accept(r, kind, mapping, cfg, records, quarantine_row, seen_ids)
 
-    limited = rows if cfg.limit is None else islice(rows, cfg.limit)
+    from curate.subset import describe, subset_rows
+
+    limited, subset = subset_rows(rows, cfg.head, cfg.sample, cfg.seed)
     if columns is not None:
         # Tabular sources know their columns up front: decide the kind and field mapping before any row.
         decide([])
@@ -402,7 +403,7 @@ def _load(cfg: LoadConfig | str | Path, **overrides: Any) -> LoadedData:
     summary = InputSummary(
         path=cfg.path, format=source.format, encoding=source.encoding, kind=kind.value, rows_read=rows_read,
         rows_loaded=len(records), rows_quarantined=len(quarantine), quarantine_reasons=dict(reasons.most_common()),
-        encoding_note=source.encoding_note,
+        encoding_note=source.encoding_note, subset=describe(subset),
     )
     assert summary.rows_read == summary.rows_loaded + summary.rows_quarantined
     return LoadedData(kind, records, quarantine, summary, cfg, mapping)

@@ -19,7 +19,12 @@ def register(app: typer.Typer) -> None:
                                                   "linear probe) or generation (BLEU/chrF/ROUGE/perplexity).")] = "generation",
         train_data: Annotated[Optional[str], typer.Option("--train-data", help="Classification: training data "
                                                           "for the base linear probe.")] = None,
-        limit: Annotated[Optional[int], typer.Option("--limit", help="First N test records only.")] = None,
+        sample: Annotated[Optional[int], typer.Option("--sample", min=1, help="A seeded random sample of N test "
+                                                      "records (--seed).")] = None,
+        head: Annotated[Optional[int], typer.Option("--head", min=1, help="First N test records only (a sorted "
+                                                    "file gives a biased subset: prefer --sample).")] = None,
+        limit: Annotated[Optional[int], typer.Option("--limit", min=1, hidden=True,
+                                                     help="Deprecated alias of --head.")] = None,
         adapter: Annotated[Optional[str], typer.Option("--adapter", help="A LoRA adapter to apply on --tuned (not "
                            "needed when --tuned is itself an adapter folder).")] = None,
         max_new_tokens: Annotated[int, typer.Option("--max-new-tokens", help="Generation: greedy decoding cap "
@@ -42,10 +47,12 @@ def register(app: typer.Typer) -> None:
         """Compare a base and a fine-tuned model; print the summary, write the report."""
         import json
 
+        from curate.commands.options import head_or_limit
         from evalsuite.compare import run_compare
 
         opts = {"rouge_tokenizer": rouge_tokenizer} if task == "generation" else {}
-        res = run_compare(base, tuned, data, task=task, train_data=train_data, adapter=adapter, limit=limit,
+        res = run_compare(base, tuned, data, task=task, train_data=train_data, adapter=adapter,
+                          head=head_or_limit(head, limit), sample=sample,
                           max_new_tokens=max_new_tokens, batch_size=batch_size, n_resamples=n_resamples, seed=seed,
                           report_dir=report_dir, metric_options=opts, perplexity=perplexity,
                           ppl_max_length=ppl_max_length)

@@ -30,7 +30,12 @@ def register(app: typer.Typer) -> None:
         template: Annotated[str, typer.Option("--template", help="SFT records: auto = the trainer's formatting "
                             "(chat template when the tokenizer has one), one pass per record truncated at "
                             "--max-length; raw = prompt + completion text, sliding windows.")] = "auto",
-        limit: Annotated[Optional[int], typer.Option("--limit", help="First N records only.")] = None,
+        sample: Annotated[Optional[int], typer.Option("--sample", min=1, help="A seeded random sample of N "
+                                                      "records.")] = None,
+        head: Annotated[Optional[int], typer.Option("--head", min=1, help="First N records only.")] = None,
+        seed: Annotated[int, typer.Option("--seed", help="Seed of --sample.")] = 0,
+        limit: Annotated[Optional[int], typer.Option("--limit", min=1, hidden=True,
+                                                     help="Deprecated alias of --head.")] = None,
         batch_size: Annotated[int, typer.Option("--batch-size", help="Records/windows per forward pass.")] = 8,
         json_out: Annotated[Optional[Path], typer.Option("--json", help="Write the JSON result here.")] = None,
     ) -> None:
@@ -38,13 +43,14 @@ def register(app: typer.Typer) -> None:
         import json
 
         from curate import load
+        from curate.commands.options import head_or_limit
         from evalsuite.perplexity import TEMPLATES, load_causal_lm, sft_perplexity
         from evalsuite.perplexity import perplexity as ppl
         from schemas.errors import UsageError
 
         if template not in TEMPLATES:
             raise UsageError(f"unknown --template {template!r}", fix="use --template auto or --template raw")
-        recs = load(data, kind=kind, limit=limit).records
+        recs = load(data, kind=kind, head=head_or_limit(head, limit), sample=sample, seed=seed).records
         sft = bool(recs) and all("completion" in r or "messages" in r for r in recs)
         if not recs:
             raise UsageError(f"no usable records in {data}", fix="check the file with `curate check`")

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from schemas.configs.base import StrictModel
 from schemas.records import RecordKind
@@ -24,4 +24,20 @@ class LoadConfig(StrictModel):
     messages_field: str | None = None
     group_field: str | None = None
     encoding: str | None = Field(None, description="Force an encoding; by default UTF-8 with a reported fallback")
-    limit: int | None = Field(None, ge=1, description="Read at most this many rows (after the header)")
+    head: int | None = Field(None, ge=1, description="Use only the first N rows (after the header)")
+    sample: int | None = Field(None, ge=1, description="Use a seeded random sample of N rows (reservoir sampling)")
+    seed: int = Field(0, description="Seed of `sample`")
+    limit: int | None = Field(None, ge=1, description="Deprecated alias of `head`")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _subset(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("limit") is not None:
+            data = dict(data)
+            limit = data.pop("limit")
+            if data.get("head") is not None and data["head"] != limit:
+                raise ValueError("limit (deprecated) and head are both set; keep head only")
+            data["head"] = limit
+        if isinstance(data, dict) and data.get("head") is not None and data.get("sample") is not None:
+            raise ValueError("head and sample are both set; use head (first N rows) or sample (random rows)")
+        return data
