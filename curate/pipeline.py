@@ -67,9 +67,11 @@ def _removals(report: CheckReport, cfg: CurateConfig, ids: list[str], texts: lis
         for f in by_check[name].findings:
             if f.id in out or f.reason != name:
                 continue
+            if name == "conflicting_labels" and (f.model_extra or {}).get("likely_error") is False:
+                continue  # carries its group's majority label: probably right, kept
             extra = f.model_extra or {}
             entry: dict[str, Any] = {"reason": name}
-            for k in ("duplicate_of", "cluster", "jaccard", "cosine", "conflicts_with"):
+            for k in ("duplicate_of", "cluster", "jaccard", "cosine", "conflicts_with", "majority_label"):
                 if k in extra:
                     entry[k] = extra[k]
             out[f.id] = entry
@@ -178,7 +180,15 @@ def _run_pipeline(cfg: CurateConfig, command: str) -> PipelineResult:
     if cfg.report:
         from curate.report import write_qa_report
 
-        write_qa_report(report, ctx, out, write_contract=False)  # checks.json is already written above
+        by_reason_now: dict[str, int] = {}
+        for r in removed_rows:
+            by_reason_now[r["reason"]] = by_reason_now.get(r["reason"], 0) + 1
+        run = {"rows_read": rows_read, "kept": len(kept), "removed": len(removed_rows), "quarantined": quarantined,
+               "removed_by_reason": by_reason_now,
+               "files": {"kept": str(target.name) + (" (and splits/)" if cfg.split else ""),
+                         "removed": "removed.jsonl", "quarantined": "quarantine.jsonl"}}
+        # checks.json is already written above
+        write_qa_report(report, ctx, out, write_contract=False, fail_on=cfg.fail_on, run=run)
         files.append("report")
 
     by_reason: dict[str, int] = {}

@@ -17,7 +17,7 @@ from typing import Any
 
 from curate.checks.base import CheckContext
 from schemas.findings import CheckResult
-from schemas.report import ChartBlock, KeyValueBlock, Report, Section, TableBlock, TextBlock
+from schemas.report import ChartBlock, KeyValueBlock, Report, Section, TableBlock, TextBlock, Verdict
 from schemas.results import CheckReport
 
 # Findings shown per check in the HTML; the JSON contract keeps them all. 2,000 rows paginate fine and keep
@@ -150,13 +150,73 @@ def _headline(result: CheckResult) -> str:
     return ", ".join(f"{r}: {n:,}" for r, n in reasons.most_common(4)) or result.description
 
 
-def build_qa_report(report: CheckReport, ctx: CheckContext | None = None, title: str | None = None) -> Report:
-    """Lay out a data-QA report.
+def qa_verdict(report: CheckReport, fail_on: str = "error", run: dict[str, Any] | None = None) -> Verdict:
+    """The QA report's banner: did the data pass the gate, and if not, which checks failed it and why.
+
+    Args:
+        report: The check results.
+        fail_on: The gate level (error, warning, never).
+        run: For `curate run`: {"rows_read", "kept", "removed", "quarantined", "removed_by_reason", "files":
+            {what: file}}; the banner then also says where every row went.
+    """
+    from curate.runner import gate_fails, gate_reasons
+    from schemas.findings import CheckStatus
+
+    s = report.input
+    reasons: list[str] = []
+    if run:
+        where = run.get("files", {})
+        by = ", ".join(f"{k} {v:,}" for k, v in sorted(run.get("removed_by_reason", {}).items())) or "none"
+        reasons += [f"kept {run['kept']:,} of {run['rows_read']:,} rows -> {where.get('kept', 'curated data')}",
+                    f"removed {run['removed']:,} ({by}) -> {where.get('removed', 'removed.jsonl')}",
+                    f"quarantined {run['quarantined']:,} at load -> {where.get('quarantined', 'quarantine.jsonl')}"]
+    if s.subset:
+        reasons.append(f"judged on {s.subset}")
+    gate = "never" if fail_on == "never" else fail_on
+    level = "error" if gate == "never" else gate  # with --fail-on never, still say what would fail
+    failing = gate_reasons(report, level)
+    warns = [c for c in report.checks if c.status == CheckStatus.warn and level == "error"]
+    not_run = [c.name for c in report.checks if c.status == CheckStatus.not_run]
+    if s.rows_loaded == 0:
+        return Verdict(status="fail", outcome="no data", reasons=reasons + failing,
+                       headline=f"No rows loaded: all {s.rows_read:,} rows were quarantined, so no check ran")
+    if failing:
+        bad = {CheckStatus.fail, CheckStatus.error} | ({CheckStatus.warn} if level == "warning" else set())
+        names = [c.name for c in report.checks if c.status in bad]
+        gated = gate_fails(report, fail_on)
+        head = (f"Quality gate failed (--fail-on {fail_on}): {len(names)} check(s) failed: {', '.join(names)}"
+                if gated else f"{len(names)} check(s) would fail the gate: {', '.join(names)} "
+                              f"(--fail-on {fail_on}: not enforced)")
+        if run:
+            head = f"Kept {run['kept']:,} of {run['rows_read']:,} rows. " + head
+        more = [f"warning: {c.name}: {(c.message or '').splitlines()[0][:160] if c.message else c.count}"
+                for c in warns]
+        return Verdict(status="fail", outcome="gate failed" if gated else "checks failed", headline=head,
+                       reasons=reasons + failing + more + [f"not run: {', '.join(not_run)}"] * bool(not_run))
+    if warns:
+        head = (f"Gate passed (--fail-on {fail_on}) with {len(warns)} warning(s): "
+                f"{', '.join(c.name for c in warns)}")
+        if run:
+            head = f"Kept {run['kept']:,} of {run['rows_read']:,} rows. " + head
+        return Verdict(status="warn", outcome="passed with warnings", headline=head,
+                       reasons=reasons + [f"{c.name}: {_headline(c)}" for c in warns])
+    ran = [c for c in report.checks if c.status == CheckStatus.passed]
+    head = f"All {len(ran)} checks that ran passed the gate (--fail-on {fail_on})"
+    if run:
+        head = f"Kept {run['kept']:,} of {run['rows_read']:,} rows. " + head
+    return Verdict(status="pass", outcome="pass", headline=head, reasons=reasons)
+
+
+def build_qa_report(report: CheckReport, ctx: CheckContext | None = None, title: str | None = None,
+                    fail_on: str = "error", run: dict[str, Any] | None = None) -> Report:
+    """Lay out a data-QA report, its verdict banner first.
 
     Args:
         report: What `curate check` found (the JSON contract object).
         ctx: The context the checks ran on; gives each finding's row text. None leaves the text column out.
         title: Report title; default "Data QA: <input path>".
+        fail_on: The gate level the verdict is judged at.
+        run: `curate run` row accounting for the banner (see `qa_verdict`).
 
     Returns:
         The Report, ready for `evalsuite.render.write_report`.
@@ -166,14 +226,14 @@ def build_qa_report(report: CheckReport, ctx: CheckContext | None = None, title:
     summary = TableBlock(title="Summary", columns=["check", "status", "count", "what it found"], status_column="status",
                          rows=[[c.name, c.status.value, c.count, _headline(c)] for c in report.checks], page_size=None)
     inp = Section(id="input", title="Input", blocks=[KeyValueBlock(items=s.model_dump(mode="json"))])
-    return Report(title=title or f"Data QA: {s.path}", kind="qa",
+    return Report(title=title or f"Data QA: {s.path}", kind="qa", verdict=qa_verdict(report, fail_on, run),
                   subtitle=f"{s.kind}, {s.rows_loaded:,} rows loaded of {s.rows_read:,}; worst status "
                            f"{report.worst_status().value}",
                   summary=summary, sections=[inp, *(check_section(c, texts) for c in report.checks)])
 
 
 def write_qa_report(report: CheckReport, ctx: CheckContext | None, out_dir: str | Path, *,
-                    write_contract: bool = True) -> Path:
+                    write_contract: bool = True, fail_on: str = "error", run: dict[str, Any] | None = None) -> Path:
     """Write the QA report (index.html, report.md, report.json) and, with `write_contract`, the check contract
     (checks.json).
 
@@ -189,7 +249,7 @@ def write_qa_report(report: CheckReport, ctx: CheckContext | None, out_dir: str 
     from evalsuite.render import write_report
 
     out = Path(out_dir)
-    paths = write_report(build_qa_report(report, ctx), out)
+    paths = write_report(build_qa_report(report, ctx, fail_on=fail_on, run=run), out)
     if write_contract:
         write_json(report, out / "checks.json")
     return paths["html"]

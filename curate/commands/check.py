@@ -118,7 +118,7 @@ def register(app: typer.Typer) -> None:
         if report_dir:
             from curate.report import write_qa_report
 
-            html = write_qa_report(report, ctx, report_dir)
+            html = write_qa_report(report, ctx, report_dir, fail_on=cfg.fail_on)
             typer.echo(f"wrote {html} (and report.md, report.json, checks.json)")
         if gate_fails(report, cfg.fail_on):
             typer.secho(f"quality gate failed (--fail-on {cfg.fail_on})", fg="red", err=True)

@@ -63,6 +63,12 @@ def register(app: typer.Typer) -> None:
             typer.echo(f"perplexity: {res.signatures['perplexity']} ({res.perplexity['n_tokens']} tokens; lower is better)")
         if res.curves_source:
             typer.echo(f"training curves from {res.curves_source}")
+        if res.support:
+            typer.echo("test items per class: " + ", ".join(f"{c} {n}" for c, n in res.support.items()))
+        v = res.verdict()
+        typer.secho(f"verdict: {v.outcome}: {v.headline}", fg={"pass": "green", "fail": "red"}.get(v.status, "yellow"))
+        for w in res.warnings:
+            typer.secho(f"warning: {w}", fg="yellow", err=True)
         if res.paths:
             typer.echo(f"report: {res.paths['html']}")
         if json_out:
