@@ -146,7 +146,8 @@ def check_section(result: CheckResult, texts: dict[str, str] | None) -> Section:
 def _headline(result: CheckResult) -> str:
     if result.message:
         return result.message.splitlines()[0][:160]
-    reasons = Counter(f.reason for f in result.findings)
+    # info findings (e.g. the majority rows of a label conflict) are context, not problems
+    reasons = Counter(f.reason for f in result.findings if f.severity.value != "info")
     return ", ".join(f"{r}: {n:,}" for r, n in reasons.most_common(4)) or result.description
 
 
@@ -189,8 +190,7 @@ def qa_verdict(report: CheckReport, fail_on: str = "error", run: dict[str, Any] 
                               f"(--fail-on {fail_on}: not enforced)")
         if run:
             head = f"Kept {run['kept']:,} of {run['rows_read']:,} rows. " + head
-        more = [f"warning: {c.name}: {(c.message or '').splitlines()[0][:160] if c.message else c.count}"
-                for c in warns]
+        more = [f"warning: {c.name}: {_headline(c)}" for c in warns]
         return Verdict(status="fail", outcome="gate failed" if gated else "checks failed", headline=head,
                        reasons=reasons + failing + more + [f"not run: {', '.join(not_run)}"] * bool(not_run))
     if warns:

@@ -172,7 +172,7 @@ def gate_reasons(report: CheckReport, fail_on: str) -> list[str]:
         if c.message:
             why = c.message.splitlines()[0]
         else:
-            reasons = Counter(f.reason for f in c.findings)
+            reasons = Counter(f.reason for f in c.findings if f.severity.value != "info")
             why = ", ".join(f"{n:,} {r}" for r, n in reasons.most_common(3)) or c.description
         out.append(f"{c.name} ({c.status.value}): {why[:200]}")
     return out

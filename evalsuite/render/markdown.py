@@ -24,7 +24,9 @@ _STATUS_ICON = {"pass": "✅", "improved": "✅", "warn": "⚠️", "warning": "
 # Markdown syntax characters. Data text is escaped so it stays text: `![t](http://evil.example/p.png)` from a
 # dataset row must not become a live remote image, nor `[x](javascript:...)` a link. `_` between two word
 # characters is left alone (GitHub does not read intraword underscores as emphasis; `f1_macro` stays readable).
-_MD_SPECIAL = re.compile(r"([\\`*\[\]()!#~{}]|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9]))")
+# `(`, `)` and `!` need no escape once `[` and `]` are escaped (no link or image can form without them), and
+# `#` only opens a heading at the start of a line (handled where lines start).
+_MD_SPECIAL = re.compile(r"([\\`*\[\]~]|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9]))")
 
 
 def md_text(s: str) -> str:
@@ -40,7 +42,8 @@ def md_escape(v: Any) -> str:
     s = fmt(v)
     if len(s) > MAX_CELL:
         s = s[: MAX_CELL - 1] + "…"
-    return md_text(s.replace("\r", " ").replace("\n", " ")).replace("|", "\\|")
+    s = md_text(s.replace("\r", " ").replace("\n", " ")).replace("|", "\\|")
+    return "\\" + s if s.startswith(("#", "-", "+", "=")) else s
 
 
 def md_href(href: str) -> str:
@@ -98,7 +101,7 @@ def block_md(b: Any) -> list[str]:
 
 def _md_line(line: str) -> str:
     t = md_text(line.strip())
-    if re.match(r"^([-+=]|\d+[.)])", t):
+    if re.match(r"^([-+=#]|\d+[.)])", t):
         t = "\\" + t
     return t
 

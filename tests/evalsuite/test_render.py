@@ -76,7 +76,7 @@ def test_markdown_summary_first_and_escaped():
     assert md.index("## Summary") < md.index("## Metrics") < md.index("## Signatures")
     assert "✅ improved" in md and "❌ regressed" in md
     assert "10 more rows in index.html" in md
-    assert "| **&lt;script&gt;alert\\(1\\)&lt;/script&gt;** | 2 | 7 |" in md  # heatmap as a table, escaped
+    assert "| **&lt;script&gt;alert(1)&lt;/script&gt;** | 2 | 7 |" in md  # heatmap as a table
 
 
 def test_write_report_round_trips_json(tmp_path):

@@ -3,6 +3,8 @@ from the data stays text in report.md (the Chromium checks are in test_report_br
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from evalsuite.render.html import safe_href
@@ -27,12 +29,13 @@ def test_link_filter_keeps_relative_and_http_links(href):
 def test_markdown_from_the_data_is_escaped():
     payload = "![t](http://evil.example/p.png) [x](javascript:alert(1)) <img src=x onerror=alert(1)>"
     cell = md_escape(payload)
-    assert "![t](" not in cell and "](javascript" not in cell and "<img" not in cell
+    assert not re.search(r"(?<!\\)[\[\]]", cell), cell  # every bracket escaped: no link or image can form
+    assert "<img" not in cell
     md = render_markdown(Report(
         title=payload, verdict=Verdict(status="fail", outcome="gate failed", headline=payload, reasons=[payload]),
         sections=[Section(id="s", title=payload, blocks=[TextBlock(text=f"{payload}\n- not a list\n# not a heading")])],
         links={"bad": "java\nscript:alert(1)", "ok": "a b/index.html"}, manifest={"x": "```\n<script>"}))
-    assert "](http://evil.example" not in md and "<img" not in md and "<script>" not in md.split("````json")[0]
+    assert not re.search(r"(?<!\\)\]\(http://evil", md) and "<img" not in md and "<script>" not in md.split("````json")[0]
     assert "- [bad](#)" in md and "- [ok](a%20b/index.html)" in md
     assert "\n\\- not a list" in md and "\n\\# not a heading" in md
     assert "````json" in md  # a fence longer than the data's backtick run
