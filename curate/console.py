@@ -31,6 +31,17 @@ def print_load_summary(s: InputSummary) -> None:
     console.print(t)
 
 
+def print_verdict(verdict) -> None:
+    """The report's verdict banner as one line (and its reasons, indented) on the terminal."""
+    from rich.markup import escape
+
+    style = {"pass": "bold green", "warn": "bold yellow", "fail": "bold red", "error": "bold red"}.get(
+        verdict.status, "bold yellow")
+    console.print(f"[{style}]{escape(verdict.outcome.upper())}[/]: {escape(verdict.headline)}")
+    for r in verdict.reasons[:8]:
+        console.print(f"  - {escape(_short(r, 200))}")
+
+
 def _short(text: str, n: int) -> str:
     text = " ".join(text.split())
     return text if len(text) <= n else text[: n - 1] + "…"

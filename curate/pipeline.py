@@ -35,6 +35,7 @@ class PipelineResult:
     gate_failed: bool
     files: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    verdict: Any = None  # schemas.report.Verdict: what the report's banner says
 
 
 def select_checks(cfg: CurateConfig) -> list[str]:
@@ -177,16 +178,16 @@ def _run_pipeline(cfg: CurateConfig, command: str) -> PipelineResult:
                                "split section")
         write_splits(split_records(kept, scfg, kind=data.kind), out / "splits")
         files.append("splits/")
-    if cfg.report:
-        from curate.report import write_qa_report
+    from curate.report import qa_verdict, write_qa_report
 
-        by_reason_now: dict[str, int] = {}
-        for r in removed_rows:
-            by_reason_now[r["reason"]] = by_reason_now.get(r["reason"], 0) + 1
-        run = {"rows_read": rows_read, "kept": len(kept), "removed": len(removed_rows), "quarantined": quarantined,
-               "removed_by_reason": by_reason_now,
-               "files": {"kept": str(target.name) + (" (and splits/)" if cfg.split else ""),
-                         "removed": "removed.jsonl", "quarantined": "quarantine.jsonl"}}
+    by_reason_now: dict[str, int] = {}
+    for r in removed_rows:
+        by_reason_now[r["reason"]] = by_reason_now.get(r["reason"], 0) + 1
+    run = {"rows_read": rows_read, "kept": len(kept), "removed": len(removed_rows), "quarantined": quarantined,
+           "removed_by_reason": by_reason_now,
+           "files": {"kept": str(target.name) + (" (and splits/)" if cfg.split else ""),
+                     "removed": "removed.jsonl", "quarantined": "quarantine.jsonl"}}
+    if cfg.report:
         # checks.json is already written above
         write_qa_report(report, ctx, out, write_contract=False, fail_on=cfg.fail_on, run=run)
         files.append("report")
@@ -205,7 +206,8 @@ def _run_pipeline(cfg: CurateConfig, command: str) -> PipelineResult:
     files.append("manifest.json")
     return PipelineResult(out=out, report=report, rows_read=rows_read, kept=len(kept), quarantined=quarantined,
                           removed=len(removed_rows), removed_by_reason=by_reason, pii_masked=masked,
-                          gate_failed=gate_fails(report, cfg.fail_on), files=files, notes=notes)
+                          gate_failed=gate_fails(report, cfg.fail_on), files=files, notes=notes,
+                          verdict=qa_verdict(report, cfg.fail_on, run))
 
 
 def _hashable_path(path: str) -> str:

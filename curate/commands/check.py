@@ -112,6 +112,10 @@ def register(app: typer.Typer) -> None:
         report = check_report(loaded, results, reserved="label_issues" not in set(cfg.disable) | set(disable or []),
                               label_issues=issues)
         print_check_summary(report)
+        from curate.console import print_verdict
+        from curate.report import qa_verdict
+
+        print_verdict(qa_verdict(report, cfg.fail_on))
         if json_out:
             write_json(report, json_out)
             typer.echo(f"wrote {json_out}")

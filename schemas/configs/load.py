@@ -27,14 +27,14 @@ class LoadConfig(StrictModel):
     head: int | None = Field(None, ge=1, description="Use only the first N rows (after the header)")
     sample: int | None = Field(None, ge=1, description="Use a seeded random sample of N rows (reservoir sampling)")
     seed: int = Field(0, description="Seed of `sample`")
-    limit: int | None = Field(None, ge=1, description="Deprecated alias of `head`")
+    limit: int | None = Field(None, ge=1, description="Deprecated alias of `head` (head takes its value)")
 
     @model_validator(mode="before")
     @classmethod
     def _subset(cls, data: Any) -> Any:
         if isinstance(data, dict) and data.get("limit") is not None:
             data = dict(data)
-            limit = data.pop("limit")
+            limit = data["limit"]  # kept, so a command can print the deprecation note
             if data.get("head") is not None and data["head"] != limit:
                 raise ValueError("limit (deprecated) and head are both set; keep head only")
             data["head"] = limit

@@ -334,3 +334,15 @@ def test_curate_run_report_opens_with_where_every_row_went(tmp_path):
     assert f"quarantined {res.quarantined:,} at load -> quarantine.jsonl" in v["reasons"]
     md = (tmp_path / "out" / "report.md").read_text()
     assert md.splitlines()[2].startswith("> ")  # the banner is the first thing under the title
+
+
+def test_terminal_prints_the_verdict_and_config_limit_is_a_deprecated_head(tmp_path, run_module):
+    p = _sorted_file(tmp_path)
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text(f"input:\n  path: {p}\n  limit: 50\nout: {tmp_path / 'out'}\nfail_on: error\nreport: false\n",
+                   encoding="utf-8")
+    r = run_module("curate", "run", str(cfg))
+    assert r.returncode == 1, r.stderr  # one class: class_balance fails the gate
+    assert "input.limit is deprecated" in r.stderr
+    assert "GATE FAILED: Kept " in r.stdout and "class_balance" in r.stdout
+    assert "rows read 50 = kept" in r.stdout
