@@ -168,9 +168,9 @@ def qa_verdict(report: CheckReport, fail_on: str = "error", run: dict[str, Any] 
     if run:
         where = run.get("files", {})
         by = ", ".join(f"{k} {v:,}" for k, v in sorted(run.get("removed_by_reason", {}).items())) or "none"
-        reasons += [f"kept {run['kept']:,} of {run['rows_read']:,} rows -> {where.get('kept', 'curated data')}",
-                    f"removed {run['removed']:,} ({by}) -> {where.get('removed', 'removed.jsonl')}",
-                    f"quarantined {run['quarantined']:,} at load -> {where.get('quarantined', 'quarantine.jsonl')}"]
+        reasons += [f"kept {run['kept']:,} of {run['rows_read']:,} rows → {where.get('kept', 'curated data')}",
+                    f"removed {run['removed']:,} ({by}) → {where.get('removed', 'removed.jsonl')}",
+                    f"quarantined {run['quarantined']:,} at load → {where.get('quarantined', 'quarantine.jsonl')}"]
     if s.subset:
         reasons.append(f"judged on {s.subset}")
     gate = "never" if fail_on == "never" else fail_on
@@ -190,7 +190,7 @@ def qa_verdict(report: CheckReport, fail_on: str = "error", run: dict[str, Any] 
                               f"(--fail-on {fail_on}: not enforced)")
         if run:
             head = f"Kept {run['kept']:,} of {run['rows_read']:,} rows. " + head
-        more = [f"warning: {c.name}: {_headline(c)}" for c in warns]
+        more = [f"warning: {_named(c)}" for c in warns]
         return Verdict(status="fail", outcome="gate failed" if gated else "checks failed", headline=head,
                        reasons=reasons + failing + more + [f"not run: {', '.join(not_run)}"] * bool(not_run))
     if warns:
@@ -199,12 +199,18 @@ def qa_verdict(report: CheckReport, fail_on: str = "error", run: dict[str, Any] 
         if run:
             head = f"Kept {run['kept']:,} of {run['rows_read']:,} rows. " + head
         return Verdict(status="warn", outcome="passed with warnings", headline=head,
-                       reasons=reasons + [f"{c.name}: {_headline(c)}" for c in warns])
+                       reasons=reasons + [_named(c) for c in warns])
     ran = [c for c in report.checks if c.status == CheckStatus.passed]
     head = f"All {len(ran)} checks that ran passed the gate (--fail-on {fail_on})"
     if run:
         head = f"Kept {run['kept']:,} of {run['rows_read']:,} rows. " + head
     return Verdict(status="pass", outcome="pass", headline=head, reasons=reasons)
+
+
+def _named(result: CheckResult) -> str:
+    """"name: headline", without repeating the name when the headline starts with it (a reason code)."""
+    h = _headline(result)
+    return h if h.startswith(f"{result.name}:") else f"{result.name}: {h}"
 
 
 def build_qa_report(report: CheckReport, ctx: CheckContext | None = None, title: str | None = None,

@@ -78,7 +78,7 @@ class CompareResult:
             return Verdict(status="not_run", outcome="not comparable", headline="no metric was computed")
         d = self.deltas[name]
         lo, hi = d.ci
-        numbers = (f"{name} {d.base:.4g} -> {d.tuned:.4g}, delta {d.delta:+.4g}, 95% paired-bootstrap CI "
+        numbers = (f"{name} {d.base:.4g} → {d.tuned:.4g}, delta {d.delta:+.4g}, 95% paired-bootstrap CI "
                    f"[{lo:+.4g}, {hi:+.4g}], n = {self.n_items} items")
         reasons = [numbers, *self.warnings]
         others = [f"{k}: {v.status}" for k, v in self.deltas.items() if k != name and v.status in
@@ -90,11 +90,11 @@ class CompareResult:
                            headline=f"Not comparable: {self.warnings[0]}")
         if d.status == "improved":
             return Verdict(status="pass", outcome="improved", reasons=reasons,
-                           headline=f"Tuned beats base on {name}: {d.base:.4g} -> {d.tuned:.4g} "
+                           headline=f"Tuned beats base on {name}: {d.base:.4g} → {d.tuned:.4g} "
                                     f"(delta {d.delta:+.4g}, CI [{lo:+.4g}, {hi:+.4g}])")
         if d.status == "regressed":
             return Verdict(status="fail", outcome="regressed", reasons=reasons,
-                           headline=f"Tuned is worse than base on {name}: {d.base:.4g} -> {d.tuned:.4g} "
+                           headline=f"Tuned is worse than base on {name}: {d.base:.4g} → {d.tuned:.4g} "
                                     f"(delta {d.delta:+.4g}, CI [{lo:+.4g}, {hi:+.4g}])")
         return Verdict(status="warn", outcome="inconclusive", reasons=reasons,
                        headline=f"Inconclusive on {name}: delta {d.delta:+.4g}, its 95% CI [{lo:+.4g}, {hi:+.4g}] "

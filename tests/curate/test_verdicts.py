@@ -330,8 +330,8 @@ def test_curate_run_report_opens_with_where_every_row_went(tmp_path):
     rep = json.loads((tmp_path / "out" / "report.json").read_text())
     v = rep["verdict"]
     assert v["headline"].startswith(f"Kept {res.kept:,} of {res.rows_read:,} rows")
-    assert f"removed {res.removed:,} (exact_duplicate 1) -> removed.jsonl" in v["reasons"]
-    assert f"quarantined {res.quarantined:,} at load -> quarantine.jsonl" in v["reasons"]
+    assert f"removed {res.removed:,} (exact_duplicate 1) → removed.jsonl" in v["reasons"]
+    assert f"quarantined {res.quarantined:,} at load → quarantine.jsonl" in v["reasons"]
     md = (tmp_path / "out" / "report.md").read_text()
     assert md.splitlines()[2].startswith("> ")  # the banner is the first thing under the title
 
