@@ -346,3 +346,16 @@ def test_terminal_prints_the_verdict_and_config_limit_is_a_deprecated_head(tmp_p
     assert "input.limit is deprecated" in r.stderr
     assert "GATE FAILED: Kept " in r.stdout and "class_balance" in r.stdout
     assert "rows read 50 = kept" in r.stdout
+
+
+def test_leakage_uses_the_duplicate_key(tmp_path):
+    from curate.checks.leakage import LeakageCheck
+
+    rows = [{"id": f"tr{i}", "text": f"@a{i} {w} fares are up again http://t.co/x{i}", "label": "neg",
+             "split": "train"} for i, w in enumerate(WORDS[:6])]
+    rows += [{"id": f"te{i}", "text": f"@b{i} {w} fares are up again!! https://t.co/y{i}", "label": "neg",
+              "split": "test"} for i, w in enumerate(WORDS[:6])]
+    plain = LeakageCheck().run(_ctx(tmp_path, rows, split_field="split"))
+    social = LeakageCheck().run(_ctx(tmp_path, rows, split_field="split", dedup_key="social"))
+    assert sum(f.match == "exact" for f in plain.findings) == 0
+    assert sorted((f.id, f.copies, f.match) for f in social.findings) == [(f"te{i}", f"tr{i}", "exact") for i in range(6)]
