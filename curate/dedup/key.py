@@ -6,6 +6,7 @@ the key ignores removed. Exact duplicates share a key; near duplicates are judge
 from __future__ import annotations
 
 import re
+import string
 import unicodedata
 from collections.abc import Sequence
 
@@ -14,10 +15,14 @@ from schemas.configs.dedup_key import DedupKeyConfig
 _URL = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
 _MENTION = re.compile(r"(?<![\w@])@\w+")
 _NUMBER = re.compile(r"\d+(?:[.,:]\d+)*")
+# ASCII text (most social text) drops punctuation through str.translate's ASCII fast path; other text goes
+# character by character through the Unicode categories (P*).
+_ASCII_PUNCT = str.maketrans({c: " " for c in string.punctuation})
 
 
 def _is_punct(ch: str) -> bool:
-    return unicodedata.category(ch).startswith("P")
+    """Unicode punctuation (P*), and ASCII's punctuation symbols ($ + < = > ^ ` | ~) as on the ASCII path."""
+    return ch in string.punctuation or unicodedata.category(ch).startswith("P")
 
 
 def dedup_key(text: str, cfg: DedupKeyConfig | None = None) -> str:
@@ -41,7 +46,7 @@ def dedup_key(text: str, cfg: DedupKeyConfig | None = None) -> str:
     if cfg.punctuation:
         # the masks' own markers survive: "<url>" and "@user" stay distinct from plain words
         t = t.replace("<url>", "\x00url\x00").replace("@user", "\x00user\x00")
-        t = "".join(" " if _is_punct(ch) else ch for ch in t)
+        t = t.translate(_ASCII_PUNCT) if t.isascii() else "".join(" " if _is_punct(ch) else ch for ch in t)
         t = t.replace("\x00url\x00", "<url>").replace("\x00user\x00", "@user")
     if cfg.case:
         t = t.casefold()
