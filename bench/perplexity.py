@@ -71,9 +71,9 @@ def main() -> None:
 
     import torch
 
+    from common.models import resolve_model
     from curate import load
     from evalsuite.perplexity import load_causal_lm, perplexity
-    from finetune.models.registry import resolve_model
 
     torch.manual_seed(0)
     docs = [r["text"][:1500] for r in load("bundled:bbc", kind="classification", limit=a.docs).records]

@@ -1,10 +1,12 @@
 """curate: data-QA before training. Load, validate, normalize, deduplicate, check, split.
 
-The public API other packages may use is what this module exports; everything else is internal.
+The public API other packages may use is what this module exports (plus `curate.api.split`); everything else
+is internal. docs/api.md shows it with examples the test suite runs.
 `import curate` does not import torch.
 """
 
+from curate.api import QAResult, check
 from curate.io import LoadedData, load, write_jsonl, write_records
 
 __version__ = "0.1.0"
-__all__ = ["LoadedData", "load", "write_jsonl", "write_records"]
+__all__ = ["LoadedData", "QAResult", "check", "load", "write_jsonl", "write_records"]

@@ -20,6 +20,8 @@ def print_load_summary(s: InputSummary) -> None:
     t.add_column()
     t.add_row("format / kind", f"{s.format} / {s.kind}")
     t.add_row("encoding", s.encoding + (f"  [yellow]({s.encoding_note})" if s.encoding_note else ""))
+    if s.split:
+        t.add_row("split", f"{s.split} (of a DatasetDict; choose another with --split)")
     if s.subset:
         t.add_row("subset", f"[yellow]{s.subset}")
     t.add_row("rows read", f"{s.rows_read:,}")

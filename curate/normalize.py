@@ -38,7 +38,7 @@ from typing import Any
 
 from curate.io.load import LoadedData
 from schemas.configs.curate import NormalizeConfig
-from schemas.records import RecordKind, record_text
+from schemas.records import RecordKind, map_message_text, record_text
 
 CHANGE_KINDS = ("html", "mojibake", "nfkc", "control", "zero_width", "whitespace", "lowercase", "label")
 
@@ -263,9 +263,9 @@ def normalize_dataset(data: LoadedData, cfg: NormalizeConfig | None = None) -> N
         if kind is RecordKind.chat:
             msgs = []
             for m in r["messages"]:
-                t, ks = normalize_text(m["content"], cfg)
+                m2, ks = map_message_text(m, lambda text: normalize_text(text, cfg))
                 row_kinds.extend(ks)
-                msgs.append({**m, "content": t} if ks else m)
+                msgs.append(m2 if ks else m)
             if any(a is not b for a, b in zip(msgs, r["messages"], strict=True)):
                 new = new if new is not None else dict(r)
                 new["messages"] = msgs
@@ -296,7 +296,7 @@ def normalize_dataset(data: LoadedData, cfg: NormalizeConfig | None = None) -> N
 def normalized_context(data: LoadedData, cfg: NormalizeConfig | None = None, **options: Any):
     """A CheckContext over the normalized data; the NormalizeResult is in `ctx.shared["normalize"]`.
 
-    This is what `curate.runner.default_context` should build so every check sees normalized text.
+    `curate.runner.default_context` builds it, so every check sees normalized text.
     """
     from curate.checks.base import CheckContext
 

@@ -2,7 +2,8 @@
 
 Outputs under `cfg.out`: the curated dataset (`curated.jsonl`, `.parquet` or an `hf` folder `curated/`),
 `quarantine.jsonl`, `removed.jsonl` (each removed row with its `reason` and the id it duplicates),
-`checks.json` (the CheckReport), `manifest.json`, `config.yaml` (resolved), the QA report, and `splits/` when `split` is set. Every file is written atomically.
+`checks.json` (the CheckReport), `manifest.json`, `config.yaml` (resolved), the QA report, `README.md` (a
+dataset card) and `splits/` when `split` is set. Each file is written through curate.io's atomic writers.
 Invariant (checked, printed): rows read = kept + quarantined + removed.
 """
 
@@ -12,8 +13,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from curate.errors import ConfigError, CurateError
+from curate.errors import CurateError
 from schemas.configs.curate import CurateConfig
+from schemas.records import map_message_text
 from schemas.results import CheckReport
 
 # Removal reasons in priority order: a row is removed for the first that applies.
@@ -39,16 +41,11 @@ class PipelineResult:
 
 
 def select_checks(cfg: CurateConfig) -> list[str]:
-    """Registered checks to run: default-enabled ones plus `enable` and those given parameters, minus `disable`."""
-    from curate.checks import REGISTRY
+    """The checks `cfg` runs (the suite runner's selection: defaults, plus `enable` and those given
+    parameters, minus `disable`); raises the same ConfigError as `curate check` on a bad selection."""
+    from curate.runner import build_checks
 
-    unknown = sorted(set(cfg.disable) | set(cfg.enable) | set(cfg.checks) - set(REGISTRY))
-    unknown = [n for n in unknown if n not in REGISTRY]
-    if unknown:
-        raise ConfigError(f"unknown check name(s): {', '.join(unknown)}",
-                          fix=f"use names from: {', '.join(REGISTRY)}")
-    return [n for n, c in REGISTRY.items()
-            if (c.default_enabled or n in cfg.enable or n in cfg.checks) and n not in cfg.disable]
+    return [c.name for c in build_checks(dict(cfg.checks), enable=cfg.enable, disable=cfg.disable)]
 
 
 def _removals(report: CheckReport, cfg: CurateConfig, ids: list[str], texts: list[str]) -> dict[str, dict[str, Any]]:
@@ -79,19 +76,22 @@ def _removals(report: CheckReport, cfg: CurateConfig, ids: list[str], texts: lis
     return out
 
 
-def _mask(records: list[dict[str, Any]], kind: str) -> tuple[int, str | None]:
-    try:
-        from curate.checks.pii import mask_pii
-    except ImportError:
-        return 0, "mask_pii is set but curate.checks.pii.mask_pii is not available; PII was not masked"
+def _mask(records: list[dict[str, Any]], kind: str) -> int:
+    """Mask PII in the kept records in place (curate.checks.pii); returns the number of masks applied."""
+    from curate.checks.pii import mask_pii
+
+    def mask_one(text: str) -> tuple[str, list[int]]:
+        masked, count = mask_pii(text)
+        return masked, [count]
+
     n = 0
     for r in records:
         if kind == "chat":
             msgs = []
             for m in r["messages"]:
-                t, k = mask_pii(m["content"])
-                n += k
-                msgs.append({**m, "content": t} if k else m)
+                masked_msg, counts = map_message_text(m, mask_one)
+                n += sum(counts)
+                msgs.append(masked_msg if sum(counts) else m)
             r["messages"] = msgs
             continue
         for f in ("text",) if kind == "classification" else ("prompt", "completion"):
@@ -99,11 +99,13 @@ def _mask(records: list[dict[str, Any]], kind: str) -> tuple[int, str | None]:
             if k:
                 r[f] = t
                 n += k
-    return n, None
+    return n
 
 
-def run_pipeline(cfg: CurateConfig, command: str = "curate run") -> PipelineResult:
+def run_pipeline(cfg: CurateConfig, command: str = "curate run", config_dir: Path | None = None) -> PipelineResult:
     """Run the whole curation described by `cfg` and write its outputs under `cfg.out`.
+
+    `config_dir` is the config file's folder: a relative `expectations:` path is looked up there too.
 
     Raises:
         ConfigError: unknown check names or an invalid split section.
@@ -112,28 +114,20 @@ def run_pipeline(cfg: CurateConfig, command: str = "curate run") -> PipelineResu
     from curate.io.load import gc_paused
 
     with gc_paused():  # see gc_paused: millions of cycle-free records; the collector only re-scans them
-        return _run_pipeline(cfg, command)
+        return _run_pipeline(cfg, command, config_dir)
 
 
-def _run_pipeline(cfg: CurateConfig, command: str) -> PipelineResult:
+def _run_pipeline(cfg: CurateConfig, command: str, config_dir: Path | None) -> PipelineResult:
     import yaml
 
-    from curate.io import atomic_text, load, write_json, write_jsonl, write_records
-    from curate.normalize import normalized_context
-    from curate.runner import build_checks, check_report, gate_fails, run_checks
+    from curate.io import atomic_text, write_json, write_jsonl, write_records
+    from curate.runner import gate_fails, run_suite
 
-    names = select_checks(cfg)
-    data = load(cfg.input)
-    against = load(cfg.against, kind=data.kind) if cfg.against else None
-    options = {"split_field": cfg.split_field, "group_field": cfg.group_field, "tokenizer": cfg.tokenizer,
-               "max_length": cfg.max_length, "normalize": cfg.normalize, "expectations": cfg.expectations,
-               "dedup_key": cfg.dedup_key}
-    ctx = normalized_context(data, cfg.normalize, **{k: v for k, v in options.items() if v is not None})
-    ctx.against = against
-    params = dict(cfg.checks)
-    if cfg.expectations and "expectations" in names:
-        params.setdefault("expectations", {}).setdefault("suite", cfg.expectations)
-    report = check_report(data, run_checks(build_checks(params, only=names), ctx))
+    # the same suite runner as `curate check` (load -> normalize -> checks -> report); `run` adds removal,
+    # masking, the split and the outputs on top
+    outcome = run_suite(cfg, config_dir=config_dir)
+    data, ctx, report = outcome.data, outcome.ctx, outcome.report
+    names = [c.name for c in report.checks if c.name != "label_issues"]
     kind = str(getattr(data.kind, "value", data.kind))
 
     removed_map = _removals(report, cfg, ctx.ids, ctx.texts)
@@ -144,9 +138,7 @@ def _run_pipeline(cfg: CurateConfig, command: str) -> PipelineResult:
     notes: list[str] = []
     masked = 0
     if cfg.mask_pii:
-        masked, note = _mask(kept, kind)
-        if note:
-            notes.append(note)
+        masked = _mask(kept, kind)
 
     rows_read = data.summary.rows_read
     quarantined = len(data.quarantine)
@@ -171,11 +163,10 @@ def _run_pipeline(cfg: CurateConfig, command: str) -> PipelineResult:
 
     if cfg.split:
         from curate.split import split_records, write_splits
-        from schemas.configs.base import validate_config
-        from schemas.configs.split import SplitConfig
 
-        scfg = validate_config(SplitConfig, {"seed": cfg.seed, "dedup_key": cfg.dedup_key.model_dump(), **cfg.split},
-                               "split section")
+        # the duplicate key of the run groups the split too, unless the split section names its own
+        scfg = cfg.split if "dedup_key" in cfg.split.model_fields_set else cfg.split.model_copy(
+            update={"dedup_key": cfg.dedup_key})
         write_splits(split_records(kept, scfg, kind=data.kind), out / "splits")
         files.append("splits/")
     from curate.report import qa_verdict, write_qa_report
@@ -204,10 +195,30 @@ def _run_pipeline(cfg: CurateConfig, command: str) -> PipelineResult:
                                          "pii_masked": masked, "checks": names, "notes": notes})
     write_json(manifest, out / "manifest.json")
     files.append("manifest.json")
+    _write_card(out, cfg, data, kept, by_reason, names, target.name)
+    files.append("README.md")
     return PipelineResult(out=out, report=report, rows_read=rows_read, kept=len(kept), quarantined=quarantined,
                           removed=len(removed_rows), removed_by_reason=by_reason, pii_masked=masked,
                           gate_failed=gate_fails(report, cfg.fail_on), files=files, notes=notes,
                           verdict=qa_verdict(report, cfg.fail_on, run))
+
+
+def _write_card(out: Path, cfg: CurateConfig, data: Any, kept: list[dict[str, Any]], by_reason: dict[str, int],
+                checks: list[str], data_file: str) -> None:
+    """README.md: the Hugging Face dataset card of the output folder (curate.card)."""
+    import json
+
+    from curate.card import curated_card_text, write_card
+
+    split_files = None
+    split_manifest = out / "splits" / "manifest.json"
+    if cfg.split and split_manifest.is_file():
+        split_files = {k: v["rows"] for k, v in json.loads(split_manifest.read_text())["splits"].items()}
+    s = data.summary
+    write_card(out / "README.md", curated_card_text(
+        source=cfg.input.path, kind=s.kind, rows_read=s.rows_read, kept=len(kept), quarantined=s.rows_quarantined,
+        quarantine_reasons=s.quarantine_reasons, removed_by_reason=by_reason, data_file=data_file,
+        records=kept[:1], checks=checks, split_files=split_files))
 
 
 def _hashable_path(path: str) -> str:

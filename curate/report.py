@@ -3,7 +3,7 @@
 `build_qa_report` lays the report out — the summary table first, the input, then one section per check with
 its message, charts (label distribution, length histogram per class, duplicate cluster sizes), its summary
 numbers and a paginated table of findings with each row's text. `write_qa_report` hands it to the one
-renderer, `evalsuite.render.write_report` (self-contained HTML, markdown, report JSON), and writes the
+renderer, `common.render.write_report` (self-contained HTML, markdown, report JSON), and writes the
 `curate check --json` contract next to it. Dataset text is only ever put into blocks as data; the renderer
 escapes it.
 """
@@ -225,7 +225,7 @@ def build_qa_report(report: CheckReport, ctx: CheckContext | None = None, title:
         run: `curate run` row accounting for the banner (see `qa_verdict`).
 
     Returns:
-        The Report, ready for `evalsuite.render.write_report`.
+        The Report, ready for `common.render.write_report`.
     """
     s = report.input
     texts = dict(zip(ctx.ids, ctx.texts, strict=True)) if ctx is not None else None
@@ -251,8 +251,8 @@ def write_qa_report(report: CheckReport, ctx: CheckContext | None, out_dir: str 
     Returns:
         The path of index.html.
     """
+    from common.render import write_report
     from curate.io import write_json
-    from evalsuite.render import write_report
 
     out = Path(out_dir)
     paths = write_report(build_qa_report(report, ctx, fail_on=fail_on, run=run), out)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import traceback
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -184,19 +185,66 @@ def default_context(data: LoadedData, against: LoadedData | None = None, **optio
     Options used by the checks: `split_field`, `group_field`, `tokenizer`, `max_length`, `kfold`, `seed`,
     `normalize` (a NormalizeConfig or dict). The NormalizeResult is in `ctx.shared["normalize"]`.
     """
-    try:
-        from curate.normalize import normalized_context
-    except ImportError:  # normalization not available: judge the raw texts
-        from schemas.records import RecordKind, record_text
+    from curate.normalize import normalized_context
+    from schemas.configs.curate import NormalizeConfig
 
-        texts = [record_text(r, RecordKind(data.kind)) for r in data.records]
-        ctx = CheckContext(data=data, texts=texts, options=options)
-    else:
-        from schemas.configs.curate import NormalizeConfig
-
-        cfg = options.get("normalize")
-        if isinstance(cfg, dict):
-            cfg = NormalizeConfig.model_validate(cfg)
-        ctx = normalized_context(data, cfg, **options)
+    cfg = options.get("normalize")
+    if isinstance(cfg, dict):
+        cfg = NormalizeConfig.model_validate(cfg)
+    ctx = normalized_context(data, cfg, **options)
     ctx.against = against
     return ctx
+
+
+@dataclass
+class SuiteOutcome:
+    """What one run of the check suite produced: the loaded data, the context checks saw, and the report."""
+
+    data: LoadedData
+    ctx: CheckContext
+    report: CheckReport
+
+
+def run_suite(cfg: Any, *, data: LoadedData | None = None, config_dir: Path | None = None,
+              enable: Iterable[str] = (), disable: Iterable[str] = (), kfold: int | None = None,
+              label_issues: str | Path | None = None, progress: Any = None, on_load: Any = None) -> SuiteOutcome:
+    """Load -> normalize -> checks -> report, for a validated CurateConfig: what `curate check`, the Python
+    API (`curate.check`) and `curate run` share.
+
+    The checks are built (so their parameters validated) before the data loads: a config mistake should not
+    cost a load.
+
+    Args:
+        cfg: The CurateConfig.
+        data: Already loaded data (in-memory input); else `cfg.input` is loaded.
+        config_dir: The config file's folder: a relative `expectations` path is looked up there too.
+        enable, disable: Checks switched on or off on top of the config's lists.
+        kfold: The planned k of a k-fold split (class_balance).
+        label_issues: `label_issues.json` from `evalsuite cv`, shown in its reserved slot.
+        progress: Optional callable `progress(check_name)`.
+        on_load: Optional callable `on_load(data)`, called once the data is loaded (to print its summary).
+    """
+    from curate.io import load
+
+    params = {k: dict(v) for k, v in cfg.checks.items()}
+    if cfg.expectations:
+        suite = Path(cfg.expectations)
+        if not suite.exists() and config_dir is not None and not suite.is_absolute() and (config_dir / suite).exists():
+            suite = config_dir / suite
+        params["expectations"] = {"suite": str(suite), **params.get("expectations", {})}
+    disabled = [*cfg.disable, *disable]
+    checks = build_checks(params, enable=[*cfg.enable, *enable], disable=disabled)
+    if data is None:
+        data = load(cfg.input)
+    if on_load is not None:
+        on_load(data)
+    # the other split is read whole: a --head/--sample subsets the data checked, not what it may leak from
+    whole = {"path": cfg.against, "head": None, "sample": None, "limit": None}
+    other = load(cfg.input.model_copy(update=whole)) if cfg.against else None
+    ctx = default_context(data, against=other, split_field=cfg.split_field, group_field=cfg.group_field,
+                          tokenizer=cfg.tokenizer, max_length=cfg.max_length, kfold=kfold, seed=cfg.seed,
+                          normalize=cfg.normalize, dedup_key=cfg.dedup_key)
+    results = run_checks(checks, ctx, progress=progress)
+    issues = load_label_issues(label_issues, data) if label_issues else None
+    report = check_report(data, results, reserved="label_issues" not in set(disabled), label_issues=issues)
+    return SuiteOutcome(data, ctx, report)

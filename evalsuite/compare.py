@@ -22,7 +22,6 @@ predicts and calls it.
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -31,6 +30,7 @@ from typing import Any
 
 from evalsuite.bootstrap import DeltaCI, mcnemar, paired_bootstrap
 from evalsuite.metrics import check_signatures, metrics_for
+from evalsuite.predict import predict_classifier
 from schemas.errors import UsageError
 from schemas.report import ChartBlock, Report, Section, TableBlock, TextBlock, Verdict
 
@@ -177,13 +177,9 @@ def training_curve_charts(metrics_log: str | Path) -> list[ChartBlock]:
 
     Perplexity gets its own chart because its scale dwarfs accuracy/F1.
     """
-    rows = []
-    for line in Path(metrics_log).read_text(encoding="utf-8").splitlines():
-        if line.strip():
-            try:
-                rows.append(json.loads(line))
-            except json.JSONDecodeError:  # a killed run can leave a half-written last line
-                continue
+    from finetune.metrics_log import read_events
+
+    rows = read_events(metrics_log)  # the trainer's one reader: a torn last line from a killed run is dropped
     series: dict[str, dict[int, float]] = defaultdict(dict)
     for r in rows:
         if "step" not in r or r.get("split") not in ("train", "val"):
@@ -390,21 +386,6 @@ def _records(data: str, task: str, head: int | None = None, sample: int | None =
     return loaded.records
 
 
-def predict_classifier(model: Any, tokenizer: Any, texts: Sequence[str], batch_size: int = 32,
-                       max_length: int = 128) -> list[str]:
-    """Labels from a sequence-classification model (its config's id2label)."""
-    import torch
-
-    out: list[str] = []
-    with torch.inference_mode():
-        for s in range(0, len(texts), batch_size):
-            enc = tokenizer(list(texts[s:s + batch_size]), return_tensors="pt", padding=True, truncation=True,
-                            max_length=max_length)
-            ids = model(**enc).logits.argmax(-1).tolist()
-            out += [str(model.config.id2label[i]) for i in ids]
-    return out
-
-
 def run_compare(base: str, tuned: str, data: str, *, task: str = "generation", train_data: str | None = None,
                 adapter: str | None = None, max_new_tokens: int = 32, batch_size: int = 8, head: int | None = None,
                 sample: int | None = None, limit: int | None = None, n_resamples: int = 1000, seed: int = 0, report_dir: str | Path | None = None,
@@ -496,7 +477,16 @@ def run_compare(base: str, tuned: str, data: str, *, task: str = "generation", t
                 "seconds": round(time.perf_counter() - t0, 2)}
     res.report = build_report(res, base_pred, tuned_pred, refs, manifest=manifest)
     if report_dir:
-        from evalsuite.render import write_report
+        from common.render import write_report
 
         res.paths = write_report(res.report, report_dir)
+    _record_on_card(res, adapter or tuned, task, data)
     return res
+
+
+def _record_on_card(res: CompareResult, folder: str, task: str, data: str) -> None:
+    """Add the tuned model's test results to its datavet model card (a card datavet did not write is left)."""
+    from finetune.card import record_evaluation
+
+    if Path(folder).is_dir() and record_evaluation(folder, res.to_json(), task=task, dataset_name=Path(data).name):
+        res.paths["model_card"] = Path(folder) / "README.md"

@@ -83,6 +83,8 @@ def label_issues_from_oof(ids: Sequence[str], labels: Sequence[str], probs: Any,
 
 def training_curves(fold_outs: Sequence[str | Path]) -> list[ChartBlock]:
     """Line charts of train and val loss per fold, read from each fold run's `metrics.jsonl`."""
+    from finetune.metrics_log import read_events
+
     charts = []
     for split in ("train", "val"):
         series, steps = {}, set()
@@ -90,7 +92,7 @@ def training_curves(fold_outs: Sequence[str | Path]) -> list[ChartBlock]:
             f = Path(d) / "metrics.jsonl"
             if not f.exists():
                 continue
-            rows = [json.loads(line) for line in f.read_text().splitlines() if line.strip()]
+            rows = read_events(f)  # the trainer's one reader: a torn last line from a killed fold is dropped
             pts = {r["step"]: r["loss"] for r in rows if r.get("split") == split and "loss" in r}
             if pts:
                 series[f"fold {i}"] = pts
@@ -169,18 +171,10 @@ def run_cv(split_dir: str | Path, train_cfg: Any, *, out: str | Path = "reports/
         val, _ = load_records(next(p for p in fd.glob("val.*")), kind="classification" if task == "classification"
                               else "completion")
         if task == "classification":
-            import torch
+            from evalsuite.predict import classifier_proba
 
             model, tok = load_for_inference(result.model_path, "classification")
-            texts = [r["text"] for r in val]
-            ps = []
-            with torch.inference_mode():
-                for s in range(0, len(texts), batch_size):
-                    enc = tok(texts[s:s + batch_size], return_tensors="pt", padding=True, truncation=True,
-                              max_length=cfg.max_length)
-                    ps.append(torch.softmax(model(**enc).logits.float(), -1).numpy())
-            p = np.concatenate(ps)
-            fold_classes = [str(model.config.id2label[i]) for i in range(p.shape[1])]
+            p, fold_classes = classifier_proba(model, tok, [r["text"] for r in val], batch_size, cfg.max_length)
             classes = classes or sorted(fold_classes)
             aligned = np.zeros((len(val), len(classes)))
             for j, c in enumerate(fold_classes):
@@ -208,7 +202,7 @@ def run_cv(split_dir: str | Path, train_cfg: Any, *, out: str | Path = "reports/
         (out / "label_issues.json").write_text(res.label_issues.model_dump_json(indent=2))
     res.report = build_report(res, manifest={"split_dir": str(split_dir), "train_config": train_cfg.model_dump(mode="json")},
                               curves=training_curves([out / fd.name for fd in fold_dirs(split_dir)]))
-    from evalsuite.render import write_report
+    from common.render import write_report
 
     res.paths = write_report(res.report, report_dir or out / "report")
     return res

@@ -210,7 +210,7 @@ def stage_outcome(stage: Stage) -> tuple[str, str]:
 
 
 def _finish(out: Path, stages: list[Stage], t_start: float) -> int:
-    from evalsuite.render import write_report
+    from common.render import write_report
     from schemas.report import Report, Section, TableBlock, Verdict
 
     total = time.perf_counter() - t_start

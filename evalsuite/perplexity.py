@@ -242,13 +242,17 @@ def load_causal_lm(model: str, adapter: str | None = None) -> tuple[Any, Any]:
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    from finetune.models.registry import resolve_model
+    from common.models import resolve_model
+    from common.weights import safe_weights
 
     path = resolve_model(model).path
+    adapter_path = resolve_model(adapter).path if adapter else None
+    if adapter_path:
+        safe_weights(adapter_path)
     tok = AutoTokenizer.from_pretrained(path)
-    lm = AutoModelForCausalLM.from_pretrained(path, dtype=torch.float32)
-    if adapter:
+    lm = AutoModelForCausalLM.from_pretrained(path, dtype=torch.float32, **safe_weights(path))
+    if adapter_path:
         from peft import PeftModel
 
-        lm = PeftModel.from_pretrained(lm, resolve_model(adapter).path)
+        lm = PeftModel.from_pretrained(lm, adapter_path)
     return lm.eval(), tok

@@ -98,16 +98,15 @@ def validate_records(train: list[dict], val: list[dict], task: str) -> None:
 
 
 def chat_problem(messages: list[dict]) -> str | None:
-    """Why a chat cannot train (unknown role, empty turn, no assistant turn), or None."""
-    if not messages:
-        return "no messages"
-    roles = [m.get("role") for m in messages]
-    if any(r not in ("system", "user", "assistant") for r in roles):
-        return f"unknown role in {roles}"
-    if any(not str(m.get("content") or "").strip() for m in messages):
-        return "an empty turn"
-    if "assistant" not in roles:
-        return "no assistant turn"
+    """Why a chat cannot train, or None: the same rules the loader quarantines by (schemas.records)."""
+    from pydantic import ValidationError
+
+    from schemas.records import ChatRecord
+
+    try:
+        ChatRecord.model_validate({"id": "check", "messages": messages})
+    except ValidationError as e:
+        return e.errors()[0]["msg"]
     return None
 
 
@@ -139,10 +138,14 @@ def build_classification_example(record: dict, tokenizer: Any, max_length: int, 
             "truncated": full_len > max_length}
 
 
-def _messages(record: dict) -> list[dict]:
+def _chat(record: dict, tokenizer: Any) -> Any:
+    """The record as its chat template renders it (curate.chat_template), one loss weight per message."""
+    from curate.chat_template import ChatRendering, prepare_chat
+
     if "messages" in record:
-        return [{"role": m["role"], "content": m["content"]} for m in record["messages"]]
-    return [{"role": "user", "content": record["prompt"]}, {"role": "assistant", "content": record["completion"]}]
+        return prepare_chat(record, tokenizer)
+    return ChatRendering([{"role": "user", "content": record["prompt"]},
+                          {"role": "assistant", "content": record["completion"]}], [1.0, 1.0], None)
 
 
 def _encode(tokenizer: Any, text: str) -> list[int]:
@@ -154,30 +157,37 @@ def build_sft_example(record: dict, tokenizer: Any, max_length: int, loss_on: st
 
     With a chat template, each assistant turn's tokens are those the template adds between the rendering of
     the conversation up to that turn (with the generation prompt) and the rendering including it; only they
-    carry labels when `loss_on="completion"`. Without a template: prompt + newline + completion + EOS.
+    carry labels when `loss_on="completion"`, and only for turns whose `weight` is not 0 (axolotl's and TRL's
+    per-message flag; TRL's conversational prompt/completion rows give the prompt's turns weight 0). Tool
+    calls and tool definitions are rendered by the template when it supports them (see curate.chat_template).
+    Without a template: prompt + newline + completion + EOS.
 
     Returns:
         dict with input_ids, labels (-100 where no loss), attention_mask, plus `truncated` (bool) and
         `answer_tokens` (label tokens left after truncation; 0 means the row teaches nothing).
     """
-    msgs = _messages(record)
+    from curate.chat_template import render
+
+    chat = _chat(record, tokenizer)
+    msgs = chat.messages
     ids: list[int] = []
-    mask: list[bool] = []  # True where the token belongs to an assistant answer
+    mask: list[bool] = []  # True where the token belongs to an assistant answer that is learned
     if getattr(tokenizer, "chat_template", None):
         rendered = ""
         for i, m in enumerate(msgs):
             if m["role"] == "assistant":
-                before = tokenizer.apply_chat_template(msgs[:i], tokenize=False, add_generation_prompt=True)
-                after = tokenizer.apply_chat_template(msgs[: i + 1], tokenize=False)
+                before = render(tokenizer, chat, i, generation_prompt=True)
+                after = render(tokenizer, chat, i + 1)
                 if not before.startswith(rendered) or not after.startswith(before):
                     raise FinetuneError("the tokenizer's chat template does not render conversations as prefixes",
                                         fix="use a model whose template is prefix-stable, or set loss_on=all")
-                for text, is_answer in ((before[len(rendered):], False), (after[len(before):], True)):
+                learned = chat.weights[i] > 0
+                for text, is_answer in ((before[len(rendered):], False), (after[len(before):], learned)):
                     piece = _encode(tokenizer, text)
                     ids += piece
                     mask += [is_answer] * len(piece)
                 rendered = after
-        tail = tokenizer.apply_chat_template(msgs, tokenize=False)[len(rendered):]
+        tail = render(tokenizer, chat)[len(rendered):]
         piece = _encode(tokenizer, tail) if tail else []
         ids += piece
         mask += [False] * len(piece)
@@ -186,7 +196,8 @@ def build_sft_example(record: dict, tokenizer: Any, max_length: int, loss_on: st
         bos = [tokenizer.bos_token_id] if tokenizer.bos_token_id is not None else []
         p_ids = bos + _encode(tokenizer, prompt)
         a_ids = _encode(tokenizer, msgs[-1]["content"]) + ([tokenizer.eos_token_id] if tokenizer.eos_token_id is not None else [])
-        ids, mask = p_ids + a_ids, [False] * len(p_ids) + [True] * len(a_ids)
+        learned = chat.weights[-1] > 0
+        ids, mask = p_ids + a_ids, [False] * len(p_ids) + [learned] * len(a_ids)
     truncated = len(ids) > max_length
     ids, mask = ids[:max_length], mask[:max_length]
     labels = [t if (m or loss_on == "all") else IGNORE for t, m in zip(ids, mask, strict=True)]

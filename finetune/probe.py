@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from common.embed import mean_pooled
 from finetune.errors import FinetuneError
 
 
@@ -28,29 +29,11 @@ class ProbeResult:
     max_length: int = 128
 
     def predict_proba(self, texts: list[str]) -> Any:
-        return self.classifier.predict_proba(embed(self.model, self.tokenizer, texts, self.batch_size, self.max_length))
+        return self.classifier.predict_proba(mean_pooled(self.model, self.tokenizer, texts, self.batch_size,
+                                                         self.max_length))
 
     def predict(self, texts: list[str]) -> list[str]:
         return [self.labels[i] for i in self.predict_proba(texts).argmax(1)]
-
-
-def embed(model: Any, tokenizer: Any, texts: list[str], batch_size: int = 32, max_length: int = 128) -> Any:
-    """Mean-pooled last hidden states (float32 numpy, one row per text)."""
-    import numpy as np
-    import torch
-
-    model.eval()
-    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))  # similar lengths: less padding
-    out = np.zeros((len(texts), model.config.hidden_size), dtype=np.float32)
-    with torch.no_grad():
-        for s in range(0, len(order), batch_size):
-            idx = order[s:s + batch_size]
-            enc = tokenizer([texts[i] for i in idx], padding=True, truncation=True, max_length=max_length,
-                            return_tensors="pt")
-            hidden = model(**enc).last_hidden_state
-            mask = enc["attention_mask"].unsqueeze(-1).to(hidden.dtype)
-            out[idx] = ((hidden * mask).sum(1) / mask.sum(1).clamp(min=1)).numpy()
-    return out
 
 
 def train_linear_probe(model_name: str, train_records: list[dict], val_records: list[dict], *,
@@ -65,30 +48,32 @@ def train_linear_probe(model_name: str, train_records: list[dict], val_records: 
         ProbeResult with val predictions, probabilities and {"accuracy", "macro_f1"}.
     """
     from sklearn.linear_model import LogisticRegression
-    from sklearn.metrics import accuracy_score, f1_score
+    from sklearn.metrics import accuracy_score
     from transformers import AutoModel
 
+    from common.weights import safe_weights
     from finetune.models import load_tokenizer, quiet_transformers, resolve_model
+    from finetune.scoring import macro_f1
 
     if not train_records or not val_records:
         raise FinetuneError("the linear probe needs non-empty train and val records", fix="pass both splits")
     quiet_transformers()
     ref = resolve_model(model_name)
     tok = load_tokenizer(ref.path)
-    model = AutoModel.from_pretrained(ref.path)
+    model = AutoModel.from_pretrained(ref.path, **safe_weights(ref.path))
     labels = sorted({str(r["label"]) for r in train_records})
     index = {name: i for i, name in enumerate(labels)}
     unseen = {str(r["label"]) for r in val_records} - set(labels)
     if unseen:
         raise FinetuneError(f"labels in val absent from train: {sorted(unseen)}", fix="re-split so train covers every label")
-    x_train = embed(model, tok, [r["text"] for r in train_records], batch_size, max_length)
-    x_val = embed(model, tok, [r["text"] for r in val_records], batch_size, max_length)
+    x_train = mean_pooled(model, tok, [r["text"] for r in train_records], batch_size, max_length)
+    x_val = mean_pooled(model, tok, [r["text"] for r in val_records], batch_size, max_length)
     y_train = [index[str(r["label"])] for r in train_records]
     y_val = [index[str(r["label"])] for r in val_records]
     clf = LogisticRegression(C=C, max_iter=2000, class_weight="balanced", random_state=seed).fit(x_train, y_train)
     proba = clf.predict_proba(x_val)
     pred = proba.argmax(1)
     metrics = {"accuracy": float(accuracy_score(y_val, pred)),
-               "macro_f1": float(f1_score(y_val, pred, average="macro", labels=list(range(len(labels))), zero_division=0))}
+               "macro_f1": macro_f1(y_val, pred.tolist())}
     return ProbeResult(labels=labels, val_pred=[labels[i] for i in pred], val_proba=proba, metrics=metrics,
                        classifier=clf, model=model, tokenizer=tok, batch_size=batch_size, max_length=max_length)

@@ -7,17 +7,18 @@
 3. loop: length-grouped batches whose order depends only on (seed, epoch), gradient accumulation, clipping,
    validation every N steps or each epoch, early stopping on a chosen metric, the best weights kept;
 4. checkpoints (weights or adapter, optimizer, scheduler, RNG states, data position) make `resume` exact;
+   they are safetensors + JSON (finetune/checkpoint.py), so resuming never unpickles anything;
 5. save the best model, metrics.jsonl, summary.json, TensorBoard logs, config.yaml and manifest.json.
 
 Devices, mixed precision and multi-GPU go through accelerate, so `accelerate launch -m finetune run ...`
-works unchanged: each process takes every world_size-th batch and gradients are averaged by DDP.
+works unchanged: each process takes every world_size-th batch, gradients are averaged by DDP, the logged train
+loss is the mean over processes, and only the main process writes (docs/scaling-training.md).
 """
 
 from __future__ import annotations
 
 import json
 import math
-import os
 import random
 import resource
 import shutil
@@ -28,11 +29,21 @@ from typing import Any
 import yaml
 
 from finetune import data as D
+from finetune import metrics_log
+from finetune.checkpoint import (
+    CKPT,
+    load_checkpoint,
+    load_weights,
+    read_trainer_state,
+    rng_state,
+    save_checkpoint,
+    save_weights,
+)
 from finetune.errors import FinetuneError
+from finetune.scoring import macro_f1
 from schemas.configs.train import TrainConfig, TrainResult
 
-CKPT = "checkpoint"
-BEST = "best.pt"
+BEST = "best.safetensors"
 # Refuse SFT data when more than this share of rows would lose every answer token to truncation.
 MAX_NO_ANSWER_SHARE = 0.5
 
@@ -140,98 +151,16 @@ def evaluate(model: Any, examples: list[dict], cfg: TrainConfig, pad_id: int, de
             total += float(loss) * n
             count += n
             if logits is not None:
-                n_cls = logits.shape[-1]
                 preds += logits.argmax(-1).tolist()
                 golds += batch["labels"].tolist()
     model.train()
     out = {"loss": total / max(1, count)}
     if cfg.task == "classification":
         out["accuracy"] = sum(p == g for p, g in zip(preds, golds, strict=True)) / max(1, len(golds))
-        out["macro_f1"] = macro_f1(golds, preds, n_cls)
+        out["macro_f1"] = macro_f1(golds, preds)  # evalsuite's f1_macro is the same function
     else:
         out["perplexity"] = math.exp(min(out["loss"], 50.0))
     return out
-
-
-def macro_f1(golds: list[int], preds: list[int], n_cls: int) -> float:
-    """Unweighted mean of per-class F1 over all classes (sklearn's average="macro", zero_division=0)."""
-    f1s = []
-    for c in range(n_cls):
-        tp = sum(g == c and p == c for g, p in zip(golds, preds, strict=True))
-        fp = sum(g != c and p == c for g, p in zip(golds, preds, strict=True))
-        fn = sum(g == c and p != c for g, p in zip(golds, preds, strict=True))
-        f1s.append(2 * tp / (2 * tp + fp + fn) if tp else 0.0)
-    return sum(f1s) / max(1, n_cls)
-
-
-# ------------------------------------------------------------------------------------------------ state
-def trainable_state(model: Any) -> dict:
-    """Full fine-tuning: every weight. LoRA: only what trains (adapter and head), a few MB."""
-    names = {n for n, p in model.named_parameters() if p.requires_grad}
-    full = all(p.requires_grad for p in model.parameters())
-    return {k: v.detach().cpu().clone() for k, v in model.state_dict().items() if full or k in names}
-
-
-def rng_state() -> dict:
-    import numpy as np
-    import torch
-
-    s = {"python": random.getstate(), "numpy": np.random.get_state(), "torch": torch.get_rng_state()}
-    if torch.cuda.is_available():
-        s["cuda"] = torch.cuda.get_rng_state_all()
-    return s
-
-
-def set_rng_state(s: dict) -> None:
-    import numpy as np
-    import torch
-
-    random.setstate(s["python"])
-    np.random.set_state(s["numpy"])
-    torch.set_rng_state(s["torch"])
-    if "cuda" in s and torch.cuda.is_available():
-        torch.cuda.set_rng_state_all(s["cuda"])
-
-
-def save_checkpoint(out: Path, model: Any, optimizer: Any, scheduler: Any, state: dict) -> None:
-    """Write to a temporary folder, then rename: a kill mid-write leaves the previous checkpoint intact."""
-    import torch
-
-    tmp, final, old = out / (CKPT + ".tmp"), out / CKPT, out / (CKPT + ".old")
-    shutil.rmtree(tmp, ignore_errors=True)
-    shutil.rmtree(old, ignore_errors=True)
-    tmp.mkdir()
-    torch.save({"model": trainable_state(model), "optimizer": optimizer.state_dict(),
-                "scheduler": scheduler.state_dict(), "rng": rng_state()}, tmp / "state.pt")
-    (tmp / "trainer_state.json").write_text(json.dumps(state, indent=1))
-    if final.exists():
-        os.replace(final, old)
-        os.replace(tmp, final)
-        shutil.rmtree(old, ignore_errors=True)
-    else:
-        os.replace(tmp, final)
-
-
-def load_checkpoint(out: Path, model: Any, optimizer: Any, scheduler: Any) -> dict:
-    import torch
-
-    ckpt = out / CKPT
-    if not ckpt.exists() and (out / (CKPT + ".old")).exists():  # killed between the two renames
-        ckpt = out / (CKPT + ".old")
-    if not (ckpt / "trainer_state.json").exists():
-        raise FinetuneError(f"--resume: no checkpoint in {out}", fix="drop --resume, or set checkpoint_every so runs write one")
-    blob = torch.load(ckpt / "state.pt", map_location="cpu", weights_only=False)
-    model.load_state_dict(blob["model"], strict=False)
-    optimizer.load_state_dict(blob["optimizer"])
-    scheduler.load_state_dict(blob["scheduler"])
-    set_rng_state(blob["rng"])
-    state = json.loads((ckpt / "trainer_state.json").read_text())
-    # drop log lines the killed run wrote after this checkpoint, so metrics.jsonl reads as one run
-    log = out / "metrics.jsonl"
-    if log.exists():
-        keep = [ln for ln in log.read_text().splitlines() if ln.strip() and json.loads(ln)["step"] <= state["step"]]
-        log.write_text("".join(ln + "\n" for ln in keep))
-    return state
 
 
 def peak_mem_mb() -> float:
@@ -247,8 +176,10 @@ def run(cfg: TrainConfig) -> TrainResult:
     """Train `cfg.model` on `cfg.data` and write everything to `cfg.out`. See the module docstring."""
     import torch
     from accelerate import Accelerator
-    from accelerate.utils import set_seed
+    from accelerate.utils import broadcast_object_list, gather_object, set_seed
 
+    from common.weights import safe_weights
+    from finetune.card import write_model_card
     from finetune.models import load_for_training, load_tokenizer, quiet_transformers, resolve_model
     from finetune.progress import TrainProgress
 
@@ -266,6 +197,14 @@ def run(cfg: TrainConfig) -> TrainResult:
     id2label, label2id = D.label_maps(train_recs) if cfg.task == "classification" else ({}, {})
     weights = D.class_weight_vector(train_recs, label2id, cfg.class_weights) if cfg.task == "classification" else None
     ref = resolve_model(cfg.model)
+    safe_weights(ref.path, allow_pickle=cfg.allow_pickle)  # refuse pickle-only weights before any work
+    # what must not change between a run and its resumption (progress bars and the resume flag may)
+    fingerprint = cfg.model_dump(mode="json", exclude={"resume", "progress", "allow_pickle"})
+    if cfg.resume:  # a missing, pickled or mismatched checkpoint is refused before the weights load
+        changed = sorted(k for k, v in fingerprint.items() if read_trainer_state(out).get("config", {}).get(k) != v)
+        if changed:
+            raise FinetuneError(f"--resume with a config that differs from the checkpoint's in: {', '.join(changed)}",
+                                fix="resume with the same settings (see OUT/checkpoint/trainer_state.json), or start afresh")
     tok = load_tokenizer(ref.path)
     kw = {"label2id": label2id, "loss_on": cfg.loss_on}
     train_ex, train_stats = D.tokenize_split(train_recs, tok, cfg.task, cfg.max_length, **kw)
@@ -275,9 +214,6 @@ def run(cfg: TrainConfig) -> TrainResult:
         raise FinetuneError("no validation row keeps an answer token at this max_length", fix="raise --max-length")
     if cfg.packing:
         train_ex = D.pack_examples(train_ex, cfg.max_length)
-    if not cfg.resume and out.exists() and (out / CKPT).exists():
-        shutil.rmtree(out / CKPT)  # a fresh run must not be mistaken for the continuation of an old one
-    out.mkdir(parents=True, exist_ok=True)
 
     # 2. model, optimizer, schedule
     set_seed(cfg.seed)
@@ -286,8 +222,13 @@ def run(cfg: TrainConfig) -> TrainResult:
     if precision != "no" and not cuda:
         raise FinetuneError(f"precision={cfg.precision} needs a GPU", fix="use precision=auto or fp32 on CPU")
     acc = Accelerator(mixed_precision=precision, cpu=not cuda)
+    main = acc.is_main_process  # the only process that writes to `out`
+    if main:
+        if not cfg.resume and (out / CKPT).exists():
+            shutil.rmtree(out / CKPT)  # a fresh run must not be mistaken for the continuation of an old one
+        out.mkdir(parents=True, exist_ok=True)
     model, _ = load_for_training(ref.path, cfg.task, method=cfg.method, lora=cfg.lora, dropout=cfg.dropout,
-                                 id2label=id2label)
+                                 id2label=id2label, allow_pickle=cfg.allow_pickle)
     model.train()
     optimizer = build_optimizer(model, cfg)
     world, rank = acc.num_processes, acc.process_index
@@ -305,35 +246,36 @@ def run(cfg: TrainConfig) -> TrainResult:
     eval_model = acc.unwrap_model(model)  # every rank evaluates all of val: no collective inside eval
 
     state: dict[str, Any] = {"step": 0, "epoch": 0, "micro": 0, "tokens": 0, "train_s": 0.0, "best": None,
-                             "best_step": None, "bad_evals": 0, "last_eval": None, "stop": None}
-    # what must not change between a run and its resumption (progress bars and the resume flag may)
-    fingerprint = cfg.model_dump(mode="json", exclude={"resume", "progress"})
+                             "best_step": None, "bad_evals": 0, "last_eval": None, "stop": None, "world": world}
+    log_file = out / metrics_log.LOG_NAME
     if cfg.resume:
-        state = load_checkpoint(out, acc.unwrap_model(model), optimizer, scheduler)
-        changed = sorted(k for k, v in fingerprint.items() if state.get("config", {}).get(k) != v)
-        if changed:
-            raise FinetuneError(f"--resume with a config that differs from the checkpoint's in: {', '.join(changed)}",
-                                fix="resume with the same settings (see OUT/checkpoint/trainer_state.json), or start afresh")
+        state = load_checkpoint(out, acc.unwrap_model(model), optimizer, scheduler, rank)
+        if state.get("world", 1) != world:  # each process's batches and RNG stream depend on the world size
+            raise FinetuneError(f"the checkpoint was written by {state.get('world', 1)} process(es), this run has {world}",
+                                fix="resume with the number of processes the run started with")
+        if main and log_file.exists():  # the steps after the checkpoint are replayed: drop their first logging
+            metrics_log.truncate_after(log_file, state["step"])
     state["config"] = fingerprint
     mode = cfg.early_stopping.resolved_mode()
-    main = acc.is_main_process
     if main:
         from torch.utils.tensorboard import SummaryWriter
 
-        tb = SummaryWriter(str(out / "tb"))
+        # purge_step: TensorBoard drops the killed run's events from the first replayed step on, as metrics.jsonl does
+        tb = SummaryWriter(str(out / "tb"), purge_step=state["step"] + 1 if cfg.resume else None)
         if not cfg.resume:
-            (out / "metrics.jsonl").write_text("")
+            log_file.write_text("")
 
     def log(event: dict) -> None:
         if main:  # append and close per event: a killed run leaves every line it logged
-            with open(out / "metrics.jsonl", "a", encoding="utf-8") as f:
-                f.write(json.dumps(event) + "\n")
+            metrics_log.append_event(log_file, event)
             for k, v in event.items():
                 if isinstance(v, (int, float)) and k not in ("step", "epoch"):
                     tb.add_scalar(f"{event['split']}/{k}", v, event["step"])
 
     def validate() -> None:
         metrics = evaluate(eval_model, val_ex, cfg, pad_id, device)
+        if world > 1:  # the main process's numbers decide for all: a last-bit difference must not split the stop
+            metrics = broadcast_object_list([metrics])[0]
         state["last_eval"], state["eval_step"] = metrics, state["step"]
         log({"step": state["step"], "epoch": round(state["epoch"] + state["micro"] / micro_per_epoch, 4),
              "split": "val", **metrics})
@@ -344,7 +286,7 @@ def run(cfg: TrainConfig) -> TrainResult:
         if better:
             state.update(best=metrics, best_step=state["step"], bad_evals=0)
             if main:  # the best weights are what gets saved at the end, whatever comes after
-                torch.save(trainable_state(eval_model), out / BEST)
+                save_weights(eval_model, out / BEST)
         else:
             state["bad_evals"] += 1
             if cfg.early_stopping.patience and state["bad_evals"] >= cfg.early_stopping.patience:
@@ -393,13 +335,20 @@ def run(cfg: TrainConfig) -> TrainResult:
             lr = scheduler.get_last_lr()[0]
             progress.update(state["step"], loss=window_loss / window_n, lr=lr, tps=tps)
             if state["step"] % cfg.log_every == 0 or state["step"] == total_steps:
+                if world > 1:  # the train loss of the whole batch: the mean of the processes' equal-sized shares
+                    window_loss = float(acc.reduce(torch.tensor(window_loss, dtype=torch.float64, device=device),
+                                                   reduction="mean"))
                 log({"step": state["step"], "epoch": round(state["epoch"] + state["micro"] / micro_per_epoch, 4),
                      "split": "train", "loss": window_loss / window_n, "lr": lr, "tokens_per_s": tps})
                 window_loss, window_n = 0.0, 0
             if cfg.eval_every and state["step"] % cfg.eval_every == 0:
                 validate()
-            if cfg.checkpoint_every and state["step"] % cfg.checkpoint_every == 0 and main:
-                save_checkpoint(out, acc.unwrap_model(model), optimizer, scheduler, state)
+            if cfg.checkpoint_every and state["step"] % cfg.checkpoint_every == 0:
+                # every process's RNG goes into the checkpoint (dropout draws differ per process); main writes
+                rngs = gather_object([rng_state()]) if world > 1 else [rng_state()]
+                if main:
+                    tb.flush()  # events up to this step are on disk before the checkpoint that resumes after them
+                    save_checkpoint(out, acc.unwrap_model(model), optimizer, scheduler, state, rngs)
         if state["micro"] >= micro_per_epoch:
             state["epoch"] += 1
             state["micro"] = 0
@@ -416,7 +365,7 @@ def run(cfg: TrainConfig) -> TrainResult:
     merged_path = None
     if main:
         if (out / BEST).exists():
-            result_model.load_state_dict(torch.load(out / BEST, map_location="cpu"), strict=False)
+            load_weights(result_model, out / BEST)
         result_model.save_pretrained(out)
         tok.save_pretrained(out)
         if cfg.task == "classification":
@@ -441,6 +390,7 @@ def run(cfg: TrainConfig) -> TrainResult:
     if main:
         tb.close()
         write_outputs(cfg, result, ref.path)
+        write_model_card(out, cfg, result, ref)
     return result
 
 

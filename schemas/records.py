@@ -6,10 +6,11 @@ Every record has a stable `id`: the input's own `id` field when present, else it
 
 from __future__ import annotations
 
+import json
 from enum import Enum
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_serializer, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 # Deeper structures than this in any field are quarantined: they are never useful training data and
@@ -94,25 +95,216 @@ class CompletionRecord(_Record):
         return v
 
 
-ROLES = ("system", "user", "assistant")
+ROLES = ("system", "user", "assistant", "tool")
+# Roles other tools write for the same idea, mapped on load (OpenAI's `developer` is its new `system`).
+ROLE_ALIASES = {"developer": "system"}
+# ShareGPT's `from` values (FastChat, axolotl, LLaMA-Factory) and the role each means.
+SHAREGPT_ROLES = {"system": "system", "human": "user", "user": "user", "gpt": "assistant",
+                  "assistant": "assistant", "chatgpt": "assistant", "bing": "assistant", "bard": "assistant",
+                  "tool": "tool", "observation": "tool", "function_response": "tool"}
+
+
+class ContentPart(BaseModel):
+    """One part of a multi-part message (`{"type": "text", "text": ...}`, an image, audio ...), as the
+    OpenAI and Hugging Face chat formats write them. Parts other than text are kept verbatim."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: str
+    text: str | None = None
+
+    @model_validator(mode="after")
+    def _text_part_has_text(self) -> ContentPart:
+        if self.type == "text" and self.text is None:
+            raise PydanticCustomError("bad_content_part", "a text part has no 'text'")
+        return self
+
+
+class ToolFunction(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    arguments: str | dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("arguments")
+    @classmethod
+    def _arguments_are_json(cls, v: str | dict[str, Any]) -> str | dict[str, Any]:
+        if isinstance(v, str):
+            try:
+                parsed = json.loads(v) if v.strip() else {}
+            except ValueError as e:
+                raise PydanticCustomError("bad_tool_arguments",
+                                          "tool call arguments are not valid JSON: {err}", {"err": str(e)}) from None
+            if not isinstance(parsed, dict):
+                raise PydanticCustomError("bad_tool_arguments", "tool call arguments must be a JSON object")
+        return v
+
+
+class ToolCall(BaseModel):
+    """An assistant's call of a tool, in the OpenAI / HF shape (`id`, `type`, `function`)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str | None = None
+    type: Literal["function"] = "function"
+    function: ToolFunction
 
 
 class Message(BaseModel):
+    """One turn. `content` is a string or a list of parts; `weight` (0 or 1, as axolotl and TRL write it) or
+    `train` (a bool) says whether the trainer learns this assistant turn."""
+
     model_config = ConfigDict(extra="forbid")
 
-    role: Literal["system", "user", "assistant"]
-    content: str
+    role: Literal["system", "user", "assistant", "tool"]
+    content: str | list[ContentPart] | None = None
+    name: str | None = None
+    tool_calls: list[ToolCall] | None = None
+    tool_call_id: str | None = None
+    weight: float | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _aliases(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            if data.get("role") in ROLE_ALIASES:
+                data = {**data, "role": ROLE_ALIASES[data["role"]]}
+            if "train" in data and "weight" not in data and isinstance(data["train"], bool):
+                data = {**{k: v for k, v in data.items() if k != "train"}, "weight": float(data["train"])}
+        return data
+
+    @field_validator("weight")
+    @classmethod
+    def _weight_range(cls, v: float | None) -> float | None:
+        if v is not None and not 0.0 <= v <= 1.0:
+            raise PydanticCustomError("bad_weight", "message weight must be between 0 and 1, got {v}", {"v": v})
+        return v
+
+    @model_validator(mode="after")
+    def _content_or_calls(self) -> Message:
+        if self.content is None and not self.tool_calls:
+            raise PydanticCustomError("missing_field", "a {role} message has neither content nor tool calls",
+                                      {"role": self.role})
+        if self.tool_calls and self.role != "assistant":
+            raise PydanticCustomError("misplaced_tool_call", "only assistant messages may call tools")
+        return self
+
+
+def message_text(message: dict[str, Any]) -> str:
+    """The text of one message: its content string, or its text parts joined by newlines."""
+    content = message.get("content")
+    if content is None:
+        return ""
+    if isinstance(content, str):
+        return content
+    return "\n".join(p["text"] for p in content if isinstance(p, dict) and p.get("type") == "text"
+                     and isinstance(p.get("text"), str))
+
+
+def non_text_parts(message: dict[str, Any]) -> int:
+    """How many parts of a multi-part message are not text (images, audio...): counted, never dropped."""
+    content = message.get("content")
+    return sum(1 for p in content if isinstance(p, dict) and p.get("type") != "text") if isinstance(content, list) else 0
+
+
+def map_message_text(message: dict[str, Any], fn: Any) -> tuple[dict[str, Any], list[Any]]:
+    """Apply `fn(text) -> (new_text, changes)` to every text of a message (the content string or each text
+    part). Returns the message (the same object when nothing changed) and the changes of every text."""
+    content = message.get("content")
+    if isinstance(content, str):
+        t, changes = fn(content)
+        return ({**message, "content": t} if t != content else message), list(changes or [])
+    if not isinstance(content, list):
+        return message, []
+    parts, all_changes, changed = [], [], False
+    for p in content:
+        if isinstance(p, dict) and p.get("type") == "text" and isinstance(p.get("text"), str):
+            t, changes = fn(p["text"])
+            all_changes.extend(changes or [])
+            if t != p["text"]:
+                p, changed = {**p, "text": t}, True
+        parts.append(p)
+    return ({**message, "content": parts} if changed else message), all_changes
+
+
+def _from_sharegpt(data: Any) -> Any:
+    """ShareGPT turns (`{"from": "human", "value": ...}`, under `conversations` or already renamed to
+    `messages` by the loader's field mapping) -> OpenAI-style messages."""
+    if not isinstance(data, dict):
+        return data
+    key = "messages" if "messages" in data else "conversations"
+    turns = data.get(key)
+    if not (isinstance(turns, list) and turns and all(isinstance(t, dict) and "from" in t for t in turns)):
+        return data
+    messages = []
+    for t in turns:
+        m = {"role": SHAREGPT_ROLES.get(str(t["from"]).lower(), str(t["from"])), "content": t.get("value")}
+        m.update({k: v for k, v in t.items() if k not in ("from", "value")})
+        messages.append(m)
+    return {**{k: v for k, v in data.items() if k != key}, "messages": messages}
+
+
+def _from_conversational_pair(data: Any) -> Any:
+    """TRL's conversational prompt/completion (`prompt` and `completion` as message lists) -> one chat.
+
+    Assistant turns inside the prompt (few-shot examples) get weight 0: TRL trains on the completion only.
+    """
+    if not (isinstance(data, dict) and "messages" not in data and isinstance(data.get("prompt"), list)
+            and isinstance(data.get("completion"), list)):
+        return data
+    prompt = [({**m, "weight": 0.0} if isinstance(m, dict) and m.get("role") == "assistant" and "weight" not in m
+               else m) for m in data["prompt"]]
+    rest = {k: v for k, v in data.items() if k not in ("prompt", "completion")}
+    return {**rest, "messages": [*prompt, *data["completion"]]}
+
+
+def _check_tool_flow(turns: list[Message]) -> None:
+    """Every tool result answers a call of the assistant turn before it; every call gets its result."""
+    pending: list[ToolCall] = []
+    for i, m in enumerate(turns):
+        if m.role == "tool":
+            if not pending:
+                raise PydanticCustomError("orphan_tool_result",
+                                          "turn {i} is a tool result that answers no tool call", {"i": i})
+            if m.tool_call_id is not None:
+                match = next((c for c in pending if c.id == m.tool_call_id), None)
+                if match is None:
+                    raise PydanticCustomError(
+                        "orphan_tool_result", "turn {i} answers tool call id {cid!r}, which no open call has",
+                        {"i": i, "cid": m.tool_call_id})
+                pending.remove(match)
+            else:
+                pending.pop(0)
+            continue
+        if pending:
+            raise PydanticCustomError("unanswered_tool_call",
+                                      "turn {i} comes before every tool call was answered ({n} open)",
+                                      {"i": i, "n": len(pending)})
+        if m.role == "assistant" and m.tool_calls:
+            pending = list(m.tool_calls)
+    if pending:
+        raise PydanticCustomError("unanswered_tool_call", "the conversation ends with {n} unanswered tool call(s)",
+                                  {"n": len(pending)})
 
 
 class ChatRecord(_Record):
-    """A conversation: an optional leading system message, then user/assistant turns alternating.
+    """A conversation: an optional leading system message, then user and assistant turns, where an assistant
+    turn may call tools and be followed by the tools' results and another assistant turn.
 
-    The rules are checked here, per row, so a bad conversation is quarantined with its row id before
-    training instead of failing mid-run on a bare assertion.
+    Shapes read as chat: `messages` (OpenAI / HF, content as a string or a list of parts, with `name`,
+    `tool_calls`, `tool_call_id`, `weight`), ShareGPT `conversations` with `from`/`value`, and TRL's
+    conversational `prompt`/`completion` message lists. A `tools` column (the functions the assistant may
+    call, as HF chat templates take them) stays in `metadata["tools"]`. The rules are checked here, per row, so a bad
+    conversation is quarantined with its row id before training instead of failing mid-run.
     """
 
     messages: list[Message]
     group: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _other_shapes(cls, data: Any) -> Any:
+        return _from_conversational_pair(_from_sharegpt(data))
 
     @field_validator("messages")
     @classmethod
@@ -124,19 +316,36 @@ class ChatRecord(_Record):
             raise PydanticCustomError("misplaced_system_message", "a system message may only come first")
         if not turns:
             raise PydanticCustomError("empty_conversation", "conversation has only a system message")
-        for i, m in enumerate(turns):
+        _check_tool_flow(turns)
+        # user/assistant alternate; a tool call's results sit between the calling turn and the next assistant
+        # turn, which continues the same reply (so it does not count as a new turn).
+        i = 0
+        prev: Message | None = None
+        for m in turns:
+            if m.role == "tool":
+                prev = m
+                continue
             expected = "user" if i % 2 == 0 else "assistant"
-            if m.role != expected:
-                raise PydanticCustomError(
-                    "bad_role_order",
-                    "roles must alternate user/assistant: turn {i} is '{role}', expected '{expected}'",
-                    {"i": i, "role": m.role, "expected": expected},
-                )
-            if m.role == "assistant" and not m.content.strip():
+            continues = m.role == "assistant" and prev is not None and prev.role == "tool"
+            if not continues:
+                if m.role != expected:
+                    raise PydanticCustomError(
+                        "bad_role_order",
+                        "roles must alternate user/assistant: turn {i} is '{role}', expected '{expected}'",
+                        {"i": i, "role": m.role, "expected": expected},
+                    )
+                i += 1
+            if m.role == "assistant" and not m.tool_calls and not message_text(m.model_dump()).strip():
                 raise PydanticCustomError("empty_assistant_turn", "assistant turn {i} is empty", {"i": i})
-        if turns[-1].role != "assistant":
-            raise PydanticCustomError("no_assistant_reply", "conversation does not end with an assistant turn")
+            prev = m
+        if turns[-1].role != "assistant" or turns[-1].tool_calls:
+            raise PydanticCustomError("no_assistant_reply", "conversation does not end with an assistant reply")
         return messages
+
+    @field_serializer("messages")
+    def _dump_messages(self, messages: list[Message]) -> list[dict[str, Any]]:
+        # Keys the input did not have stay absent (no `"name": null` on every turn of a round trip).
+        return [m.model_dump(mode="json", exclude_none=True) for m in messages]
 
 
 RECORD_MODELS: dict[RecordKind, type[_Record]] = {
@@ -159,4 +368,4 @@ def record_text(record: dict[str, Any], kind: RecordKind) -> str:
         return record["text"]
     if kind is RecordKind.completion:
         return f"{record['prompt']}\n{record['completion']}"
-    return "\n".join(m["content"] for m in record["messages"])
+    return "\n".join(message_text(m) for m in record["messages"])

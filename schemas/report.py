@@ -1,4 +1,4 @@
-"""A report as data. curate (QA) and evalsuite (evaluation) build a `Report`; `evalsuite.render` is the one
+"""A report as data. curate (QA) and evalsuite (evaluation) build a `Report`; `common.render` is the one
 renderer that turns it into self-contained HTML and markdown. Text in any block is data: the renderer escapes
 it, so a `<script>` in a dataset row is shown, never run.
 """

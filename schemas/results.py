@@ -23,6 +23,7 @@ class InputSummary(BaseModel):
     encoding_note: str | None = None
     subset: str | None = Field(None, description="What part of the source was used (--head / --sample); "
                                                  "None: every row")
+    split: str | None = Field(None, description="The split read from a Hugging Face DatasetDict folder")
 
 
 class CheckReport(BaseModel):

@@ -11,13 +11,6 @@ import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 
-# pytest puts tests/ on sys.path (this conftest has no package around it), and tests/schemas, tests/curate
-# then shadow the real packages as namespace packages: the editable install's finder runs after the path
-# finder, so `import schemas` found tests/schemas. With the repository root on sys.path the path finder
-# sees the real (regular) packages first. tests/test_layout.py guards this.
-if str(REPO) not in sys.path:
-    sys.path.insert(0, str(REPO))
-
 
 @pytest.fixture(autouse=True)
 def _no_debug_env(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
+import common.cli
 import curate.cli
 import evalsuite.cli
 import finetune.cli
-import schemas.cli
 
 MAINS = {"curate": curate.cli.main, "finetune": finetune.cli.main, "evalsuite": evalsuite.cli.main}
 
@@ -121,7 +121,7 @@ def test_internal_error_exit_3_and_debug_shows_traceback(run_main, capsys, monke
     err = capsys.readouterr().err
     assert "internal error" in err and "RuntimeError: planted failure" in err and "--debug" in err
     with pytest.raises(RuntimeError, match="planted failure"):
-        schemas.cli.run_app(curate.cli.app, "curate", ["check", str(clean_jsonl), "--debug"])
+        common.cli.run_app(curate.cli.app, "curate", ["check", str(clean_jsonl), "--debug"])
 
 
 def test_debug_reraises_user_errors_with_traceback(run_module, tmp_path: Path) -> None:

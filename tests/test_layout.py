@@ -1,4 +1,4 @@
-"""The four generic package names resolve inside this repository, and the light packages stay light."""
+"""The five generic package names resolve inside this repository, and the light packages stay light."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 
-PACKAGES = ("schemas", "curate", "finetune", "evalsuite")
+PACKAGES = ("schemas", "common", "curate", "finetune", "evalsuite")
 
 
 @pytest.mark.parametrize("name", PACKAGES)
@@ -26,7 +26,7 @@ def test_packages_resolve_inside_the_repository_from_another_folder(tmp_path: Pa
     code = f"import importlib.util as u; print('\\n'.join(u.find_spec(n).origin for n in {PACKAGES!r}))"
     out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True,
                          timeout=60, check=True).stdout.split()
-    assert len(out) == 4
+    assert len(out) == len(PACKAGES)
     assert all(Path(o).resolve().is_relative_to(REPO) for o in out), out
 
 
@@ -36,7 +36,7 @@ def _modules_after(code: str) -> set[str]:
     return set(out.split())
 
 
-@pytest.mark.parametrize("module", ["schemas", "curate"])
+@pytest.mark.parametrize("module", ["schemas", "common", "curate"])
 def test_import_does_not_load_torch(module: str) -> None:
     loaded = _modules_after(f"import {module}")
     assert module in loaded  # the import really happened

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from finetune.errors import FinetuneError
-from finetune.models import registry
+from common import models as registry
+from common.errors import ModelAssetError
 
 
 @pytest.fixture
@@ -68,18 +68,19 @@ def test_local_folders_hub_ids_and_errors(tmp_path: Path) -> None:
     (tmp_path / "m" / "config.json").write_text("{}", encoding="utf-8")
     ref = registry.resolve_model(str(tmp_path / "m"))
     assert ref.local and ref.path == str(tmp_path / "m")
-    with pytest.raises(FinetuneError, match="not a model folder") as e:
+    with pytest.raises(ModelAssetError, match="not a model folder") as e:
         registry.resolve_model(str(tmp_path))
     assert e.value.fix
-    assert registry.resolve_model("org/model") == registry.ModelRef("org/model", "org/model", False)
-    with pytest.raises(FinetuneError, match="unknown model") as e:
+    assert registry.resolve_model("org/model") == registry.ModelRef("org/model", "org/model", False, "org/model")
+    assert registry.resolve_model("HuggingFaceTB/SmolLM2-135M-Instruct").hub_id == "HuggingFaceTB/SmolLM2-135M-Instruct"
+    with pytest.raises(ModelAssetError, match="unknown model") as e:
         registry.resolve_model("gpt-17")
     assert "minilm" in e.value.fix and e.value.exit_code == 2
 
 
 def test_missing_model_package_says_how_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(importlib.util, "find_spec", lambda name: None)
-    with pytest.raises(FinetuneError, match="not installed") as e:
+    with pytest.raises(ModelAssetError, match="not installed") as e:
         registry.minilm_dir()
     assert "make setup" in e.value.fix
 
@@ -93,7 +94,7 @@ def test_minilm_resolves_to_a_local_folder() -> None:
 def _smollm2_cached() -> bool:
     try:
         gguf = registry.smollm2_gguf()
-    except FinetuneError:
+    except ModelAssetError:
         return False
     return (registry.cache_dir() / f"smollm2-{gguf.stat().st_size}" / ".complete").exists()
 

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from curate.checks.base import Check, CheckContext
 from schemas.findings import CheckResult, CheckStatus, Finding, Severity
+from schemas.records import message_text
 
 
 class ConflictingResponsesParams(BaseModel):
@@ -29,7 +30,7 @@ def prompt_and_answer(record: dict, kind: str) -> tuple[str, str]:
         return record["prompt"], record["completion"]
     msgs = record["messages"]
     last = max((i for i, m in enumerate(msgs) if m.get("role") == "assistant"), default=len(msgs) - 1)
-    return "\n".join(m["content"] for m in msgs[:last]), msgs[last]["content"] if msgs else ""
+    return "\n".join(message_text(m) for m in msgs[:last]), message_text(msgs[last]) if msgs else ""
 
 
 class ConflictingResponsesCheck(Check):

@@ -36,6 +36,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from curate.checks.base import Check, CheckContext
 from schemas.errors import ConfigError
 from schemas.findings import CheckResult, CheckStatus, Finding, Severity
+from schemas.records import message_text
 
 MAX_FINDINGS_PER_EXPECTATION = 10_000
 
@@ -139,7 +140,7 @@ def records_frame(ctx: CheckContext):
             if k == "metadata":
                 continue
             if k == "messages":
-                v = "\n".join(f"{m['role']}: {m['content']}" for m in v)
+                v = "\n".join(f"{m['role']}: {message_text(m)}" for m in v)
             elif isinstance(v, list):
                 v = "|".join(map(str, v))
             row[k] = v

@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from curate.checks.base import Check, CheckContext
 from schemas.findings import CheckResult, CheckStatus, Finding, Severity
+from schemas.records import message_text
 
 
 class LeakageParams(BaseModel):
@@ -34,7 +35,7 @@ def field_texts(records: list[dict], kind: str) -> dict[str, list[str]]:
     if kind == "completion":
         return {"prompt": [r["prompt"] for r in records], "completion": [r["completion"] for r in records]}
     if kind == "chat":
-        return {"messages": ["\n".join(m["content"] for m in r["messages"]) for r in records]}
+        return {"messages": ["\n".join(message_text(m) for m in r["messages"]) for r in records]}
     return {"text": [r["text"] for r in records]}
 
 

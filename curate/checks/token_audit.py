@@ -23,6 +23,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from curate.chat_template import prepare_chat, render
 from curate.checks.base import Check, CheckContext
 from curate.errors import CurateError
 from schemas.findings import CheckResult, CheckStatus, Finding, Severity
@@ -38,7 +39,7 @@ def load_tokenizer(name: str):
     """A fast tokenizer for a short model name (minilm, smollm2), a local folder, or a hub id."""
     from transformers import AutoTokenizer
 
-    from finetune.models.registry import resolve_model
+    from common.models import resolve_model
 
     ref = resolve_model(name)
     try:
@@ -78,11 +79,18 @@ def sequences(records: list[dict[str, Any]], kind: RecordKind, tok) -> tuple[lis
                           fix="use a chat model's tokenizer (e.g. --tokenizer smollm2)")
     fulls, prompts = [], []
     for r in records:
-        msgs = r["messages"]
-        fulls.append(tok.apply_chat_template(msgs, tokenize=False))
-        first = next((i for i, m in enumerate(msgs) if m["role"] == "assistant"), len(msgs))
-        prompts.append(tok.apply_chat_template(msgs[:first], tokenize=False, add_generation_prompt=True))
+        chat = prepare_chat(r, tok)
+        fulls.append(render(tok, chat))
+        first = next((i for i, m in enumerate(chat.messages) if m["role"] == "assistant"), len(chat.messages))
+        prompts.append(render(tok, chat, first, generation_prompt=True))
     return fulls, prompts, True
+
+
+def template_notes(records: list[dict[str, Any]], tok) -> dict[str, int]:
+    """How many chat records the template cannot render natively (tool calls, tool definitions), by note."""
+    from collections import Counter
+
+    return dict(Counter(n for r in records for n in prepare_chat(r, tok).notes))
 
 
 def audit(records: list[dict[str, Any]], kind: RecordKind, tok, max_length: int, batch_size: int = 1000) -> dict:
@@ -134,4 +142,6 @@ class TokenAuditCheck(Check):
                    "tokens_lost": sum(max(0, n - max_length) for n in a["tokens"])}
         if a["prompt_tokens"] is not None:
             summary["prompt_tokens"] = _quantiles(a["prompt_tokens"])
+        if kind is RecordKind.chat:
+            summary["template_notes"] = template_notes(ctx.data.records, tok)
         return self.result(findings, summary=summary)

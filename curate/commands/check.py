@@ -57,20 +57,12 @@ def register(app: typer.Typer) -> None:
         id_field: o.IdField = "id", encoding: o.Encoding = None, head: o.Head = None,
         sample: o.Sample = None, seed: Annotated[Optional[int], typer.Option(
             "--seed", help="Seed of --sample and of seeded checks (default: config, else 0).")] = None,
-        limit: o.Limit = None,
+        limit: o.Limit = None, split: o.HfSplit = None,
     ) -> None:
         """Load DATA, validate every row, run the data checks, and gate on the result."""
         from curate.console import console, print_check_summary, print_load_summary
-        from curate.io import load, write_json
-        from curate.runner import (
-            GATE_LEVELS,
-            build_checks,
-            check_report,
-            default_context,
-            gate_fails,
-            load_label_issues,
-            run_checks,
-        )
+        from curate.io import write_json
+        from curate.runner import GATE_LEVELS, gate_fails, run_suite
         from schemas.errors import UsageError
 
         if fail_on is not None and fail_on not in GATE_LEVELS:
@@ -84,6 +76,7 @@ def register(app: typer.Typer) -> None:
             "input.completion_field": completion_field, "input.messages_field": messages_field,
             "input.id_field": None if id_field == "id" else id_field, "input.encoding": encoding,
             "input.head": o.head_or_limit(head, limit), "input.sample": sample, "input.seed": seed, "seed": seed,
+            "input.split": split,
             "input.group_field": group_field, "against": against, "split_field": split_field,
             "group_field": group_field, "tokenizer": tokenizer, "max_length": max_length,
             "expectations": str(expectations) if expectations else None, "fail_on": fail_on,
@@ -91,26 +84,12 @@ def register(app: typer.Typer) -> None:
         if dedup_key is not None:
             flags.update({f"dedup_key.{k}": v for k, v in o.dedup_key_spec(dedup_key).model_dump().items()})
         cfg = resolve_config(data, config, sets or [], flags)
-        params = {k: dict(v) for k, v in cfg.checks.items()}
-        if cfg.expectations:
-            suite = Path(cfg.expectations)
-            # A suite named in a config file may be written relative to that file.
-            if not suite.exists() and config is not None and not suite.is_absolute() and (config.parent / suite).exists():
-                suite = config.parent / suite
-            params["expectations"] = {"suite": str(suite), **params.get("expectations", {})}
-        # Build (and so validate) the checks before loading: a config mistake should not cost a load.
-        checks = build_checks(params, enable=[*cfg.enable, *(enable or [])], disable=[*cfg.disable, *(disable or [])])
-        loaded = load(cfg.input)
-        print_load_summary(loaded.summary)
-        other = load(cfg.input.model_copy(update={"path": cfg.against})) if cfg.against else None
-        ctx = default_context(loaded, against=other, split_field=cfg.split_field, group_field=cfg.group_field,
-                              tokenizer=cfg.tokenizer, max_length=cfg.max_length, kfold=kfold, seed=cfg.seed,
-                              normalize=cfg.normalize, dedup_key=cfg.dedup_key)
-        with console.status("running checks") as status:
-            results = run_checks(checks, ctx, progress=lambda n: status.update(f"running {n}"))
-        issues = load_label_issues(label_issues, loaded) if label_issues else None
-        report = check_report(loaded, results, reserved="label_issues" not in set(cfg.disable) | set(disable or []),
-                              label_issues=issues)
+        with console.status("loading") as status:
+            outcome = run_suite(cfg, config_dir=config.parent if config is not None else None, enable=enable or [],
+                                disable=disable or [], kfold=kfold, label_issues=label_issues,
+                                progress=lambda n: status.update(f"running {n}"),
+                                on_load=lambda d: print_load_summary(d.summary))
+        ctx, report = outcome.ctx, outcome.report
         print_check_summary(report)
         from curate.console import print_verdict
         from curate.report import qa_verdict

@@ -18,6 +18,8 @@ CompletionField = Annotated[Optional[str], typer.Option("--completion-field", he
 MessagesField = Annotated[Optional[str], typer.Option("--messages-field", help="Input column holding chat messages.")]
 IdField = Annotated[str, typer.Option("--id-field", help="Input column holding a stable row id.")]
 Encoding = Annotated[Optional[str], typer.Option("--encoding", help="Force an encoding (default: detect).")]
+HfSplit = Annotated[Optional[str], typer.Option(
+    "--split", help="Which split of a Hugging Face DatasetDict folder to read (default: train).")]
 Head = Annotated[Optional[int], typer.Option("--head", min=1, help="Use only the first N rows (a sorted file "
                                                                   "gives a biased subset: prefer --sample).")]
 Sample = Annotated[Optional[int], typer.Option("--sample", min=1, help="Use a seeded random sample of N rows.")]
@@ -52,11 +54,11 @@ def head_or_limit(head: int | None, limit: int | None) -> int | None:
 
 def load_config(path: str, *, kind=None, format="auto", text_field=None, label_field=None, prompt_field=None,
                 completion_field=None, messages_field=None, id_field="id", group_field=None, encoding=None,
-                head=None, sample=None, seed=0) -> LoadConfig:
+                head=None, sample=None, seed=0, split=None) -> LoadConfig:
     from schemas.configs.base import validate_config
 
     return validate_config(LoadConfig, dict(
         path=path, kind=kind, format=format, text_field=text_field, label_field=label_field,
         prompt_field=prompt_field, completion_field=completion_field, messages_field=messages_field,
         id_field=id_field, group_field=group_field, encoding=encoding, head=head, sample=sample,
-        seed=seed), "command-line options")
+        seed=seed, split=split), "command-line options")

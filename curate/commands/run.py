@@ -26,7 +26,8 @@ def register(app: typer.Typer) -> None:
         if cfg.input.limit is not None:
             typer.secho("note: input.limit is deprecated: it takes the first N rows; say input.head for that, or "
                         "input.sample (random rows, seeded by input.seed)", fg="yellow", err=True)
-        res = run_pipeline(cfg, command="curate run " + str(config) + "".join(f" --set {o}" for o in items))
+        res = run_pipeline(cfg, command="curate run " + str(config) + "".join(f" --set {o}" for o in items),
+                           config_dir=config.parent)
         print_load_summary(res.report.input)
         print_check_summary(res.report)
         reasons = ", ".join(f"{k} {v}" for k, v in sorted(res.removed_by_reason.items())) or "none"

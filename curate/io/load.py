@@ -11,6 +11,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
@@ -51,10 +52,15 @@ class LoadedData:
         return len(self.records)
 
 
-def infer_kind(columns: set[str], cfg: LoadConfig) -> RecordKind:
+def infer_kind(columns: set[str], cfg: LoadConfig, sample: list[dict[str, Any]] | None = None) -> RecordKind:
+    """The record kind: `cfg.kind`, else from the --*-field flags, else from the columns (and, for TRL's
+    conversational prompt/completion rows, from the values: message lists make them chat)."""
     if cfg.kind is not None:
         return cfg.kind
     if cfg.messages_field:
+        return RecordKind.chat
+    if sample and any(isinstance(o.get(cfg.prompt_field or "prompt"), list)
+                      and isinstance(o.get(cfg.completion_field or "completion"), list) for o in sample):
         return RecordKind.chat
     if cfg.prompt_field or cfg.completion_field:
         return RecordKind.completion
@@ -79,6 +85,11 @@ def resolve_fields(kind: RecordKind, columns: set[str], cfg: LoadConfig) -> dict
     missing: list[str] = []
     if kind is RecordKind.completion and set(ALPACA) <= columns and not (cfg.prompt_field or cfg.completion_field):
         return {"instruction": "instruction", "input": "input", "output": "output"}
+    prompt_col, completion_col = cfg.prompt_field or "prompt", cfg.completion_field or "completion"
+    if (kind is RecordKind.chat and not cfg.messages_field and {prompt_col, completion_col} <= columns
+            and not any(a in columns for a in FIELD_ALIASES["messages"])):
+        # TRL's conversational prompt/completion: the record model joins the two message lists
+        return {"prompt": prompt_col, "completion": completion_col}
     for f in REQUIRED_FIELDS[kind]:
         col = explicit[f]
         if col is None:
@@ -145,12 +156,17 @@ _WRONG_TYPE = ("string_type", "list_type", "dict_type", "int_type", "float_type"
                "model_attributes_type", "union_tag_invalid", "is_instance_of")
 # Our own PydanticCustomError codes in schemas.records; they are reasons as they stand.
 _RECORD_REASONS = ("empty_conversation", "misplaced_system_message", "bad_role_order", "empty_assistant_turn",
+                   "bad_content_part", "bad_tool_arguments", "bad_weight", "missing_field", "misplaced_tool_call",
+                   "orphan_tool_result", "unanswered_tool_call",
                    "no_assistant_reply", "empty_completion")
 
 
 def _reason(err: ValidationError) -> tuple[str, str]:
     """Turn the first pydantic error into (snake_case reason, message naming the field)."""
-    first = err.errors()[0]
+    errors = err.errors()
+    # A union (a message's content is a string or a list of parts) reports every branch's error; our own
+    # record rule, when one fired, says more than "should be a valid string".
+    first = next((e for e in errors if e["type"] in _RECORD_REASONS), errors[0])
     # Union members appear in the location (`label.str`); the user only needs the field path.
     loc = ".".join(str(p) for p in first["loc"] if p not in ("str", "list[str]", "function-after[...]"))
     typ = first["type"]
@@ -158,9 +174,9 @@ def _reason(err: ValidationError) -> tuple[str, str]:
     if typ == "missing":
         return "missing_field", f"required field {loc!r} is missing"
     if typ == "literal_error" and loc.endswith("role"):
-        return "unknown_role", f"{loc}: role {got!r} is not one of system, user, assistant"
+        return "unknown_role", f"{loc}: role {got!r} is not one of system, user, assistant, tool"
     if typ == "extra_forbidden" and ".role" not in loc and loc.startswith("messages"):
-        return "wrong_type", f"{loc}: unexpected key in a chat message (a message has only role and content)"
+        return "wrong_type", f"{loc}: unexpected key in a chat message (a message has role, content, name, tool_calls, tool_call_id, weight)"
     if typ in _RECORD_REASONS:
         return typ, f"{loc}: {first['msg']}"
     if typ in _WRONG_TYPE or typ.endswith("_type") or typ.startswith(("string_", "list_", "int_")):
@@ -298,16 +314,30 @@ def gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def load(cfg: LoadConfig | str | Path, **overrides: Any) -> LoadedData:
-    """Load a dataset. `cfg` is a LoadConfig, or a path (with LoadConfig fields as keyword overrides)."""
+def load(cfg: LoadConfig | str | Path | Any, **overrides: Any) -> LoadedData:
+    """Load a dataset: every row becomes a validated record or a quarantine entry with its reason.
+
+    Args:
+        cfg: A LoadConfig; a path or `bundled:NAME`; or in-memory data: a pandas DataFrame, a
+            `datasets.Dataset` or a list of dicts (validated exactly as a file's rows are).
+        **overrides: LoadConfig fields (kind, text_field, ...) when `cfg` is not a LoadConfig.
+    """
+    from curate.io.memory import is_in_memory, open_memory
+
     with gc_paused():
+        if is_in_memory(cfg):
+            opened = open_memory(cfg)
+            return _load(LoadConfig(path=opened[0].path, **{k: v for k, v in overrides.items() if v is not None}),
+                         opened=opened)
         return _load(cfg, **overrides)
 
 
-def _load(cfg: LoadConfig | str | Path, **overrides: Any) -> LoadedData:
+def _load(cfg: LoadConfig | str | Path, opened: tuple | None = None, **overrides: Any) -> LoadedData:
     if not isinstance(cfg, LoadConfig):
         cfg = LoadConfig(path=str(cfg), **{k: v for k, v in overrides.items() if v is not None})
-    if cfg.path.startswith("bundled:") or cfg.format == "bundled":
+    if opened is not None:
+        source, columns, rows = opened
+    elif cfg.path.startswith("bundled:") or cfg.format == "bundled":
         from curate.io.bundled import open_bundled
 
         source, columns, rows, cfg = open_bundled(cfg)
@@ -317,7 +347,7 @@ def _load(cfg: LoadConfig | str | Path, **overrides: Any) -> LoadedData:
             raise DataUsageError(f"{path} does not exist",
                                  fix="check the path, or use a bundled dataset: bundled:tweets, bundled:bbc, bundled:chat")
         fmt = detect_format(path) if cfg.format == "auto" else cfg.format
-        source, columns, rows = open_source(path, fmt, cfg.encoding)
+        source, columns, rows = open_source(path, fmt, cfg.encoding, cfg.split)
 
     records: list[dict[str, Any]] = []
     quarantine: list[QuarantineEntry] = []
@@ -343,7 +373,7 @@ def _load(cfg: LoadConfig | str | Path, **overrides: Any) -> LoadedData:
             for r in sample:
                 if r.obj is not None:
                     cols |= set(r.obj)
-        kind = infer_kind(cols, cfg)
+        kind = infer_kind(cols, cfg, [r.obj for r in sample if r.obj is not None])
         mapping = resolve_fields(kind, cols, cfg)
         fast = _FastRecord(kind, mapping, cfg)
 
@@ -368,9 +398,11 @@ def _load(cfg: LoadConfig | str | Path, **overrides: Any) -> LoadedData:
 
     limited, subset = subset_rows(rows, cfg.head, cfg.sample, cfg.seed)
     if columns is not None:
-        # Tabular sources know their columns up front: decide the kind and field mapping before any row.
-        decide([])
-        for r in limited:
+        # Tabular sources know their columns up front: decide the kind and field mapping before any row
+        # (the first row is looked at too: its values tell TRL's conversational prompt/completion apart).
+        first = next(iter(limited), None)
+        decide([first] if first is not None else [])
+        for r in chain([first], limited) if first is not None else limited:
             accept(r)
     else:
         # Schemaless JSON: the columns are the union of the keys of the first INFER_SAMPLE rows that parse.
@@ -403,7 +435,7 @@ def _load(cfg: LoadConfig | str | Path, **overrides: Any) -> LoadedData:
     summary = InputSummary(
         path=cfg.path, format=source.format, encoding=source.encoding, kind=kind.value, rows_read=rows_read,
         rows_loaded=len(records), rows_quarantined=len(quarantine), quarantine_reasons=dict(reasons.most_common()),
-        encoding_note=source.encoding_note, subset=describe(subset),
+        encoding_note=source.encoding_note, split=source.split, subset=describe(subset),
     )
     assert summary.rows_read == summary.rows_loaded + summary.rows_quarantined
     return LoadedData(kind, records, quarantine, summary, cfg, mapping)

@@ -35,6 +35,7 @@ class Source:
     encoding: str = "utf-8"
     encoding_note: str | None = None
     columns: list[str] | None = None   # known up front for tabular formats
+    split: str | None = None           # the split read from a DatasetDict folder
 
 
 SUFFIX_FORMATS = {
@@ -219,25 +220,54 @@ def read_parquet(path: Path) -> tuple[list[str], Iterator[RawRow]]:
     return columns, rows()
 
 
-def read_hf(path: Path) -> tuple[list[str], Iterator[RawRow]]:
-    from datasets import Dataset, DatasetDict, load_from_disk
+def read_hf(path: Path, split: str | None = None) -> tuple[list[str], Iterator[RawRow], str | None]:
+    """Rows of a `save_to_disk` folder, and which split of a DatasetDict was read (None for a Dataset).
+
+    ClassLabel columns (and lists of them) are read as their names, not their integer ids.
+    """
+    from datasets import ClassLabel, Dataset, DatasetDict, Sequence, load_from_disk
 
     try:
         ds = load_from_disk(str(path))
     except Exception as e:
         raise DataUsageError(f"{path} is not a readable save_to_disk folder: {e}",
                              fix="save it with Dataset.save_to_disk, or export it to JSONL") from None
+    chosen = None
     if isinstance(ds, DatasetDict):
-        split = "train" if "train" in ds else next(iter(ds))
-        ds = ds[split]
+        if split is not None and split not in ds:
+            raise DataUsageError(f"{path} has no split {split!r}", details=[f"splits: {', '.join(ds)}"],
+                                 fix=f"pass --split with one of: {', '.join(ds)}")
+        chosen = split or ("train" if "train" in ds else next(iter(ds)))
+        ds = ds[chosen]
+    elif split is not None:
+        raise DataUsageError(f"{path} is a single Dataset, not a DatasetDict: it has no split {split!r}",
+                             fix="leave out --split")
     assert isinstance(ds, Dataset)
     columns = list(ds.column_names)
+    names: dict[str, Any] = {}
+    for col, feat in ds.features.items():
+        if isinstance(feat, ClassLabel):
+            names[col] = feat.int2str
+        elif isinstance(feat, Sequence) and isinstance(feat.feature, ClassLabel):
+            names[col] = feat.feature.int2str
+        elif isinstance(feat, list) and len(feat) == 1 and isinstance(feat[0], ClassLabel):
+            names[col] = feat[0].int2str
+
+    def named(item: dict[str, Any]) -> dict[str, Any]:
+        for col, to_name in names.items():
+            v = item.get(col)
+            if isinstance(v, int) and v >= 0:
+                item[col] = to_name(v)
+            elif isinstance(v, list):
+                item[col] = [to_name(x) if isinstance(x, int) and x >= 0 else x for x in v]
+        return item
 
     def rows() -> Iterator[RawRow]:
         for i, item in enumerate(ds):
-            yield RawRow(i, _raw_json(item), dict(item))
+            item = named(dict(item))
+            yield RawRow(i, _raw_json(item), item)
 
-    return columns, rows()
+    return columns, rows(), chosen
 
 
 def read_textdir(path: Path, src: Source | None = None) -> Iterator[RawRow]:
@@ -267,7 +297,8 @@ def _raw_json(item: Any) -> str:
         return repr(item)[:100_000]
 
 
-def open_source(path: Path, fmt: str, encoding: str | None) -> tuple[Source, list[str] | None, Iterator[RawRow]]:
+def open_source(path: Path, fmt: str, encoding: str | None,
+                split: str | None = None) -> tuple[Source, list[str] | None, Iterator[RawRow]]:
     """Open `path` as `fmt`; return the source description, its columns (if tabular) and its rows."""
     if fmt in ("jsonl", "json", "csv", "tsv"):
         data = path.read_bytes()
@@ -288,8 +319,10 @@ def open_source(path: Path, fmt: str, encoding: str | None) -> tuple[Source, lis
         columns, rows = read_parquet(path)
         return Source(str(path), fmt, "binary", None, columns), columns, rows
     if fmt == "hf":
-        columns, rows = read_hf(path)
-        return Source(str(path), fmt, "arrow", None, columns), columns, rows
+        columns, rows, chosen = read_hf(path, split)
+        src = Source(str(path), fmt, "arrow", None, columns)
+        src.split = chosen
+        return src, columns, rows
     if fmt == "textdir":
         src = Source(str(path), fmt, "utf-8", None, ["id", "text", "label"])
         return src, ["id", "text", "label"], read_textdir(path, src)

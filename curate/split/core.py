@@ -297,6 +297,9 @@ def write_splits(result: SplitResult, out_dir: str | Path) -> Path:
         if result.dropped:
             write_jsonl(result.dropped, tmp / "dropped.jsonl")
         write_json(result.manifest(), tmp / "manifest.json")
+        from curate.card import split_card_text, write_card
+
+        write_card(tmp / "README.md", split_card_text(result.manifest().model_dump(mode="json"), result.records[:1]))
         old = None
         if out.exists():
             old = out.with_name(f".{out.name}.old")

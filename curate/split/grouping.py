@@ -56,12 +56,8 @@ def group_keys(records: list[dict[str, Any]], kind: RecordKind, cfg: SplitConfig
 
 
 def cluster_ids(texts: list[str], cfg: SplitConfig) -> list[int]:
-    """Cluster ids from curate.dedup; a clear error if that module is not available."""
-    try:
-        from curate import dedup
-    except ImportError as e:
-        raise SplitError(f"--group-by {cfg.group_by} needs curate.dedup, which could not be imported ({e})",
-                         fix="group with --group-field FIELD instead, or install the curate.dedup module") from None
+    """Cluster ids from curate.dedup: near-duplicate clusters or exact-duplicate groups of `texts`."""
+    from curate import dedup
     from curate.dedup.key import dedup_keys
 
     keys = dedup_keys(texts, cfg.dedup_key)

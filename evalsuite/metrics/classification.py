@@ -55,13 +55,23 @@ def prf_from_codes(kind: str, avg: str, p, r, n_labels: int) -> float:
     return float(val[present].mean()) if present.any() else 0.0
 
 
+def _f1_macro(p: Sequence[Any], r: Sequence[Any]) -> float:
+    from finetune.scoring import macro_f1
+
+    return macro_f1([str(x) for x in r], [str(x) for x in p])
+
+
 def classification_metrics() -> list[Metric]:
-    """accuracy, then precision/recall/f1 for each of macro, micro, weighted."""
+    """accuracy, then precision/recall/f1 for each of macro, micro, weighted.
+
+    f1_macro is `finetune.scoring.macro_f1`, the function the trainer stops early on (same values as sklearn's).
+    """
     out = [Metric("accuracy", "classification", True, _accuracy, _sig(),
                   per_example=lambda p, r: float(str(p) == str(r)))]
     for avg in ("macro", "micro", "weighted"):
         for kind in ("precision", "recall", "f1"):
-            out.append(Metric(f"{kind}_{avg}", "classification", True, partial(_prf, kind, avg), _sig(avg),
+            fn = _f1_macro if (kind, avg) == ("f1", "macro") else partial(_prf, kind, avg)
+            out.append(Metric(f"{kind}_{avg}", "classification", True, fn, _sig(avg),
                               options={"codes_fn": partial(prf_from_codes, kind, avg)}))
     return out
 

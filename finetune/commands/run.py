@@ -67,6 +67,8 @@ def register(app: typer.Typer) -> None:
         resume: Annotated[bool, Opt("--resume", help="Continue from the checkpoint in --out.")] = False,
         merge: Annotated[bool, Opt("--merge", help="LoRA: also write merged weights.")] = False,
         no_progress: Annotated[bool, Opt("--no-progress", help="No progress bar.")] = False,
+        allow_pickle: Annotated[bool, Opt("--allow-pickle", help="Also load pickle weights (pytorch_model.bin), "
+                                          "which can run code: only files you trust.")] = False,
     ) -> None:
         """Fine-tune a model on curated splits (classification or SFT; full, LoRA or QLoRA)."""
         from finetune.train import run as train_run
@@ -74,6 +76,11 @@ def register(app: typer.Typer) -> None:
         flags = {"model": model, "task": task, "method": method, "data.split_dir": data, "data.train": train,
                  "data.val": val, "out": out, "epochs": epochs, "max_steps": max_steps, "optim.lr": lr,
                  "batch_size": batch_size, "grad_accum": grad_accum, "max_length": max_length, "seed": seed,
-                 "resume": resume or None, "merge": merge or None, "progress": False if no_progress else None}
+                 "resume": resume or None, "merge": merge or None, "progress": False if no_progress else None,
+                 "allow_pickle": allow_pickle or None}
         cfg = resolve_config(config, flags, overrides or [])
-        print_result(train_run(cfg))
+        result = train_run(cfg)
+        from accelerate import PartialState
+
+        if PartialState().is_main_process:  # under `accelerate launch`, one summary, not one per process
+            print_result(result)

@@ -11,8 +11,9 @@ import json
 from pathlib import Path
 from typing import Any
 
+from common.models import resolve_model
+from common.weights import safe_weights
 from finetune.errors import FinetuneError
-from finetune.models.registry import resolve_model
 
 LORA_TARGETS: dict[str, list[str]] = {
     "bert": ["query", "key", "value"],
@@ -49,20 +50,23 @@ def load_tokenizer(path: str) -> Any:
 
 
 def load_for_training(name: str, task: str, *, method: str = "full", lora: Any = None, dropout: float | None = None,
-                      id2label: dict[int, str] | None = None) -> tuple[Any, Any]:
-    """Model and tokenizer ready to train: the task head, optional dropout override, LoRA/QLoRA wrapping."""
+                      id2label: dict[int, str] | None = None, allow_pickle: bool = False) -> tuple[Any, Any]:
+    """Model and tokenizer ready to train: the task head, optional dropout override, LoRA/QLoRA wrapping.
+
+    Weights load from safetensors only unless `allow_pickle` (see `common.weights`)."""
     import torch
     from transformers import AutoConfig, AutoModelForCausalLM, AutoModelForSequenceClassification
 
     quiet_transformers()
     ref = resolve_model(name)
+    safe = safe_weights(ref.path, allow_pickle=allow_pickle)  # before anything loads: refuse pickle weights early
     tok = load_tokenizer(ref.path)
     config = AutoConfig.from_pretrained(ref.path)
     if dropout is not None:
         for key in DROPOUT_KEYS:
             if hasattr(config, key) and isinstance(getattr(config, key), (int, float)):
                 setattr(config, key, dropout)
-    kwargs: dict[str, Any] = {"config": config, "dtype": torch.float32}
+    kwargs: dict[str, Any] = {"config": config, "dtype": torch.float32, **safe}
     if method == "qlora":
         kwargs["quantization_config"] = _qlora_config()
     if task == "classification":
@@ -111,7 +115,7 @@ def wrap_lora(model: Any, task: str, lora: Any) -> Any:
 
 
 def load_for_inference(path_or_name: str, task: str, adapter: str | None = None,
-                       num_labels: int | None = None) -> tuple[Any, Any]:
+                       num_labels: int | None = None, allow_pickle: bool = False) -> tuple[Any, Any]:
     """Model (eval mode) and tokenizer for `task` ("classification" or "sft"/"causal-lm").
 
     Args:
@@ -119,6 +123,7 @@ def load_for_inference(path_or_name: str, task: str, adapter: str | None = None,
         task: "classification" loads a sequence-classification head; anything else a causal LM.
         adapter: a LoRA adapter folder to apply on top of `path_or_name`.
         num_labels: only for a base model with no trained head (the head is then random).
+        allow_pickle: also load pickle weights (`pytorch_model.bin`); safetensors only otherwise.
     """
     from transformers import AutoModelForCausalLM, AutoModelForSequenceClassification
 
@@ -127,10 +132,14 @@ def load_for_inference(path_or_name: str, task: str, adapter: str | None = None,
     base_path, adapter_path = ref.path, adapter
     if adapter is None and (Path(ref.path) / "adapter_config.json").exists():
         adapter_path = ref.path
-        base_path = json.loads((Path(ref.path) / "adapter_config.json").read_text())["base_model_name_or_path"]
+        base_id = json.loads((Path(ref.path) / "adapter_config.json").read_text())["base_model_name_or_path"]
+        # the adapter names its base by hub id (finetune.card); a bundled model's id resolves to its local copy
+        base_path = resolve_model(base_id).path
+    if adapter_path:
+        safe_weights(adapter_path, allow_pickle=allow_pickle)
+    kwargs: dict[str, Any] = safe_weights(base_path, allow_pickle=allow_pickle)
     tok_src = adapter_path if adapter_path and (Path(adapter_path) / "tokenizer_config.json").exists() else base_path
     tok = load_tokenizer(tok_src)
-    kwargs: dict[str, Any] = {}
     if task == "classification":
         if adapter_path and num_labels is None:
             # the adapter folder keeps the label names the trainer saved next to it
@@ -144,7 +153,7 @@ def load_for_inference(path_or_name: str, task: str, adapter: str | None = None,
         if model.config.pad_token_id is None:
             model.config.pad_token_id = tok.pad_token_id
     else:
-        model = AutoModelForCausalLM.from_pretrained(base_path)
+        model = AutoModelForCausalLM.from_pretrained(base_path, **kwargs)
     if adapter_path:
         from peft import PeftModel
 

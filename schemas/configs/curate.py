@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from schemas.configs.base import StrictModel
 from schemas.configs.dedup_key import DedupKeyConfig
 from schemas.configs.load import LoadConfig
+from schemas.configs.split import SplitConfig
 
 
 class NormalizeConfig(StrictModel):
@@ -50,8 +51,17 @@ class CurateConfig(StrictModel):
     remove: RemoveConfig = Field(default_factory=RemoveConfig)
     mask_pii: bool = False
     expectations: str | None = Field(None, description="Path of a great-expectations suite YAML")
-    split: dict[str, Any] | None = Field(None, description="Split stage options (see schemas/configs/split.py)")
+    split: SplitConfig | None = Field(None, description="Split stage options (schemas/configs/split.py); its seed "
+                                                       "defaults to the run's seed")
     out_format: Literal["jsonl", "parquet", "hf"] = "jsonl"
     fail_on: Literal["error", "warning", "never"] = "error"
     report: bool = True
     seed: int = 0
+
+    @model_validator(mode="before")
+    @classmethod
+    def _split_seed(cls, data: Any) -> Any:
+        # the split stage uses the run's seed unless it names its own
+        if isinstance(data, dict) and isinstance(data.get("split"), dict) and "seed" not in data["split"]:
+            data = {**data, "split": {**data["split"], "seed": data.get("seed", 0)}}
+        return data

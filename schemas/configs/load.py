@@ -24,6 +24,8 @@ class LoadConfig(StrictModel):
     messages_field: str | None = None
     group_field: str | None = None
     encoding: str | None = Field(None, description="Force an encoding; by default UTF-8 with a reported fallback")
+    split: str | None = Field(None, description="Which split of a Hugging Face DatasetDict folder to read "
+                              "(default: train, and the summary says so)")
     head: int | None = Field(None, ge=1, description="Use only the first N rows (after the header)")
     sample: int | None = Field(None, ge=1, description="Use a seeded random sample of N rows (reservoir sampling)")
     seed: int = Field(0, description="Seed of `sample`")

@@ -93,6 +93,8 @@ class TrainConfig(StrictModel):
     precision: Literal["auto", "fp32", "bf16", "fp16"] = Field("auto", description="auto: bf16 on CUDA, fp32 on CPU")
     merge: bool = Field(False, description="LoRA: also write merged full weights to out/merged")
     progress: bool = Field(True, description="Show a rich progress bar")
+    allow_pickle: bool = Field(False, description="Also load pickle weights (pytorch_model.bin), which can run code: "
+                                                  "only for files you trust; safetensors only otherwise")
 
     @model_validator(mode="after")
     def _consistent(self) -> TrainConfig:

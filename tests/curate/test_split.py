@@ -227,7 +227,7 @@ def test_write_replaces_earlier_split_and_refuses_foreign_folder(labelled, tmp_p
     out = tmp_path / "s"
     write_splits(split_records(labelled, SplitConfig(kfold=5)), out)
     write_splits(split_records(labelled, SplitConfig(kfold=2)), out)
-    assert sorted(p.name for p in out.iterdir()) == ["fold-0", "fold-1", "manifest.json"]
+    assert sorted(p.name for p in out.iterdir()) == ["README.md", "fold-0", "fold-1", "manifest.json"]
     foreign = tmp_path / "mine"
     foreign.mkdir()
     (foreign / "notes.txt").write_text("keep me")

@@ -39,7 +39,7 @@ def test_kfold_with_group_field_and_test(run_main, capsys, data, tmp_path):
             "--seed", "4"]
     assert run_main(main, argv) == 0
     assert "30 from field 'user'" in capsys.readouterr().out
-    assert sorted(p.name for p in out.iterdir()) == ["fold-0", "fold-1", "fold-2", "manifest.json", "test.jsonl"]
+    assert sorted(p.name for p in out.iterdir()) == ["README.md", "fold-0", "fold-1", "fold-2", "manifest.json", "test.jsonl"]
     users = {}
     for f in ["fold-0/val.jsonl", "fold-1/val.jsonl", "fold-2/val.jsonl", "test.jsonl"]:
         for line in (out / f).open():

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from common.render import render_html
 from evalsuite.compare import compare_predictions
-from evalsuite.render import render_html
 from schemas.errors import UsageError
 
 

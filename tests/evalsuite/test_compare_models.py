@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 import torch
 
+from common.render import render_html
 from evalsuite.compare import perplexity_delta, run_compare, training_curve_charts
-from evalsuite.render import render_html
 
 
 def _jsonl(path: Path, rows: list[dict]) -> str:

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import json
 
+from common.render import render_markdown, write_report
 from evalsuite.compare import compare_predictions
 from evalsuite.demo import Stage, _finish, stage_outcome
-from evalsuite.render import render_markdown, write_report
 
 
 def _planted(n: int = 120, base_right: float = 0.5, tuned_right: float = 0.9, labels=("neg", "neu", "pos")):

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from common.render import render_html
 from evalsuite.cv import CVResult, aggregate_folds, build_report, fold_dirs, label_issues_from_oof
-from evalsuite.render import render_html
 from schemas.errors import UsageError
 from schemas.findings import CheckResult
 

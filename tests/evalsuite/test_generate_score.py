@@ -7,9 +7,9 @@ import json
 import pytest
 import torch
 
+from common.cli import run_app
 from evalsuite.cli import app
 from evalsuite.generate import generate
-from schemas.cli import run_app
 
 WORDS = ["hello", "world", "the", "cat", "sat", "on", "mat", "a", "dog", "ran", "far", "away"]
 

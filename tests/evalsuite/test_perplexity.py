@@ -191,7 +191,7 @@ def test_perplexity_cli_template_auto_and_raw(tiny_chat, tmp_path):
     assert "template:chat" in out["auto"]["signature"] and "completion tokens only" in out["auto"]["signature"]
     assert out["raw"]["signature"].startswith("ppl:sliding") and "template" not in out["raw"]["signature"]
     assert out["auto"]["value"] != pytest.approx(out["raw"]["value"])
-    from schemas.cli import run_app
+    from common.cli import run_app
 
     # the CLI wrapper turns the UsageError into one panel and exit code 2
     assert run_app(app, "evalsuite", ["perplexity", "--model", str(folder), "--data", str(data), "--template", "x"]) == 2

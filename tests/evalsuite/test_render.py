@@ -7,7 +7,7 @@ import subprocess
 
 import pytest
 
-from evalsuite.render import render_html, render_markdown, write_report
+from common.render import render_html, render_markdown, write_report
 from schemas.report import ChartBlock, KeyValueBlock, Report, Section, TableBlock, TextBlock
 
 XSS = "<script>alert(1)</script>"

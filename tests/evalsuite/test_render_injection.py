@@ -7,8 +7,8 @@ import re
 
 import pytest
 
-from evalsuite.render.html import safe_href
-from evalsuite.render.markdown import md_escape, render_markdown
+from common.render.html import safe_href
+from common.render.markdown import md_escape, render_markdown
 from schemas.report import Report, Section, TextBlock, Verdict
 
 

@@ -80,8 +80,8 @@ def _qa_and_run_reports(root: Path) -> dict[str, Path]:
 
 
 def _eval_report(root: Path) -> Path:
+    from common.render import write_report
     from evalsuite.compare import compare_predictions
-    from evalsuite.render import write_report
 
     refs = [["neg", "neu", "pos"][i % 3] for i in range(150)]
     base = [r if i % 2 else "neg" for i, r in enumerate(refs)]
@@ -219,7 +219,7 @@ def _assert_clean(dom: str, hits: list[str], what: str) -> None:
 
 
 def test_injection_payloads_neither_run_nor_fetch_in_the_html_report(chromium, recorder, tmp_path):
-    from evalsuite.render import write_report
+    from common.render import write_report
 
     base, hits = recorder
     paths = write_report(_payload_report(tmp_path, base), tmp_path / "r")
@@ -231,7 +231,7 @@ def test_injection_payloads_neither_run_nor_fetch_in_the_html_report(chromium, r
 def test_injection_payloads_in_report_md_stay_text_when_rendered(chromium, recorder, tmp_path):
     from markdown_it import MarkdownIt
 
-    from evalsuite.render import write_report
+    from common.render import write_report
 
     base, hits = recorder
     paths = write_report(_payload_report(tmp_path, base), tmp_path / "r")

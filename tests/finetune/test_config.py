@@ -143,8 +143,9 @@ def test_resume_with_changed_config_is_rejected(tmp_path, tiny_bert, cls_split):
     c = _cfg(tmp_path, tiny_bert, data={"split_dir": str(cls_split)}, checkpoint_every=1, max_steps=2)
     import torch
 
+    from finetune.checkpoint import CKPT, rng_state, save_checkpoint
     from finetune.models import load_for_training
-    from finetune.train import CKPT, build_optimizer, save_checkpoint
+    from finetune.train import build_optimizer
 
     # a checkpoint as a killed run would leave it, built by hand
     model, _ = load_for_training(str(tiny_bert), "classification", id2label={0: "neg", 1: "neu", 2: "pos"})
@@ -155,7 +156,7 @@ def test_resume_with_changed_config_is_rejected(tmp_path, tiny_bert, cls_split):
     state = {"step": 1, "epoch": 0, "micro": 1, "tokens": 0, "train_s": 0.0, "best": None, "best_step": None,
              "bad_evals": 0, "last_eval": None, "stop": None,
              "config": c.model_dump(mode="json", exclude={"resume", "progress"})}
-    save_checkpoint(out, model, opt, sched, state)
-    assert (out / CKPT / "state.pt").exists()
+    save_checkpoint(out, model, opt, sched, state, [rng_state()])
+    assert (out / CKPT / "tensors.safetensors").exists()
     changed = c.model_copy(update={"resume": True, "batch_size": 4})
     _rejects(changed, "differs from the checkpoint's in: batch_size")

@@ -53,6 +53,8 @@ def test_sigkill_then_resume_matches_uninterrupted(tiny_bert, cls_split, tmp_pat
     assert not (out / "summary.json").exists()  # it really died mid-training
     ckpt_step = json.loads(state_file.read_text())["step"]
     assert ckpt_step < reference.steps
+    with open(out / "metrics.jsonl", "a") as f:  # a kill mid-write tears the last line; --resume must cope
+        f.write('{"step": 99, "split": "tr')
 
     resumed = run(TrainConfig.model_validate({**base, "out": str(out), "resume": True}))
     assert resumed.steps == reference.steps
@@ -65,3 +67,18 @@ def test_sigkill_then_resume_matches_uninterrupted(tiny_bert, cls_split, tmp_pat
     val = lambda p: [json.loads(x) for x in (p / "metrics.jsonl").read_text().splitlines() if '"val"' in x]  # noqa: E731
     assert [e["step"] for e in val(out)] == [e["step"] for e in val(tmp_path / "ref")]
     assert [round(e["loss"], 6) for e in val(out)] == [round(e["loss"], 6) for e in val(tmp_path / "ref")]
+    # TensorBoard too: the replayed steps are purged, so each scalar has the reference's steps, once each
+    ref_tb, got_tb = tb_scalars(tmp_path / "ref" / "tb"), tb_scalars(out / "tb")
+    assert set(got_tb) == set(ref_tb)
+    for tag, points in ref_tb.items():
+        assert [s for s, _ in got_tb[tag]] == [s for s, _ in points], tag
+        assert [v for _, v in got_tb[tag]] == pytest.approx([v for _, v in points], abs=1e-6), tag
+
+
+def tb_scalars(folder: Path) -> dict[str, list[tuple[int, float]]]:
+    """Scalars as TensorBoard shows them (its EventAccumulator applies purge_step across event files)."""
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    acc = EventAccumulator(str(folder), size_guidance={"scalars": 0})
+    acc.Reload()
+    return {t: [(e.step, e.value) for e in acc.Scalars(t)] for t in acc.Tags()["scalars"] if t != "train/tokens_per_s"}

@@ -35,7 +35,7 @@ def test_classification_learns_and_matches_stored_loss(tiny_bert, cls_split, tmp
                  "manifest.json", "labels.json"):
         assert (out / name).exists(), name
     assert any((out / "tb").iterdir())
-    assert not (out / "checkpoint").exists() and not (out / "best.pt").exists()
+    assert not (out / "checkpoint").exists() and not (out / "best.safetensors").exists()
     saved = json.loads((out / "config.json").read_text())
     assert saved["id2label"] == {"0": "neg", "1": "neu", "2": "pos"}
     again = TrainConfig.model_validate(yaml.safe_load((out / "config.yaml").read_text()))

@@ -14,7 +14,7 @@ from typing import Any
 
 from markupsafe import Markup, escape
 
-from evalsuite.render.svg import chart_svg, fmt
+from common.render.svg import chart_svg, fmt
 from schemas.report import ChartBlock, KeyValueBlock, Report, TableBlock, TextBlock
 
 _STATUS_RE = re.compile(r"[^a-z0-9_-]+")
@@ -113,7 +113,7 @@ def block_html(b: Any, anchor: str = "") -> Markup:
 def _template():
     from jinja2 import Environment, PackageLoader, select_autoescape
 
-    env = Environment(loader=PackageLoader("evalsuite.render", "templates"),
+    env = Environment(loader=PackageLoader("common.render", "templates"),
                       autoescape=select_autoescape(default=True, default_for_string=True))
     env.filters["statusclass"] = status_class
     env.filters["safe_href"] = safe_href
@@ -129,7 +129,7 @@ def render_html(report: Report) -> str:
     Returns:
         The HTML document as a string.
     """
-    from schemas.cli import version_string
+    from common.cli import version_string
 
     manifest_json = json.dumps(report.manifest, indent=2, ensure_ascii=False, default=str) if report.manifest else ""
     summary_block = report.summary.model_copy(update={"title": None}) if report.summary else None

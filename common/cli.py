@@ -5,7 +5,6 @@ option, a missing argument), 3 an unexpected internal error (a bug; the panel sa
 130 interrupted. A traceback is shown only with `--debug` (or DATAVET_DEBUG=1). rich and typer are imported lazily so `import schemas` stays cheap.
 """
 
-from __future__ import annotations
 
 import importlib
 import os
@@ -127,3 +126,34 @@ def run_app(app: Callable[..., Any], prog: str, argv: list[str] | None = None) -
             raise
         print_error(e)
         return 3
+
+
+def make_app(prog: str, help: str, commands: Any) -> Any:
+    """The typer app of one command line: `--version`, `--debug`, and one sub-command per module of the
+    `commands` package (each module registers itself with a `register(app)` function)."""
+    import pkgutil
+    from typing import Annotated
+
+    import typer
+
+    app = typer.Typer(name=prog, help=help, no_args_is_help=True, pretty_exceptions_enable=False,
+                      add_completion=False)
+
+    def _version(value: bool) -> None:
+        if value:
+            typer.echo(version_string(prog))
+            raise typer.Exit()
+
+    @app.callback(help=help)
+    def _root(
+        version: Annotated[bool | None, typer.Option("--version", callback=_version, is_eager=True,
+                                                     help="Show the version and exit.")] = None,
+        debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks for errors (default: off).")] = False,
+    ) -> None:
+        pass
+
+    for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda i: i.name):
+        module = importlib.import_module(f"{commands.__name__}.{info.name}")
+        if hasattr(module, "register"):
+            module.register(app)
+    return app

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from evalsuite.render.html import render_html
-from evalsuite.render.markdown import render_markdown
+from common.render.html import render_html
+from common.render.markdown import render_markdown
 from schemas.report import Report
 
 __all__ = ["render_html", "render_markdown", "write_report"]
