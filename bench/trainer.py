@@ -37,10 +37,10 @@ def ours(case: str, steps: int, out: str) -> dict:
     from finetune.train import run
     from schemas.configs.train import TrainConfig
 
-    model, task, method, data, kind, bs, ml = CASES[case]
+    model, _task, method, data, kind, bs, ml = CASES[case]
     rows = steps * bs
     cfg = TrainConfig.model_validate({
-        "model": model, "task": task, "method": method, "data": {"train": data, "kind": kind, "limit_train": rows,
+        "model": model, "kind": kind, "method": method, "data": {"train": data, "kind": kind, "limit_train": rows,
                                                                    "limit_val": 16},
         "batch_size": bs, "max_length": ml, "max_steps": steps, "optim": {"lr": 1e-4}, "out": out,
         "progress": False, "log_every": 1000})
@@ -60,7 +60,7 @@ def hf(case: str, steps: int, out: str) -> dict:
 
     model_name, task, method, data, kind, bs, ml = CASES[case]
     rows = steps * bs
-    cfg = TrainConfig.model_validate({"model": model_name, "task": task, "method": method,
+    cfg = TrainConfig.model_validate({"model": model_name, "kind": kind, "method": method,
                                       "data": {"train": data, "kind": kind, "limit_train": rows, "limit_val": 16}})
     train, _, _ = read_splits(cfg)  # the same rows our run reads
     assert len(train) == rows

@@ -9,10 +9,12 @@ option, a missing argument), 3 an unexpected internal error (a bug; the panel sa
 import importlib
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
+from common.deprecation import Deprecated, rewrite_args
 from schemas.errors import DatavetError, UsageError
+from schemas.manifest import CURRENT_ARGV
 
 DEBUG_ENV = "DATAVET_DEBUG"
 
@@ -80,13 +82,36 @@ def _usage_panel(err: BaseException, prog: str) -> None:
     print_error(UsageError(message, fix=f"run `{command} --help` to see the commands and options"))
 
 
-def run_app(app: Callable[..., Any], prog: str, argv: list[str] | None = None) -> int:
+def _polish_help(command: Any) -> None:
+    """A flag shows no `<bool>` type in help: its name says it all (typer prints one for every option)."""
+    for sub in [command, *getattr(command, "commands", {}).values()]:
+        for p in getattr(sub, "params", []):
+            if getattr(p, "is_flag", False) and p.metavar is None:
+                p.metavar = ""
+        if hasattr(sub, "get_help_option") and not getattr(sub, "_datavet_help", False):
+            sub.get_help_option = _bare_help_option(sub.get_help_option)
+            sub._datavet_help = True
+
+
+def _bare_help_option(get: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    def get_help_option(ctx: Any) -> Any:
+        opt = get(ctx)
+        if opt is not None:
+            opt.metavar = ""
+        return opt
+
+    return get_help_option
+
+
+def run_app(app: Callable[..., Any], prog: str, argv: list[str] | None = None,
+            deprecated: Sequence[Deprecated] = ()) -> int:
     """Run a typer app; turn every error into one panel and an exit code. Returns the exit code.
 
     Args:
         app: the typer app.
         prog: the program name shown in usage lines and hints.
         argv: the arguments (default: `sys.argv[1:]`). `--debug` anywhere turns on tracebacks.
+        deprecated: the tool's old spellings; each is rewritten to its new one with a note on stderr.
 
     Returns:
         0 on success, 1 for a failed quality gate (a command raising `typer.Exit(1)`), 2 for usage and
@@ -99,8 +124,17 @@ def run_app(app: Callable[..., Any], prog: str, argv: list[str] | None = None) -
         os.environ[DEBUG_ENV] = "1"
     exits, aborts, no_args, click_errors = _click_exceptions()
     try:
-        # With standalone_mode=False click returns the code of a typer.Exit instead of raising it.
-        rc = app(args=args, prog_name=prog, standalone_mode=False)
+        import typer.main
+
+        command = typer.main.get_command(app)  # type: ignore[arg-type]
+        _polish_help(command)
+        args = rewrite_args(command, args, deprecated, prog)
+        token = CURRENT_ARGV.set([prog, *args])
+        try:
+            # With standalone_mode=False click returns the code of a typer.Exit instead of raising it.
+            rc = command.main(args=args, prog_name=prog, standalone_mode=False)
+        finally:
+            CURRENT_ARGV.reset(token)
         return rc if isinstance(rc, int) else 0
     except SystemExit as e:
         return e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
@@ -126,6 +160,24 @@ def run_app(app: Callable[..., Any], prog: str, argv: list[str] | None = None) -
             raise
         print_error(e)
         return 3
+
+
+def config_default(model: Any, key: str) -> Any:
+    """The default of dotted `key` in a pydantic config class (`optim.lr` of TrainConfig -> 5e-05)."""
+    cls, parts = model, key.split(".")
+    for i, part in enumerate(parts):
+        f = cls.model_fields[part]
+        if i == len(parts) - 1:
+            return f.default_factory() if f.default_factory is not None else f.default
+        cls = f.annotation
+
+
+def config_help(model: Any, key: str, text: str) -> str:
+    """One-line option help naming its default and its config key, e.g. "Peak learning rate (default 5e-05;
+    config key optim.lr)". Used where the option's own default is None because the config decides."""
+    default = config_default(model, key)
+    shown = "none" if default is None else str(default).lower() if isinstance(default, bool) else default
+    return f"{text} (default {shown}; config key {key})"
 
 
 def make_app(prog: str, help: str, commands: Any) -> Any:

@@ -19,11 +19,13 @@ def mean_pooled(model: Any, tokenizer: Any, texts: Sequence[str], batch_size: in
     import numpy as np
     import torch
 
+    from common.progress import track
+
     model.eval()
     order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
     out = np.zeros((len(texts), model.config.hidden_size), dtype=np.float32)
     with torch.inference_mode():
-        for s in range(0, len(order), batch_size):
+        for s in track(range(0, len(order), batch_size), f"embed ({len(order):,} texts)", unit="batches"):
             idx = order[s:s + batch_size]
             enc = tokenizer([texts[i] for i in idx], padding=True, truncation=True, max_length=max_length,
                             return_tensors="pt")

@@ -38,7 +38,7 @@ class QAResult:
 
     @property
     def statuses(self) -> dict[str, str]:
-        """Each check's status: pass, warn, fail, error or skipped."""
+        """Each check's status: pass, warn, fail, error or not_run."""
         return {c.name: c.status.value for c in self.report.checks}
 
     def failed(self) -> list[str]:
@@ -92,10 +92,10 @@ def check(data: Any, *, kind: str | None = None, config: str | Path | None = Non
 
     Args:
         data: A path, `bundled:NAME`, a pandas DataFrame, a `datasets.Dataset` or a list of dicts.
-        kind: classification, completion or chat; inferred from the fields when omitted.
+        kind: classification, completion, chat or text; inferred from the fields when omitted.
         config: A curate YAML config (the same file `curate check --config` takes).
         enable, disable: Checks to switch on (opt-in ones such as semantic_duplicate) or off.
-        fail_on: The gate: error (default), warning or never.
+        fail_on: The gate: fail (default), warn or never (the old error and warning still work).
         against: Another split to check for leakage.
         tokenizer, max_length: Run the token audit with this tokenizer and length.
         **load_options: LoadConfig fields: text_field, label_field, sample ... (`input.` keys of the config).

@@ -229,12 +229,12 @@ def normalize_dataset(data: LoadedData, cfg: NormalizeConfig | None = None) -> N
 
     Unchanged records are the same dict objects as in `data` (copy before mutating them).
 
-    Text fields: `text` (classification), `prompt` and `completion`, every message's `content` (chat).
+    Text fields: `text` (classification, text), `prompt` and `completion`, every message's `content` (chat).
     """
     cfg = cfg or NormalizeConfig()
     kind = RecordKind(data.kind)
     fields = {RecordKind.classification: ("text",), RecordKind.completion: ("prompt", "completion"),
-              RecordKind.chat: ()}[kind]
+              RecordKind.chat: (), RecordKind.text: ("text",)}[kind]
     canon = LabelCanonicalizer(cfg)
     relabel = bool(cfg.label_map) or cfg.labels is not None
     changes: dict[str, list[str]] = {}

@@ -94,7 +94,7 @@ def _mask(records: list[dict[str, Any]], kind: str) -> int:
                 msgs.append(masked_msg if sum(counts) else m)
             r["messages"] = msgs
             continue
-        for f in ("text",) if kind == "classification" else ("prompt", "completion"):
+        for f in ("text",) if kind in ("classification", "text") else ("prompt", "completion"):
             t, k = mask_pii(r[f])
             if k:
                 r[f] = t
@@ -180,7 +180,8 @@ def _run_pipeline(cfg: CurateConfig, command: str, config_dir: Path | None) -> P
                      "removed": "removed.jsonl", "quarantined": "quarantine.jsonl"}}
     if cfg.report:
         # checks.json is already written above
-        write_qa_report(report, ctx, out, write_contract=False, fail_on=cfg.fail_on, run=run)
+        write_qa_report(report, ctx, out, write_contract=False, removed=removed_rows,
+                        fail_on=cfg.fail_on, run=run)
         files.append("report")
 
     by_reason: dict[str, int] = {}

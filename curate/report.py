@@ -151,17 +151,36 @@ def _headline(result: CheckResult) -> str:
     return ", ".join(f"{r}: {n:,}" for r, n in reasons.most_common(4)) or result.description
 
 
-def qa_verdict(report: CheckReport, fail_on: str = "error", run: dict[str, Any] | None = None) -> Verdict:
+def removed_section(removed: list[dict[str, Any]], texts: dict[str, str] | None) -> Section:
+    """What `curate run` removed and why: rows per reason, then each removed row with the row it duplicates."""
+    by_reason = Counter(r["reason"] for r in removed)
+    blocks: list[Any] = [
+        TextBlock(text=f"{len(removed):,} row(s) removed; each is in removed.jsonl with its reason and record."
+                  if removed else "No row was removed."),
+    ]
+    if removed:
+        blocks.append(TableBlock(title="Removed rows per reason", columns=["reason", "rows"],
+                                 rows=[[k, v] for k, v in by_reason.most_common()], page_size=None))
+        rows = [[r["id"], r["reason"], r.get("duplicate_of") or r.get("cluster") or r.get("conflicts_with"),
+                 ((texts or {}).get(r["id"]) or "")[:TEXT_EXCERPT]] for r in removed[:MAX_FINDING_ROWS]]
+        caption = (f"first {MAX_FINDING_ROWS:,} of {len(removed):,} removed rows; all are in removed.jsonl"
+                   if len(removed) > MAX_FINDING_ROWS else None)
+        blocks.append(TableBlock(title="Removed rows", columns=["id", "reason", "kept row it matches", "text"],
+                                 rows=rows, page_size=25, caption=caption))
+    return Section(id="removed", title="Removed rows", blocks=blocks)
+
+
+def qa_verdict(report: CheckReport, fail_on: str = "fail", run: dict[str, Any] | None = None) -> Verdict:
     """The QA report's banner: did the data pass the gate, and if not, which checks failed it and why.
 
     Args:
         report: The check results.
-        fail_on: The gate level (error, warning, never).
+        fail_on: The gate level (fail, warn, never; the old error, warning).
         run: For `curate run`: {"rows_read", "kept", "removed", "quarantined", "removed_by_reason", "files":
             {what: file}}; the banner then also says where every row went.
     """
     from curate.runner import gate_fails, gate_reasons
-    from schemas.findings import CheckStatus
+    from schemas.findings import OLD_GATE_LEVELS, CheckStatus
 
     s = report.input
     reasons: list[str] = []
@@ -173,16 +192,16 @@ def qa_verdict(report: CheckReport, fail_on: str = "error", run: dict[str, Any] 
                     f"quarantined {run['quarantined']:,} at load → {where.get('quarantined', 'quarantine.jsonl')}"]
     if s.subset:
         reasons.append(f"judged on {s.subset}")
-    gate = "never" if fail_on == "never" else fail_on
-    level = "error" if gate == "never" else gate  # with --fail-on never, still say what would fail
+    fail_on = OLD_GATE_LEVELS.get(fail_on, fail_on)
+    level = "fail" if fail_on == "never" else fail_on  # with --fail-on never, still say what would fail
     failing = gate_reasons(report, level)
-    warns = [c for c in report.checks if c.status == CheckStatus.warn and level == "error"]
+    warns = [c for c in report.checks if c.status == CheckStatus.warn and level == "fail"]
     not_run = [c.name for c in report.checks if c.status == CheckStatus.not_run]
     if s.rows_loaded == 0:
         return Verdict(status="fail", outcome="no data", reasons=reasons + failing,
                        headline=f"No rows loaded: all {s.rows_read:,} rows were quarantined, so no check ran")
     if failing:
-        bad = {CheckStatus.fail, CheckStatus.error} | ({CheckStatus.warn} if level == "warning" else set())
+        bad = {CheckStatus.fail, CheckStatus.error} | ({CheckStatus.warn} if level == "warn" else set())
         names = [c.name for c in report.checks if c.status in bad]
         gated = gate_fails(report, fail_on)
         head = (f"Quality gate failed (--fail-on {fail_on}): {len(names)} check(s) failed: {', '.join(names)}"
@@ -214,7 +233,8 @@ def _named(result: CheckResult) -> str:
 
 
 def build_qa_report(report: CheckReport, ctx: CheckContext | None = None, title: str | None = None,
-                    fail_on: str = "error", run: dict[str, Any] | None = None) -> Report:
+                    removed: list[dict[str, Any]] | None = None, fail_on: str = "fail",
+                    run: dict[str, Any] | None = None) -> Report:
     """Lay out a data-QA report, its verdict banner first.
 
     Args:
@@ -223,6 +243,8 @@ def build_qa_report(report: CheckReport, ctx: CheckContext | None = None, title:
         title: Report title; default "Data QA: <input path>".
         fail_on: The gate level the verdict is judged at.
         run: `curate run` row accounting for the banner (see `qa_verdict`).
+        removed: The rows `curate run` removed (id, reason, the row each duplicates); adds a section after
+            the input. None (as for `curate check`, which removes nothing) leaves it out.
 
     Returns:
         The Report, ready for `common.render.write_report`.
@@ -232,14 +254,16 @@ def build_qa_report(report: CheckReport, ctx: CheckContext | None = None, title:
     summary = TableBlock(title="Summary", columns=["check", "status", "count", "what it found"], status_column="status",
                          rows=[[c.name, c.status.value, c.count, _headline(c)] for c in report.checks], page_size=None)
     inp = Section(id="input", title="Input", blocks=[KeyValueBlock(items=s.model_dump(mode="json"))])
+    extra = [removed_section(removed, texts)] if removed is not None else []
     return Report(title=title or f"Data QA: {s.path}", kind="qa", verdict=qa_verdict(report, fail_on, run),
                   subtitle=f"{s.kind}, {s.rows_loaded:,} rows loaded of {s.rows_read:,}; worst status "
                            f"{report.worst_status().value}",
-                  summary=summary, sections=[inp, *(check_section(c, texts) for c in report.checks)])
+                  summary=summary, sections=[inp, *extra, *(check_section(c, texts) for c in report.checks)])
 
 
 def write_qa_report(report: CheckReport, ctx: CheckContext | None, out_dir: str | Path, *,
-                    write_contract: bool = True, fail_on: str = "error", run: dict[str, Any] | None = None) -> Path:
+                    write_contract: bool = True, removed: list[dict[str, Any]] | None = None,
+                    fail_on: str = "fail", run: dict[str, Any] | None = None) -> Path:
     """Write the QA report (index.html, report.md, report.json) and, with `write_contract`, the check contract
     (checks.json).
 
@@ -247,6 +271,7 @@ def write_qa_report(report: CheckReport, ctx: CheckContext | None, out_dir: str 
         report: What `curate check` found.
         ctx: The context the checks ran on (for row texts), or None.
         out_dir: Folder to write into (created if missing).
+        removed: The rows `curate run` removed, for the "Removed rows" section (see `build_qa_report`).
 
     Returns:
         The path of index.html.
@@ -255,7 +280,7 @@ def write_qa_report(report: CheckReport, ctx: CheckContext | None, out_dir: str 
     from curate.io import write_json
 
     out = Path(out_dir)
-    paths = write_report(build_qa_report(report, ctx, fail_on=fail_on, run=run), out)
+    paths = write_report(build_qa_report(report, ctx, removed=removed, fail_on=fail_on, run=run), out)
     if write_contract:
         write_json(report, out / "checks.json")
     return paths["html"]

@@ -20,10 +20,10 @@ from pydantic import ValidationError
 from curate.checks import REGISTRY, RESERVED, Check, CheckContext
 from curate.io.load import LoadedData
 from schemas.errors import ConfigError, DatavetError
-from schemas.findings import CheckResult, CheckStatus
+from schemas.findings import GATE, OLD_GATE_LEVELS, CheckResult, CheckStatus
 from schemas.results import CheckReport
 
-GATE_LEVELS = ("error", "warning", "never")
+GATE_LEVELS = tuple(GATE)  # fail, warn, never
 
 
 def run_checks(checks: Iterable[Check], ctx: CheckContext, progress: Any = None) -> list[CheckResult]:
@@ -33,27 +33,40 @@ def run_checks(checks: Iterable[Check], ctx: CheckContext, progress: Any = None)
         checks: Built checks, in the order to run.
         ctx: The shared context.
         progress: Optional callable `progress(name)` called before each check (for a status line).
+
+    Progress (which check runs, how many are done) goes to stderr through `common.progress`.
     """
-    results = []
-    empty = not ctx.data.records
-    for check in checks:
-        if progress is not None:
-            progress(check.name)
-        if empty and check.needs_rows:
-            # nothing to judge is not a pass: a check over zero rows would report a clean result
-            s = ctx.data.summary
-            results.append(CheckResult(name=check.name, description=check.description, status=CheckStatus.not_run,
-                                       message=f"not run: no rows loaded ({s.rows_quarantined:,} of "
-                                               f"{s.rows_read:,} rows quarantined)"))
-            continue
-        try:
-            results.append(check.run(ctx))
-        except Exception as e:
-            msg = str(e) if isinstance(e, DatavetError) else f"{type(e).__name__}: {e}"
-            if os.environ.get("DATAVET_DEBUG") == "1":
-                msg += "\n" + traceback.format_exc()
-            results.append(CheckResult(name=check.name, description=check.description, status=CheckStatus.error,
-                                       message=msg))
+    from common.progress import Progress
+
+    checks, results = list(checks), []
+    kind = str(getattr(ctx.data.kind, "value", ctx.data.kind))
+    with Progress("checks", len(checks), unit="checks") as bar:
+        for i, check in enumerate(checks):
+            bar.update(i, running=check.name)
+            if progress is not None:
+                progress(check.name)
+            na = check.not_applicable(kind)
+            if na is not None:
+                results.append(na)
+                continue
+            if not ctx.data.records and check.needs_rows:
+                # nothing to judge is not a pass: a check over zero rows would report a clean result
+                s = ctx.data.summary
+                results.append(CheckResult(name=check.name, description=check.description,
+                                           status=CheckStatus.not_run,
+                                           message=f"not run: no rows loaded ({s.rows_quarantined:,} of "
+                                                   f"{s.rows_read:,} rows quarantined)"))
+                continue
+            try:
+                results.append(check.run(ctx))
+            except Exception as e:
+                msg = str(e) if isinstance(e, DatavetError) else f"{type(e).__name__}: {e}"
+                if os.environ.get("DATAVET_DEBUG") == "1":
+                    msg += "\n" + traceback.format_exc()
+                results.append(CheckResult(name=check.name, description=check.description, status=CheckStatus.error,
+                                           message=msg))
+        bar.stats.pop("running", None)
+        bar.update(len(checks))
     return results
 
 
@@ -81,7 +94,7 @@ def build_checks(params: dict[str, dict[str, Any]] | None = None, only: list[str
     problems += [f"{n!r} is both enabled and disabled" for n in set(enable) & set(disable)]
     if problems:
         raise ConfigError("the check selection has problems", details=problems,
-                          fix=f"use check names from: {', '.join(REGISTRY)}")
+                          fix=f"use check names from: {', '.join(REGISTRY)} (`curate checks` describes each)")
     if only:
         names = [n for n in REGISTRY if n in only]
     else:
@@ -102,9 +115,14 @@ def build_checks(params: dict[str, dict[str, Any]] | None = None, only: list[str
     return checks
 
 
-def reserved_results(disable: Iterable[str] = ()) -> list[CheckResult]:
-    """Placeholders for checks other tools fill in (`label_issues`), shown as not run."""
+def reserved_results(disable: Iterable[str] = (), kind: str | None = None) -> list[CheckResult]:
+    """Placeholders for checks other tools fill in (`label_issues`), shown as not run (or not applicable:
+    label issues need labels, which only classification data has)."""
     needs = {"label_issues": "not run: needs evalsuite cv (out-of-fold predictions)"}
+    if kind is not None and kind != "classification":
+        return [CheckResult(name=n, status=CheckStatus.not_applicable, description=desc,
+                            message=f"not applicable: {kind} records have no labels") for n, desc in RESERVED.items()
+                if n not in set(disable)]
     return [CheckResult(name=n, status=CheckStatus.skipped, description=desc, message=needs.get(n, f"not run: {desc}"))
             for n, desc in RESERVED.items() if n not in set(disable)]
 
@@ -141,18 +159,17 @@ def check_report(data: LoadedData, results: list[CheckResult], reserved: bool = 
                  label_issues: CheckResult | None = None) -> CheckReport:
     """The JSON contract object. `label_issues` (from `evalsuite cv`) fills its reserved slot; otherwise,
     with `reserved`, a placeholder says it was not run."""
-    extra = [label_issues] if label_issues else reserved_results() if reserved else []
+    kind = str(getattr(data.kind, "value", data.kind))
+    extra = [label_issues] if label_issues else reserved_results(kind=kind) if reserved else []
     return CheckReport(input=data.summary, checks=results + extra)
 
 
 def gate_fails(report: CheckReport, fail_on: str) -> bool:
-    """`error`: fail on any check with status fail or error, or when no row loaded (checks not run).
-    `warning`: also on warn. `never`: never."""
-    bad = {"error": {CheckStatus.fail, CheckStatus.error},
-           "warning": {CheckStatus.fail, CheckStatus.error, CheckStatus.warn},
-           "never": set()}[fail_on]
-    if fail_on != "never" and report.input.rows_loaded == 0:
-        return True
+    """`fail`: fail on any check with status fail or error. `warn`: also on warn. `never`: never. No row loaded fails the gate too (unless `never`).
+    The old level names `error` and `warning` mean `fail` and `warn`."""
+    bad = GATE[OLD_GATE_LEVELS.get(fail_on, fail_on)]
+    if bad and report.input.rows_loaded == 0:
+        return True  # no row loaded: the checks did not run, which is never a pass
     return any(c.status in bad for c in report.checks)
 
 
@@ -161,11 +178,9 @@ def gate_reasons(report: CheckReport, fail_on: str) -> list[str]:
     check's first line of message or its finding counts."""
     from collections import Counter
 
-    bad = {"error": {CheckStatus.fail, CheckStatus.error},
-           "warning": {CheckStatus.fail, CheckStatus.error, CheckStatus.warn},
-           "never": set()}[fail_on]
+    bad = GATE[OLD_GATE_LEVELS.get(fail_on, fail_on)]
     out = []
-    if fail_on != "never" and report.input.rows_loaded == 0:
+    if bad and report.input.rows_loaded == 0:
         out.append(f"no rows loaded: all {report.input.rows_read:,} rows were quarantined, so no check could run")
     for c in report.checks:
         if c.status not in bad:

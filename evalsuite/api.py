@@ -44,7 +44,8 @@ def score(predictions: Sequence[Any], references: Sequence[Any], *, kind: str = 
     Args:
         predictions, references: Equal-length sequences (labels, or generated and reference texts).
         kind: classification, or completion/chat (BLEU, chrF, ROUGE, exact match).
-        **metric_options: Metric family options (e.g. rouge_tokenizer="unicode").
+        **metric_options: `metric_args={"bleu": {"tokenize": "intl"}}` (any option in docs/metrics.md), or
+            the older rouge_tokenizer="unicode". A list as a generation reference is several references.
 
     Returns:
         Metric name -> value.
@@ -57,6 +58,11 @@ def score(predictions: Sequence[Any], references: Sequence[Any], *, kind: str = 
                          fix="pass one prediction per reference, in the same order")
     if kind not in KIND_TO_TASK:
         raise UsageError(f"unknown kind {kind!r}", fix="use classification, completion or chat")
-    metrics = score_all(metrics_for(KIND_TO_TASK[kind], **metric_options), [str(p) for p in predictions],
-                        [str(r) for r in references])
+    task = KIND_TO_TASK[kind]
+    refs = [[str(x) for x in r] if isinstance(r, (list, tuple)) else str(r) for r in references]
+    if task == "generation":
+        from evalsuite.metrics.sacre import nrefs_of
+
+        metric_options.setdefault("nrefs", nrefs_of(refs))
+    metrics = score_all(metrics_for(task, **metric_options), [str(p) for p in predictions], refs)
     return {k: (v["value"] if isinstance(v, dict) else v) for k, v in metrics.items()}

@@ -3,7 +3,12 @@
 Paired: each resample draws the same item indices for base and tuned, so the CI reflects the per-item
 difference, not two independent spreads. Defaults (1,000 resamples, 95% percentile interval, seed 0) follow
 Koehn (2004) and sacrebleu's paired bootstrap. Metrics with a per-example function are resampled as means of
-per-example scores (fast); corpus metrics (BLEU, chrF, F1) are recomputed on each resample.
+per-example scores (fast); metrics with per-item sufficient statistics (BLEU, chrF, TER, WER, CER) resample
+the statistics and recompute the score from their sums (as sacrebleu does); other corpus metrics (F1, MCC)
+are recomputed on each resample.
+
+`bootstrap_ci` is the single-system version used by `evalsuite score`: a seeded percentile interval of
+every metric's own value over resampled items.
 """
 
 from __future__ import annotations
@@ -64,11 +69,14 @@ def paired_bootstrap(metric: Metric, base_pred: Sequence[Any], tuned_pred: Seque
         diff = np.array([metric.per_example(t, r) - metric.per_example(b, r)
                          for b, t, r in zip(base_pred, tuned_pred, refs, strict=True)], dtype=float)
         deltas = diff[idx].mean(axis=1)
-    elif metric.options.get("codes_fn") is not None:
+    elif metric.stats is not None and metric.from_stats is not None:
+        sb, st = np.asarray(metric.stats(base_pred, refs)), np.asarray(metric.stats(tuned_pred, refs))
+        deltas = np.array([metric.from_stats(st[ix].sum(0)) - metric.from_stats(sb[ix].sum(0)) for ix in idx])
+    elif metric.codes_fn is not None:
         labels = sorted({str(x) for x in [*refs, *base_pred, *tuned_pred]})
         code = {lab: i for i, lab in enumerate(labels)}
         r_c, b_c, t_c = (np.array([code[str(x)] for x in xs]) for xs in (refs, base_pred, tuned_pred))
-        fn = metric.options["codes_fn"]
+        fn = metric.codes_fn
         deltas = np.array([fn(t_c[ix], r_c[ix], len(labels)) - fn(b_c[ix], r_c[ix], len(labels)) for ix in idx])
     else:
         deltas = np.empty(n_resamples)
@@ -76,8 +84,69 @@ def paired_bootstrap(metric: Metric, base_pred: Sequence[Any], tuned_pred: Seque
             rr = [refs[i] for i in ix]
             deltas[k] = metric.compute([tuned_pred[i] for i in ix], rr) - metric.compute([base_pred[i] for i in ix], rr)
     a = (1 - confidence) / 2
-    lo, hi = np.quantile(deltas, [a, 1 - a])
+    lo, hi = np.nanquantile(deltas, [a, 1 - a])
     return DeltaCI(metric.name, base, tuned, tuned - base, (float(lo), float(hi)), metric.higher_is_better)
+
+
+def bootstrap_ci(metric: Metric, predictions: Sequence[Any], references: Sequence[Any],
+                 aux: dict[str, Any] | None = None, *, n_resamples: int = 1000, confidence: float = 0.95,
+                 seed: int = 0) -> tuple[float, float] | None:
+    """Seeded percentile bootstrap interval of one system's `metric` value, resampling items.
+
+    Every metric drawn with the same seed sees the same resampled items. Per-example metrics resample their
+    (weighted) per-item scores, statistics metrics their per-item statistics; the rest are recomputed on each
+    resample. Resamples where the metric is undefined (NaN) are left out of the quantiles.
+
+    Args:
+        metric: The metric.
+        predictions: Predictions, aligned with `references`.
+        references: References.
+        aux: Aligned auxiliary inputs (`sample_weight`, `probabilities`), resampled with the items.
+        n_resamples: Bootstrap resamples (0: no interval, returns None).
+        confidence: Two-sided interval mass.
+        seed: numpy seed; the same seed gives the same interval.
+
+    Returns:
+        (low, high), or None for n_resamples == 0, no items, or a metric undefined on every resample.
+    """
+    import numpy as np
+
+    n = len(references)
+    if n_resamples <= 0 or n == 0:
+        return None
+    idx = np.random.default_rng(seed).integers(0, n, size=(n_resamples, n))
+    aux = {k: v for k, v in (aux or {}).items() if k in metric.uses and v is not None}
+    w = np.asarray(aux["sample_weight"], dtype=float) if "sample_weight" in aux else None
+    if metric.per_example is not None and set(aux) <= {"sample_weight"}:
+        s = np.asarray(metric.item_scores(predictions, references), dtype=float)
+        vals = s[idx].mean(axis=1) if w is None else (s[idx] * w[idx]).sum(1) / np.maximum(w[idx].sum(1), 1e-300)
+    elif metric.stats is not None and metric.from_stats is not None:
+        st = np.asarray(metric.stats(predictions, references), dtype=float)
+        vals = np.array([metric.from_stats(st[ix].sum(0)) for ix in idx])
+    elif metric.codes_fn is not None and not aux:
+        labels = sorted({str(x) for x in [*references, *predictions]})
+        code = {lab: i for i, lab in enumerate(labels)}
+        r_c, p_c = (np.array([code[str(x)] for x in xs]) for xs in (references, predictions))
+        vals = np.array([metric.codes_fn(p_c[ix], r_c[ix], len(labels)) for ix in idx])
+    else:
+        import warnings
+
+        vals = np.empty(n_resamples)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # sklearn warns on resamples with a single class; NaN is kept out
+            for k, ix in enumerate(idx):
+                sub = {key: (np.asarray(v)[ix] if not isinstance(v, list) else [v[i] for i in ix])
+                       for key, v in aux.items()}
+                try:
+                    vals[k] = metric.value([predictions[i] for i in ix], [references[i] for i in ix], sub)
+                except ValueError:  # e.g. a resample without one of the classes a metric needs
+                    vals[k] = np.nan
+    vals = np.asarray(vals, dtype=float)
+    if np.isnan(vals).all():
+        return None
+    a = (1 - confidence) / 2
+    lo, hi = np.nanquantile(vals, [a, 1 - a])
+    return float(lo), float(hi)
 
 
 def mcnemar(base_correct: Sequence[bool], tuned_correct: Sequence[bool]) -> dict[str, float]:

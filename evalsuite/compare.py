@@ -31,7 +31,7 @@ from typing import Any
 from evalsuite.bootstrap import DeltaCI, mcnemar, paired_bootstrap
 from evalsuite.metrics import check_signatures, metrics_for
 from evalsuite.predict import predict_classifier
-from schemas.errors import UsageError
+from schemas.errors import DatavetError, UsageError
 from schemas.report import ChartBlock, Report, Section, TableBlock, TextBlock, Verdict
 
 # The metric the verdict is stated on, per task (the others are in the summary table).
@@ -44,12 +44,18 @@ BASE_NOTE = {
     "classification": "Base = the base encoder with a linear probe (logistic regression on frozen features), "
                       "trained on the same training data; an untrained classification head would be random.",
     "generation": "Base = the untuned model, prompted with the same chat template and greedy decoding.",
+    "text": "Base = the model before continued pre-training; both score the same held-out documents with the "
+            "same sliding windows (evalsuite.compare_text).",
 }
 TOP_K = 10
 PPL_NOTE = ("\n\nPerplexity is of the reference completions (completion tokens only), each record formatted "
             "exactly as the trainer formatted it (finetune.data.build_sft_example: the chat template when the "
             "tokenizer has one) and truncated at the trainer's max_length; token-weighted over all records. "
             "Lower is better; its CI resamples records and recomputes the token-weighted perplexity.")
+TEXT_PPL_NOTE = ("\n\nPerplexity is of every document token after the first (sliding windows, no template); "
+                 "token-weighted over all documents. Bits per byte divide the same NLL (in bits) by the documents' "
+                 "UTF-8 bytes, so they do not depend on the tokenizer. Lower is better for both; their CIs "
+                 "resample documents and recompute the corpus numbers.")
 
 
 @dataclass
@@ -110,7 +116,7 @@ class CompareResult:
             return e
 
         return {
-            "task": self.task, "n_items": self.n_items,
+            "task": self.task, "kind": self.task, "n_items": self.n_items,
             "metrics": {k: entry(k, d) for k, d in self.deltas.items()},
             "base_metrics": {k: {"value": d.base, "ci": None, "signature": self.signatures[k]} for k, d in self.deltas.items()},
             "deltas": {k: {"value": d.delta, "ci": list(d.ci), "status": d.status, "signature": self.signatures[k]}
@@ -207,7 +213,7 @@ def _example_score(task: str, pred: Any, ref: Any) -> float:
         return float(str(pred) == str(ref))
     from evalsuite.metrics.generation import _rouge_one
 
-    return _rouge_one("rougeL", "unicode", False, str(pred), str(ref))
+    return _rouge_one("rougeL", "unicode", False, str(pred), ref)
 
 
 def compare_predictions(task: str, ids: Sequence[str], references: Sequence[Any], base_pred: Sequence[Any],
@@ -228,7 +234,8 @@ def compare_predictions(task: str, ids: Sequence[str], references: Sequence[Any]
         groups: A group value per item for per-slice deltas.
         n_resamples: Bootstrap resamples.
         seed: Bootstrap seed.
-        metric_options: Options for the metric family (e.g. rouge_tokenizer).
+        metric_options: Metric options as `{KEY: {OPTION: VALUE}}` (the `metric_args` of a config, or
+            `--metric-args KEY.OPTION=VALUE`); the older flat `rouge_tokenizer=` is still accepted.
         base_signatures: Signatures the base scores were computed with, when scored elsewhere; must match.
         labels: Classification: the classes the models know (e.g. the training labels). A class with no test
             item, or a test set of one class, withholds every improved/regressed call (a warning in the
@@ -242,7 +249,14 @@ def compare_predictions(task: str, ids: Sequence[str], references: Sequence[Any]
         raise UsageError(f"compare needs the same non-empty items on both sides (ids {n}, refs {len(references)}, "
                          f"base {len(base_pred)}, tuned {len(tuned_pred)})",
                          fix="predict base and tuned on the same test file")
-    metrics = metrics_for(task, **(metric_options or {}))
+    legacy = {k: v for k, v in (metric_options or {}).items() if k in ("rouge_tokenizer", "rouge_stemmer")}
+    margs = {k: v for k, v in (metric_options or {}).items() if k not in legacy}
+    if task == "classification":
+        metrics = metrics_for(task, margs, **legacy)
+    else:
+        from evalsuite.metrics.sacre import nrefs_of
+
+        metrics = metrics_for(task, margs, nrefs=nrefs_of(references), **legacy)
     sigs = {m.name: m.signature for m in metrics}
     if base_signatures:
         check_signatures(base_signatures, sigs)
@@ -318,7 +332,8 @@ def build_report(res: CompareResult, base_pred: Sequence[Any], tuned_pred: Seque
     sections = [Section(id="method", title="Method", blocks=[TextBlock(text=BASE_NOTE[res.task] + "\n\n"
                         "Deltas are tuned minus base on the same items; intervals are 95% paired-bootstrap "
                         "percentile intervals (1,000 resamples, seeded). Status is improved/regressed only when "
-                        "the interval excludes zero." + PPL_NOTE * (res.perplexity is not None))])]
+                        "the interval excludes zero."
+                        + (TEXT_PPL_NOTE if res.task == "text" else PPL_NOTE) * (res.perplexity is not None))])]
     if res.task == "classification":
         from evalsuite.metrics.classification import confusion, per_class_table
 
@@ -346,7 +361,8 @@ def build_report(res: CompareResult, base_pred: Sequence[Any], tuned_pred: Seque
                 f"exact two-sided p = {res.mcnemar['p_value']:.4g}.")))
         sections.append(Section(id="classes", title="Per-class results", blocks=blocks))
     if res.slices:
-        metric = "accuracy" if res.task == "classification" else "ROUGE-L F1 (unicode tokenizer)"
+        metric = {"classification": "accuracy", "text": "token perplexity (lower is better)"}.get(
+            res.task, "ROUGE-L F1 (unicode tokenizer)")
         sections.append(Section(id="slices", title="Per-slice deltas", blocks=[TableBlock(
             columns=["slice", "value", "n", "base", "tuned", "delta"], caption=f"Per-item score: {metric}.",
             rows=[[s["slice"], s["value"], s["n"], s["base"], s["tuned"], s["delta"]] for s in res.slices])]))
@@ -376,19 +392,50 @@ def _trainer_max_length(tuned: str | Path) -> int | None:
     return None
 
 
-def _records(data: str, task: str, head: int | None = None, sample: int | None = None, seed: int = 0) -> list[dict]:
+def kind_to_task(kind: str | None) -> str | None:
+    """compare's record kind -> what it measures: classification, or generation (completion and chat)."""
+    if kind is None:
+        return None
+    return "classification" if kind == "classification" else "generation" if kind in ("completion", "chat", "generation") else kind
+
+
+def _records(data: str, task: str | None, head: int | None = None, sample: int | None = None,
+             seed: int = 0) -> tuple[list[dict], str]:
+    """The usable records of `data` and the task; with `task=None` the kind is inferred from the fields."""
     from curate import load
 
-    kind = "classification" if task == "classification" else "completion"
-    loaded = load(data, kind=kind, head=head, sample=sample, seed=seed)
+    if task is None:
+        import sys
+
+        loaded = load(data, head=head, sample=sample, seed=seed)
+        kind = str(getattr(loaded.kind, "value", loaded.kind))
+        task = kind_to_task(kind)
+        sys.stderr.write(f"kind: {kind} (inferred from the fields of {data}; --kind sets it)\n")
+    else:
+        want = "classification" if task == "classification" else "completion"
+        try:
+            loaded = load(data, kind=want, head=head, sample=sample, seed=seed)
+        except DatavetError as e:
+            # the loader's fix names its field options (--prompt-field, ...), which compare does not have
+            try:
+                found = load(data, limit=50).kind
+            except DatavetError:
+                raise e from None
+            found = str(getattr(found, "value", found))
+            if found == want:
+                raise
+            raise UsageError(f"{data} holds {found} records, not {want} records", details=e.details,
+                             fix=f"use --kind {found}, or leave --kind out: compare reads the kind from the fields"
+                             ) from None
     if not loaded.records:
         raise UsageError(f"no usable records in {data}", fix="check the file with `curate check`")
-    return loaded.records
+    return loaded.records, str(task)
 
 
-def run_compare(base: str, tuned: str, data: str, *, task: str = "generation", train_data: str | None = None,
+def run_compare(base: str, tuned: str, data: str, *, task: str | None = "generation", train_data: str | None = None,
                 adapter: str | None = None, max_new_tokens: int = 32, batch_size: int = 8, head: int | None = None,
-                sample: int | None = None, limit: int | None = None, n_resamples: int = 1000, seed: int = 0, report_dir: str | Path | None = None,
+                sample: int | None = None, limit: int | None = None,
+                n_resamples: int = 1000, seed: int = 0, report_dir: str | Path | None = None,
                 metric_options: dict[str, Any] | None = None, perplexity: bool = True,
                 ppl_max_length: int | None = None) -> CompareResult:
     """Load base and tuned models, predict on `data`, compare, and optionally write the report.
@@ -397,7 +444,8 @@ def run_compare(base: str, tuned: str, data: str, *, task: str = "generation", t
         base: Base model (minilm, smollm2, or a folder).
         tuned: Tuned model folder, or an adapter folder (then `base` is the model under it).
         data: Test data file (or bundled:NAME).
-        task: "classification" or "generation".
+        task: "classification", "generation" or "text" (held-out documents: `evalsuite.compare_text`); a record
+            kind works too (completion and chat mean generation); None infers it from the data's fields.
         train_data: Classification only: training data for the base linear probe (required there).
         adapter: An adapter to apply on `tuned` (rarely needed: an adapter folder as `tuned` works).
         max_new_tokens: Generation cap.
@@ -419,22 +467,34 @@ def run_compare(base: str, tuned: str, data: str, *, task: str = "generation", t
     import time
 
     t0 = time.perf_counter()
+    task = kind_to_task(task)
+    if task is not None and task not in (*BASE_NOTE, "text"):
+        raise UsageError(f"unknown kind {task!r}", fix="use --kind classification, completion, chat or text")
+    if task != "text":
+        recs, task = _records(data, task, head=head if head is not None else limit, sample=sample, seed=seed)
+    if task == "text":  # held-out documents: perplexity and bits per byte, no predictions
+        from evalsuite.compare_text import run_text_compare
+
+        return run_text_compare(base, tuned, data, adapter=adapter, batch_size=batch_size, limit=limit,
+                                n_resamples=n_resamples, seed=seed, report_dir=report_dir, max_length=ppl_max_length)
     if task not in BASE_NOTE:
-        raise UsageError(f"unknown task {task!r}", fix="use --task classification or --task generation")
-    recs = _records(data, task, head=head if head is not None else limit, sample=sample, seed=seed)
+        raise UsageError(f"compare cannot score {task} records", fix="compare classification, completion, chat or text data")
+    if task == "classification" and metric_options:  # generation options given before the kind was known
+        metric_options = {k: v for k, v in metric_options.items() if k != "rouge_tokenizer"}
     ids = [str(r["id"]) for r in recs]
     groups = [r.get("group") for r in recs]
     base_ppl = tuned_ppl = None
     known: list[str] | None = None
     if task == "classification":
         if not train_data:
-            raise UsageError("classification compare needs --train-data for the base linear probe",
+            raise UsageError(f"{data} holds classification records (text, label): the base is a linear probe on "
+                             "the frozen encoder, which needs --train-data",
                              fix="pass the training split the tuned model was trained on, e.g. --train-data splits/train.jsonl")
         from finetune.models import load_for_inference
         from finetune.probe import train_linear_probe
 
         texts, refs = [r["text"] for r in recs], [str(r["label"]) for r in recs]
-        train_recs = _records(train_data, task)
+        train_recs = _records(train_data, task)[0]
         known = sorted({str(r["label"]) for r in train_recs})
         probe = train_linear_probe(base, train_recs, recs, batch_size=batch_size, seed=seed)
         base_pred = list(probe.val_pred)
@@ -450,13 +510,15 @@ def run_compare(base: str, tuned: str, data: str, *, task: str = "generation", t
             ppl_max_length = _trainer_max_length(tuned) or min(getattr(bm.config, "max_position_embeddings", 1024)
                                                                or 1024, 1024)
         base_ppl = sft_perplexity(bm, btok, recs, max_length=ppl_max_length, batch_size=batch_size) if perplexity else None
-        base_pred = generate(bm, btok, texts, max_new_tokens=max_new_tokens, batch_size=batch_size)
+        base_pred = generate(bm, btok, texts, max_new_tokens=max_new_tokens, batch_size=batch_size,
+                             label="generate (base)")
         del bm
         from finetune.models import load_for_inference
 
         tm, ttok = load_for_inference(tuned, "sft", adapter=adapter)
         tuned_ppl = sft_perplexity(tm, ttok, recs, max_length=ppl_max_length, batch_size=batch_size) if perplexity else None
-        tuned_pred = generate(tm, ttok, texts, max_new_tokens=max_new_tokens, batch_size=batch_size)
+        tuned_pred = generate(tm, ttok, texts, max_new_tokens=max_new_tokens, batch_size=batch_size,
+                              label="generate (tuned)")
     res = compare_predictions(task, ids, refs, base_pred, tuned_pred, inputs=texts, groups=groups,
                               n_resamples=n_resamples, seed=seed, metric_options=metric_options, labels=known)
     if task == "generation" and base_ppl is not None and tuned_ppl is not None:
@@ -472,14 +534,23 @@ def run_compare(base: str, tuned: str, data: str, *, task: str = "generation", t
     log = find_metrics_log(tuned)
     if log is not None:
         res.curves, res.curves_source = training_curve_charts(log), str(log)
-    manifest = {"base": base, "tuned": tuned, "adapter": adapter, "data": data, "task": task, "n_items": len(ids),
-                "seed": seed, "n_resamples": n_resamples, "max_new_tokens": max_new_tokens, "batch_size": batch_size,
-                "seconds": round(time.perf_counter() - t0, 2)}
+    from schemas.manifest import RunManifest, invocation
+
+    # every argument, so that the report says exactly what ran (and `rerun` repeats it)
+    settings = {"base": base, "tuned": tuned, "adapter": adapter, "data": data, "kind": task, "task": task,
+                "train_data": train_data, "limit": limit, "max_new_tokens": max_new_tokens, "batch_size": batch_size,
+                "n_resamples": n_resamples, "seed": seed, "metric_options": metric_options or {},
+                "perplexity": perplexity, "ppl_max_length": ppl_max_length}
+    manifest = {**settings, "n_items": len(ids), "seconds": round(time.perf_counter() - t0, 2), **invocation()}
     res.report = build_report(res, base_pred, tuned_pred, refs, manifest=manifest)
     if report_dir:
         from common.render import write_report
 
         res.paths = write_report(res.report, report_dir)
+        inputs = {p: p for p in (data, train_data) if p and not p.startswith("bundled:")}
+        manifest_file = RunManifest.create("evalsuite compare", inputs=inputs, config=settings, seed=seed,
+                                           extra={"n_items": len(ids)})
+        (Path(report_dir) / "manifest.json").write_text(manifest_file.model_dump_json(indent=1), encoding="utf-8")
     _record_on_card(res, adapter or tuned, task, data)
     return res
 

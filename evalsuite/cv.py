@@ -162,9 +162,14 @@ def run_cv(split_dir: str | Path, train_cfg: Any, *, out: str | Path = "reports/
     out = Path(out)
     task = "classification" if train_cfg.task == "classification" else "generation"
     metrics = metrics_for(task)
+    from common.progress import Progress
+
     folds, oof, probs_all, classes = [], [], [], None
-    for fd in fold_dirs(split_dir):
-        cfg = train_cfg.model_copy(update={"out": str(out / fd.name), "progress": False,
+    dirs = fold_dirs(split_dir)
+    fold_bar = Progress("cv folds", len(dirs), unit="folds")
+    fold_bar.start()
+    for fd in dirs:
+        cfg = train_cfg.model_copy(update={"out": str(out / fd.name),
                                            "data": train_cfg.data.model_copy(update={"split_dir": str(fd), "train": None,
                                                                                      "val": None})})
         result = run(cfg)
@@ -187,12 +192,14 @@ def run_cv(split_dir: str | Path, train_cfg: Any, *, out: str | Path = "reports/
             from evalsuite.generate import generate
 
             model, tok = load_for_inference(result.model_path, "sft")
-            preds = generate(model, tok, [r["prompt"] for r in val], batch_size=8)
+            preds = generate(model, tok, [r["prompt"] for r in val], batch_size=8, label=f"generate {fd.name}")
             refs = [r["completion"] for r in val]
         scores = {k: v["value"] for k, v in score_all(metrics, preds, refs).items()}
         folds.append(scores)
         oof += [{"id": str(r["id"]), "fold": fd.name, "reference": ref, "prediction": pr}
                 for r, ref, pr in zip(val, refs, preds, strict=True)]
+        fold_bar.advance(**{k: round(v, 4) for k, v in scores.items() if k in ("accuracy", "f1_macro", "rougeL")})
+    fold_bar.stop()
     res = CVResult(folds, aggregate_folds(folds), {m.name: m.signature for m in metrics}, oof)
     out.mkdir(parents=True, exist_ok=True)
     (out / "oof_predictions.jsonl").write_text("".join(json.dumps(o, ensure_ascii=False) + "\n" for o in oof))
@@ -200,8 +207,14 @@ def run_cv(split_dir: str | Path, train_cfg: Any, *, out: str | Path = "reports/
         res.label_issues = label_issues_from_oof([o["id"] for o in oof], [o["reference"] for o in oof],
                                                  np.concatenate(probs_all), classes)
         (out / "label_issues.json").write_text(res.label_issues.model_dump_json(indent=2))
-    res.report = build_report(res, manifest={"split_dir": str(split_dir), "train_config": train_cfg.model_dump(mode="json")},
+    from schemas.manifest import RunManifest, invocation
+
+    settings = {"split_dir": str(split_dir), "out": str(out), "report_dir": str(report_dir) if report_dir else None,
+                "batch_size": batch_size, "train_config": train_cfg.model_dump(mode="json")}
+    res.report = build_report(res, manifest={**settings, **invocation()},
                               curves=training_curves([out / fd.name for fd in fold_dirs(split_dir)]))
+    manifest = RunManifest.create("evalsuite cv", inputs=[split_dir], config=settings, seed=train_cfg.seed)
+    (out / "manifest.json").write_text(manifest.model_dump_json(indent=1), encoding="utf-8")
     from common.render import write_report
 
     res.paths = write_report(res.report, report_dir or out / "report")

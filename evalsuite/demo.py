@@ -96,13 +96,13 @@ def run_demo(out: Path = Path("reports/demo"), quick: bool = False, seed: int = 
 
     # --- classification leg -------------------------------------------------------------------------------
     qa = out / "tweets-qa"
-    _run("curate check bundled:tweets", [*curate, "check", "bundled:tweets", "--report-dir", str(qa),
+    _run("curate check bundled:tweets", [*curate, "check", "bundled:tweets", "--out", str(qa),
                                          "--json", str(qa / "check.json"), "--fail-on", "never"],
          stages, {"QA report: bundled:tweets": str(qa / "index.html")})
     curated = out / "tweets-curated"
     cfg = out / "curate-tweets.yaml"
     cfg.write_text(f"input:\n  path: bundled:tweets\nout: {curated}\nfail_on: never\n", encoding="utf-8")
-    if not _run("curate run (normalize, deduplicate)", [*curate, "run", str(cfg)], stages,
+    if not _run("curate run (normalize, deduplicate)", [*curate, "run", "--config", str(cfg)], stages,
                 {"curation report": str(curated / "index.html")}):
         return _finish(out, stages, t_start)
     curated_file = next((p for p in (curated / "curated.jsonl", curated / "data.jsonl") if p.exists()), None)
@@ -122,15 +122,15 @@ def run_demo(out: Path = Path("reports/demo"), quick: bool = False, seed: int = 
         return _finish(out, stages, t_start)
     tuned = out / "minilm-tweets"
     if _run("finetune minilm (full fine-tune)",
-            [*finetune, "run", "--model", "minilm", "--task", "classification", "--method", "full",
+            [*finetune, "run", "--model", "minilm", "--kind", "classification", "--method", "full",
              "--data", str(splits), "--out", str(tuned), "--max-steps", str(sizes.cls_steps),
              "--batch-size", str(sizes.cls_batch), "--max-length", "48", "--lr", "1e-4", "--seed", str(seed),
-             "--no-progress", "class_weights=balanced", "eval_every=50"],
+             "--set", "class_weights=balanced", "--set", "eval_every=50"],
             stages):
         cmp_dir = out / "tweets-compare"
         _run("evalsuite compare (linear probe vs fine-tuned)",
              [*evalsuite, "compare", "--base", "minilm", "--tuned", str(tuned), "--data", str(splits / "test.jsonl"),
-              "--train-data", str(splits / "train.jsonl"), "--task", "classification", "--report-dir", str(cmp_dir),
+              "--train-data", str(splits / "train.jsonl"), "--kind", "classification", "--out", str(cmp_dir),
               "--json", str(cmp_dir / "compare.json")],
              stages, {"comparison: MiniLM on tweets": str(cmp_dir / "index.html")})
 
@@ -145,15 +145,15 @@ def run_demo(out: Path = Path("reports/demo"), quick: bool = False, seed: int = 
             {"bbc splits": str(bbc_splits)}):
         lora = out / "smollm2-bbc-lora"
         if _run("finetune smollm2 (LoRA SFT: lead -> headline)",
-                [*finetune, "run", "--model", "smollm2", "--task", "sft", "--method", "lora", "--data", str(bbc_splits),
+                [*finetune, "run", "--model", "smollm2", "--kind", "completion", "--method", "lora", "--data", str(bbc_splits),
                  "--out", str(lora), "--max-steps", str(sizes.sft_steps), "--batch-size", str(sizes.sft_batch),
-                 "--max-length", "128", "--lr", "2e-4", "--seed", str(seed), "--no-progress",
-                 f"eval_every={max(1, sizes.sft_steps // 3)}"], stages):
+                 "--max-length", "128", "--lr", "2e-4", "--seed", str(seed),
+                 "--set", f"eval_every={max(1, sizes.sft_steps // 3)}"], stages):
             gen_dir = out / "bbc-compare"
             _run("evalsuite compare (untuned vs LoRA)",
                  [*evalsuite, "compare", "--base", "smollm2", "--tuned", str(lora), "--data",
-                  str(bbc_splits / "test.jsonl"), "--task", "generation", "--sample", str(sizes.gen_items),
-                  "--report-dir", str(gen_dir), "--json", str(gen_dir / "compare.json")],
+                  str(bbc_splits / "test.jsonl"), "--kind", "completion", "--sample", str(sizes.gen_items),
+                  "--out", str(gen_dir), "--json", str(gen_dir / "compare.json")],
                  stages, {"comparison: SmolLM2 headlines": str(gen_dir / "index.html")})
     return _finish(out, stages, t_start)
 

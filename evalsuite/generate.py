@@ -21,7 +21,7 @@ def format_prompt(tokenizer: Any, prompt: str, use_chat_template: bool | None = 
 
 
 def generate(model: Any, tokenizer: Any, prompts: Sequence[str], *, max_new_tokens: int = 32, batch_size: int = 8,
-             use_chat_template: bool | None = None) -> list[str]:
+             use_chat_template: bool | None = None, label: str = "generate") -> list[str]:
     """Greedy continuations of `prompts`.
 
     Args:
@@ -31,11 +31,14 @@ def generate(model: Any, tokenizer: Any, prompts: Sequence[str], *, max_new_toke
         max_new_tokens: Cap on generated tokens per prompt.
         batch_size: Prompts per `generate` call.
         use_chat_template: Force the chat template on/off; default: on when the tokenizer has one.
+        label: What the progress display calls this step.
 
     Returns:
         The decoded new text for each prompt, stripped, in input order.
     """
     import torch
+
+    from common.progress import track
 
     texts = [format_prompt(tokenizer, p, use_chat_template) for p in prompts]
     tokenizer.padding_side = "left"  # decoder-only models continue from the last position: pad on the left
@@ -49,7 +52,7 @@ def generate(model: Any, tokenizer: Any, prompts: Sequence[str], *, max_new_toke
     out: list[str] = [""] * len(texts)
     model.eval()
     with torch.inference_mode():
-        for s in range(0, len(order), batch_size):
+        for s in track(range(0, len(order), batch_size), f"{label} ({len(order):,} prompts)", unit="batches"):
             idx = order[s:s + batch_size]
             enc = tokenizer([texts[i] for i in idx], return_tensors="pt", padding=True,
                             add_special_tokens=add_special)

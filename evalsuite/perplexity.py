@@ -27,6 +27,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from common.progress import track
 from schemas.errors import UsageError
 
 
@@ -96,7 +97,7 @@ def _encode(tokenizer: Any, doc: Any) -> tuple[list[int], list[bool], str]:
     if isinstance(doc, dict) and "text" in doc:
         return _encode(tokenizer, doc["text"])
     raise UsageError("perplexity needs text records or prompt/completion records",
-                     fix="load the data with kind=classification (text) or kind=completion")
+                     fix="load the data with kind=text (documents) or kind=completion")
 
 
 def perplexity(model: Any, tokenizer: Any, documents: Sequence[Any], *, max_length: int | None = None,
@@ -130,7 +131,7 @@ def perplexity(model: Any, tokenizer: Any, documents: Sequence[Any], *, max_leng
     doc_tok = [0] * len(enc)
     model.eval()
     with torch.inference_mode():
-        for s in range(0, len(jobs), batch_size):
+        for s in track(range(0, len(jobs), batch_size), f"perplexity ({len(jobs):,} windows)", unit="batches"):
             batch = jobs[s:s + batch_size]
             width = max(e - b for _, b, e, _ in batch)
             inp = torch.full((len(batch), width), pad, dtype=torch.long)
@@ -200,7 +201,7 @@ def sft_perplexity(model: Any, tokenizer: Any, records: Sequence[dict], *, max_l
     order = sorted(range(len(exs)), key=lambda i: -len(exs[i]["input_ids"]))  # similar lengths: little padding
     model.eval()
     with torch.inference_mode():
-        for s in range(0, len(order), batch_size):
+        for s in track(range(0, len(order), batch_size), f"perplexity ({len(order):,} records)", unit="batches"):
             idx = order[s:s + batch_size]
             width = max(len(exs[i]["input_ids"]) for i in idx)
             inp = torch.full((len(idx), width), pad, dtype=torch.long)

@@ -12,9 +12,11 @@ def classifier_proba(model: Any, tokenizer: Any, texts: Sequence[str], batch_siz
     import numpy as np
     import torch
 
+    from common.progress import track
+
     rows = []
     with torch.inference_mode():
-        for s in range(0, len(texts), batch_size):
+        for s in track(range(0, len(texts), batch_size), f"predict ({len(texts):,} texts)", unit="batches"):
             enc = tokenizer(list(texts[s:s + batch_size]), return_tensors="pt", padding=True, truncation=True,
                             max_length=max_length)
             rows.append(torch.softmax(model(**enc).logits.float(), -1).numpy())

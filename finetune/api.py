@@ -1,7 +1,7 @@
 """The Python API of finetune: train from a config object, a dict or a YAML file, as `finetune run` does.
 
     from finetune.api import run
-    result = run({"model": "minilm", "task": "classification", "data": {"split_dir": "splits/"},
+    result = run({"model": "minilm", "kind": "classification", "data": {"split_dir": "splits/"},
                   "out": "runs/minilm", "max_steps": 200})
     result.final_metrics["macro_f1"]
 """

@@ -4,6 +4,8 @@
 - SFT records (prompt/completion or chat messages) go through the tokenizer's chat template when it has one;
   labels are -100 everywhere except assistant/completion tokens (`loss_on="completion"`), so the loss
   teaches answers, not prompts. Truncated rows, and rows that lose every answer token, are counted.
+- Text records (continued pre-training, `task="text"`) are packed into blocks of `max_length` tokens by
+  `pack_text_blocks`, with every token a target and no attention across documents.
 - Batches: length-grouped (sort within seeded mega-batches, as HF's LengthGroupedSampler does) and padded
   to the longest row of the batch only, which is where most CPU time goes on short-text data.
 torch is imported inside functions.
@@ -60,11 +62,10 @@ def load_records(path: str | Path, kind: str | None = None, limit: int | None = 
 
 
 def record_kind(rec: dict) -> str:
-    if "messages" in rec:
-        return "chat"
-    if "prompt" in rec:
-        return "completion"
-    return "classification"
+    """The kind of a loaded record, by the one rule `schemas.records.infer_kind`."""
+    from schemas.records import infer_kind
+
+    return infer_kind(rec.keys()).value
 
 
 def validate_records(train: list[dict], val: list[dict], task: str) -> None:
@@ -74,7 +75,7 @@ def validate_records(train: list[dict], val: list[dict], task: str) -> None:
         problems.append("the training split is empty")
     if not val:
         problems.append("the validation split is empty")
-    want = {"classification"} if task == "classification" else {"completion", "chat"}
+    want = {"classification": {"classification"}, "text": {"text"}}.get(task, {"completion", "chat"})
     for name, recs in (("train", train), ("val", val)):
         kinds = {record_kind(r) for r in recs[:1000]}
         if kinds - want:
@@ -299,3 +300,53 @@ def pack_examples(examples: list[dict], max_length: int) -> list[dict]:
     for r in rows:
         r["attention_mask"] = [1] * len(r["input_ids"])
     return rows
+
+
+# ---------------------------------------------------------------- continued pre-training (text records)
+def pack_text_blocks(records: list[dict], tokenizer: Any, max_length: int) -> tuple[list[dict], dict]:
+    """Tokenize `text` records into one stream and cut it into blocks of `max_length` tokens.
+
+    Every document is `bos? + tokens + eos` (BOS only where the tokenizer adds one itself), so the model
+    learns where documents end. Documents follow each other in record order and a block is filled to
+    `max_length` before the next one starts: no padding except in the last block, and no token is
+    truncated away (a long document continues in the next block, without the context before the cut).
+
+    Inside a block, `position_ids` restart at 0 at every document start (and at the block start); as for
+    packed SFT rows (`pack_examples`), transformers then builds a block-diagonal causal mask, so no token
+    attends to another document. The first token of each segment gets no label: the token before it belongs to
+    another document (or to no context at all), so predicting it would teach the model nothing true.
+
+    Returns:
+        (blocks, stats): blocks with input_ids, labels, position_ids, attention_mask; stats with documents,
+        empty documents (no token), tokens, blocks and the padding-free token count of the last block.
+    """
+    if max_length < 2:
+        raise FinetuneError(f"max_length={max_length} leaves no room for a next-token target", fix="raise --max-length")
+    eos = [tokenizer.eos_token_id] if tokenizer.eos_token_id is not None else []
+    blocks: list[dict] = []
+    current: dict[str, list[int]] = {"input_ids": [], "labels": [], "position_ids": []}
+    empty = tokens = 0
+    for r in records:
+        ids = list(tokenizer(r["text"])["input_ids"])
+        if not ids:
+            empty += 1
+            continue
+        ids += eos
+        tokens += len(ids)
+        pos = 0
+        while pos < len(ids):
+            room = max_length - len(current["input_ids"])
+            piece = ids[pos:pos + room]
+            current["input_ids"] += piece
+            current["labels"] += [IGNORE, *piece[1:]]
+            current["position_ids"] += list(range(len(piece)))
+            pos += len(piece)
+            if len(current["input_ids"]) == max_length:
+                blocks.append(current)
+                current = {"input_ids": [], "labels": [], "position_ids": []}
+    if current["input_ids"]:
+        blocks.append(current)
+    for b in blocks:
+        b["attention_mask"] = [1] * len(b["input_ids"])
+    return blocks, {"rows": len(records), "documents": len(records) - empty, "empty_documents": empty,
+                    "tokens": tokens, "blocks": len(blocks), "truncated": 0, "no_answer_tokens": 0}

@@ -2,8 +2,9 @@
 
 1. read the splits and reject bad data before any weights load (empty splits, wrong kind, unseen val labels,
    a max length that leaves prompts without answers);
-2. tokenize (chat template, completion-only labels), build the model (head, dropout, LoRA), AdamW with
-   weight decay off for biases and norms, linear warmup then cosine/linear decay;
+2. tokenize (chat template, completion-only labels; for continued pre-training, text records packed into
+   blocks), build the model (head, dropout, LoRA), AdamW with weight decay off for biases and norms, linear
+   warmup then cosine/linear decay;
 3. loop: length-grouped batches whose order depends only on (seed, epoch), gradient accumulation, clipping,
    validation every N steps or each epoch, early stopping on a chosen metric, the best weights kept;
 4. checkpoints (weights or adapter, optimizer, scheduler, RNG states, data position) make `resume` exact;
@@ -53,7 +54,7 @@ def read_splits(cfg: TrainConfig) -> tuple[list[dict], list[dict], dict[str, dic
     """Train and val records from a split folder, train/val paths, or train alone with a seeded hold-out,
     plus the loader's quarantine counts per split."""
     d = cfg.data
-    kind = d.kind or ("classification" if cfg.task == "classification" else None)
+    kind = d.kind or {"classification": "classification", "text": "text"}.get(cfg.task)
     if d.split_dir:
         train_path, val_path = D.find_split(d.split_dir, "train"), D.find_split(d.split_dir, "val")
     elif d.train:
@@ -137,12 +138,14 @@ def evaluate(model: Any, examples: list[dict], cfg: TrainConfig, pad_id: int, de
     """Validation loss plus accuracy/macro-F1 (classification) or token perplexity (SFT, answer tokens only)."""
     import torch
 
+    from common.progress import track
+
     model.eval()
     bs = cfg.eval_batch_size or 2 * cfg.batch_size
     batches = D.length_grouped_batches([len(e["input_ids"]) for e in examples], bs, 0, shuffle=False)
     total, count, preds, golds = 0.0, 0, [], []
     with torch.no_grad():
-        for idx in batches:
+        for idx in track(batches, f"evaluate ({len(examples):,} rows)", unit="batches", enabled=cfg.progress):
             batch = D.collate([examples[i] for i in idx], pad_id)
             batch.pop("n_tokens")
             batch = {k: v.to(device) for k, v in batch.items()}
@@ -190,7 +193,8 @@ def run(cfg: TrainConfig) -> TrainResult:
     # 1. data, validated before any weights load
     train_recs, val_recs, quarantined = read_splits(cfg)
     D.validate_records(train_recs, val_recs, cfg.task)
-    known = {"classification": ("loss", "accuracy", "macro_f1"), "sft": ("loss", "perplexity")}[cfg.task]
+    known = {"classification": ("loss", "accuracy", "macro_f1"), "sft": ("loss", "perplexity"),
+             "text": ("loss", "perplexity")}[cfg.task]
     if cfg.early_stopping.metric not in known:
         raise FinetuneError(f"early_stopping.metric={cfg.early_stopping.metric!r} is not computed for task={cfg.task}",
                             fix=f"use one of {', '.join(known)}")
@@ -207,8 +211,12 @@ def run(cfg: TrainConfig) -> TrainResult:
                                 fix="resume with the same settings (see OUT/checkpoint/trainer_state.json), or start afresh")
     tok = load_tokenizer(ref.path)
     kw = {"label2id": label2id, "loss_on": cfg.loss_on}
-    train_ex, train_stats = D.tokenize_split(train_recs, tok, cfg.task, cfg.max_length, **kw)
-    val_ex, val_stats = D.tokenize_split(val_recs, tok, cfg.task, cfg.max_length, **kw)
+    if cfg.task == "text":  # continued pre-training: documents packed into max_length blocks, every token a target
+        train_ex, train_stats = D.pack_text_blocks(train_recs, tok, cfg.max_length)
+        val_ex, val_stats = D.pack_text_blocks(val_recs, tok, cfg.max_length)
+    else:
+        train_ex, train_stats = D.tokenize_split(train_recs, tok, cfg.task, cfg.max_length, **kw)
+        val_ex, val_stats = D.tokenize_split(val_recs, tok, cfg.task, cfg.max_length, **kw)
     check_lengths(cfg, train_stats)
     if not val_ex:
         raise FinetuneError("no validation row keeps an answer token at this max_length", fix="raise --max-length")
@@ -227,8 +235,9 @@ def run(cfg: TrainConfig) -> TrainResult:
         if not cfg.resume and (out / CKPT).exists():
             shutil.rmtree(out / CKPT)  # a fresh run must not be mistaken for the continuation of an old one
         out.mkdir(parents=True, exist_ok=True)
-    model, _ = load_for_training(ref.path, cfg.task, method=cfg.method, lora=cfg.lora, dropout=cfg.dropout,
-                                 id2label=id2label, allow_pickle=cfg.allow_pickle)
+    # continued pre-training trains the same causal-LM model as SFT; only the data and its labels differ
+    model, _ = load_for_training(ref.path, "sft" if cfg.task == "text" else cfg.task, method=cfg.method,
+                                 lora=cfg.lora, dropout=cfg.dropout, id2label=id2label, allow_pickle=cfg.allow_pickle)
     model.train()
     optimizer = build_optimizer(model, cfg)
     world, rank = acc.num_processes, acc.process_index
@@ -377,7 +386,7 @@ def run(cfg: TrainConfig) -> TrainResult:
         for p in (out / BEST, out / CKPT, out / (CKPT + ".old"), out / (CKPT + ".tmp")):
             shutil.rmtree(p, ignore_errors=True) if p.is_dir() else p.unlink(missing_ok=True)
     result = TrainResult(
-        out=str(out), model_path=str(out), merged_path=merged_path, task=cfg.task, method=cfg.method,
+        out=str(out), model_path=str(out), merged_path=merged_path, task=cfg.task, kind=cfg.kind, method=cfg.method,
         initial_metrics=state.get("initial") or {}, best_metrics=state["best"] or {}, final_metrics=state["last_eval"] or {}, best_step=state["best_step"],
         steps=state["step"], epochs=round(state["epoch"] + state["micro"] / micro_per_epoch, 4),
         wall_s=time.perf_counter() - t_start, train_tokens=state["tokens"],

@@ -15,13 +15,26 @@ class Severity(str, Enum):
 
 
 class CheckStatus(str, Enum):
+    """A check's outcome. `not_run`: it could run on this data but did not (an option it needs is missing; it
+    was called `skipped` before the shared vocabulary, and `skipped` is an alias). `not_applicable`: the data's
+    record kind lacks what the check judges (labels on plain text); never a pass, never a failure, and no gate
+    counts it."""
+
     passed = "pass"
     warn = "warn"
     fail = "fail"
     error = "error"
-    skipped = "skipped"
-    not_run = "not_run"                  # could not run on this input (e.g. no rows loaded): never a pass
-    not_applicable = "not_applicable"    # does not apply to this kind of data
+    not_run = "not_run"
+    skipped = "not_run"  # the old name, same member
+    not_applicable = "not_applicable"
+
+
+# `--fail-on LEVEL` / `fail_on: LEVEL`: the statuses that fail the quality gate at each level.
+GATE = {"fail": {CheckStatus.fail, CheckStatus.error},
+        "warn": {CheckStatus.fail, CheckStatus.error, CheckStatus.warn},
+        "never": set()}
+# The gate's old level names (before the shared vocabulary) -> the new ones.
+OLD_GATE_LEVELS = {"error": "fail", "warning": "warn"}
 
 
 class Finding(BaseModel):

@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import platform
+import shlex
 import sys
+from contextvars import ContextVar
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
+
+# The command line being run, as the CLI parsed it (old spellings already rewritten), set by
+# `common.cli.run_app`: every manifest written during the command records it, so the output can be re-run.
+CURRENT_ARGV: ContextVar[list[str] | None] = ContextVar("datavet_argv", default=None)
 
 TRACKED_PACKAGES = (
     "datavet", "pydantic", "numpy", "pandas", "datasets", "scikit-learn", "torch", "transformers", "peft",
@@ -54,6 +61,9 @@ class RunManifest(BaseModel):
     platform: str = Field(default_factory=platform.platform)
     created: str = Field(default_factory=lambda: datetime.now(timezone.utc).isoformat(timespec="seconds"))
     extra: dict[str, Any] = Field(default_factory=dict)
+    argv: list[str] | None = Field(None, description="the full command line, program first (new spellings)")
+    cwd: str | None = Field(None, description="the working directory relative paths in argv are resolved from")
+    rerun: str | None = Field(None, description="`cd CWD && ARGV`: a shell line that re-runs this output")
 
     @classmethod
     def create(cls, command: str, inputs: list[str | Path] | dict[str, str | Path] | None = None,
@@ -61,4 +71,13 @@ class RunManifest(BaseModel):
         """`inputs`: paths, or {name as the user wrote it: the file to hash} (e.g. bundled:tweets -> its CSV)."""
         pairs = inputs.items() if isinstance(inputs, dict) else ((str(p), p) for p in inputs or [])
         hashed = {str(name): sha256_path(p) if Path(p).exists() else "missing" for name, p in pairs}
-        return cls(command=command, inputs=hashed, versions=package_versions(), **kw)
+        return cls(command=command, inputs=hashed, versions=package_versions(), **{**invocation(), **kw})
+
+
+def invocation() -> dict[str, Any]:
+    """{argv, cwd, rerun} of the command line being run, or {} outside one (a library call)."""
+    argv = CURRENT_ARGV.get()
+    if not argv:
+        return {}
+    cwd = os.getcwd()
+    return {"argv": list(argv), "cwd": cwd, "rerun": f"cd {shlex.quote(cwd)} && {shlex.join(argv)}"}

@@ -1,4 +1,9 @@
-"""Training records: the three shapes datavet reads, writes and trains on.
+"""Training records: the four shapes datavet reads, writes and trains on.
+
+`classification` (text, label), `completion` (prompt, completion), `chat` (messages) and `text` (a plain
+document: text only, for continued pre-training, retrieval corpora or raw text before curation).
+`infer_kind` is the one place that decides a record kind from field names, for the loader, `curate split`
+and `finetune` alike.
 
 Every record has a stable `id`: the input's own `id` field when present, else its row number in the source
 (assigned by the loader). Validation lives here so the loader, the `schema` check and the trainer agree.
@@ -7,6 +12,7 @@ Every record has a stable `id`: the input's own `id` field when present, else it
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
 from enum import Enum
 from typing import Any, Literal
 
@@ -22,6 +28,7 @@ class RecordKind(str, Enum):
     classification = "classification"
     completion = "completion"
     chat = "chat"
+    text = "text"
 
 
 class _Record(BaseModel):
@@ -57,6 +64,18 @@ class ClassificationRecord(_Record):
         if isinstance(v, list):
             return [str(x) for x in v]
         return v
+
+    @field_validator("group", mode="before")
+    @classmethod
+    def _group_to_str(cls, v: Any) -> Any:
+        return None if v is None else str(v)
+
+
+class TextRecord(_Record):
+    """A plain document: text with an optional group. Nothing to predict; checks that need labels do not apply."""
+
+    text: str
+    group: str | None = None
 
     @field_validator("group", mode="before")
     @classmethod
@@ -352,6 +371,7 @@ RECORD_MODELS: dict[RecordKind, type[_Record]] = {
     RecordKind.classification: ClassificationRecord,
     RecordKind.completion: CompletionRecord,
     RecordKind.chat: ChatRecord,
+    RecordKind.text: TextRecord,
 }
 
 # The fields each record kind needs in the input; the loader's field mapping renames input columns to these.
@@ -359,12 +379,58 @@ REQUIRED_FIELDS: dict[RecordKind, tuple[str, ...]] = {
     RecordKind.classification: ("text", "label"),
     RecordKind.completion: ("prompt", "completion"),
     RecordKind.chat: ("messages",),
+    RecordKind.text: ("text",),
 }
+
+# Input column names recognised as each record field without any --*-field flag, in order of preference.
+# The canonical field name comes first, so a loaded record's own keys are recognised too.
+FIELD_ALIASES: dict[str, tuple[str, ...]] = {
+    "text": ("text", "sentence", "content", "document", "review", "tweet"),
+    "label": ("label", "labels", "sentiment", "category", "class", "target", "topic"),
+    "prompt": ("prompt", "question", "query", "input_text", "source"),
+    "completion": ("completion", "response", "answer", "output", "target_text", "chosen"),
+    "messages": ("messages", "conversation", "conversations", "chat"),
+}
+ALPACA = ("instruction", "output")
+
+
+def infer_kind(columns: Collection[str], named: Collection[str] = (), *, message_lists: bool = False) -> RecordKind:
+    """The record kind of data with these columns: the one rule every command uses.
+
+    Fields the user named explicitly (`named`: record field names such as "prompt" or "label", from
+    `--prompt-field` etc.) decide first. Then the columns: messages -> chat; prompt and completion (or
+    alpaca's instruction/output) -> completion; text and label -> classification; text alone -> text (a
+    column named like a prompt but without a completion does not make the data generative). Anything else
+    is read as classification, whose missing-field error names the columns found and the flags to use.
+
+    Args:
+        columns: Input column names, or a loaded record's keys (canonical names are recognised too).
+        named: Record fields the user mapped to a column explicitly.
+        message_lists: The rows' prompt and completion hold message lists (TRL's conversational pairs),
+            which makes them chat; the loader decides it from sampled values.
+    """
+    named = set(named)
+    has = {f: f in named or any(a in columns for a in aliases) for f, aliases in FIELD_ALIASES.items()}
+    if "messages" in named or message_lists:
+        return RecordKind.chat
+    if named & {"prompt", "completion"}:
+        return RecordKind.completion
+    if "label" in named:
+        return RecordKind.classification
+    if "text" in named:
+        return RecordKind.classification if has["label"] else RecordKind.text
+    if has["messages"]:
+        return RecordKind.chat
+    if set(ALPACA) <= set(columns) or (has["prompt"] and has["completion"]):
+        return RecordKind.completion
+    if has["text"] and not has["label"]:
+        return RecordKind.text
+    return RecordKind.classification
 
 
 def record_text(record: dict[str, Any], kind: RecordKind) -> str:
     """The text a record is judged by (dedup, length, PII): the text, prompt+completion, or all turns."""
-    if kind is RecordKind.classification:
+    if kind is RecordKind.classification or kind is RecordKind.text:
         return record["text"]
     if kind is RecordKind.completion:
         return f"{record['prompt']}\n{record['completion']}"

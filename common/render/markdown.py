@@ -18,7 +18,8 @@ MAX_ROWS = 50
 MAX_CELL = 200
 
 _STATUS_ICON = {"pass": "✅", "improved": "✅", "warn": "⚠️", "warning": "⚠️", "fail": "❌", "error": "❌",
-                "regressed": "❌", "skipped": "⏭️", "not_run": "⚠️", "not_applicable": "⏭️"}
+                "regressed": "❌", "skipped": "⏭️", "not_run": "⏭️",
+                "not_applicable": "➖"}
 
 
 # Markdown syntax characters. Data text is escaped so it stays text: `![t](http://evil.example/p.png)` from a

@@ -39,9 +39,19 @@ class Check:
     default_enabled: ClassVar[bool] = True
     # False for checks that judge the load itself (schema): they still run when no row loaded.
     needs_rows: ClassVar[bool] = True
+    # The record kinds this check judges (None: every kind). On other data the runner reports it
+    # `not_applicable` without running it: a label check on plain text neither passes nor fails.
+    kinds: ClassVar[tuple[str, ...] | None] = None
 
     def __init__(self, params: BaseModel | dict[str, Any] | None = None):
         self.params = params if isinstance(params, BaseModel) else self.Params.model_validate(params or {})
+
+    def not_applicable(self, kind: str) -> CheckResult | None:
+        """The `not_applicable` result when this check does not judge `kind` records, else None."""
+        if self.kinds is None or kind in self.kinds:
+            return None
+        return self.result([], status=CheckStatus.not_applicable,
+                           message=f"not applicable: {kind} records; this check judges {' or '.join(self.kinds)} data")
 
     def run(self, ctx: CheckContext) -> CheckResult:  # pragma: no cover - interface
         raise NotImplementedError

@@ -139,13 +139,15 @@ def length_leakage(texts: list[str], labels: list[str], folds: int, seed: int = 
 class BiasCheck(Check):
     name = "bias"
     description = "label skew across groups (parity gap, chi-square), term-label PMI, length-label leakage"
+    kinds = ("classification",)
     Params = BiasParams
 
     def run(self, ctx: CheckContext) -> CheckResult:
         p: BiasParams = self.params
         rows = [(i, r) for i, r in enumerate(ctx.data.records) if isinstance(r.get("label"), str)]
         if not rows:
-            return self.result([], status=CheckStatus.skipped, message="no single-label rows: bias needs classification data")
+            return self.result([], status=CheckStatus.not_applicable,
+                               message="no single-label rows: bias needs classification data")
         labels = [r["label"] for _, r in rows]
         texts = [ctx.texts[i] for i, _ in rows]
         problems: list[str] = []

@@ -18,7 +18,7 @@ occur, and data with a single class, fail the check: a classifier cannot learn o
 never sees, and a one-class sample (a `--head` of a sorted file) is the usual cause.
 
 Class-level problems have no row id, so they are reported in `message` and `summary`, not as findings.
-Skipped for completion and chat data, which have no labels.
+Not applicable to completion, chat and text data, which have no labels.
 """
 
 from __future__ import annotations
@@ -78,13 +78,15 @@ def _declared(ctx: CheckContext) -> list[str] | None:
 class ClassBalanceCheck(Check):
     name = "class_balance"
     description = "label counts, imbalance ratio, entropy, rarest class vs the planned k-fold, class weights"
+    kinds = ("classification",)
     Params = ClassBalanceParams
 
     def run(self, ctx: CheckContext) -> CheckResult:
         p: ClassBalanceParams = self.params
         counts = label_counts(ctx.data.records)
         if not counts:
-            return self.result([], status=CheckStatus.skipped, message="no labels: only classification data has classes")
+            return self.result([], status=CheckStatus.not_applicable,
+                               message="no labels: only classification data has classes")
         k = p.kfold or int(ctx.options.get("kfold") or 5)
         stats = balance_stats(counts)
         largest = max(counts.values())

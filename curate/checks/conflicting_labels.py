@@ -39,13 +39,14 @@ def _label_key(label) -> str:
 class ConflictingLabelsCheck(Check):
     name = "conflicting_labels"
     description = "identical or near-identical texts with different labels"
+    kinds = ("classification",)
     Params = ConflictingLabelsParams
 
     def run(self, ctx: CheckContext) -> CheckResult:
         from curate.dedup.shared import exact_groups, near
 
         if ctx.data.kind != "classification":
-            return self.result([], status=CheckStatus.skipped, message="only for classification data")
+            return self.result([], status=CheckStatus.not_applicable, message="only for classification data")
         p = self.params
         groups = list(exact_groups(ctx))
         if p.near:

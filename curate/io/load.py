@@ -4,6 +4,7 @@ either a record or a quarantine entry with its reason and raw text, so rows_read
 
 from __future__ import annotations
 
+import functools
 import gc
 import json
 import math
@@ -15,24 +16,25 @@ from itertools import chain
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError, create_model
 
 from curate.errors import DataUsageError
 from curate.io.readers import RawRow, depth_exceeds, detect_format, open_source
 from schemas.configs.load import LoadConfig
 from schemas.findings import QuarantineEntry
-from schemas.records import MAX_NESTING_DEPTH, RECORD_MODELS, REQUIRED_FIELDS, RecordKind
+from schemas.records import (
+    ALPACA,
+    FIELD_ALIASES,
+    MAX_NESTING_DEPTH,
+    RECORD_MODELS,
+    REQUIRED_FIELDS,
+    RecordKind,
+)
+from schemas.records import infer_kind as infer_record_kind
 from schemas.results import InputSummary
 
-# Input column names recognised without any --*-field flag, in order of preference.
-FIELD_ALIASES: dict[str, tuple[str, ...]] = {
-    "text": ("text", "sentence", "content", "document", "review", "tweet"),
-    "label": ("label", "labels", "sentiment", "category", "class", "target", "topic"),
-    "prompt": ("prompt", "question", "query", "input_text", "source"),
-    "completion": ("completion", "response", "answer", "output", "target_text", "chosen"),
-    "messages": ("messages", "conversation", "conversations", "chat"),
-}
-ALPACA = ("instruction", "output")
+# The record fields a `--FIELD-field` flag can name.
+FIELD_FLAGS = ("text", "label", "prompt", "completion", "messages")
 # Schemaless JSON: how many parsed rows are read before the record kind and field mapping are decided.
 INFER_SAMPLE = 200
 
@@ -53,26 +55,15 @@ class LoadedData:
 
 
 def infer_kind(columns: set[str], cfg: LoadConfig, sample: list[dict[str, Any]] | None = None) -> RecordKind:
-    """The record kind: `cfg.kind`, else from the --*-field flags, else from the columns (and, for TRL's
-    conversational prompt/completion rows, from the values: message lists make them chat)."""
+    """`cfg.kind` when given, else `schemas.records.infer_kind` on the columns, the fields the user named and
+    whether sampled rows hold TRL's conversational prompt/completion (message lists, which make them chat)."""
     if cfg.kind is not None:
         return cfg.kind
-    if cfg.messages_field:
-        return RecordKind.chat
-    if sample and any(isinstance(o.get(cfg.prompt_field or "prompt"), list)
-                      and isinstance(o.get(cfg.completion_field or "completion"), list) for o in sample):
-        return RecordKind.chat
-    if cfg.prompt_field or cfg.completion_field:
-        return RecordKind.completion
-    if cfg.text_field or cfg.label_field:
-        return RecordKind.classification
-    if any(a in columns for a in FIELD_ALIASES["messages"]):
-        return RecordKind.chat
-    if set(ALPACA) <= columns or (
-        any(a in columns for a in FIELD_ALIASES["prompt"]) and any(a in columns for a in FIELD_ALIASES["completion"])
-    ):
-        return RecordKind.completion
-    return RecordKind.classification
+    named = [f for f in FIELD_FLAGS if getattr(cfg, f"{f}_field")]
+    message_lists = bool(sample) and any(isinstance(o.get(cfg.prompt_field or "prompt"), list)
+                                         and isinstance(o.get(cfg.completion_field or "completion"), list)
+                                         for o in sample or [])
+    return infer_record_kind(columns, named, message_lists=message_lists)
 
 
 def resolve_fields(kind: RecordKind, columns: set[str], cfg: LoadConfig) -> dict[str, str]:
@@ -90,7 +81,7 @@ def resolve_fields(kind: RecordKind, columns: set[str], cfg: LoadConfig) -> dict
             and not any(a in columns for a in FIELD_ALIASES["messages"])):
         # TRL's conversational prompt/completion: the record model joins the two message lists
         return {"prompt": prompt_col, "completion": completion_col}
-    for f in REQUIRED_FIELDS[kind]:
+    for f in required_fields(kind, cfg):
         col = explicit[f]
         if col is None:
             col = next((a for a in FIELD_ALIASES[f] if a in columns), None)
@@ -99,8 +90,7 @@ def resolve_fields(kind: RecordKind, columns: set[str], cfg: LoadConfig) -> dict
         else:
             mapping[f] = col
     if missing:
-        flag = {"text": "--text-field", "label": "--label-field", "prompt": "--prompt-field",
-                "completion": "--completion-field", "messages": "--messages-field"}
+        flag = {f: f"--{f}-field" for f in FIELD_FLAGS}
         fields = [m.split(" ")[0] for m in missing]
         raise DataUsageError(
             f"{kind.value} records need the field(s) {', '.join(missing)}, which the input does not have",
@@ -109,6 +99,27 @@ def resolve_fields(kind: RecordKind, columns: set[str], cfg: LoadConfig) -> dict
             + ", or pass --kind to read the data as another record kind",
         )
     return mapping
+
+
+def required_fields(kind: RecordKind, cfg: LoadConfig) -> tuple[str, ...]:
+    """The record fields a load reads and validates: all of the kind's, or only `cfg.fields` when a command
+    asked for fewer (`evalsuite score` needs the reference, not the text); the others are None in the record
+    and their columns stay in metadata, unvalidated."""
+    fields = REQUIRED_FIELDS[kind]
+    return fields if cfg.fields is None else tuple(f for f in fields if f in cfg.fields)
+
+
+@functools.cache
+def record_model(kind: RecordKind, fields: tuple[str, ...] | None = None) -> type[BaseModel]:
+    """The record model rows are validated with: the kind's own, or, when a command needs only some
+    fields, a subclass in which the other required fields may be absent (None); every validator still runs
+    on the fields that are present."""
+    model = RECORD_MODELS[kind]
+    if fields is None:
+        return model
+    optional: dict[str, Any] = {f: (model.model_fields[f].annotation | None, None)
+                                for f in REQUIRED_FIELDS[kind] if f not in fields}
+    return create_model(f"Partial{model.__name__}", __base__=model, **optional) if optional else model
 
 
 def _shape(obj: dict[str, Any], kind: RecordKind, mapping: dict[str, str], cfg: LoadConfig, row: int) -> dict[str, Any]:
@@ -204,7 +215,7 @@ FAST_PATH = True
 class _FastRecord:
     """Builds the record dict of a plain flat row directly, without pydantic; None means "ask pydantic".
 
-    The usual classification or completion row (a flat JSON/CSV row whose mapped fields are plain strings)
+    The usual classification, completion or text row (a flat JSON/CSV row whose mapped fields are plain strings)
     costs a third of the load in `_shape` + `model_validate` + `model_dump`. For such a row this returns
     exactly the dict `RECORD_MODELS[kind].model_validate(_shape(...)).model_dump(mode="json")` gives (same keys
     in the same order, same id/label/group-to-str rules, same metadata). Every other row (a wrong or unusual
@@ -219,8 +230,12 @@ class _FastRecord:
         if not self.enabled:
             return
         self.classification = kind is RecordKind.classification
-        self.a_field, self.b_field = fields
-        self.a_col, self.b_col = mapping[self.a_field], mapping[self.b_field]
+        # text records have one field; classification and text both stringify a scalar group
+        self.text_only = kind is RecordKind.text
+        self.group_to_str = self.classification or self.text_only
+        self.a_field, self.b_field = (fields[0], "") if self.text_only else fields
+        self.a_col = mapping[self.a_field]
+        self.b_col = "" if self.text_only else mapping[self.b_field]
         self.id_col = cfg.id_field
         # _shape reads the group from --group-field, else from a `group` column when the row has one; an
         # absent group and a None group both validate to None, so one `get` covers both cases.
@@ -236,10 +251,12 @@ class _FastRecord:
         if type(obj) is not dict or ("metadata" in obj and "metadata" not in self.used):
             return None   # an input metadata object is merged by _shape: leave it to the general path
         a = obj.get(self.a_col)
-        b = obj.get(self.b_col)
+        b = "" if self.text_only else obj.get(self.b_col)
         if type(a) is not str:
             return None
-        if type(b) is not str:
+        if self.text_only:
+            pass
+        elif type(b) is not str:
             # ClassificationRecord._label_to_str: an int label becomes its decimal string
             if not (self.classification and type(b) is int and -_INT_LIMIT < b < _INT_LIMIT):
                 return None
@@ -259,7 +276,7 @@ class _FastRecord:
         group = obj.get(self.group_col)
         if group is not None and type(group) is not str:
             # ClassificationRecord._group_to_str stringifies any scalar; CompletionRecord takes str or None
-            if not self.classification:
+            if not self.group_to_str:
                 return None
             group = str(group)
         metadata: dict[str, Any] = {}
@@ -278,6 +295,8 @@ class _FastRecord:
                 if type(k) is not str:
                     return None
                 metadata[k] = v
+        if self.text_only:
+            return {"id": rid, "metadata": metadata, "text": a, "group": group}
         return {"id": rid, "metadata": metadata, self.a_field: a, self.b_field: b, "group": group}
 
 
@@ -460,7 +479,7 @@ def _accept(r: RawRow, kind: RecordKind, mapping: dict[str, str], cfg: LoadConfi
         return
     shaped = _shape(r.obj, kind, mapping, cfg, r.row)
     try:
-        rec = RECORD_MODELS[kind].model_validate(shaped)
+        rec = record_model(kind, None if cfg.fields is None else tuple(cfg.fields)).model_validate(shaped)
     except ValidationError as e:
         reason, message = _reason(e)
         quarantine_row(r, reason, message)

@@ -25,7 +25,8 @@ from curate.split.errors import SplitError
 from curate.split.grouping import group_keys, group_label, units_from_keys
 from curate.split.stratify import Strata, counts_of, label_counts, rare_strata, strata_matrix
 from schemas.configs.split import SplitConfig, SplitFileStats, SplitManifest
-from schemas.records import RecordKind, record_text
+from schemas.manifest import CURRENT_ARGV
+from schemas.records import RecordKind, infer_kind, record_text
 
 SPLIT_FILES = ("train.jsonl", "val.jsonl", "test.jsonl", "dropped.jsonl", "manifest.json")
 
@@ -81,16 +82,8 @@ class SplitResult:
             config=self.config.model_dump(mode="json"), input_rows=len(self.records),
             dropped_rows=len(self.dropped), groups=self.groups, groups_straddling=self.groups_straddling,
             exact_duplicate_texts_straddling=self.exact_duplicate_texts_straddling,
-            duplicate_key=self.config.dedup_key.spec(), warnings=self.warnings, splits=self.stats)
-
-
-def infer_kind(records: list[dict[str, Any]]) -> RecordKind:
-    first = records[0]
-    if "messages" in first:
-        return RecordKind.chat
-    if "prompt" in first:
-        return RecordKind.completion
-    return RecordKind.classification
+            duplicate_key=self.config.dedup_key.spec(), warnings=self.warnings, splits=self.stats,
+            argv=CURRENT_ARGV.get())
 
 
 def ids_sha256(ids: list[str]) -> str:
@@ -118,7 +111,7 @@ def split_records(records: list[dict[str, Any]], cfg: SplitConfig, group_ids: li
     t0 = time.perf_counter()
     if not records:
         raise SplitError("there are no records to split", fix="check the input path and the load summary")
-    kind = kind or infer_kind(records)
+    kind = kind or infer_kind(records[0].keys())
     n = len(records)
     part_names, fractions = layout.parts(cfg)
     strata = strata_matrix(records, kind, cfg.stratify, cfg.length_buckets)

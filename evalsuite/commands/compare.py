@@ -11,14 +11,16 @@ import typer
 def register(app: typer.Typer) -> None:
     @app.command()
     def compare(
-        base: Annotated[str, typer.Option("--base", help="Base model: minilm, smollm2 or a folder.")],
-        tuned: Annotated[str, typer.Option("--tuned", help="Tuned model folder or LoRA adapter "
-                                                      "folder (a `finetune run` output adds training curves).")],
-        data: Annotated[str, typer.Option("--data", help="Test data file or bundled:NAME.")],
-        task: Annotated[str, typer.Option("--task", help="classification (accuracy/F1, base = "
-                                                  "linear probe) or generation (BLEU/chrF/ROUGE/perplexity).")] = "generation",
+        base: Annotated[str, typer.Option("--base", help="Base model: minilm, smollm2 or a folder (required).")],
+        tuned: Annotated[str, typer.Option("--tuned", help="Tuned model folder or LoRA adapter folder; a `finetune "
+                                                      "run` output adds training curves (required).")],
+        data: Annotated[str, typer.Option("--data", help="Test data file or bundled:NAME (required).")],
+        kind: Annotated[Optional[str], typer.Option("--kind", help="classification (accuracy/F1; base = linear "
+                        "probe, needs --train-data), completion or chat (BLEU/chrF/ROUGE/perplexity), or text "
+                        "(perplexity and bits per byte on held-out documents) (default: inferred from the data's "
+                        "fields).")] = None,
         train_data: Annotated[Optional[str], typer.Option("--train-data", help="Classification: training data "
-                                                          "for the base linear probe.")] = None,
+                                                          "for the base linear probe (default: none).")] = None,
         sample: Annotated[Optional[int], typer.Option("--sample", min=1, help="A seeded random sample of N test "
                                                       "records (--seed).")] = None,
         head: Annotated[Optional[int], typer.Option("--head", min=1, help="First N test records only (a sorted "
@@ -34,27 +36,36 @@ def register(app: typer.Typer) -> None:
         n_resamples: Annotated[int, typer.Option("--n-resamples", help="Paired bootstrap resamples.", min=10)] = 1000,
         rouge_tokenizer: Annotated[str, typer.Option("--rouge-tokenizer", help="Generation: default (rouge-score, "
                                                      "ASCII a-z0-9 only) or unicode (keeps non-Latin words).")] = "default",
+        metric_args: Annotated[Optional[list[str]], typer.Option("--metric-args", help="KEY.OPTION=VALUE, "
+                               "repeatable (e.g. bleu.tokenize=intl); shown in every signature; docs/metrics.md.")] = None,
+        config: Annotated[Optional[str], typer.Option("--config", help="YAML with metric_args: {KEY: {OPTION: "
+                          "VALUE}}; --metric-args override it.")] = None,
         perplexity: Annotated[bool, typer.Option("--perplexity/--no-perplexity", help="Generation: also compare "
                               "completion-only perplexity of the references (trainer's template).")] = True,
         ppl_max_length: Annotated[Optional[int], typer.Option("--ppl-max-length", help="Generation: truncation for "
-                                  "perplexity; default: the trainer's max_length from the run's config.yaml, else "
-                                  "the model's max positions (<= 1024).", min=2)] = None,
-        report_dir: Annotated[Optional[Path], typer.Option("--report-dir", help="Write index.html, report.md and "
-                                                  "report.json here.")] = None,
+                                  "perplexity (default: the trainer's max_length from the run's config.yaml, else "
+                                  "the model's max positions, at most 1024); text: the sliding window length.",
+                                  min=2)] = None,
+        out: Annotated[Optional[Path], typer.Option("--out", help="Report folder: index.html, report.md, "
+                                                    "report.json, manifest.json (default: print only).")] = None,
         json_out: Annotated[Optional[Path], typer.Option("--json", help="Write the JSON result ({metrics: {name: "
-                                                  "{value, ci, signature, ...}}, deltas, ...}) here.")] = None,
+                                                  "{value, ci, signature, ...}}, deltas, ...}) to this file "
+                                                  "(default: none).")] = None,
     ) -> None:
         """Compare a base and a fine-tuned model; print the summary, write the report."""
         import json
 
         from curate.commands.options import head_or_limit
-        from evalsuite.compare import run_compare
+        from evalsuite.compare import kind_to_task, run_compare
+        from evalsuite.metrics.args import load_metric_config, merge_args, parse_metric_args
 
-        opts = {"rouge_tokenizer": rouge_tokenizer} if task == "generation" else {}
+        task = kind_to_task(kind)
+        opts = merge_args({"rouge": {"tokenizer": rouge_tokenizer}} if task != "classification" else None,
+                          load_metric_config(config), parse_metric_args(metric_args))
         res = run_compare(base, tuned, data, task=task, train_data=train_data, adapter=adapter,
                           head=head_or_limit(head, limit), sample=sample,
                           max_new_tokens=max_new_tokens, batch_size=batch_size, n_resamples=n_resamples, seed=seed,
-                          report_dir=report_dir, metric_options=opts, perplexity=perplexity,
+                          report_dir=out, metric_options=opts, perplexity=perplexity,
                           ppl_max_length=ppl_max_length)
         for k, d in res.deltas.items():
             typer.echo(f"{k:<18} base {d.base:9.4f}  tuned {d.tuned:9.4f}  delta {d.delta:+9.4f}  "

@@ -1,6 +1,7 @@
 """`evalsuite perplexity`: perplexity of a causal LM (optionally with an adapter) on a file.
 
-Text records are scored with sliding windows. SFT records (prompt/completion or chat) are scored, by default
+Text records (plain documents, or the text of classification records) are scored with sliding windows; only
+the fields scoring uses are required: text, or prompt/completion, or messages. SFT records (prompt/completion or chat) are scored, by default
 (`--template auto`), through the trainer's formatting (the chat template when the tokenizer has one) on
 completion tokens only; `--template raw` scores raw prompt + completion with sliding windows instead. The
 signature printed with the numbers says which.
@@ -17,16 +18,17 @@ import typer
 def register(app: typer.Typer) -> None:
     @app.command()
     def perplexity(
-        model: Annotated[str, typer.Option("--model", help="smollm2 or a causal-LM folder.")],
-        data: Annotated[str, typer.Option("--data", help="Text, prompt/completion or chat data file, or bundled:NAME.")],
-        adapter: Annotated[Optional[str], typer.Option("--adapter", help="A LoRA adapter folder.")] = None,
+        model: Annotated[str, typer.Option("--model", help="smollm2 or a causal-LM folder (required).")],
+        data: Annotated[str, typer.Option("--data", help="Text, prompt/completion or chat data file, or bundled:NAME (required).")],
+        adapter: Annotated[Optional[str], typer.Option("--adapter", help="A LoRA adapter folder (default: none).")] = None,
         max_length: Annotated[Optional[int], typer.Option("--max-length", help="Window length in tokens (raw); "
                               "truncation length for --template auto (use the trainer's max_length; default: "
                               "the model's max positions, capped at 1024).")] = None,
         stride: Annotated[Optional[int], typer.Option("--stride", help="Raw windows only: window step "
-                                                      "(default max-length/2).")] = None,
-        kind: Annotated[Optional[str], typer.Option("--kind", help="classification (text), completion or chat "
-                                                    "(SFT: completion tokens only).")] = None,
+                                                      "(default: max-length/2).")] = None,
+        kind: Annotated[Optional[str], typer.Option("--kind", help="text (plain documents), classification (its "
+                                                    "text), completion or chat (SFT: completion tokens only) "
+                                                    "(default: inferred from the fields).")] = None,
         template: Annotated[str, typer.Option("--template", help="SFT records: auto = the trainer's formatting "
                             "(chat template when the tokenizer has one), one pass per record truncated at "
                             "--max-length; raw = prompt + completion text, sliding windows.")] = "auto",
@@ -37,7 +39,10 @@ def register(app: typer.Typer) -> None:
         limit: Annotated[Optional[int], typer.Option("--limit", min=1, hidden=True,
                                                      help="Deprecated alias of --head.")] = None,
         batch_size: Annotated[int, typer.Option("--batch-size", help="Records/windows per forward pass.")] = 8,
-        json_out: Annotated[Optional[Path], typer.Option("--json", help="Write the JSON result here.")] = None,
+        slice_by: Annotated[Optional[list[str]], typer.Option("--slice-by", help="Also report token perplexity "
+                            "per value of this record field (or metadata key), token-weighted, with a bootstrap "
+                            "CI; repeatable (default: none).")] = None,
+        json_out: Annotated[Optional[Path], typer.Option("--json", help="Write the JSON result to this file (default: none).")] = None,
     ) -> None:
         """Token perplexity, bits per byte and word perplexity, each labelled, with the scoring signature."""
         import json
@@ -71,8 +76,24 @@ def register(app: typer.Typer) -> None:
         if res.truncated:
             typer.echo(f"truncated records      {res.truncated} of {res.n_documents} (cut at max length)")
         typer.echo(f"signature              {res.signature}")
+        slices = {}
+        if slice_by:
+            from evalsuite.perplexity_slices import group_value, perplexity_by_group
+
+            for fld in slice_by:
+                slices[fld] = perplexity_by_group(res.doc_nll_sum, res.doc_tokens, [group_value(r, fld) for r in recs])
+                for g in slices[fld]:
+                    ppl_s = "n/a (no scored tokens)" if g["token_perplexity"] is None else f"{g['token_perplexity']:.4f}"
+                    ci = f"  CI [{g['ci'][0]:.4f}, {g['ci'][1]:.4f}]" if g["ci"] else ""
+                    typer.echo(f"  {fld}={g['value']:<20} {ppl_s}{ci}  ({g['n_documents']} documents, "
+                               f"{g['n_tokens']} tokens)")
         if json_out:
+            from schemas.manifest import invocation
+
+            settings = {"model": model, "data": data, "adapter": adapter, "max_length": max_length, "stride": stride,
+                        "kind": kind, "template": template, "limit": limit, "batch_size": batch_size}
             json_out.write_text(json.dumps({"metrics": res.metrics(), "n_tokens": res.n_tokens,
-                                            "n_documents": res.n_documents, "truncated": res.truncated},
-                                           indent=2))
+                                            "n_documents": res.n_documents, "truncated": res.truncated,
+                                            **({"slices": slices} if slices else {}),
+                                            "manifest": {"config": settings, **invocation()}}, indent=2))
             typer.echo(f"wrote {json_out}")

@@ -1,73 +1,121 @@
-"""`evalsuite score`: score given predictions (`id`, `prediction` per line) against a data file."""
+"""`evalsuite score`: score given predictions (`id`, `prediction` per row) against a references file.
+
+Every row of both files is accounted for (scored / unmatched / without prediction / duplicate / invalid;
+see `evalsuite.scoring`); every metric gets a seeded bootstrap CI, per-item scores and, with `--slice-by`,
+per-slice scores. `--metric-args KEY.OPTION=VALUE` sets any metric option (docs/metrics.md).
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Any, Optional
 
 import typer
 
+TASKS = ("classification", "generation", "completion", "chat", "text")
 
-def read_predictions(path: Path) -> dict[str, str]:
-    """{id: prediction} from a JSONL file with `id` and `prediction` on every line."""
-    import json
 
+def score_files(task: str, predictions: Path, references: str, rouge_tokenizer: str | None = None, *,
+                metric_args: dict[str, dict[str, Any]] | None = None, reference_field: str | None = None,
+                slice_by: list[str] | None = None, n_resamples: int = 1000, confidence: float = 0.95,
+                seed: int = 0) -> dict:
+    """The `--json` contract for `score`: metrics (value, ci, signature, ...), n, accounting, items, slices.
+
+    Raises:
+        UsageError: Unknown task, missing file, bad options, or no prediction matching a reference.
+    """
+    from evalsuite.metrics.args import merge_args
+    from evalsuite.scoring import match, score_matched
     from schemas.errors import UsageError
 
-    if not path.exists():
-        raise UsageError(f"{path} does not exist", fix="pass a JSONL file with one {\"id\", \"prediction\"} per line")
-    out: dict[str, str] = {}
-    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-            out[str(row["id"])] = str(row["prediction"])
-        except (ValueError, KeyError, TypeError):
-            raise UsageError(f"{path}:{n} is not a JSON object with id and prediction",
-                             fix="write one {\"id\": ..., \"prediction\": ...} object per line") from None
-    return out
+    if task not in TASKS:
+        raise UsageError(f"unknown task {task!r}", fix="use --kind classification, completion, chat or text")
+    task = "classification" if task == "classification" else "generation"
+    if not 0 < confidence < 1:
+        raise UsageError(f"--confidence {confidence} is not in (0, 1)", fix="use e.g. --confidence 0.95")
+    args = merge_args({"rouge": {"tokenizer": rouge_tokenizer}} if rouge_tokenizer else None, metric_args)
+    weight_field = (args.get("classification") or {}).get("sample_weight") or None
+    m = match(predictions, references, task, reference_field=reference_field,
+              weight_field=str(weight_field) if weight_field else None)
+    return score_matched(m, task, args, n_resamples=n_resamples, confidence=confidence, seed=seed,
+                         slice_by=slice_by)
 
 
-def score_files(task: str, predictions: Path, references: str, rouge_tokenizer: str = "default") -> dict:
-    """The `--json` contract for `score`: {"metrics": {...}, "n": int, "missing": int}."""
-    from curate import load
-    from evalsuite.metrics import metrics_for, score_all
-    from schemas.errors import UsageError
+def _fmt(v: Any) -> str:
+    return "       nan" if v is None else f"{v:>10.4f}"
 
-    preds = read_predictions(predictions)
-    recs = load(references, kind="classification" if task == "classification" else "completion").records
-    field = "label" if task == "classification" else "completion"
-    have = [r for r in recs if str(r["id"]) in preds]
-    if not have:
-        raise UsageError(f"no prediction id matches a reference id in {references}",
-                         fix="use the reference file's `id` values in the predictions file")
-    refs = [str(r[field]) for r in have]
-    if task == "generation":
-        from evalsuite.metrics.generation import warn_non_ascii
 
-        warn_non_ascii(refs, rouge_tokenizer)
-    opts = {"rouge_tokenizer": rouge_tokenizer} if task == "generation" else {}
-    metrics = score_all(metrics_for(task, **opts), [preds[str(r["id"])] for r in have], refs)
-    return {"metrics": metrics, "n": len(have), "missing": len(recs) - len(have)}
+def print_result(res: dict) -> None:
+    """Metrics with CI and signature on stdout; the row accounting and every warning on stderr."""
+    for k, v in res["metrics"].items():
+        ci = f"[{v['ci'][0]:.4f}, {v['ci'][1]:.4f}]" if v.get("ci") else "[no CI]"
+        typer.echo(f"{k:<18} {_fmt(v['value'])}  {ci:<20}  {v['signature']}")
+    acc = res["accounting"]
+    p, r = acc["predictions"], acc["references"]
+    typer.echo(f"n={res['n']} scored; predictions: {p['rows']} rows = {p['scored']} scored + {p['unmatched']} "
+               f"unmatched + {p['duplicate']} duplicate + {p['invalid']} invalid", err=True)
+    typer.echo(f"references ({acc['reference_field']}): {r['rows']} rows = {r['scored']} scored + "
+               f"{r['without_prediction']} without prediction + {r['duplicate']} duplicate + {r['invalid']} invalid",
+               err=True)
+    if not acc["clean"]:
+        from collections import Counter
+
+        reasons = Counter((x["file"], x["reason"]) for x in res["problems"])
+        typer.echo("warning: not a clean one-to-one match; rows not scored: "
+                   + "; ".join(f"{f} {why}: {n}" for (f, why), n in sorted(reasons.items())), err=True)
+        for x in res["problems"][:5]:
+            typer.echo(f"  {x['file']} line {x['line']} id={x['id']!r}: {x['status']} ({x['reason']})", err=True)
+        if len(res["problems"]) > 5:
+            typer.echo(f"  ... {len(res['problems']) - 5} more in the JSON's \"problems\"", err=True)
+    for note in res.get("notes", []):
+        typer.echo(f"warning: {note}", err=True)
+    b = res["bootstrap"]
+    typer.echo(f"CIs: {b['confidence']:.0%} percentile bootstrap, {b['n_resamples']} resamples of items, "
+               f"seed {b['seed']}", err=True)
 
 
 def register(app: typer.Typer) -> None:
     @app.command()
     def score(
-        task: Annotated[str, typer.Option("--task", help="classification or generation.")],
-        predictions: Annotated[Path, typer.Option("--predictions", help="JSONL with id and prediction.")],
-        references: Annotated[str, typer.Option("--references", help="Data file with label or completion.")],
-        rouge_tokenizer: Annotated[str, typer.Option("--rouge-tokenizer", help="default or unicode.")] = "default",
-        json_out: Annotated[Optional[Path], typer.Option("--json", help="Write the JSON result here.")] = None,
+        kind: Annotated[str, typer.Option("--kind", help="classification (labels) or completion/chat/text "
+                                          "(generated text) (required).")],
+        predictions: Annotated[Path, typer.Option("--predictions", help="JSONL with id and prediction (and "
+                               "optionally probabilities: {label: p}) (required).")],
+        references: Annotated[str, typer.Option("--references", help="Data file with id and the reference "
+                              "(label, completion or text; a list = several references / labels) (required).")],
+        metric_args: Annotated[Optional[list[str]], typer.Option("--metric-args", help="KEY.OPTION=VALUE, "
+                               "repeatable, e.g. bleu.tokenize=intl, rouge.use_stemmer=true, "
+                               "classification.pos_label=pos (docs/metrics.md lists all) (default: none).")] = None,
+        config: Annotated[Optional[str], typer.Option("--config", help="YAML with metric_args: {KEY: {OPTION: "
+                          "VALUE}}; --metric-args override it (default: none).")] = None,
+        reference_field: Annotated[Optional[str], typer.Option("--reference-field", help="Reference column "
+                                   "(default: label; generation: completion, reference, references or text).")] = None,
+        slice_by: Annotated[Optional[list[str]], typer.Option("--slice-by", help="Also score each value of "
+                            "this field (reference row, else prediction row); repeatable (default: none).")] = None,
+        strict: Annotated[bool, typer.Option("--strict", help="Exit 1 unless every row of both files is "
+                          "scored one-to-one (the JSON is still written) (default: off).")] = False,
+        n_resamples: Annotated[int, typer.Option("--n-resamples", help="Bootstrap resamples for the CIs "
+                               "(0: none) (default: 1000).", min=0)] = 1000,
+        confidence: Annotated[float, typer.Option("--confidence", help="CI mass (default: 0.95).")] = 0.95,
+        seed: Annotated[int, typer.Option("--seed", help="Bootstrap seed (default: 0).")] = 0,
+        rouge_tokenizer: Annotated[Optional[str], typer.Option("--rouge-tokenizer", help="Same as --metric-args "
+                                   "rouge.tokenizer=default|unicode (default: default).")] = None,
+        json_out: Annotated[Optional[Path], typer.Option("--json", help="Write the JSON result to this file "
+                                                         "(default: none).")] = None,
     ) -> None:
-        """Score given predictions against references; print every metric with its signature."""
-        import json
+        """Score given predictions against references; print every metric with its CI and signature."""
+        from curate.io.writers import write_json
+        from evalsuite.metrics.args import load_metric_config, merge_args, parse_metric_args
 
-        res = score_files(task, predictions, references, rouge_tokenizer)
-        for k, v in res["metrics"].items():
-            typer.echo(f"{k:<18} {v['value']:>10.4f}   {v['signature']}")
-        typer.echo(f"n={res['n']} (references without a prediction: {res['missing']})")
+        task = "classification" if kind == "classification" else "generation"
+        margs = merge_args(load_metric_config(config), parse_metric_args(metric_args))
+        res = score_files(task, predictions, references, rouge_tokenizer, metric_args=margs,
+                          reference_field=reference_field, slice_by=slice_by, n_resamples=n_resamples,
+                          confidence=confidence, seed=seed)
+        print_result(res)
         if json_out:
-            json_out.write_text(json.dumps(res, indent=2))
-            typer.echo(f"wrote {json_out}")
+            write_json(res, json_out)
+            typer.echo(f"wrote {json_out}", err=True)
+        if strict and not res["accounting"]["clean"]:
+            typer.echo("error: --strict and the match is not one-to-one (exit 1)", err=True)
+            raise typer.Exit(1)

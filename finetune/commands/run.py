@@ -1,4 +1,4 @@
-"""`finetune run`: resolve the config (YAML, then flags, then key=value overrides), train, print the summary."""
+"""`finetune run`: resolve the config (YAML, then flags, then `--set key=value`), train, print the summary."""
 
 from __future__ import annotations
 
@@ -7,13 +7,15 @@ from typing import Annotated, Any, Optional
 
 import typer
 
+from common.cli import config_help
+from schemas.configs.train import TrainConfig
+
 Opt = typer.Option
 
 
 def resolve_config(config: Optional[Path], flags: dict[str, Any], overrides: list[str]) -> Any:
-    """YAML < flags < key=value overrides, validated once (all problems in one error)."""
+    """YAML < flags < `--set key=value` overrides, validated once (all problems in one error)."""
     from schemas.configs.base import load_config
-    from schemas.configs.train import TrainConfig
 
     flag_overrides = {k: v for k, v in flags.items() if v is not None}
     return load_config(TrainConfig, config, overrides={**flag_overrides, **_dict(overrides)})
@@ -41,44 +43,84 @@ def print_result(result: Any) -> None:
     for split in ("train", "val"):
         st = result.data_stats.get(split, {})
         q = sum(result.data_stats.get("quarantined", {}).get(split, {}).values())
+        if "blocks" in st:  # continued pre-training: documents packed into blocks, nothing truncated
+            Console().print(f"{split}: {st['rows']} documents ({st['empty_documents']} empty), {st['tokens']} tokens "
+                            f"in {st['blocks']} blocks of max_length, {q} quarantined by the loader")
+            continue
         Console().print(f"{split}: {st.get('rows', 0)} rows, {st.get('truncated', 0)} truncated at max_length, "
                         f"{st.get('no_answer_tokens', 0)} dropped with no answer token left, {q} quarantined by the loader")
 
 
+def _h(key: str, text: str) -> str:
+    return config_help(TrainConfig, key, text)
+
+
+# Options shared by `finetune run`, `finetune sweep` and `evalsuite cv` (one help text each).
+ConfigOpt = Annotated[Optional[Path], Opt("--config", help="A finetune YAML config (see configs/finetune/); "
+                                          "flags and --set override it (default: none, the built-in defaults).")]
+SetOpt = Annotated[Optional[list[str]], Opt("--set", metavar="KEY=VALUE", help="Override any config key, e.g. "
+                                            "--set optim.lr=3e-5 (repeatable; wins over flags; default: none).")]
+ModelOpt = Annotated[Optional[str], Opt("--model", help=_h("model", "minilm, smollm2, a save_pretrained folder, "
+                                                                     "or a hub id"))]
+KindOpt = Annotated[Optional[str], Opt("--kind", help=_h("kind", "Record kind: classification (label head), "
+                                                                  "completion or chat (causal-LM SFT), or text "
+                                                                  "(continued pre-training on plain documents)"))]
+MethodOpt = Annotated[Optional[str], Opt("--method", help=_h("method", "full, lora or qlora"))]
+EpochsOpt = Annotated[Optional[float], Opt("--epochs", help=_h("epochs", "Passes over the training data"))]
+MaxStepsOpt = Annotated[Optional[int], Opt("--max-steps", help=_h("max_steps", "Optimizer steps; overrides "
+                                                                                "--epochs when set"))]
+LrOpt = Annotated[Optional[float], Opt("--lr", help=_h("optim.lr", "Peak learning rate (AdamW)"))]
+BatchOpt = Annotated[Optional[int], Opt("--batch-size", help=_h("batch_size", "Training examples per micro-batch"))]
+GradAccumOpt = Annotated[Optional[int], Opt("--grad-accum", help=_h("grad_accum", "Micro-batches per optimizer "
+                                                                                   "step"))]
+MaxLenOpt = Annotated[Optional[int], Opt("--max-length", help=_h("max_length", "Tokens per example; longer ones "
+                                                                               "are truncated"))]
+SeedOpt = Annotated[Optional[int], Opt("--seed", help=_h("seed", "Seed for weights, data order and sampling"))]
+
+
 def register(app: typer.Typer) -> None:
-    @app.command(context_settings={"allow_extra_args": False})
+    @app.command()
     def run(
-        overrides: Annotated[Optional[list[str]], typer.Argument(help="key=value overrides, e.g. optim.lr=3e-5")] = None,
-        config: Annotated[Optional[Path], Opt("--config", help="YAML config (see configs/finetune/).")] = None,
-        model: Annotated[Optional[str], Opt("--model", help="minilm, smollm2, a folder, or a hub id.")] = None,
-        task: Annotated[Optional[str], Opt("--task", help="classification or sft.")] = None,
-        method: Annotated[Optional[str], Opt("--method", help="full, lora or qlora.")] = None,
-        data: Annotated[Optional[str], Opt("--data", help="Split folder with train.jsonl and val.jsonl.")] = None,
-        train: Annotated[Optional[str], Opt("--train", help="Training file (or bundled:NAME).")] = None,
-        val: Annotated[Optional[str], Opt("--val", help="Validation file.")] = None,
-        out: Annotated[Optional[str], Opt("--out", help="Output folder.")] = None,
-        epochs: Annotated[Optional[float], Opt("--epochs")] = None,
-        max_steps: Annotated[Optional[int], Opt("--max-steps")] = None,
-        lr: Annotated[Optional[float], Opt("--lr")] = None,
-        batch_size: Annotated[Optional[int], Opt("--batch-size")] = None,
-        grad_accum: Annotated[Optional[int], Opt("--grad-accum")] = None,
-        max_length: Annotated[Optional[int], Opt("--max-length")] = None,
-        seed: Annotated[Optional[int], Opt("--seed")] = None,
-        resume: Annotated[bool, Opt("--resume", help="Continue from the checkpoint in --out.")] = False,
-        merge: Annotated[bool, Opt("--merge", help="LoRA: also write merged weights.")] = False,
-        no_progress: Annotated[bool, Opt("--no-progress", help="No progress bar.")] = False,
+        config: ConfigOpt = None,
+        sets: SetOpt = None,
+        model: ModelOpt = None,
+        kind: KindOpt = None,
+        method: MethodOpt = None,
+        data: Annotated[Optional[str], Opt("--data", help="Split folder with train.* and val.* (from `curate "
+                                           "split`); or use --train/--val (default: none; config key data.split_dir)"
+                                           )] = None,
+        train: Annotated[Optional[str], Opt("--train", help=_h("data.train", "Training file, folder or "
+                                                                              "bundled:NAME"))] = None,
+        val: Annotated[Optional[str], Opt("--val", help=_h("data.val", "Validation file; without one, "
+                                                                       "data.val_fraction of train is held out"))] = None,
+        out: Annotated[Optional[str], Opt("--out", help=_h("out", "Output folder: model, metrics, manifest"))] = None,
+        epochs: EpochsOpt = None,
+        max_steps: MaxStepsOpt = None,
+        lr: LrOpt = None,
+        batch_size: BatchOpt = None,
+        grad_accum: GradAccumOpt = None,
+        max_length: MaxLenOpt = None,
+        seed: SeedOpt = None,
+        resume: Annotated[bool, Opt("--resume", help="Continue exactly from the checkpoint in --out (default: "
+                                    "start afresh).")] = False,
+        merge: Annotated[bool, Opt("--merge", help="LoRA: also write merged full weights to OUT/merged (default: "
+                                   "adapter only).")] = False,
+        no_progress: Annotated[bool, Opt("--no-progress", help="Show no progress on stderr (default: a bar on a "
+                                         "terminal, periodic lines otherwise).")] = False,
         allow_pickle: Annotated[bool, Opt("--allow-pickle", help="Also load pickle weights (pytorch_model.bin), "
-                                          "which can run code: only files you trust.")] = False,
+                                          "which can run code: only files you trust (default: safetensors "
+                                          "only).")] = False,
     ) -> None:
-        """Fine-tune a model on curated splits (classification or SFT; full, LoRA or QLoRA)."""
+        """Fine-tune a model on curated splits (classification, SFT or continued pre-training on text; full,
+        LoRA or QLoRA)."""
         from finetune.train import run as train_run
 
-        flags = {"model": model, "task": task, "method": method, "data.split_dir": data, "data.train": train,
+        flags = {"model": model, "kind": kind, "method": method, "data.split_dir": data, "data.train": train,
                  "data.val": val, "out": out, "epochs": epochs, "max_steps": max_steps, "optim.lr": lr,
                  "batch_size": batch_size, "grad_accum": grad_accum, "max_length": max_length, "seed": seed,
                  "resume": resume or None, "merge": merge or None, "progress": False if no_progress else None,
                  "allow_pickle": allow_pickle or None}
-        cfg = resolve_config(config, flags, overrides or [])
+        cfg = resolve_config(config, flags, sets or [])
         result = train_run(cfg)
         from accelerate import PartialState
 

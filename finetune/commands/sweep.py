@@ -8,6 +8,8 @@ from typing import Annotated, Any, Optional
 
 import typer
 
+from finetune.commands.run import ConfigOpt, KindOpt, MaxStepsOpt, MethodOpt, ModelOpt, SetOpt, _h
+
 Opt = typer.Option
 
 
@@ -25,34 +27,41 @@ def _values(raw: Optional[str], cast: Any) -> list[Any] | None:
 def register(app: typer.Typer) -> None:
     @app.command()
     def sweep(
-        overrides: Annotated[Optional[list[str]], typer.Argument(help="key=value overrides of the base config")] = None,
-        config: Annotated[Optional[Path], Opt("--config", help="Base YAML config.")] = None,
-        model: Annotated[Optional[str], Opt("--model")] = None,
-        task: Annotated[Optional[str], Opt("--task")] = None,
-        method: Annotated[Optional[str], Opt("--method")] = None,
-        data: Annotated[Optional[str], Opt("--data")] = None,
-        train: Annotated[Optional[str], Opt("--train")] = None,
-        val: Annotated[Optional[str], Opt("--val")] = None,
-        out: Annotated[Optional[str], Opt("--out")] = None,
-        max_steps: Annotated[Optional[int], Opt("--max-steps")] = None,
-        lr: Annotated[Optional[str], Opt("--lr", help="Comma-separated values, e.g. 1e-5,3e-5,1e-4.")] = None,
-        batch_size: Annotated[Optional[str], Opt("--batch-size", help="Comma-separated values.")] = None,
-        epochs: Annotated[Optional[str], Opt("--epochs", help="Comma-separated values.")] = None,
-        lora_r: Annotated[Optional[str], Opt("--lora-r", help="Comma-separated ranks.")] = None,
-        strategy: Annotated[str, Opt("--strategy", help="grid or random.")] = "grid",
-        n_trials: Annotated[Optional[int], Opt("--n-trials", help="Trials to run (random) or cap (grid).")] = None,
+        config: ConfigOpt = None,
+        sets: SetOpt = None,
+        model: ModelOpt = None,
+        kind: KindOpt = None,
+        method: MethodOpt = None,
+        data: Annotated[Optional[str], Opt("--data", help="Split folder with train.* and val.* (default: none; "
+                                           "config key data.split_dir).")] = None,
+        train: Annotated[Optional[str], Opt("--train", help=_h("data.train", "Training file"))] = None,
+        val: Annotated[Optional[str], Opt("--val", help=_h("data.val", "Validation file"))] = None,
+        out: Annotated[Optional[str], Opt("--out", help=_h("out", "Folder for the trials and sweep.json"))] = None,
+        max_steps: MaxStepsOpt = None,
+        lr: Annotated[Optional[str], Opt("--lr", help="Learning rates to try, comma-separated, e.g. "
+                                         "1e-5,3e-5,1e-4 (default: the config's only).")] = None,
+        batch_size: Annotated[Optional[str], Opt("--batch-size", help="Batch sizes to try, comma-separated "
+                                                 "(default: the config's only).")] = None,
+        epochs: Annotated[Optional[str], Opt("--epochs", help="Epoch counts to try, comma-separated (default: "
+                                             "the config's only).")] = None,
+        lora_r: Annotated[Optional[str], Opt("--lora-r", help="LoRA ranks to try, comma-separated (default: the "
+                                             "config's only).")] = None,
+        strategy: Annotated[str, Opt("--strategy", help="grid (every combination) or random.")] = "grid",
+        n_trials: Annotated[Optional[int], Opt("--n-trials", help="Trials to run (random) or at most (grid) "
+                                               "(default: the whole grid).")] = None,
     ) -> None:
         """Search a small grid or random space on the validation metric and print the ranked trials."""
         from finetune.commands.run import resolve_config
         from finetune.sweep import print_table
         from finetune.sweep import sweep as do_sweep
         from schemas.errors import UsageError
+        from schemas.manifest import RunManifest
 
         if strategy not in ("grid", "random"):
             raise UsageError(f"--strategy {strategy!r} is unknown", fix="use grid or random")
-        flags = {"model": model, "task": task, "method": method, "data.split_dir": data, "data.train": train,
-                 "data.val": val, "out": out, "max_steps": max_steps, "progress": False}
-        cfg = resolve_config(config, flags, overrides or [])
+        flags = {"model": model, "kind": kind, "method": method, "data.split_dir": data, "data.train": train,
+                 "data.val": val, "out": out, "max_steps": max_steps}
+        cfg = resolve_config(config, flags, sets or [])
         space = {k: v for k, v in {"lr": _values(lr, float), "batch_size": _values(batch_size, int),
                                    "epochs": _values(epochs, float), "lora_r": _values(lora_r, int)}.items() if v}
         result = do_sweep(cfg, space, n_trials=n_trials, strategy=strategy, seed=cfg.seed)
@@ -60,3 +69,7 @@ def register(app: typer.Typer) -> None:
         ranked = [{"params": t.params, result.metric: t.value, "metrics": t.metrics, "out": t.out} for t in result.ranked()]
         Path(cfg.out).mkdir(parents=True, exist_ok=True)
         (Path(cfg.out) / "sweep.json").write_text(json.dumps(ranked, indent=1))
+        manifest = RunManifest.create("finetune sweep", inputs=[p for p in (cfg.data.split_dir, cfg.data.train, cfg.data.val) if p],
+                                      config=cfg.model_dump(mode="json"), seed=cfg.seed,
+                                      extra={"space": space, "strategy": strategy, "n_trials": n_trials})
+        (Path(cfg.out) / "manifest.json").write_text(manifest.model_dump_json(indent=1))

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from schemas.configs.base import StrictModel
 from schemas.configs.dedup_key import DedupKeyConfig
 from schemas.configs.load import LoadConfig
 from schemas.configs.split import SplitConfig
+from schemas.deprecation import note
+from schemas.findings import OLD_GATE_LEVELS
 
 
 class NormalizeConfig(StrictModel):
@@ -54,9 +56,19 @@ class CurateConfig(StrictModel):
     split: SplitConfig | None = Field(None, description="Split stage options (schemas/configs/split.py); its seed "
                                                        "defaults to the run's seed")
     out_format: Literal["jsonl", "parquet", "hf"] = "jsonl"
-    fail_on: Literal["error", "warning", "never"] = "error"
+    fail_on: Literal["fail", "warn", "never"] = Field(
+        "fail", description="Fail the quality gate (exit 1) when a check reaches this status: fail (fail or "
+                            "error), warn (also warn), or never")
     report: bool = True
     seed: int = 0
+
+    @field_validator("fail_on", mode="before")
+    @classmethod
+    def _old_gate_levels(cls, v: Any) -> Any:
+        if v in OLD_GATE_LEVELS:
+            note(f"fail_on: {v}", f"fail_on: {OLD_GATE_LEVELS[v]}")
+            return OLD_GATE_LEVELS[v]
+        return v
 
     @model_validator(mode="before")
     @classmethod

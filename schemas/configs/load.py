@@ -30,6 +30,9 @@ class LoadConfig(StrictModel):
     sample: int | None = Field(None, ge=1, description="Use a seeded random sample of N rows (reservoir sampling)")
     seed: int = Field(0, description="Seed of `sample`")
     limit: int | None = Field(None, ge=1, description="Deprecated alias of `head` (head takes its value)")
+    fields: list[str] | None = Field(None, description="Read and validate only these record fields (for a "
+                                                        "command that needs fewer than the kind has); the kind's "
+                                                        "other fields are None and their columns stay in metadata")
 
     @model_validator(mode="before")
     @classmethod

@@ -111,3 +111,5 @@ class SplitManifest(BaseModel):
     order: str = Field("shuffled", description="Row order inside each file: shuffled with the split seed")
     warnings: list[str] = Field(default_factory=list, description="e.g. a split file holding a single class")
     splits: dict[str, SplitFileStats] = Field(description="Key: file path without .jsonl, e.g. fold-0/val")
+    argv: list[str] | None = Field(None, description="The `curate split` command line (no cwd, no time: equal "
+                                                     "commands still give byte-identical manifests)")

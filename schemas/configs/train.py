@@ -9,9 +9,13 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, computed_field, model_validator
 
 from schemas.configs.base import StrictModel
+from schemas.deprecation import note
+
+# `task` was finetune's word for the record kind; `sft` covered both completion and chat records.
+TASK_TO_KIND = {"classification": "classification", "sft": "completion", "text": "text"}
 
 
 class LoraConfig(StrictModel):
@@ -27,7 +31,8 @@ class DataConfig(StrictModel):
     split_dir: str | None = Field(None, description="Folder holding train.* and val.* (or validation.*/dev.*)")
     train: str | None = Field(None, description="Training file, folder or bundled:NAME")
     val: str | None = Field(None, description="Validation file; when absent, val_fraction of train is held out")
-    kind: Literal["classification", "completion", "chat"] | None = Field(None, description="Record kind to load as")
+    kind: Literal["classification", "completion", "chat", "text"] | None = Field(
+        None, description="Record kind to load as; text selects continued pre-training (task=text)")
     val_fraction: float = Field(0.1, gt=0.0, lt=1.0, description="Held-out fraction when no val file is given")
     limit_train: int | None = Field(None, ge=1, description="Use a seeded random subsample of this many train rows")
     limit_val: int | None = Field(None, ge=1, description="Use a seeded random subsample of this many val rows")
@@ -65,7 +70,10 @@ class TrainConfig(StrictModel):
     """Everything `finetune.train.run` needs. Loaded from YAML, overridden by CLI flags and `key=value`."""
 
     model: str = Field("minilm", description="minilm, smollm2, a save_pretrained folder, or a hub id")
-    task: Literal["classification", "sft"] = "classification"
+    kind: Literal["classification", "completion", "chat", "text"] = Field(
+        "classification", description="Record kind: classification trains a label head; completion and chat "
+                                      "train causal-LM SFT (loss on the answers); text is continued pre-training "
+                                      "(causal LM on every token of text records packed into max_length blocks)")
     method: Literal["full", "lora", "qlora"] = "full"
     lora: LoraConfig = Field(default_factory=LoraConfig)
     data: DataConfig = Field(default_factory=DataConfig)
@@ -92,17 +100,46 @@ class TrainConfig(StrictModel):
     group_by_length: bool = Field(True, description="Batch similar lengths together to cut padding")
     precision: Literal["auto", "fp32", "bf16", "fp16"] = Field("auto", description="auto: bf16 on CUDA, fp32 on CPU")
     merge: bool = Field(False, description="LoRA: also write merged full weights to out/merged")
-    progress: bool = Field(True, description="Show a rich progress bar")
+    progress: bool = Field(True, description="Show progress on stderr: a rich bar on a terminal, periodic lines otherwise")
     allow_pickle: bool = Field(False, description="Also load pickle weights (pytorch_model.bin), which can run code: "
                                                   "only for files you trust; safetensors only otherwise")
 
+    @model_validator(mode="before")
+    @classmethod
+    def _task_is_kind(cls, data: Any) -> Any:
+        """The old key `task` (classification|sft|text) still loads, as `kind`, with a deprecation note; and
+        data.kind=text alone (`--set data.kind=text`) names the objective too: continued pre-training."""
+        if not isinstance(data, dict):
+            return data
+        if "task" not in data:
+            if "kind" not in data and isinstance(data.get("data"), dict) and data["data"].get("kind") == "text":
+                return {**data, "kind": "text"}
+            return data
+        data = dict(data)
+        task = data.pop("task")
+        if "kind" in data:  # both: a dump of this model (it carries `task` for old readers); kind wins
+            return data
+        note("config key `task`", "`kind` (classification, completion, chat or text)")
+        data["kind"] = TASK_TO_KIND.get(task, task)
+        return data
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def task(self) -> str:
+        """What the trainer does: "classification" (a label head), "sft" (causal LM on the answers) or "text"
+        (continued pre-training on every token)."""
+        return self.kind if self.kind in ("classification", "text") else "sft"
     @model_validator(mode="after")
     def _consistent(self) -> TrainConfig:
         problems = []
+        if (self.data.kind == "text") != (self.task == "text") and self.data.kind is not None:
+            problems.append(f"data.kind={self.data.kind} does not go with task={self.task}: text records train "
+                            "with task=text (continued pre-training), other kinds with classification or sft")
         if self.packing and self.task != "sft":
-            problems.append("packing applies to task=sft only")
-        if self.task == "sft" and self.class_weights != "none":
-            problems.append("class_weights apply to task=classification only")
+            problems.append("packing applies to kind=completion or chat only (kind=text always packs documents "
+                            "into blocks)")
+        if self.task != "classification" and self.class_weights != "none":
+            problems.append("class_weights apply to kind=classification only")
         if problems:
             raise ValueError("; ".join(problems))
         return self
@@ -114,7 +151,8 @@ class TrainResult(StrictModel):
     out: str
     model_path: str = Field(description="The saved model (or LoRA adapter) folder")
     merged_path: str | None = None
-    task: str
+    task: str = Field(description="classification or sft (kept for old readers; `kind` says the same)")
+    kind: str | None = Field(None, description="Record kind trained on: classification, completion or chat")
     method: str
     initial_metrics: dict[str, float] = Field(default_factory=dict, description="Before training (eval_before)")
     best_metrics: dict[str, float] = Field(default_factory=dict)

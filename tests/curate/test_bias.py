@@ -88,6 +88,6 @@ def test_length_leakage_found_when_length_gives_the_label_away(tmp_path):
     assert length_leakage([r["text"] for r in same], [r["label"] for r in same], folds=5)["lift"] < 0.05
 
 
-def test_bias_skips_generative_data(tmp_path):
+def test_bias_does_not_apply_to_generative_data(tmp_path):
     rows = [{"id": str(i), "prompt": f"q {i}", "completion": f"a {i}"} for i in range(10)]
-    assert BiasCheck().run(ctx_of(tmp_path, rows)).status is CheckStatus.skipped
+    assert BiasCheck().run(ctx_of(tmp_path, rows)).status is CheckStatus.not_applicable

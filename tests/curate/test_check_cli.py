@@ -38,7 +38,7 @@ def test_runs_every_check_and_writes_the_contract(run_main, data, tmp_path):
     for n in ("schema", "expectations", "class_balance", "bias", "length", "pii", "token_audit", "label_issues"):
         assert n in names
     by = {x["name"]: x for x in c["checks"]}
-    assert by["label_issues"]["status"] == "skipped" and "evalsuite cv" in by["label_issues"]["message"]
+    assert by["label_issues"]["status"] == "not_run" and "evalsuite cv" in by["label_issues"]["message"]
     assert by["length"]["findings"][0]["id"] == "blank"
     assert c["input"]["rows_loaded"] == 61
 

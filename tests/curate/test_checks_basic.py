@@ -65,7 +65,7 @@ def test_balance_counts_multilabel_and_skips_unlabelled(tmp_path):
     assert label_counts([{"label": ["a", "b"]}, {"label": "a"}]) == {"a": 2, "b": 1}
     assert balance_stats(label_counts([{"label": "a"}, {"label": "a"}, {"label": "b"}]))["imbalance_ratio"] == 2.0
     rows = [{"id": str(i), "prompt": f"q{i}", "completion": f"a{i}"} for i in range(5)]
-    assert ClassBalanceCheck().run(ctx_of(tmp_path, rows)).status is CheckStatus.skipped
+    assert ClassBalanceCheck().run(ctx_of(tmp_path, rows)).status is CheckStatus.not_applicable
 
 
 # ---- length --------------------------------------------------------------------------------------------

@@ -60,6 +60,6 @@ def test_conflicting_responses(tmp_path):
     assert r.summary["conflict_groups"] == 1
 
 
-def test_conflicting_responses_skips_classification(tmp_path):
+def test_conflicting_responses_does_not_apply_to_classification(tmp_path):
     ctx = _ctx(tmp_path, [{"id": "a", "text": "t", "label": "x"}])
-    assert ConflictingResponsesCheck().run(ctx).status.value == "skipped"
+    assert ConflictingResponsesCheck().run(ctx).status.value == "not_applicable"

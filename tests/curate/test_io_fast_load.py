@@ -32,7 +32,7 @@ def _pick(rng: random.Random, pool: list, p_good: float, good: object) -> object
     return good if rng.random() < p_good else rng.choice(pool)
 
 
-def _rows(rng: random.Random, n: int, fields: tuple[str, str], id_space: int) -> list[dict]:
+def _rows(rng: random.Random, n: int, fields: tuple[str, ...], id_space: int) -> list[dict]:
     rows = []
     for i in range(n):
         row: dict = {}
@@ -110,6 +110,16 @@ def test_completion_fast_path_matches_pydantic(tmp_path, monkeypatch):
     assert slow.kind.value == "completion"
     assert n_fast > 0.5 * len(slow.records)
     assert "empty_completion" in slow.summary.quarantine_reasons
+
+
+def test_text_fast_path_matches_pydantic(tmp_path, monkeypatch):
+    rng = random.Random(6)
+    rows = _rows(rng, 1500, ("text",), id_space=1200)
+    fast, slow, n_fast = _load_both(monkeypatch, _write_jsonl(rows, tmp_path / "t.jsonl"), kind="text")
+    _assert_same(fast, slow)
+    assert slow.kind.value == "text" and len(slow.records) > 300
+    assert n_fast > 0.5 * len(slow.records)
+    assert {"wrong_type", "missing_field", "duplicate_id"} <= set(slow.summary.quarantine_reasons)
 
 
 def test_renamed_columns_and_group_field(tmp_path, monkeypatch):

@@ -44,4 +44,4 @@ def test_against_per_field(tmp_path):
 
 def test_nothing_to_compare_is_skipped(tmp_path):
     data = _load(tmp_path, [{"id": "a", "text": A, "label": "x"}], "d.jsonl")
-    assert LeakageCheck().run(normalized_context(data)).status.value == "skipped"
+    assert LeakageCheck().run(normalized_context(data)).status.value == "not_run"

@@ -39,7 +39,7 @@ def test_summary_first_and_one_section_per_check(planted):
     qa = build_qa_report(report, ctx)
     assert isinstance(qa, Report) and qa.kind == "qa"
     assert [r[0] for r in qa.summary.rows] == [c.name for c in report.checks]
-    assert qa.summary.rows[-1][:2] == ["label_issues", "skipped"]
+    assert qa.summary.rows[-1][:2] == ["label_issues", "not_run"]
     assert "needs evalsuite cv" in qa.summary.rows[-1][3]
     assert [s.id for s in qa.sections] == ["input", *(c.name for c in report.checks)]
     status = {s.id: s.status for s in qa.sections}

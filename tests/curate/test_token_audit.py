@@ -92,6 +92,15 @@ def test_classification_truncation_and_skip_without_options(tmp_path, tok_dir):
     assert TokenAuditCheck().run(ctx_of(tmp_path, rows)).status is CheckStatus.skipped
 
 
+def test_text_documents_are_packed_not_truncated(tmp_path, tok_dir):
+    rows = [{"id": "a", "text": words(4)}, {"id": "b", "text": words(30)}, {"id": "c", "text": words(11)}]
+    r = TokenAuditCheck().run(ctx_of(tmp_path, rows, tokenizer=str(tok_dir), max_length=10))
+    assert r.status is CheckStatus.passed and r.findings == []
+    s = r.summary
+    assert (s["kind"], s["tokens_total"], s["blocks"], s["documents_longer_than_a_block"]) == ("text", 45, 5, 2)
+    assert s["truncated"] == 0 and s["tokens_lost"] == 0 and "nothing is truncated" in r.message
+
+
 def test_not_a_tokenizer_folder_is_a_user_error(tmp_path):
     (tmp_path / "config.json").write_text("{}", encoding="utf-8")
     with pytest.raises(CurateError) as e:

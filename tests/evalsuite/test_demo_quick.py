@@ -10,11 +10,16 @@ import pytest
 pytestmark = pytest.mark.slow
 
 
-def test_quick_demo_runs_every_stage_and_links_the_reports(tmp_path) -> None:
+def test_quick_demo_runs_every_stage_and_links_the_reports(tmp_path, capfd, monkeypatch) -> None:
     from evalsuite.demo import run_demo
 
+    monkeypatch.delenv("DATAVET_PROGRESS", raising=False)
     out = tmp_path / "demo"
     assert run_demo(out, quick=True) == 0
+    # no stage runs silently: with stderr not a terminal each long stage writes progress lines
+    err = capfd.readouterr().err
+    for step in ("checks", "train", "evaluate", "embed", "predict", "perplexity", "generate (base)", "generate (tuned)"):
+        assert f"progress | {step}" in err, step
     stages = json.loads((out / "stages.json").read_text())
     assert [s["name"].split(" ")[0] for s in stages].count("finetune") == 2
     assert all(s["ok"] for s in stages)

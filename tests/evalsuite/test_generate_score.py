@@ -48,17 +48,18 @@ def test_score_command_writes_json_contract(tmp_path):
     preds = tmp_path / "preds.jsonl"
     preds.write_text("".join(json.dumps({"id": f"r{i}", "prediction": p}) + "\n" for i, p in enumerate("abba")))
     out = tmp_path / "s.json"
-    rc = run_app(app, "evalsuite", ["score", "--task", "classification", "--predictions", str(preds),
+    rc = run_app(app, "evalsuite", ["score", "--kind", "classification", "--predictions", str(preds),
                                     "--references", str(refs), "--json", str(out)])
     assert rc == 0
     res = json.loads(out.read_text())
     assert res["metrics"]["accuracy"]["value"] == pytest.approx(0.5) and res["n"] == 4
-    assert res["metrics"]["f1_macro"]["ci"] is None and res["metrics"]["f1_macro"]["signature"]
+    lo, hi = res["metrics"]["f1_macro"]["ci"]  # a seeded bootstrap CI (was always null before issue 13)
+    assert lo <= res["metrics"]["f1_macro"]["value"] <= hi and res["metrics"]["f1_macro"]["signature"]
 
 
 def test_score_command_bad_predictions_exit_2(tmp_path):
     bad = tmp_path / "p.jsonl"
     bad.write_text("not json\n")
-    rc = run_app(app, "evalsuite", ["score", "--task", "classification", "--predictions", str(bad),
+    rc = run_app(app, "evalsuite", ["score", "--kind", "classification", "--predictions", str(bad),
                                     "--references", str(bad)])
     assert rc == 2

@@ -195,3 +195,41 @@ def test_perplexity_cli_template_auto_and_raw(tiny_chat, tmp_path):
 
     # the CLI wrapper turns the UsageError into one panel and exit code 2
     assert run_app(app, "evalsuite", ["perplexity", "--model", str(folder), "--data", str(data), "--template", "x"]) == 2
+
+
+def test_perplexity_slices_are_token_weighted_per_group():
+    from evalsuite.perplexity_slices import group_value, perplexity_by_group
+
+    # group a: two documents, 3 + 1 tokens, NLL 3 + 3 -> exp(6 / 4); not the mean of exp(1) and exp(3)
+    rows = perplexity_by_group([3.0, 3.0, 2.0, 0.0], [3, 1, 2, 0], ["a", "a", "b", "c"], n_resamples=200)
+    a, b, c = rows
+    assert a["value"] == "a" and a["token_perplexity"] == pytest.approx(math.exp(1.5)) and a["n_tokens"] == 4
+    assert a["ci"][0] <= a["token_perplexity"] <= a["ci"][1]
+    assert b["token_perplexity"] == pytest.approx(math.e) and b["ci"] == pytest.approx([math.e, math.e])
+    assert c["n_documents"] == 1 and c["token_perplexity"] is None  # counted, not dropped
+    assert group_value({"metadata": {"lang": "de"}}, "lang") == "de" and group_value({}, "lang") == "(missing)"
+
+
+def test_perplexity_cli_slice_by_equals_scoring_each_group_alone(tiny_chat, tmp_path):
+    from typer.testing import CliRunner
+
+    from evalsuite.cli import app
+
+    _, _, folder = tiny_chat
+    rows = [{"id": str(i), "group": g, **r} for i, (g, r) in enumerate(zip(["x", "y"], SFT[:2], strict=True))]
+    data = tmp_path / "sft.jsonl"
+    data.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    j = tmp_path / "all.json"
+    r = CliRunner().invoke(app, ["perplexity", "--model", str(folder), "--data", str(data), "--kind", "completion",
+                                 "--max-length", "64", "--slice-by", "group", "--json", str(j)])
+    assert r.exit_code == 0, r.output
+    groups = {g["value"]: g for g in json.loads(j.read_text())["slices"]["group"]}
+    for i, name in enumerate(["x", "y"]):
+        one = tmp_path / f"{name}.jsonl"
+        one.write_text(json.dumps(rows[i]) + "\n")
+        jo = tmp_path / f"{name}.json"
+        r = CliRunner().invoke(app, ["perplexity", "--model", str(folder), "--data", str(one), "--kind", "completion",
+                                     "--max-length", "64", "--json", str(jo)])
+        assert r.exit_code == 0, r.output
+        alone = json.loads(jo.read_text())["metrics"]["token_perplexity"]["value"]
+        assert groups[name]["token_perplexity"] == pytest.approx(alone, rel=1e-5)

@@ -29,7 +29,7 @@ def test_unknown_and_bad_keys_are_collected_into_one_error():
     with pytest.raises(ConfigError) as e:
         load_config(TrainConfig, overrides=["optim.lrr=1", "batch_size=0", "method=qdora"])
     assert len(e.value.details) == 3 and e.value.fix
-    with pytest.raises(ConfigError, match="packing applies to task=sft"):
+    with pytest.raises(ConfigError, match="packing applies to kind=completion or chat"):
         load_config(TrainConfig, overrides=["packing=true"])
 
 
