@@ -10,7 +10,7 @@ from schemas.results import CheckReport, InputSummary
 
 console = Console()
 STATUS_STYLE = {CheckStatus.passed: "green", CheckStatus.warn: "yellow", CheckStatus.fail: "red",
-                CheckStatus.error: "bold red", CheckStatus.skipped: "dim",
+                CheckStatus.error: "bold red", CheckStatus.skipped: "dim", CheckStatus.not_run: "bold yellow",
                 CheckStatus.not_applicable: "dim"}
 
 
@@ -24,6 +24,8 @@ def print_load_summary(s: InputSummary) -> None:
     t.add_row("encoding", s.encoding + (f"  [yellow]({s.encoding_note})" if s.encoding_note else ""))
     if s.split:
         t.add_row("split", f"{s.split} (of a DatasetDict; choose another with --split)")
+    if s.subset:
+        t.add_row("subset", f"[yellow]{s.subset}")
     t.add_row("rows read", f"{s.rows_read:,}")
     t.add_row("rows loaded", f"{s.rows_loaded:,}")
     q = f"{s.rows_quarantined:,}"
@@ -33,6 +35,17 @@ def print_load_summary(s: InputSummary) -> None:
     for note in s.notes:
         t.add_row("note", f"[yellow]{escape(note)}")
     console.print(t)
+
+
+def print_verdict(verdict) -> None:
+    """The report's verdict banner as one line (and its reasons, indented) on the terminal."""
+    from rich.markup import escape
+
+    style = {"pass": "bold green", "warn": "bold yellow", "fail": "bold red", "error": "bold red"}.get(
+        verdict.status, "bold yellow")
+    console.print(f"[{style}]{escape(verdict.outcome.upper())}[/]: {escape(verdict.headline)}")
+    for r in verdict.reasons[:8]:
+        console.print(f"  - {escape(_short(r, 200))}")
 
 
 def _short(text: str, n: int) -> str:
@@ -51,7 +64,7 @@ def print_check_summary(report: CheckReport, examples: int = 2) -> None:
     t.add_column("worst examples", overflow="fold")
     for c in report.checks:
         ex = c.message or "; ".join(
-            f"{f.id}: {f.reason}" + (f" ({_short(f.message, 60)})" if f.message else "") for f in c.findings[:examples])
+            f"{f.id}: {f.reason}" + (f" ({_short(f.message, 100)})" if f.message else "") for f in c.findings[:examples])
         # Dataset text may hold `[...]` that rich would read as markup.
         t.add_row(c.name, f"[{STATUS_STYLE[c.status]}]{c.status.value}", f"{c.count:,}", escape(_short(ex, 240)))
     console.print(t)

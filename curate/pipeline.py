@@ -37,6 +37,7 @@ class PipelineResult:
     gate_failed: bool
     files: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    verdict: Any = None  # schemas.report.Verdict: what the report's banner says
 
 
 def select_checks(cfg: CurateConfig) -> list[str]:
@@ -64,9 +65,11 @@ def _removals(report: CheckReport, cfg: CurateConfig, ids: list[str], texts: lis
         for f in by_check[name].findings:
             if f.id in out or f.reason != name:
                 continue
+            if name == "conflicting_labels" and (f.model_extra or {}).get("likely_error") is False:
+                continue  # carries its group's majority label: probably right, kept
             extra = f.model_extra or {}
             entry: dict[str, Any] = {"reason": name}
-            for k in ("duplicate_of", "cluster", "jaccard", "cosine", "conflicts_with"):
+            for k in ("duplicate_of", "cluster", "jaccard", "cosine", "conflicts_with", "majority_label"):
                 if k in extra:
                     entry[k] = extra[k]
             out[f.id] = entry
@@ -167,13 +170,24 @@ def _run_pipeline(cfg: CurateConfig, command: str, config_dir: Path | None) -> P
     if cfg.split:
         from curate.split import split_records, write_splits
 
-        write_splits(split_records(kept, cfg.split, kind=data.kind), out / "splits")
+        # the duplicate key of the run groups the split too, unless the split section names its own
+        scfg = cfg.split if "dedup_key" in cfg.split.model_fields_set else cfg.split.model_copy(
+            update={"dedup_key": cfg.dedup_key})
+        write_splits(split_records(kept, scfg, kind=data.kind), out / "splits")
         files.append("splits/")
-    if cfg.report:
-        from curate.report import write_qa_report
+    from curate.report import qa_verdict, write_qa_report
 
+    by_reason_now: dict[str, int] = {}
+    for r in removed_rows:
+        by_reason_now[r["reason"]] = by_reason_now.get(r["reason"], 0) + 1
+    run = {"rows_read": rows_read, "kept": len(kept), "removed": len(removed_rows), "quarantined": quarantined,
+           "removed_by_reason": by_reason_now,
+           "files": {"kept": str(target.name) + (" (and splits/)" if cfg.split else ""),
+                     "removed": "removed.jsonl", "quarantined": "quarantine.jsonl"}}
+    if cfg.report:
         # checks.json is already written above
-        write_qa_report(report, ctx, out, write_contract=False, removed=removed_rows)
+        write_qa_report(report, ctx, out, write_contract=False, removed=removed_rows,
+                        fail_on=cfg.fail_on, run=run)
         files.append("report")
 
     by_reason: dict[str, int] = {}
@@ -192,7 +206,8 @@ def _run_pipeline(cfg: CurateConfig, command: str, config_dir: Path | None) -> P
     files.append("README.md")
     return PipelineResult(out=out, report=report, rows_read=rows_read, kept=len(kept), quarantined=quarantined,
                           removed=len(removed_rows), removed_by_reason=by_reason, pii_masked=masked,
-                          gate_failed=gate_fails(report, cfg.fail_on), files=files, notes=notes)
+                          gate_failed=gate_fails(report, cfg.fail_on), files=files, notes=notes,
+                          verdict=qa_verdict(report, cfg.fail_on, run))
 
 
 def _write_card(out: Path, cfg: CurateConfig, data: Any, kept: list[dict[str, Any]], by_reason: dict[str, int],

@@ -17,7 +17,7 @@ from typing import Any
 
 from curate.checks.base import CheckContext
 from schemas.findings import CheckResult
-from schemas.report import ChartBlock, KeyValueBlock, Report, Section, TableBlock, TextBlock
+from schemas.report import ChartBlock, KeyValueBlock, Report, Section, TableBlock, TextBlock, Verdict
 from schemas.results import CheckReport
 
 # Findings shown per check in the HTML; the JSON contract keeps them all. 2,000 rows paginate fine and keep
@@ -146,7 +146,8 @@ def check_section(result: CheckResult, texts: dict[str, str] | None) -> Section:
 def _headline(result: CheckResult) -> str:
     if result.message:
         return result.message.splitlines()[0][:160]
-    reasons = Counter(f.reason for f in result.findings)
+    # info findings (e.g. the majority rows of a label conflict) are context, not problems
+    reasons = Counter(f.reason for f in result.findings if f.severity.value != "info")
     return ", ".join(f"{r}: {n:,}" for r, n in reasons.most_common(4)) or result.description
 
 
@@ -169,14 +170,79 @@ def removed_section(removed: list[dict[str, Any]], texts: dict[str, str] | None)
     return Section(id="removed", title="Removed rows", blocks=blocks)
 
 
+def qa_verdict(report: CheckReport, fail_on: str = "fail", run: dict[str, Any] | None = None) -> Verdict:
+    """The QA report's banner: did the data pass the gate, and if not, which checks failed it and why.
+
+    Args:
+        report: The check results.
+        fail_on: The gate level (fail, warn, never; the old error, warning).
+        run: For `curate run`: {"rows_read", "kept", "removed", "quarantined", "removed_by_reason", "files":
+            {what: file}}; the banner then also says where every row went.
+    """
+    from curate.runner import gate_fails, gate_reasons
+    from schemas.findings import OLD_GATE_LEVELS, CheckStatus
+
+    s = report.input
+    reasons: list[str] = []
+    if run:
+        where = run.get("files", {})
+        by = ", ".join(f"{k} {v:,}" for k, v in sorted(run.get("removed_by_reason", {}).items())) or "none"
+        reasons += [f"kept {run['kept']:,} of {run['rows_read']:,} rows → {where.get('kept', 'curated data')}",
+                    f"removed {run['removed']:,} ({by}) → {where.get('removed', 'removed.jsonl')}",
+                    f"quarantined {run['quarantined']:,} at load → {where.get('quarantined', 'quarantine.jsonl')}"]
+    if s.subset:
+        reasons.append(f"judged on {s.subset}")
+    fail_on = OLD_GATE_LEVELS.get(fail_on, fail_on)
+    level = "fail" if fail_on == "never" else fail_on  # with --fail-on never, still say what would fail
+    failing = gate_reasons(report, level)
+    warns = [c for c in report.checks if c.status == CheckStatus.warn and level == "fail"]
+    not_run = [c.name for c in report.checks if c.status == CheckStatus.not_run]
+    if s.rows_loaded == 0:
+        return Verdict(status="fail", outcome="no data", reasons=reasons + failing,
+                       headline=f"No rows loaded: all {s.rows_read:,} rows were quarantined, so no check ran")
+    if failing:
+        bad = {CheckStatus.fail, CheckStatus.error} | ({CheckStatus.warn} if level == "warn" else set())
+        names = [c.name for c in report.checks if c.status in bad]
+        gated = gate_fails(report, fail_on)
+        head = (f"Quality gate failed (--fail-on {fail_on}): {len(names)} check(s) failed: {', '.join(names)}"
+                if gated else f"{len(names)} check(s) would fail the gate: {', '.join(names)} "
+                              f"(--fail-on {fail_on}: not enforced)")
+        if run:
+            head = f"Kept {run['kept']:,} of {run['rows_read']:,} rows. " + head
+        more = [f"warning: {_named(c)}" for c in warns]
+        return Verdict(status="fail", outcome="gate failed" if gated else "checks failed", headline=head,
+                       reasons=reasons + failing + more + [f"not run: {', '.join(not_run)}"] * bool(not_run))
+    if warns:
+        head = (f"Gate passed (--fail-on {fail_on}) with {len(warns)} warning(s): "
+                f"{', '.join(c.name for c in warns)}")
+        if run:
+            head = f"Kept {run['kept']:,} of {run['rows_read']:,} rows. " + head
+        return Verdict(status="warn", outcome="passed with warnings", headline=head,
+                       reasons=reasons + [_named(c) for c in warns])
+    ran = [c for c in report.checks if c.status == CheckStatus.passed]
+    head = f"All {len(ran)} checks that ran passed the gate (--fail-on {fail_on})"
+    if run:
+        head = f"Kept {run['kept']:,} of {run['rows_read']:,} rows. " + head
+    return Verdict(status="pass", outcome="pass", headline=head, reasons=reasons)
+
+
+def _named(result: CheckResult) -> str:
+    """"name: headline", without repeating the name when the headline starts with it (a reason code)."""
+    h = _headline(result)
+    return h if h.startswith(f"{result.name}:") else f"{result.name}: {h}"
+
+
 def build_qa_report(report: CheckReport, ctx: CheckContext | None = None, title: str | None = None,
-                    removed: list[dict[str, Any]] | None = None) -> Report:
-    """Lay out a data-QA report.
+                    removed: list[dict[str, Any]] | None = None, fail_on: str = "fail",
+                    run: dict[str, Any] | None = None) -> Report:
+    """Lay out a data-QA report, its verdict banner first.
 
     Args:
         report: What `curate check` found (the JSON contract object).
         ctx: The context the checks ran on; gives each finding's row text. None leaves the text column out.
         title: Report title; default "Data QA: <input path>".
+        fail_on: The gate level the verdict is judged at.
+        run: `curate run` row accounting for the banner (see `qa_verdict`).
         removed: The rows `curate run` removed (id, reason, the row each duplicates); adds a section after
             the input. None (as for `curate check`, which removes nothing) leaves it out.
 
@@ -189,14 +255,15 @@ def build_qa_report(report: CheckReport, ctx: CheckContext | None = None, title:
                          rows=[[c.name, c.status.value, c.count, _headline(c)] for c in report.checks], page_size=None)
     inp = Section(id="input", title="Input", blocks=[KeyValueBlock(items=s.model_dump(mode="json"))])
     extra = [removed_section(removed, texts)] if removed is not None else []
-    return Report(title=title or f"Data QA: {s.path}", kind="qa",
+    return Report(title=title or f"Data QA: {s.path}", kind="qa", verdict=qa_verdict(report, fail_on, run),
                   subtitle=f"{s.kind}, {s.rows_loaded:,} rows loaded of {s.rows_read:,}; worst status "
                            f"{report.worst_status().value}",
                   summary=summary, sections=[inp, *extra, *(check_section(c, texts) for c in report.checks)])
 
 
 def write_qa_report(report: CheckReport, ctx: CheckContext | None, out_dir: str | Path, *,
-                    write_contract: bool = True, removed: list[dict[str, Any]] | None = None) -> Path:
+                    write_contract: bool = True, removed: list[dict[str, Any]] | None = None,
+                    fail_on: str = "fail", run: dict[str, Any] | None = None) -> Path:
     """Write the QA report (index.html, report.md, report.json) and, with `write_contract`, the check contract
     (checks.json).
 
@@ -213,7 +280,7 @@ def write_qa_report(report: CheckReport, ctx: CheckContext | None, out_dir: str 
     from curate.io import write_json
 
     out = Path(out_dir)
-    paths = write_report(build_qa_report(report, ctx, removed=removed), out)
+    paths = write_report(build_qa_report(report, ctx, removed=removed, fail_on=fail_on, run=run), out)
     if write_contract:
         write_json(report, out / "checks.json")
     return paths["html"]

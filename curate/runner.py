@@ -49,6 +49,14 @@ def run_checks(checks: Iterable[Check], ctx: CheckContext, progress: Any = None)
             if na is not None:
                 results.append(na)
                 continue
+            if not ctx.data.records and check.needs_rows:
+                # nothing to judge is not a pass: a check over zero rows would report a clean result
+                s = ctx.data.summary
+                results.append(CheckResult(name=check.name, description=check.description,
+                                           status=CheckStatus.not_run,
+                                           message=f"not run: no rows loaded ({s.rows_quarantined:,} of "
+                                                   f"{s.rows_read:,} rows quarantined)"))
+                continue
             try:
                 results.append(check.run(ctx))
             except Exception as e:
@@ -157,10 +165,33 @@ def check_report(data: LoadedData, results: list[CheckResult], reserved: bool = 
 
 
 def gate_fails(report: CheckReport, fail_on: str) -> bool:
-    """`fail`: fail on any check with status fail or error. `warn`: also on warn. `never`: never.
+    """`fail`: fail on any check with status fail or error. `warn`: also on warn. `never`: never. No row loaded fails the gate too (unless `never`).
     The old level names `error` and `warning` mean `fail` and `warn`."""
     bad = GATE[OLD_GATE_LEVELS.get(fail_on, fail_on)]
+    if bad and report.input.rows_loaded == 0:
+        return True  # no row loaded: the checks did not run, which is never a pass
     return any(c.status in bad for c in report.checks)
+
+
+def gate_reasons(report: CheckReport, fail_on: str) -> list[str]:
+    """Why the gate fails (empty when it passes): one line per check that reached the gate level, with the
+    check's first line of message or its finding counts."""
+    from collections import Counter
+
+    bad = GATE[OLD_GATE_LEVELS.get(fail_on, fail_on)]
+    out = []
+    if bad and report.input.rows_loaded == 0:
+        out.append(f"no rows loaded: all {report.input.rows_read:,} rows were quarantined, so no check could run")
+    for c in report.checks:
+        if c.status not in bad:
+            continue
+        if c.message:
+            why = c.message.splitlines()[0]
+        else:
+            reasons = Counter(f.reason for f in c.findings if f.severity.value != "info")
+            why = ", ".join(f"{n:,} {r}" for r, n in reasons.most_common(3)) or c.description
+        out.append(f"{c.name} ({c.status.value}): {why[:200]}")
+    return out
 
 
 def default_context(data: LoadedData, against: LoadedData | None = None, **options: Any) -> CheckContext:
@@ -222,10 +253,12 @@ def run_suite(cfg: Any, *, data: LoadedData | None = None, config_dir: Path | No
         data = load(cfg.input)
     if on_load is not None:
         on_load(data)
-    other = load(cfg.input.model_copy(update={"path": cfg.against})) if cfg.against else None
+    # the other split is read whole: a --head/--sample subsets the data checked, not what it may leak from
+    whole = {"path": cfg.against, "head": None, "sample": None, "limit": None}
+    other = load(cfg.input.model_copy(update=whole)) if cfg.against else None
     ctx = default_context(data, against=other, split_field=cfg.split_field, group_field=cfg.group_field,
                           tokenizer=cfg.tokenizer, max_length=cfg.max_length, kfold=kfold, seed=cfg.seed,
-                          normalize=cfg.normalize)
+                          normalize=cfg.normalize, dedup_key=cfg.dedup_key)
     results = run_checks(checks, ctx, progress=progress)
     issues = load_label_issues(label_issues, data) if label_issues else None
     report = check_report(data, results, reserved="label_issues" not in set(disabled), label_issues=issues)

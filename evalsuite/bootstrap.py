@@ -30,10 +30,14 @@ class DeltaCI:
     delta: float
     ci: tuple[float, float]
     higher_is_better: bool
+    withheld: str | None = None  # why no improved/regressed call is made (e.g. classes without test items)
 
     @property
     def status(self) -> str:
-        """improved / regressed when the CI excludes zero in that direction, else unchanged."""
+        """improved / regressed when the CI excludes zero in that direction, else unchanged; not_comparable
+        when the test items cannot support a call (`withheld` says why)."""
+        if self.withheld:
+            return "not_comparable"
         lo, hi = self.ci
         if lo > 0 or hi < 0:
             better = (lo > 0) == self.higher_is_better

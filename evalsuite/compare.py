@@ -32,7 +32,13 @@ from evalsuite.bootstrap import DeltaCI, mcnemar, paired_bootstrap
 from evalsuite.metrics import check_signatures, metrics_for
 from evalsuite.predict import predict_classifier
 from schemas.errors import DatavetError, UsageError
-from schemas.report import ChartBlock, Report, Section, TableBlock, TextBlock
+from schemas.report import ChartBlock, Report, Section, TableBlock, TextBlock, Verdict
+
+# The metric the verdict is stated on, per task (the others are in the summary table).
+PRIMARY = {"classification": ("f1_macro", "accuracy"), "generation": ("rougeL", "perplexity", "bleu")}
+# Per-slice deltas by `group` only when there are at most this many groups: duplicate-cluster ids written by
+# `curate split --group-by` are groups of a few rows each, not slices worth a delta.
+MAX_GROUP_SLICES = 30
 
 BASE_NOTE = {
     "classification": "Base = the base encoder with a linear probe (logistic regression on frozen features), "
@@ -68,6 +74,37 @@ class CompareResult:
     perplexity: dict[str, Any] | None = None  # token counts, template, max_length of the perplexity scores
     curves: list[ChartBlock] = field(default_factory=list)
     curves_source: str | None = None
+    support: dict[str, int] = field(default_factory=dict)  # classification: test items per class (0 included)
+    warnings: list[str] = field(default_factory=list)     # why the comparison cannot support a call
+
+    def verdict(self) -> Verdict:
+        """The banner: tuned vs base on the primary metric with its CI, or inconclusive / not comparable."""
+        name = next((m for m in PRIMARY.get(self.task, ()) if m in self.deltas), next(iter(self.deltas), None))
+        if name is None:
+            return Verdict(status="not_run", outcome="not comparable", headline="no metric was computed")
+        d = self.deltas[name]
+        lo, hi = d.ci
+        numbers = (f"{name} {d.base:.4g} → {d.tuned:.4g}, delta {d.delta:+.4g}, 95% paired-bootstrap CI "
+                   f"[{lo:+.4g}, {hi:+.4g}], n = {self.n_items} items")
+        reasons = [numbers, *self.warnings]
+        others = [f"{k}: {v.status}" for k, v in self.deltas.items() if k != name and v.status in
+                  ("improved", "regressed")]
+        if others:
+            reasons.append("other metrics: " + ", ".join(others))
+        if self.warnings:
+            return Verdict(status="warn", outcome="not comparable", reasons=reasons,
+                           headline=f"Not comparable: {self.warnings[0]}")
+        if d.status == "improved":
+            return Verdict(status="pass", outcome="improved", reasons=reasons,
+                           headline=f"Tuned beats base on {name}: {d.base:.4g} → {d.tuned:.4g} "
+                                    f"(delta {d.delta:+.4g}, CI [{lo:+.4g}, {hi:+.4g}])")
+        if d.status == "regressed":
+            return Verdict(status="fail", outcome="regressed", reasons=reasons,
+                           headline=f"Tuned is worse than base on {name}: {d.base:.4g} → {d.tuned:.4g} "
+                                    f"(delta {d.delta:+.4g}, CI [{lo:+.4g}, {hi:+.4g}])")
+        return Verdict(status="warn", outcome="inconclusive", reasons=reasons,
+                       headline=f"Inconclusive on {name}: delta {d.delta:+.4g}, its 95% CI [{lo:+.4g}, {hi:+.4g}] "
+                                f"includes zero (n = {self.n_items})")
 
     def to_json(self) -> dict[str, Any]:
         def entry(k: str, d: DeltaCI) -> dict[str, Any]:
@@ -85,7 +122,8 @@ class CompareResult:
             "deltas": {k: {"value": d.delta, "ci": list(d.ci), "status": d.status, "signature": self.signatures[k]}
                        for k, d in self.deltas.items()},
             "mcnemar": self.mcnemar, "slices": self.slices, "examples": self.examples,
-            "training_curves": self.curves_source,
+            "training_curves": self.curves_source, "support": self.support, "warnings": self.warnings,
+            "verdict": self.verdict().model_dump(mode="json"),
         }
 
 
@@ -182,7 +220,8 @@ def compare_predictions(task: str, ids: Sequence[str], references: Sequence[Any]
                         tuned_pred: Sequence[Any], *, inputs: Sequence[str] | None = None,
                         groups: Sequence[Any] | None = None, n_resamples: int = 1000, seed: int = 0,
                         metric_options: dict[str, Any] | None = None,
-                        base_signatures: dict[str, str] | None = None) -> CompareResult:
+                        base_signatures: dict[str, str] | None = None,
+                        labels: Sequence[Any] | None = None) -> CompareResult:
     """Paired comparison of two prediction lists over the same items.
 
     Args:
@@ -198,6 +237,9 @@ def compare_predictions(task: str, ids: Sequence[str], references: Sequence[Any]
         metric_options: Metric options as `{KEY: {OPTION: VALUE}}` (the `metric_args` of a config, or
             `--metric-args KEY.OPTION=VALUE`); the older flat `rouge_tokenizer=` is still accepted.
         base_signatures: Signatures the base scores were computed with, when scored elsewhere; must match.
+        labels: Classification: the classes the models know (e.g. the training labels). A class with no test
+            item, or a test set of one class, withholds every improved/regressed call (a warning in the
+            verdict): accuracy on 300 rows of one class says nothing about telling classes apart.
 
     Raises:
         UsageError: On misaligned inputs or differing signatures.
@@ -222,11 +264,12 @@ def compare_predictions(task: str, ids: Sequence[str], references: Sequence[Any]
               for m in metrics}
     res = CompareResult(task, deltas, sigs, n)
     if task == "classification":
+        _support_warnings(res, references, base_pred, tuned_pred, labels)
         res.mcnemar = mcnemar([str(b) == str(r) for b, r in zip(base_pred, references, strict=True)],
                               [str(t) == str(r) for t, r in zip(tuned_pred, references, strict=True)])
     # per-slice deltas of the headline per-example score (accuracy / ROUGE-L)
     slicers = {"label": references} if task == "classification" else {}
-    if groups is not None and any(g is not None for g in groups):
+    if groups is not None and any(g is not None for g in groups) and len(set(groups)) <= MAX_GROUP_SLICES:
         slicers["group"] = groups
     scores = [(_example_score(task, b, r), _example_score(task, t, r)) for b, t, r in zip(base_pred, tuned_pred, references, strict=True)]
     for field_name, values in slicers.items():
@@ -249,17 +292,43 @@ def compare_predictions(task: str, ids: Sequence[str], references: Sequence[Any]
     return res
 
 
+def _support_warnings(res: CompareResult, references: Sequence[Any], base_pred: Sequence[Any],
+                      tuned_pred: Sequence[Any], labels: Sequence[Any] | None) -> None:
+    """Fill `res.support` (test items per class, zero-support classes included) and `res.warnings`, and
+    withhold the improved/regressed calls when the test items cannot support them."""
+    from collections import Counter
+
+    support = Counter(str(r) for r in references)
+    classes = sorted({*support, *(str(x) for x in labels or ()), *map(str, base_pred), *map(str, tuned_pred)})
+    res.support = {c: support.get(c, 0) for c in classes}
+    zero = [c for c in classes if support.get(c, 0) == 0]
+    if len(support) == 1:
+        only = next(iter(support))
+        res.warnings.append(f"the test set holds a single class ({only!r}, all {res.n_items} items), so no "
+                            "metric can show whether either model tells classes apart (a --head of a file "
+                            "sorted by label? use --sample)")
+    if zero:
+        res.warnings.append(f"{len(zero)} class(es) have no test items: {', '.join(zero)}; their per-class "
+                            "scores are undefined and the averages cover the other classes only")
+    for d in res.deltas.values():
+        if res.warnings:
+            d.withheld = "; ".join(res.warnings)
+
+
 def build_report(res: CompareResult, base_pred: Sequence[Any], tuned_pred: Sequence[Any],
                  references: Sequence[Any], manifest: dict[str, Any] | None = None) -> Report:
     """The comparison as a Report: summary first, then metrics, charts, slices, examples, signatures."""
     rows = [[k, d.base, d.tuned, d.delta, f"[{d.ci[0]:.4g}, {d.ci[1]:.4g}]", d.status] for k, d in res.deltas.items()]
     improved = [k for k, d in res.deltas.items() if d.status == "improved"]
     regressed = [k for k, d in res.deltas.items() if d.status == "regressed"]
+    withheld = [k for k, d in res.deltas.items() if d.status == "not_comparable"]
+    caption = (f"{len(improved)} metric(s) improved with a CI excluding zero ({', '.join(improved) or 'none'}); "
+               f"{len(regressed)} regressed ({', '.join(regressed) or 'none'}). n = {res.n_items} items.")
+    if withheld:
+        caption = (f"No metric is called improved or regressed: {'; '.join(res.warnings)}. "
+                   f"n = {res.n_items} items.")
     summary = TableBlock(title="Summary", columns=["metric", "base", "tuned", "delta", "95% CI (paired bootstrap)", "status"],
-                         rows=rows, status_column="status",
-                         caption=f"{len(improved)} metric(s) improved with a CI excluding zero "
-                                 f"({', '.join(improved) or 'none'}); {len(regressed)} regressed "
-                                 f"({', '.join(regressed) or 'none'}). n = {res.n_items} items.")
+                         rows=rows, status_column="status", caption=caption)
     sections = [Section(id="method", title="Method", blocks=[TextBlock(text=BASE_NOTE[res.task] + "\n\n"
                         "Deltas are tuned minus base on the same items; intervals are 95% paired-bootstrap "
                         "percentile intervals (1,000 resamples, seeded). Status is improved/regressed only when "
@@ -274,6 +343,9 @@ def build_report(res: CompareResult, base_pred: Sequence[Any], tuned_pred: Seque
         f1b = {r[0]: r[3] for r in base_rows}
         f1t = {r[0]: r[3] for r in tuned_rows}
         blocks: list[Any] = [
+            TableBlock(title="Test items per class (support)", columns=["class", "test items"],
+                       rows=[[c, n] for c, n in res.support.items()], page_size=None,
+                       caption="A class with 0 items has no per-class score; the verdict withholds any call then."),
             ChartBlock(title="Per-class F1", chart="bar", x=labels,
                        series={"base": [f1b.get(lab) for lab in labels], "tuned": [f1t.get(lab) for lab in labels]}),
             ChartBlock(title="Confusion matrix: base", chart="heatmap", x=labels, y=labels,
@@ -303,7 +375,7 @@ def build_report(res: CompareResult, base_pred: Sequence[Any], tuned_pred: Seque
         sections.append(Section(id=f"{kind}s", title=f"Top {kind}s (per item)", blocks=[TableBlock(columns=["id", "input", "reference", "base", "tuned", "delta"],
                                 rows=[[e["id"], e["input"], e["reference"], e["base"], e["tuned"], e["delta"]] for e in ex])]))
     return Report(title=f"Base vs fine-tuned ({res.task})", kind="eval", summary=summary, sections=sections,
-                  signatures=res.signatures, manifest=manifest)
+                  signatures=res.signatures, manifest=manifest, verdict=res.verdict())
 
 
 def _trainer_max_length(tuned: str | Path) -> int | None:
@@ -327,21 +399,22 @@ def kind_to_task(kind: str | None) -> str | None:
     return "classification" if kind == "classification" else "generation" if kind in ("completion", "chat", "generation") else kind
 
 
-def _records(data: str, task: str | None) -> tuple[list[dict], str]:
+def _records(data: str, task: str | None, head: int | None = None, sample: int | None = None,
+             seed: int = 0) -> tuple[list[dict], str]:
     """The usable records of `data` and the task; with `task=None` the kind is inferred from the fields."""
     from curate import load
 
     if task is None:
         import sys
 
-        loaded = load(data)
+        loaded = load(data, head=head, sample=sample, seed=seed)
         kind = str(getattr(loaded.kind, "value", loaded.kind))
         task = kind_to_task(kind)
         sys.stderr.write(f"kind: {kind} (inferred from the fields of {data}; --kind sets it)\n")
     else:
         want = "classification" if task == "classification" else "completion"
         try:
-            loaded = load(data, kind=want)
+            loaded = load(data, kind=want, head=head, sample=sample, seed=seed)
         except DatavetError as e:
             # the loader's fix names its field options (--prompt-field, ...), which compare does not have
             try:
@@ -395,8 +468,8 @@ def _adapter_on_base(model: Any, base: str, tuned: str) -> tuple[Any, Any]:
 
 
 def run_compare(base: str, tuned: str, data: str, *, task: str | None = "generation", train_data: str | None = None,
-                adapter: str | None = None, max_new_tokens: int = 32, batch_size: int = 8, limit: int | None = None,
-                sample: int | None = None, probe_sample: int | None = None,
+                adapter: str | None = None, max_new_tokens: int = 32, batch_size: int = 8, head: int | None = None,
+                sample: int | None = None, limit: int | None = None, probe_sample: int | None = None,
                 n_resamples: int = 1000, seed: int = 0, report_dir: str | Path | None = None,
                 metric_options: dict[str, Any] | None = None, perplexity: bool = True,
                 ppl_max_length: int | None = None) -> CompareResult:
@@ -412,8 +485,9 @@ def run_compare(base: str, tuned: str, data: str, *, task: str | None = "generat
         adapter: An adapter to apply on `tuned` (rarely needed: an adapter folder as `tuned` works).
         max_new_tokens: Generation cap.
         batch_size: Prediction batch size.
-        limit: Use only the first N test records.
-        sample: Use a seeded random sample of N test records (`seed`).
+        head: Use only the first N test records (a sorted file gives a biased subset).
+        sample: Use a random sample of N test records (seeded with `seed`).
+        limit: Deprecated alias of `head`.
         probe_sample: Classification: fit the base probe on a seeded sample of N training records.
         n_resamples: Bootstrap resamples.
         seed: Bootstrap seed.
@@ -433,13 +507,11 @@ def run_compare(base: str, tuned: str, data: str, *, task: str | None = "generat
     if task is not None and task not in (*BASE_NOTE, "text"):
         raise UsageError(f"unknown kind {task!r}", fix="use --kind classification, completion, chat or text")
     if task != "text":
-        recs, task = _records(data, task)
-        recs = recs[:limit] if limit else recs
-        recs = seeded_sample(recs, sample, seed)
+        recs, task = _records(data, task, head=head if head is not None else limit, sample=sample, seed=seed)
     if task == "text":  # held-out documents: perplexity and bits per byte, no predictions
         from evalsuite.compare_text import run_text_compare
 
-        return run_text_compare(base, tuned, data, adapter=adapter, batch_size=batch_size, limit=limit,
+        return run_text_compare(base, tuned, data, adapter=adapter, batch_size=batch_size, limit=head if head is not None else limit,
                                 n_resamples=n_resamples, seed=seed, report_dir=report_dir, max_length=ppl_max_length)
     if task not in BASE_NOTE:
         raise UsageError(f"compare cannot score {task} records", fix="compare classification, completion, chat or text data")
@@ -448,6 +520,7 @@ def run_compare(base: str, tuned: str, data: str, *, task: str | None = "generat
     ids = [str(r["id"]) for r in recs]
     groups = [r.get("group") for r in recs]
     base_ppl = tuned_ppl = None
+    known: list[str] | None = None
     if task == "classification":
         if not train_data:
             raise UsageError(f"{data} holds classification records (text, label): the base is a linear probe on "
@@ -457,8 +530,10 @@ def run_compare(base: str, tuned: str, data: str, *, task: str | None = "generat
         from finetune.probe import train_linear_probe
 
         texts, refs = [r["text"] for r in recs], [str(r["label"]) for r in recs]
-        probe_train = seeded_sample(_records(train_data, task)[0], probe_sample, seed)
-        probe = train_linear_probe(base, probe_train, recs, batch_size=batch_size, seed=seed)
+        train_recs = _records(train_data, task)[0]
+        known = sorted({str(r["label"]) for r in train_recs})
+        probe = train_linear_probe(base, seeded_sample(train_recs, probe_sample, seed), recs, batch_size=batch_size,
+                                   seed=seed)
         base_pred = list(probe.val_pred)
         model, tok = load_for_inference(tuned, "classification", adapter=adapter)
         tuned_pred = predict_classifier(model, tok, texts, batch_size=batch_size)
@@ -484,7 +559,7 @@ def run_compare(base: str, tuned: str, data: str, *, task: str | None = "generat
         tuned_pred = generate(tm, ttok, texts, max_new_tokens=max_new_tokens, batch_size=batch_size,
                               label="generate (tuned)")
     res = compare_predictions(task, ids, refs, base_pred, tuned_pred, inputs=texts, groups=groups,
-                              n_resamples=n_resamples, seed=seed, metric_options=metric_options)
+                              n_resamples=n_resamples, seed=seed, metric_options=metric_options, labels=known)
     if task == "generation" and base_ppl is not None and tuned_ppl is not None:
         # different templates or max lengths would make the two perplexities incomparable
         check_signatures({"perplexity": base_ppl.signature}, {"perplexity": tuned_ppl.signature})
@@ -502,7 +577,7 @@ def run_compare(base: str, tuned: str, data: str, *, task: str | None = "generat
 
     # every argument, so that the report says exactly what ran (and `rerun` repeats it)
     settings = {"base": base, "tuned": tuned, "adapter": adapter, "data": data, "kind": task, "task": task,
-                "train_data": train_data, "limit": limit, "sample": sample,
+                "train_data": train_data, "head": head, "limit": limit, "sample": sample,
                 "probe_sample": probe_sample, "max_new_tokens": max_new_tokens, "batch_size": batch_size,
                 "n_resamples": n_resamples, "seed": seed, "metric_options": metric_options or {},
                 "perplexity": perplexity, "ppl_max_length": ppl_max_length}

@@ -170,7 +170,7 @@ def _run_demo(out: Path, quick: bool, seed: int, sizes: DemoSizes) -> int:
     splits = out / "tweets-splits"
     if not _run("curate split (grouped by near-duplicates)",
                 [*curate, "split", str(sample), "--out", str(splits), "--val", "0.1", "--test", "0.15",
-                 "--group-by", "near_duplicate", "--seed", str(seed)], stages):
+                 "--group-by", "near_duplicate", "--seed", str(seed)], stages, {"tweet splits": str(splits)}):
         return _finish(out, stages, t_start)
     tuned = out / "minilm-tweets"
     if _run("finetune minilm (full fine-tune)",
@@ -194,7 +194,8 @@ def _run_demo(out: Path, quick: bool, seed: int, sizes: DemoSizes) -> int:
     _stratified_sample(bbc, bbc_sample, sizes.bbc, "group", seed)
     bbc_splits = out / "bbc-splits"
     if _run("curate split bundled:bbc", [*curate, "split", str(bbc_sample), "--out", str(bbc_splits), "--val", "0.1",
-                                          "--test", "0.15", "--stratify", "group", "--seed", str(seed)], stages):
+                                          "--test", "0.15", "--stratify", "group", "--seed", str(seed)], stages,
+            {"bbc splits": str(bbc_splits)}):
         lora = out / "smollm2-bbc-lora"
         if _run("finetune smollm2 (LoRA SFT: lead -> headline)",
                 [*finetune, "run", "--model", "smollm2", "--kind", "completion", "--method", "lora", "--data", str(bbc_splits),
@@ -204,7 +205,7 @@ def _run_demo(out: Path, quick: bool, seed: int, sizes: DemoSizes) -> int:
             gen_dir = out / "bbc-compare"
             _run("evalsuite compare (untuned vs LoRA)",
                  [*evalsuite, "compare", "--base", "smollm2", "--tuned", str(lora), "--data",
-                  str(bbc_splits / "test.jsonl"), "--kind", "completion", "--limit", str(sizes.gen_items),
+                  str(bbc_splits / "test.jsonl"), "--kind", "completion", "--sample", str(sizes.gen_items),
                   "--max-new-tokens", str(sizes.gen_max_new_tokens), "--batch-size", str(sizes.predict_batch // 2),
                   "--out", str(gen_dir), "--json", str(gen_dir / "compare.json")],
                  stages, {"comparison: SmolLM2 headlines": str(gen_dir / "index.html")})
@@ -229,18 +230,63 @@ def _headline(report_html: Path) -> str:
     return "; ".join(parts) or "see the report"
 
 
+STATUS_ORDER = ("pass", "not_applicable", "warn", "not_run", "fail", "error")
+
+
+def stage_outcome(stage: Stage) -> tuple[str, str]:
+    """(status, what it concluded) of one stage: the verdict of the report it wrote (report.json beside its
+    index.html), else the warnings of a split manifest, else whether the command succeeded.
+
+    A comparison that regressed is `fail` and one that is inconclusive `warn`, though both commands exit 0:
+    the index must not show a green pass for a model that got worse.
+    """
+    if not stage.ok:
+        return "error", "the command failed (see the terminal output)"
+    for p in stage.outputs.values():
+        rj = Path(p).parent / "report.json"
+        if rj.is_file():
+            try:
+                v = json.loads(rj.read_text(encoding="utf-8")).get("verdict")
+            except (OSError, json.JSONDecodeError):
+                v = None
+            if v:
+                return v["status"], f"{v['outcome']}: {v['headline']}"
+    for p in stage.outputs.values():
+        mf = Path(p) / "manifest.json"
+        if mf.is_file():
+            try:
+                warnings = json.loads(mf.read_text(encoding="utf-8")).get("warnings") or []
+            except (OSError, json.JSONDecodeError):
+                warnings = []
+            if warnings:
+                return "warn", "; ".join(warnings)
+    return "pass", "done"
+
+
 def _finish(out: Path, stages: list[Stage], t_start: float) -> int:
     from common.render import write_report
     from curate import write_text
-    from schemas.report import Report, Section, TableBlock
+    from schemas.report import Report, Section, TableBlock, Verdict
 
     total = time.perf_counter() - t_start
-    links = {label: os.path.relpath(p, out) for s in stages for label, p in s.outputs.items() if Path(p).exists()}
-    rows = [[s.name, "pass" if s.ok else "fail", f"{s.seconds:.1f}"] for s in stages]
+    links = {label: os.path.relpath(p, out) for s in stages for label, p in s.outputs.items()
+             if Path(p).exists() and Path(p).suffix == ".html"}
+    outcomes = [stage_outcome(s) for s in stages]
+    rows = [[s.name, st, what, f"{s.seconds:.1f}"] for s, (st, what) in zip(stages, outcomes, strict=True)]
+    worst = max((st for st, _ in outcomes), key=STATUS_ORDER.index, default="not_run")
+    flagged = [f"{s.name}: {st}: {what}" for s, (st, what) in zip(stages, outcomes, strict=True) if st != "pass"]
+    n_ok = sum(s.ok for s in stages)
+    verdict = Verdict(
+        status=worst, outcome={"pass": "all pass", "warn": "warnings", "fail": "failures",
+                               "error": "stage failed"}.get(worst, worst),
+        headline=(f"{n_ok}/{len(stages)} stages ran; " + (f"{len(flagged)} concluded other than pass"
+                                                          if flagged else "every stage passed")),
+        reasons=flagged or [f"{s.name}: {what}" for s, (_, what) in zip(stages, outcomes, strict=True)])
     report = Report(
-        title="datavet demo", kind="index",
-        subtitle=f"{sum(s.ok for s in stages)}/{len(stages)} stages succeeded in {total:.0f}s",
-        summary=TableBlock(columns=["stage", "status", "seconds"], rows=rows, status_column="status", page_size=None),
+        title="datavet demo", kind="index", verdict=verdict,
+        subtitle=f"{n_ok}/{len(stages)} stages succeeded in {total:.0f}s",
+        summary=TableBlock(columns=["stage", "outcome", "what it concluded", "seconds"], rows=rows,
+                           status_column="outcome", page_size=None),
         sections=[Section(id="reports", title="Reports", blocks=[
             TableBlock(columns=["report", "headline result (tuned vs base, 95% paired-bootstrap CI of the delta)"],
                        rows=[[k, _headline(out / v)] for k, v in links.items()], page_size=None)])],

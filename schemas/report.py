@@ -59,10 +59,25 @@ class Section(BaseModel):
     blocks: list[Block] = Field(default_factory=list)
 
 
+class Verdict(BaseModel):
+    """What the report concludes, shown first (a banner above everything else).
+
+    `status` uses the shared check vocabulary; `outcome` is the report's own word for it (e.g. improved,
+    regressed, inconclusive, not comparable, gate failed); `reasons` name the evidence and the limits.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+    status: Literal["pass", "warn", "fail", "error", "not_run", "not_applicable"]
+    outcome: str
+    headline: str
+    reasons: list[str] = Field(default_factory=list)
+
+
 class Report(BaseModel):
     model_config = ConfigDict(extra="forbid")
     title: str
     subtitle: str | None = None
+    verdict: Verdict | None = None                   # shown before anything else
     kind: Literal["qa", "eval", "cv", "index"] = "qa"
     summary: TableBlock | None = None                # shown first
     sections: list[Section] = Field(default_factory=list)

@@ -23,6 +23,8 @@ class InputSummary(BaseModel):
     encoding_note: str | None = None
     notes: list[str] = Field(default_factory=list, description="What else the loader wants the user to know "
                              "(files skipped in a label folder, ids renamed to stay unique).")
+    subset: str | None = Field(None, description="What part of the source was used (--head / --sample); "
+                                                 "None: every row")
     split: str | None = Field(None, description="The split read from a Hugging Face DatasetDict folder")
 
 

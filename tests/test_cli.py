@@ -54,7 +54,7 @@ def test_python_dash_m_version(prog: str, run_module) -> None:
 def test_curate_check_help_lists_contract_options(run_main, capsys) -> None:
     assert run_main(curate.cli.main, ["check", "--help"]) == 0
     out = capsys.readouterr().out
-    for opt in ("--json", "--fail-on", "--kind", "--text-field", "--label-field", "--encoding", "--limit"):
+    for opt in ("--json", "--fail-on", "--kind", "--text-field", "--label-field", "--encoding", "--head", "--sample"):
         assert opt in out
 
 

@@ -26,10 +26,29 @@ def status_class(value: Any) -> str:
     return _STATUS_RE.sub("-", str(value).strip().lower())[:32] or "none"
 
 
+# What a browser drops from a URL before it reads the scheme: ASCII tab/newline/CR anywhere, C0 controls and
+# spaces at either end (WHATWG URL parsing). `java\nscript:` is `javascript:` to a browser.
+_URL_DROP = re.compile(r"[\t\n\r]")
+_URL_STRIP = "".join(map(chr, range(0x21)))
+
+
 def safe_href(href: str) -> str:
-    h = str(href).strip()
-    if re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*:", h) and not h.lower().startswith(("http://", "https://")):
+    """`href` when it is a relative link or an http(s) URL, else "#".
+
+    The check runs on what a browser would see: HTML entities decoded (a markdown renderer decodes them
+    in link targets), then control characters and whitespace removed; that normalized form is returned.
+    Protocol-relative links (`//host`, `\\host`) are remote, so they are refused too.
+    """
+    import html as _html
+
+    h = _URL_DROP.sub("", _html.unescape(str(href))).strip(_URL_STRIP)
+    if h.startswith(("//", "\\\\", "/\\", "\\/")):
         return "#"
+    scheme = re.match(r"^([a-zA-Z][a-zA-Z0-9+.-]*):", h)
+    if scheme and scheme.group(1).lower() not in ("http", "https"):
+        return "#"
+    if not scheme and ":" in h.split("/", 1)[0].split("?", 1)[0].split("#", 1)[0]:
+        return "#"  # something a browser might still read as a scheme; a relative path's first part has none
     return h
 
 

@@ -8,6 +8,7 @@ newlines would break the table, and `<`/`>` would be read as HTML by GitHub.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from common.render.svg import fmt
@@ -21,14 +22,38 @@ _STATUS_ICON = {"pass": "✅", "improved": "✅", "warn": "⚠️", "warning": "
                 "not_applicable": "➖"}
 
 
+# Markdown syntax characters. Data text is escaped so it stays text: `![t](http://evil.example/p.png)` from a
+# dataset row must not become a live remote image, nor `[x](javascript:...)` a link. `_` between two word
+# characters is left alone (GitHub does not read intraword underscores as emphasis; `f1_macro` stays readable).
+# `(`, `)` and `!` need no escape once `[` and `]` are escaped (no link or image can form without them), and
+# `#` only opens a heading at the start of a line (handled where lines start).
+_MD_SPECIAL = re.compile(r"([\\`*\[\]~]|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9]))")
+
+
+def md_text(s: str) -> str:
+    """Escape text for markdown: HTML-special characters as entities, markdown syntax with backslashes."""
+    s = s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return _MD_SPECIAL.sub(r"\\\1", s)
+
+
 def md_escape(v: Any) -> str:
+    """One table cell or inline value: escaped, on one line, `|` escaped, cut at MAX_CELL characters."""
     if isinstance(v, (dict, list)):
         v = json.dumps(v, ensure_ascii=False, default=str)
     s = fmt(v)
     if len(s) > MAX_CELL:
         s = s[: MAX_CELL - 1] + "…"
-    return (s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("|", "\\|")
-            .replace("\r", " ").replace("\n", " "))
+    s = md_text(s.replace("\r", " ").replace("\n", " ")).replace("|", "\\|")
+    return "\\" + s if s.startswith(("#", "-", "+", "=")) else s
+
+
+def md_href(href: str) -> str:
+    """A link target for markdown: only relative links and http(s) (as in HTML), with the characters that
+    would end the target percent-encoded."""
+    from common.render.html import safe_href
+
+    h = safe_href(href)
+    return "".join(f"%{ord(c):02X}" if c in " ()<>[]\\`" else c for c in h)
 
 
 def _status(v: Any) -> str:
@@ -53,7 +78,10 @@ def table_md(b: TableBlock) -> list[str]:
 def block_md(b: Any) -> list[str]:
     out = [f"**{md_escape(b.title)}**", ""] if b.title else []
     if isinstance(b, TextBlock):
-        out += [b.text.replace("<", "&lt;").replace(">", "&gt;")]
+        # paragraphs kept; each line escaped, and a line that would open a block (list, quote, heading,
+        # code) is shielded by escaping its first character
+        paras = [p.strip() for p in re.split(r"\n\s*\n", b.text) if p.strip()]
+        out += ["\n\n".join("  \n".join(_md_line(ln) for ln in p.splitlines()) for p in paras)]
     elif isinstance(b, KeyValueBlock):
         out += [f"- {md_escape(k)}: {md_escape(v)}" for k, v in b.items.items()]
     elif isinstance(b, TableBlock):
@@ -72,6 +100,32 @@ def block_md(b: Any) -> list[str]:
     return [*out, ""]
 
 
+def _md_line(line: str) -> str:
+    t = md_text(line.strip())
+    if re.match(r"^([-+=#]|\d+[.)])", t):
+        t = "\\" + t
+    return t
+
+
+def verdict_md(report: Report) -> list[str]:
+    """The verdict as a quote block right under the title."""
+    v = report.verdict
+    if v is None:
+        return []
+    icon = _STATUS_ICON.get(v.status, "")
+    out = [f"> {icon} **{md_escape(v.outcome.upper())}**: {md_escape(v.headline)}"]
+    out += [f"> - {md_escape(r)}" for r in v.reasons[:12]]
+    if len(v.reasons) > 12:
+        out.append(f"> - and {len(v.reasons) - 12} more (see below)")
+    return [*out, ""]
+
+
+def _fence(text: str) -> str:
+    """A code fence longer than any backtick run in `text`, so data cannot close it."""
+    longest = max((len(m) for m in re.findall(r"`+", text)), default=0)
+    return "`" * max(3, longest + 1)
+
+
 def render_markdown(report: Report) -> str:
     """The report as markdown, summary first.
 
@@ -82,6 +136,7 @@ def render_markdown(report: Report) -> str:
         Markdown text.
     """
     out = [f"# {md_escape(report.title)}", ""]
+    out += verdict_md(report)
     if report.subtitle:
         out += [f"_{md_escape(report.subtitle)}_", ""]
     if report.summary:
@@ -93,11 +148,12 @@ def render_markdown(report: Report) -> str:
         for b in s.blocks:
             out += block_md(b)
     if report.links:
-        out += ["## Links", ""] + [f"- [{md_escape(k)}]({v})" for k, v in report.links.items()] + [""]
+        out += ["## Links", ""] + [f"- [{md_escape(k)}]({md_href(v)})" for k, v in report.links.items()] + [""]
     if report.signatures:
         out += ["## Signatures", "", "| metric | signature |", "|---|---|"]
-        out += [f"| {md_escape(k)} | `{md_escape(v)}` |" for k, v in report.signatures.items()] + [""]
+        out += [f"| {md_escape(k)} | {md_escape(v)} |" for k, v in report.signatures.items()] + [""]
     if report.manifest:
-        out += ["## Manifest", "", "```json", json.dumps(report.manifest, indent=2, ensure_ascii=False, default=str),
-                "```", ""]
+        body = json.dumps(report.manifest, indent=2, ensure_ascii=False, default=str)
+        fence = _fence(body)
+        out += ["## Manifest", "", f"{fence}json", body, fence, ""]
     return "\n".join(out).rstrip() + "\n"

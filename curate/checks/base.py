@@ -37,6 +37,8 @@ class Check:
     description: ClassVar[str]
     Params: ClassVar[type[BaseModel]] = NoParams
     default_enabled: ClassVar[bool] = True
+    # False for checks that judge the load itself (schema): they still run when no row loaded.
+    needs_rows: ClassVar[bool] = True
     # The record kinds this check judges (None: every kind). On other data the runner reports it
     # `not_applicable` without running it: a label check on plain text neither passes nor fails.
     kinds: ClassVar[tuple[str, ...] | None] = None

@@ -13,6 +13,10 @@ Thresholds (parameters, defaults justified):
 - `min_count` = 10: fewer rows than this per class gives per-class metrics too noisy to read (one error is
   10 points of recall) — a warning.
 
+Declared vs seen: labels declared (this check's `labels`, else `normalize.labels` of the config) that never
+occur, and data with a single class, fail the check: a classifier cannot learn or be evaluated on a class it
+never sees, and a one-class sample (a `--head` of a sorted file) is the usual cause.
+
 Class-level problems have no row id, so they are reported in `message` and `summary`, not as findings.
 Not applicable to completion, chat and text data, which have no labels.
 """
@@ -33,6 +37,7 @@ class ClassBalanceParams(BaseModel):
     max_ratio: float = Field(2.0, gt=1, description="Largest/class count above which a class is under-represented")
     kfold: int | None = Field(None, ge=2, description="Planned k of a k-fold split (default: CLI option, else 5)")
     min_count: int = Field(10, ge=1, description="Fewer rows than this per class is flagged")
+    labels: list[str] | None = Field(None, description="Declared labels (default: normalize.labels of the config)")
 
 
 def label_counts(records: list[dict]) -> Counter[str]:
@@ -63,6 +68,13 @@ def balance_stats(counts: Counter[str]) -> dict:
     }
 
 
+def _declared(ctx: CheckContext) -> list[str] | None:
+    """Labels the run's normalize config declares (`normalize.labels`), if any."""
+    cfg = ctx.options.get("normalize")
+    labels = cfg.get("labels") if isinstance(cfg, dict) else getattr(cfg, "labels", None)
+    return list(labels) if labels else None
+
+
 class ClassBalanceCheck(Check):
     name = "class_balance"
     description = "label counts, imbalance ratio, entropy, rarest class vs the planned k-fold, class weights"
@@ -80,6 +92,8 @@ class ClassBalanceCheck(Check):
         largest = max(counts.values())
         problems: list[str] = []
         status = CheckStatus.passed
+        declared = p.labels if p.labels is not None else _declared(ctx)
+        missing = [lab for lab in (declared or []) if lab not in counts]
         under = [lab for lab, c in counts.items() if largest / c > p.max_ratio]
         rare = [lab for lab, c in counts.items() if c < p.min_count]
         unsplittable = [lab for lab, c in counts.items() if c < k]
@@ -95,9 +109,19 @@ class ClassBalanceCheck(Check):
             problems.append(f"{lab} has {counts[lab]} rows, fewer than the {k} folds planned: "
                             f"it cannot appear in every fold")
             status = CheckStatus.fail
+        if missing:
+            problems.insert(0, f"{len(missing)} declared label(s) never occur: {', '.join(missing)} "
+                               f"(declared: {', '.join(declared or [])}; seen: {', '.join(sorted(counts))})")
+            status = CheckStatus.fail
+        if len(counts) == 1:
+            problems.insert(0, f"the data has a single class ({next(iter(counts))!r}, {stats['n']:,} rows): "
+                               "nothing to learn or evaluate; if this is a --head of a sorted file, use --sample")
+            status = CheckStatus.fail
         rarest = min(counts, key=counts.__getitem__)
         stats.update({"kfold": k, "rarest_class": rarest, "rarest_count": counts[rarest],
                       "rarest_per_fold": round(counts[rarest] / k, 2), "under_represented": sorted(under),
-                      "too_rare": sorted(rare), "unsplittable": sorted(unsplittable), "max_ratio": p.max_ratio})
-        return self.result([], status=status, summary=stats, count=len(set(under) | set(rare) | set(unsplittable)),
+                      "too_rare": sorted(rare), "unsplittable": sorted(unsplittable), "max_ratio": p.max_ratio,
+                      "declared_labels": declared, "missing_labels": missing})
+        count = len(set(under) | set(rare) | set(unsplittable) | set(missing)) + (len(counts) == 1)
+        return self.result([], status=status, summary=stats, count=count,
                            message="; ".join(problems) or None)

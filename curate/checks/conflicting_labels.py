@@ -2,9 +2,15 @@
 
 Rows are grouped by identical normalized text, and, with `near: true`, also by near-duplicate cluster
 (the same MinHash LSH clusters as `near_duplicate`, shared through `ctx.shared`, threshold 0.9 by default:
-stricter than dedup's 0.8 because a small edit such as a negation can legitimately flip a label). Every row
-of a group with more than one distinct label is an error finding naming the group (`cluster`, the first
-row's id), the row it conflicts with (`conflicts_with`), and the label counts. Classification data only.
+stricter than dedup's 0.8 because a small edit such as a negation can legitimately flip a label). Each
+group with more than one distinct label is reported: the group's majority label (`majority_label`, None on
+a tie) decides which rows are the likely errors. A row whose label differs from a clear majority is an error
+finding with `likely_error: true`; a row that carries the majority label is an info finding (`likely_error:
+false`: it is in a conflict, but probably right); on a tie every row is a likely error (nothing says which
+label is right). Findings name the group (`cluster`, the first row's id), a row carrying another label
+(`conflicts_with`) and the label counts, and are sorted likely errors first, strongest majority first. The
+message holds the labels and the start of the text, so terminal examples show what to fix.
+Classification data only.
 """
 
 from __future__ import annotations
@@ -49,7 +55,7 @@ class ConflictingLabelsCheck(Check):
         for i, g in enumerate(groups):
             members[g].append(i)
         ids, recs = ctx.ids, ctx.data.records
-        findings = []
+        findings: list[tuple[tuple, Finding]] = []
         n_groups = 0
         for g, rows in members.items():
             if len(rows) < 2:
@@ -58,11 +64,25 @@ class ConflictingLabelsCheck(Check):
             if len(labels) < 2:
                 continue
             n_groups += 1
+            (top, top_n), (_, second_n) = labels.most_common(2)
+            majority = top if top_n > second_n else None
             for i in rows:
                 mine = _label_key(recs[i]["label"])
                 other = next(j for j in rows if _label_key(recs[j]["label"]) != mine)
-                findings.append(Finding(id=ids[i], reason="conflicting_labels", severity=Severity.error,
-                                        cluster=ids[g], conflicts_with=ids[other], label=mine,
-                                        labels=dict(labels)))
-        return self.result(findings, summary={"conflict_groups": n_groups, "rows": len(findings),
-                                              "near": p.near, "threshold": p.threshold if p.near else 1.0})
+                likely = majority is None or mine != majority
+                versus = (f"majority {majority!r} ({top_n} of {len(rows)})" if majority is not None
+                          else f"no majority ({', '.join(f'{k} {v}' for k, v in labels.most_common())})")
+                text = " ".join(ctx.texts[i].split())
+                message = f"{mine!r} vs {versus}: {text[:120]}"
+                f = Finding(id=ids[i], reason="conflicting_labels",
+                            severity=Severity.error if likely else Severity.info, message=message,
+                            cluster=ids[g], conflicts_with=ids[other], label=mine, majority_label=majority,
+                            likely_error=likely, labels=dict(labels))
+                # likely errors first; among them the clearest majorities (the surest fixes) first
+                findings.append(((not likely, -(top_n - second_n), -len(rows), g, i), f))
+        findings.sort(key=lambda p: p[0])
+        out = [f for _, f in findings]
+        likely_n = sum(1 for f in out if f.likely_error)
+        return self.result(out, count=likely_n,
+                           summary={"conflict_groups": n_groups, "rows": len(out), "likely_errors": likely_n,
+                                    "near": p.near, "threshold": p.threshold if p.near else 1.0})

@@ -18,7 +18,7 @@ class ExactDuplicateCheck(Check):
     description = "rows whose normalized text repeats an earlier row"
 
     def run(self, ctx: CheckContext) -> CheckResult:
-        from curate.dedup.shared import exact_groups
+        from curate.dedup.shared import exact_groups, key_options
 
         groups = exact_groups(ctx)
         ids = ctx.ids
@@ -28,5 +28,5 @@ class ExactDuplicateCheck(Check):
         multi = [s for s in sizes.values() if s > 1]
         return self.result(findings, summary={
             "duplicate_rows": len(findings), "groups": len(multi), "largest_group": max(multi, default=1),
-            "rows": len(groups),
+            "rows": len(groups), "duplicate_key": key_options(ctx).spec(),
         })

@@ -19,7 +19,8 @@ expectations:
 ```
 
 Columns are the record fields (`id`, `text`/`label`, `prompt`/`completion`, `messages` as text, `group`), each
-metadata key not clashing with them, and `n_chars` (length of the judged text). No thresholds of its own:
+metadata key not clashing with them, `n_chars` (length of the judged text), and the input file's own names
+of the mapped fields (a suite may say `review` for the column loaded as `text`). No thresholds of its own:
 the suite is the user's. GX is imported inside `run` (it takes seconds to import) with progress bars off.
 """
 
@@ -131,6 +132,7 @@ def records_frame(ctx: CheckContext):
     """The records as a pandas DataFrame with one column per record field and metadata key."""
     import pandas as pd
 
+    aliases = {f: c for f, c in (ctx.data.field_map or {}).items() if isinstance(c, str) and c != f}
     rows = []
     for r, text in zip(ctx.data.records, ctx.texts, strict=True):
         row = {k: v for k, v in (r.get("metadata") or {}).items() if not isinstance(v, dict | list)}
@@ -143,6 +145,11 @@ def records_frame(ctx: CheckContext):
                 v = "|".join(map(str, v))
             row[k] = v
         row["n_chars"] = len(text)
+        # the file's own column names work too: a suite written against the input ("review") need not
+        # know that datavet calls that column "text"
+        for field, column in aliases.items():
+            if field in row:
+                row.setdefault(column, row[field])
         rows.append(row)
     df = pd.DataFrame(rows)
     # CSV metadata arrives as strings; a column whose every value parses as a number becomes numeric so

@@ -4,7 +4,8 @@ Two modes: against another dataset (`--against`, `ctx.against`), or between the 
 (`ctx.options["split_field"]`, e.g. `split: train/test`). For classification data the text is compared; for
 prompt/completion data each field is compared on its own (a test prompt copied from training is leakage even
 when the answers differ), for chat data all turns. Near copies use the MinHash LSH engine at the
-near-duplicate default (Jaccard >= 0.8 over byte 5-shingles, verified exactly). Each finding names the leaked
+near-duplicate default (Jaccard >= 0.8 over byte 5-shingles, verified exactly), both on the duplicate key
+(`dedup_key`: whitespace folded by default). Each finding names the leaked
 row (`id`), the row it copies (`copies`, with `copies_split`), the `field`, `match` (exact/near) and `jaccard`.
 With a split field, rows of the `source_split` ("train" when present, else the first split seen) are the
 originals and rows of every other split that copy them are the leaks.
@@ -84,7 +85,8 @@ class LeakageCheck(Check):
     Params = LeakageParams
 
     def run(self, ctx: CheckContext) -> CheckResult:
-        from curate.dedup.shared import normalize_options
+        from curate.dedup.key import dedup_keys
+        from curate.dedup.shared import key_options, normalize_options
         from curate.normalize import normalize_dataset
 
         p = self.params
@@ -114,14 +116,15 @@ class LeakageCheck(Check):
         ids = [r["id"] for r in all_recs]
         findings = []
         per_field: dict[str, int] = {}
+        key = key_options(ctx)
         for fname, texts in field_texts(all_recs, kind).items():
-            hits = cross_matches(texts, side, p.threshold, p.num_perm, p.shingle)
+            hits = cross_matches(dedup_keys(texts, key), side, p.threshold, p.num_perm, p.shingle)
             per_field[fname] = len(hits)
             for i, (j, match, jac) in sorted(hits.items()):
                 findings.append(Finding(id=ids[i], reason="leakage", severity=Severity.error, field=fname,
                                         match=match, jaccard=round(jac, 4), copies=ids[j], copies_split=names[j],
                                         split=names[i]))
-        return self.result(findings, summary={"mode": mode, "by_field": per_field,
+        return self.result(findings, summary={"mode": mode, "by_field": per_field, "duplicate_key": key.spec(),
                                               "leaked_rows": len({f.id for f in findings}),
                                               "exact": sum(f.match == "exact" for f in findings),
                                               "near": sum(f.match == "near" for f in findings)})

@@ -35,7 +35,7 @@ class NearDuplicateCheck(Check):
     Params = NearDuplicateParams
 
     def run(self, ctx: CheckContext) -> CheckResult:
-        from curate.dedup.shared import near
+        from curate.dedup.shared import key_options, near
 
         p = self.params
         if p.num_perm & (p.num_perm - 1):
@@ -68,5 +68,5 @@ class NearDuplicateCheck(Check):
             "near_duplicate_rows": len(findings), "clusters": len({f.cluster for f in findings}),
             "threshold": p.threshold, "num_perm": p.num_perm, "bands": nd.bands, "rows_per_band": nd.rows,
             "shingle": p.shingle, "candidate_pairs": nd.candidates, "verified_pairs": len(nd.pairs),
-            "sample_pairs": sample,
+            "duplicate_key": key_options(ctx).spec(), "sample_pairs": sample,
         })

@@ -19,6 +19,7 @@ from schemas.records import non_text_parts
 class SchemaCheck(Check):
     name = "schema"
     description = "rows that do not validate as the record schema (quarantined with a reason)"
+    needs_rows = False
 
     def run(self, ctx: CheckContext) -> CheckResult:
         findings = [

@@ -58,6 +58,9 @@ def register(app: typer.Typer) -> None:
                                                             "them).")] = None,
         disable: Annotated[Optional[list[str]], typer.Option("--disable", help="Do not run this check "
                                                              "(repeatable; default: none).")] = None,
+        dedup_key: Annotated[Optional[str], typer.Option("--dedup-key", help="What duplicate detection ignores: "
+                             "a comma list of whitespace, urls, mentions, numbers, punctuation, case, or social "
+                             "(all but case) or none (default: whitespace).")] = None,
         json_out: Annotated[Optional[Path], typer.Option("--json", help="Write the machine-readable result to this "
                                                          "file (docs/json-contract.md) (default: none).")] = None,
         out: Annotated[Optional[Path], typer.Option("--out", help="Write the QA report folder here: index.html, "
@@ -71,8 +74,10 @@ def register(app: typer.Typer) -> None:
         kind: o.Kind = None, format: o.Format = "auto", text_field: o.TextField = None,
         label_field: o.LabelField = None, prompt_field: o.PromptField = None,
         completion_field: o.CompletionField = None, messages_field: o.MessagesField = None,
-        id_field: o.IdField = "id", encoding: o.Encoding = None, limit: o.Limit = None,
-        split: o.HfSplit = None, overwrite: o.Overwrite = False,
+        id_field: o.IdField = "id", encoding: o.Encoding = None, head: o.Head = None,
+        sample: o.Sample = None, seed: Annotated[Optional[int], typer.Option(
+            "--seed", help="Seed of --sample and of seeded checks (default: config, else 0).")] = None,
+        limit: o.Limit = None, split: o.HfSplit = None, overwrite: o.Overwrite = False,
         cli: typer.Context = None,  # type: ignore[assignment]
     ) -> None:
         """Load DATA, validate every row, run the data checks, and gate on the result."""
@@ -92,10 +97,14 @@ def register(app: typer.Typer) -> None:
             "input.text_field": text_field, "input.label_field": label_field, "input.prompt_field": prompt_field,
             "input.completion_field": completion_field, "input.messages_field": messages_field,
             "input.id_field": None if id_field == "id" else id_field, "input.encoding": encoding,
-            "input.limit": limit, "input.split": split, "input.group_field": group_field, "against": against, "split_field": split_field,
+            "input.head": o.head_or_limit(head, limit), "input.sample": sample, "input.seed": seed, "seed": seed,
+            "input.split": split,
+            "input.group_field": group_field, "against": against, "split_field": split_field,
             "group_field": group_field, "tokenizer": tokenizer, "max_length": max_length,
             "expectations": str(expectations) if expectations else None, "fail_on": fail_on,
         }
+        if dedup_key is not None:
+            flags.update({f"dedup_key.{k}": v for k, v in o.dedup_key_spec(dedup_key).model_dump().items()})
         cfg = resolve_config(data, config, sets or [], flags)
         # progress (loading, then each check) goes to stderr from run_suite's checks runner
         outcome = run_suite(cfg, config_dir=config.parent if config is not None else None, enable=enable or [],
@@ -103,6 +112,10 @@ def register(app: typer.Typer) -> None:
                             on_load=lambda d: print_load_summary(d.summary))
         ctx, report = outcome.ctx, outcome.report
         print_check_summary(report)
+        from curate.console import print_verdict
+        from curate.report import qa_verdict
+
+        print_verdict(qa_verdict(report, cfg.fail_on))
         if json_out:
             write_json(report, json_out)
             typer.echo(f"wrote {json_out}")
@@ -110,7 +123,7 @@ def register(app: typer.Typer) -> None:
             from curate.report import write_qa_report
             from schemas.manifest import RunManifest
 
-            html = write_qa_report(report, ctx, out)
+            html = write_qa_report(report, ctx, out, fail_on=cfg.fail_on)
             settings = {**cfg.model_dump(mode="json"), "kfold": kfold, "label_issues": str(label_issues) if
                         label_issues else None, "json": str(json_out) if json_out else None, "out": str(out)}
             inputs = {p: p for p in (cfg.input.path, cfg.against) if p and not str(p).startswith("bundled:")}

@@ -17,7 +17,8 @@ def register(app: typer.Typer) -> None:
         out: Annotated[Path, typer.Argument(help="Output: .jsonl, .parquet, or a folder (HF save_to_disk).")],
         kind: o.Kind = None, text_field: o.TextField = None, label_field: o.LabelField = None,
         prompt_field: o.PromptField = None, completion_field: o.CompletionField = None,
-        messages_field: o.MessagesField = None, limit: o.Limit = None, split: o.HfSplit = None,
+        messages_field: o.MessagesField = None, head: o.Head = None, sample: o.Sample = None,
+        seed: o.SampleSeed = 0, limit: o.Limit = None, split: o.HfSplit = None,
         overwrite: o.Overwrite = False,
     ) -> None:
         """Write DATA's validated records to OUT (quarantined rows go to OUT's quarantine file)."""
@@ -35,7 +36,8 @@ def register(app: typer.Typer) -> None:
         check_file_target(qpath)
         loaded = load(o.load_config(data, kind=kind, text_field=text_field, label_field=label_field,
                                     prompt_field=prompt_field, completion_field=completion_field,
-                                    messages_field=messages_field, limit=limit, split=split))
+                                    messages_field=messages_field, head=o.head_or_limit(head, limit),
+                                    sample=sample, seed=seed, split=split))
         print_load_summary(loaded.summary)
         n = write_records(loaded.records, out, fmt, overwrite=overwrite)
         typer.echo(f"wrote {n:,} records to {out}")

@@ -24,19 +24,48 @@ Overwrite = Annotated[bool, typer.Option(
     "default: refuse).")]
 HfSplit = Annotated[Optional[str], typer.Option(
     "--split", help="Which split of a Hugging Face DatasetDict folder to read (default: train).")]
-Limit = Annotated[Optional[int], typer.Option("--limit", help="Read only the first N rows (default: all).")]
+Head = Annotated[Optional[int], typer.Option("--head", min=1, help="Use only the first N rows (a sorted file "
+                                                                  "gives a biased subset: prefer --sample).")]
+Sample = Annotated[Optional[int], typer.Option("--sample", min=1, help="Use a seeded random sample of N rows.")]
+SampleSeed = Annotated[int, typer.Option("--seed", help="Seed of --sample (and of anything else seeded).")]
+Limit = Annotated[Optional[int], typer.Option("--limit", min=1, hidden=True,
+                                              help="Deprecated alias of --head (first N rows).")]
+
+
+def dedup_key_spec(spec: str):
+    """`--dedup-key SPEC` as a DedupKeyConfig; a usage error naming the valid parts."""
+    from schemas.configs.dedup_key import DedupKeyConfig
+    from schemas.errors import UsageError
+
+    try:
+        return DedupKeyConfig.from_spec(spec)
+    except ValueError as e:
+        raise UsageError(f"--dedup-key {spec!r}: {e}", fix="e.g. --dedup-key social, or whitespace,urls,mentions") from None
+
+
+def head_or_limit(head: int | None, limit: int | None) -> int | None:
+    """`--head`, or the deprecated `--limit` with a one-line note on stderr."""
+    if limit is None:
+        return head
+    from curate.subset import LIMIT_DEPRECATED
+    from schemas.errors import UsageError
+
+    typer.secho(f"note: {LIMIT_DEPRECATED}", fg="yellow", err=True)
+    if head is not None and head != limit:
+        raise UsageError("--limit and --head both given", fix="use --head N only (--limit is its old name)")
+    return limit
 
 
 def load_config(path: str, *, kind=None, format="auto", text_field=None, label_field=None, prompt_field=None,
                 completion_field=None, messages_field=None, id_field="id", group_field=None, encoding=None,
-                limit=None, split=None) -> LoadConfig:
+                head=None, sample=None, seed=0, split=None) -> LoadConfig:
     from schemas.configs.base import validate_config
 
     return validate_config(LoadConfig, dict(
         path=path, kind=kind, format=format, text_field=text_field, label_field=label_field,
         prompt_field=prompt_field, completion_field=completion_field, messages_field=messages_field,
-        id_field=id_field, group_field=group_field, encoding=encoding, limit=limit, split=split),
-        "command-line options")
+        id_field=id_field, group_field=group_field, encoding=encoding, head=head, sample=sample,
+        seed=seed, split=split), "command-line options")
 
 
 __all__ = ["claim_outputs", "load_config"]

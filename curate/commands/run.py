@@ -33,6 +33,9 @@ def register(app: typer.Typer) -> None:
 
         items = list(sets or []) + ([f"out={out}"] if out else [])
         cfg = load_config(CurateConfig, config, items)
+        if cfg.input.limit is not None:
+            typer.secho("note: input.limit is deprecated: it takes the first N rows; say input.head for that, or "
+                        "input.sample (random rows, seeded by input.seed)", fg="yellow", err=True)
         command = f"curate run --config {config}" + "".join(f" --set {o}" for o in items)
         command += f" --engine {engine}" + (f" --address {address}" if address else "") if engine != "local" else ""
         res = run_engine(cfg, command, engine=engine, address=address, config_dir=config.parent, overwrite=overwrite)
@@ -46,6 +49,10 @@ def register(app: typer.Typer) -> None:
         for note in res.notes:
             typer.secho(f"note: {note}", fg="yellow")
         typer.echo(f"wrote {res.out}: {', '.join(res.files)}")
+        if res.verdict is not None:
+            from curate.console import print_verdict
+
+            print_verdict(res.verdict)
         if res.gate_failed:
             typer.secho(f"quality gate failed (fail_on: {cfg.fail_on})", fg="red", err=True)
             raise typer.Exit(1)

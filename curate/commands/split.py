@@ -27,6 +27,9 @@ def register(app: typer.Typer) -> None:
             "--group-by", help="near_duplicate or exact_duplicate: keep duplicate clusters in one split (default: none).")] = None,
         threshold: Annotated[float, typer.Option(
             "--threshold", help="Jaccard threshold for --group-by near_duplicate.")] = 0.8,
+        dedup_key: Annotated[Optional[str], typer.Option(
+            "--dedup-key", help="What --group-by clustering and the straddle count ignore: a comma list of "
+                                "whitespace, urls, mentions, numbers, punctuation, case; or social, none.")] = None,
         rare_class: Annotated[str, typer.Option(
             "--rare-class", help="Classes too small for every split: error, drop, train-only.")] = "error",
         length_buckets: Annotated[int, typer.Option(
@@ -37,8 +40,8 @@ def register(app: typer.Typer) -> None:
         kind: o.Kind = None, format: o.Format = "auto", text_field: o.TextField = None,
         label_field: o.LabelField = None, prompt_field: o.PromptField = None,
         completion_field: o.CompletionField = None, messages_field: o.MessagesField = None,
-        id_field: o.IdField = "id", encoding: o.Encoding = None, limit: o.Limit = None,
-        overwrite: o.Overwrite = False,
+        id_field: o.IdField = "id", encoding: o.Encoding = None, head: o.Head = None,
+        sample: o.Sample = None, limit: o.Limit = None, overwrite: o.Overwrite = False,
     ) -> None:
         """Split DATA into train/val/test or K folds, stratified, keeping groups whole; write DIR/manifest.json."""
         from curate.console import console, print_load_summary
@@ -51,14 +54,17 @@ def register(app: typer.Typer) -> None:
         cfg = validate_config(SplitConfig, dict(
             val=val, test=test, kfold=kfold, stratify=stratify, group_field=group_field, group_by=group_by,
             near_dup_threshold=threshold, rare_class=rare_class, length_buckets=length_buckets, method=method,
-            seed=seed), "split options")
+            seed=seed, **({"dedup_key": o.dedup_key_spec(dedup_key)} if dedup_key else {})), "split options")
         check_dir_target(out, overwrite=overwrite)  # refuse a folder we may not write before the load
         loaded = load(o.load_config(data, kind=kind, format=format, text_field=text_field,
                                     label_field=label_field, prompt_field=prompt_field,
                                     completion_field=completion_field, messages_field=messages_field,
-                                    id_field=id_field, encoding=encoding, limit=limit))
+                                    id_field=id_field, encoding=encoding,
+                                    head=o.head_or_limit(head, limit), sample=sample, seed=seed))
         print_load_summary(loaded.summary)
         result = split_records(loaded.records, cfg, kind=loaded.kind)
         print_split_report(result, console)
+        if loaded.summary.subset:
+            typer.secho(f"note: split {loaded.summary.subset}", fg="yellow", err=True)
         path = write_splits(result, out, overwrite=overwrite)
         typer.echo(f"wrote {len(result.files)} split files and manifest.json to {path}")

@@ -17,10 +17,31 @@ def normalize_options(ctx: Any):
     return cfg or NormalizeConfig()
 
 
+def key_options(ctx: Any):
+    """The DedupKeyConfig the run uses (ctx.options["dedup_key"]: a config, a dict or a spec string)."""
+    from schemas.configs.dedup_key import DedupKeyConfig
+
+    cfg = ctx.options.get("dedup_key")
+    if isinstance(cfg, dict):
+        cfg = DedupKeyConfig.model_validate(cfg)
+    elif isinstance(cfg, str):
+        cfg = DedupKeyConfig.from_spec(cfg)
+    return cfg or DedupKeyConfig()
+
+
+def dedup_texts(ctx: Any) -> list[str]:
+    """The duplicate keys of ctx.texts (what exact, near and conflicting-label checks compare)."""
+    if "dedup_texts" not in ctx.shared:
+        from curate.dedup.key import dedup_keys
+
+        ctx.shared["dedup_texts"] = dedup_keys(ctx.texts, key_options(ctx))
+    return ctx.shared["dedup_texts"]
+
+
 def exact_groups(ctx: Any) -> list[int]:
     if "exact_groups" not in ctx.shared:
         sigs = [v for k, v in ctx.shared.items() if isinstance(k, tuple) and k[0] == "signatures"]
-        ctx.shared["exact_groups"] = sigs[0].group.tolist() if sigs else exact_duplicate_groups(ctx.texts)
+        ctx.shared["exact_groups"] = sigs[0].group.tolist() if sigs else exact_duplicate_groups(dedup_texts(ctx))
     return ctx.shared["exact_groups"]
 
 
@@ -31,8 +52,8 @@ def near(ctx: Any, threshold: float, num_perm: int, shingle: int, bands: int | N
         # hash the texts once
         skey = ("signatures", num_perm, shingle, seed)
         if skey not in ctx.shared:
-            ctx.shared[skey] = prepare(ctx.texts, num_perm, shingle, seed)
-        ctx.shared[key] = near_duplicates(ctx.texts, threshold, num_perm, shingle, seed, bands,
+            ctx.shared[skey] = prepare(dedup_texts(ctx), num_perm, shingle, seed)
+        ctx.shared[key] = near_duplicates(dedup_texts(ctx), threshold, num_perm, shingle, seed, bands,
                                           prepared=ctx.shared[skey])
         # a default run has exactly two users (near_duplicate, conflicting_labels): once a second threshold
         # is served, drop the signatures (256 MiB at 1M rows) so later checks do not carry them; a third

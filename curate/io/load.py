@@ -12,7 +12,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from itertools import chain, islice
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
@@ -457,7 +457,9 @@ def _load(cfg: LoadConfig | str | Path, opened: tuple | None = None, **overrides
                 return
         _accept(r, kind, mapping, cfg, quarantine_row, add)
 
-    limited = iter(rows) if cfg.limit is None else islice(rows, cfg.limit)
+    from curate.subset import describe, subset_rows
+
+    limited, subset = subset_rows(rows, cfg.head, cfg.sample, cfg.seed)
     if columns is not None:
         # Tabular sources know their columns up front: decide the kind and field mapping before any row
         # (the first row is looked at too: its values tell TRL's conversational prompt/completion apart).
@@ -494,7 +496,7 @@ def _load(cfg: LoadConfig | str | Path, opened: tuple | None = None, **overrides
 
     reasons = Counter(q.reason for q in quarantine)
     note = source.encoding_note
-    if cfg.limit is not None and source.note_for is not None:
+    if cfg.head is not None and source.note_for is not None:
         note = source.note_for(last_line or None)  # the counts describe the lines this load used
     notes = list(source.notes)
     if renamed:
@@ -503,7 +505,7 @@ def _load(cfg: LoadConfig | str | Path, opened: tuple | None = None, **overrides
     summary = InputSummary(
         path=cfg.path, format=source.format, encoding=source.encoding, kind=kind.value, rows_read=rows_read,
         rows_loaded=len(records), rows_quarantined=len(quarantine), quarantine_reasons=dict(reasons.most_common()),
-        encoding_note=note, notes=notes, split=source.split,
+        encoding_note=note, notes=notes, split=source.split, subset=describe(subset),
     )
     assert summary.rows_read == summary.rows_loaded + summary.rows_quarantined
     return LoadedData(kind, records, quarantine, summary, cfg, mapping)

@@ -1,5 +1,8 @@
 """`split_records`: rows in, disjoint stratified (and optionally group-aware) splits out; `write_splits`
-writes them with a manifest. Every row given is accounted for: in a split, in train only, or in
+writes them with a manifest. Rows inside each file are in a shuffled order (seeded with the split seed):
+a file in input order (often sorted by label) makes any "first N rows" of it a single class. When rows are
+grouped, each row's group (the group field's value or its duplicate cluster's first row id) is written as
+its `group` (or `metadata.split_group` when the row already has a different `group`). Every row given is accounted for: in a split, in train only, or in
 dropped.jsonl with its reason (`--rare-class drop`). Deduplication is `curate run`'s job, not this one's.
 """
 
@@ -9,6 +12,7 @@ import hashlib
 import shutil
 import tempfile
 import time
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,7 +22,7 @@ import numpy as np
 from curate.split import layout
 from curate.split.assign import balanced_assign, iterative_assign, sklearn_group_kfold
 from curate.split.errors import SplitError
-from curate.split.grouping import group_keys, units_from_keys
+from curate.split.grouping import group_keys, group_label, units_from_keys
 from curate.split.stratify import Strata, counts_of, label_counts, rare_strata, strata_matrix
 from schemas.configs.split import SplitConfig, SplitFileStats, SplitManifest
 from schemas.manifest import CURRENT_ARGV
@@ -45,21 +49,40 @@ class SplitResult:
     method: str
     dropped: list[dict[str, Any]] = field(default_factory=list)
     seconds: float = 0.0
+    keys: list[str] = field(default_factory=list)  # per row: "g:<group>" or "row:<i>" (see grouping.group_keys)
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def mode(self) -> str:
         return "kfold" if self.config.kfold else "holdout"
 
+    def order(self, name: str) -> np.ndarray:
+        """Row indices of one file in the order written: shuffled, seeded by the split seed and the file name."""
+        idx = self.files[name]
+        rng = np.random.default_rng([self.config.seed & 0xFFFFFFFF, zlib.crc32(name.encode("utf-8"))])
+        return idx[rng.permutation(len(idx))]
+
     def rows(self, name: str) -> list[dict[str, Any]]:
-        """The records of one file, e.g. `rows("fold-0/val")`, in input order."""
-        return [self.records[i] for i in self.files[name]]
+        """The records of one file, e.g. `rows("fold-0/val")`, in the written (shuffled) order, each with its
+        group recorded when rows were grouped."""
+        return [self._with_group(int(i)) for i in self.order(name)]
+
+    def _with_group(self, i: int) -> dict[str, Any]:
+        rec = self.records[i]
+        label = group_label(self.keys[i]) if self.keys else None
+        if label is None or rec.get("group") == label:
+            return rec
+        if rec.get("group") is None:
+            return {**rec, "group": label}
+        return {**rec, "metadata": {**(rec.get("metadata") or {}), "split_group": label}}
 
     def manifest(self) -> SplitManifest:
         return SplitManifest(
             mode=self.mode, kfold=self.config.kfold, kind=self.kind.value, stratify=self.strata_by,
             config=self.config.model_dump(mode="json"), input_rows=len(self.records),
             dropped_rows=len(self.dropped), groups=self.groups, groups_straddling=self.groups_straddling,
-            exact_duplicate_texts_straddling=self.exact_duplicate_texts_straddling, splits=self.stats,
+            exact_duplicate_texts_straddling=self.exact_duplicate_texts_straddling,
+            duplicate_key=self.config.dedup_key.spec(), warnings=self.warnings, splits=self.stats,
             argv=CURRENT_ARGV.get())
 
 
@@ -168,7 +191,19 @@ def split_records(records: list[dict[str, Any]], cfg: SplitConfig, group_ids: li
                        strata_by=strata.by, group_source=group_source,
                        groups=len(np.unique(unit[active])), groups_straddling=straddling,
                        exact_duplicate_texts_straddling=exact, method=method, dropped=dropped,
-                       seconds=time.perf_counter() - t0)
+                       seconds=time.perf_counter() - t0, keys=keys, warnings=_class_warnings(kind, stats))
+
+
+def _class_warnings(kind: RecordKind, stats: dict[str, SplitFileStats]) -> list[str]:
+    """A split file with a single class (or a whole input with one) cannot train or evaluate a classifier."""
+    if kind is not RecordKind.classification:
+        return []
+    seen = {lab for s in stats.values() for lab in s.label_counts}
+    if len(seen) == 1:
+        return [f"the input holds a single class ({next(iter(seen))!r}): a classifier cannot be trained or "
+                "evaluated on it (a --head of a sorted file? use --sample)"]
+    return [f"{s.path} holds a single class ({next(iter(s.label_counts))!r}) of the {len(seen)} in the input"
+            for s in stats.values() if len(s.label_counts) == 1]
 
 
 def _check_feasible(cfg: SplitConfig, part_names: list[str], fractions: np.ndarray, n_rows: int,
@@ -214,7 +249,10 @@ def _file_stats(name: str, idx: np.ndarray, records: list[dict[str, Any]], kind:
 
 def _integrity(records: list[dict[str, Any]], kind: RecordKind, keys: list[str],
                part_rows: dict[str, np.ndarray], cfg: SplitConfig) -> tuple[int, int]:
-    """Count groups, and identical texts, found in more than one disjoint part (recomputed from the output)."""
+    """Count groups, and texts identical under the duplicate key, found in more than one disjoint part
+    (recomputed from the output)."""
+    from curate.dedup.key import dedup_key
+
     part_of = {}
     for name, idx in part_rows.items():
         disjoint = "train" if (name == layout.TRAIN_ONLY and not cfg.kfold) else name
@@ -224,7 +262,7 @@ def _integrity(records: list[dict[str, Any]], kind: RecordKind, keys: list[str],
     by_text: dict[str, set[str]] = {}
     for i, p in part_of.items():
         by_group.setdefault(keys[i], set()).add(p)
-        by_text.setdefault(record_text(records[i], kind), set()).add(p)
+        by_text.setdefault(dedup_key(record_text(records[i], kind), cfg.dedup_key), set()).add(p)
     return (sum(len(v) > 1 for v in by_group.values()), sum(len(v) > 1 for v in by_text.values()))
 
 

@@ -20,6 +20,7 @@ from schemas.records import RecordKind, record_text
 
 def group_keys(records: list[dict[str, Any]], kind: RecordKind, cfg: SplitConfig,
                group_ids: list | None = None) -> tuple[list[str], str]:
+    # Keys are "g:<group>" (the group's value, or a cluster's first row id) or "row:<i>" (no group).
     """One group key per row and a description of where the groups came from.
 
     Args:
@@ -49,18 +50,26 @@ def group_keys(records: list[dict[str, Any]], kind: RecordKind, cfg: SplitConfig
     if cfg.group_by:
         texts = [record_text(r, kind) for r in records]
         ids = cluster_ids(texts, cfg)
-        return [f"g:{g}" for g in ids], f"{cfg.group_by} clusters"
+        # a cluster is named by its first row's id, which is what the split files record as `group`
+        return [f"g:{records[g]['id']}" for g in ids], f"{cfg.group_by} clusters (key: {cfg.dedup_key.spec()})"
     return [f"row:{i}" for i in range(n)], "none (each row its own group)"
 
 
 def cluster_ids(texts: list[str], cfg: SplitConfig) -> list[int]:
     """Cluster ids from curate.dedup: near-duplicate clusters or exact-duplicate groups of `texts`."""
     from curate import dedup
+    from curate.dedup.key import dedup_keys
 
+    keys = dedup_keys(texts, cfg.dedup_key)
     if cfg.group_by == "near_duplicate":
         # The hash seed stays fixed: clusters are a property of the data, not of the split seed.
-        return list(dedup.near_duplicate_clusters(texts, threshold=cfg.near_dup_threshold))
-    return list(dedup.exact_duplicate_groups(texts))
+        return list(dedup.near_duplicate_clusters(keys, threshold=cfg.near_dup_threshold))
+    return list(dedup.exact_duplicate_groups(keys))
+
+
+def group_label(key: str) -> str | None:
+    """The group a key names, as written to the split files (None: the row is its own group)."""
+    return key[2:] if key.startswith("g:") else None
 
 
 def units_from_keys(keys: list[str]) -> tuple[np.ndarray, list[str]]:

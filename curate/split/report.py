@@ -50,11 +50,13 @@ def summary_lines(result: SplitResult) -> list[str]:
     lines += [
         f"groups: {result.groups:,} from {result.group_source}; {ok}groups straddling splits: "
         f"{result.groups_straddling}[/]",
-        f"identical texts in more than one split: {result.exact_duplicate_texts_straddling:,}"
+        f"texts identical under the duplicate key ({result.config.dedup_key.spec()}) in more than one split: "
+        f"{result.exact_duplicate_texts_straddling:,}"
         + ("  (group with --group-by exact_duplicate or near_duplicate to prevent this)"
            if result.exact_duplicate_texts_straddling and not result.config.group_by else ""),
         f"largest deviation of a held-out split from the global {result.strata_by} shares: {worst:.2f} pp",
     ]
+    lines += [f"[bold yellow]warning: {w}" for w in result.warnings]
     if result.dropped:
         lines.append(f"[yellow]dropped {len(result.dropped):,} rows (rare classes): see dropped.jsonl")
     if "train-only" in result.parts:

@@ -21,10 +21,12 @@ def register(app: typer.Typer) -> None:
                         "fields).")] = None,
         train_data: Annotated[Optional[str], typer.Option("--train-data", help="Classification: training data "
                                                           "for the base linear probe (default: none).")] = None,
-        limit: Annotated[Optional[int], typer.Option("--limit", help="Use the first N test records only (default: "
-                                                     "all).")] = None,
         sample: Annotated[Optional[int], typer.Option("--sample", min=1, help="A seeded random sample of N test "
                                                       "records (--seed) (default: all).")] = None,
+        head: Annotated[Optional[int], typer.Option("--head", min=1, help="First N test records only (a sorted "
+                                                    "file gives a biased subset: prefer --sample; default: all).")] = None,
+        limit: Annotated[Optional[int], typer.Option("--limit", min=1, hidden=True,
+                                                     help="Deprecated alias of --head.")] = None,
         probe_sample: Annotated[Optional[int], typer.Option("--probe-sample", min=1, help="Classification: fit "
                                 "the base linear probe on a seeded sample of N training records (default: all).")] = None,
         adapter: Annotated[Optional[str], typer.Option("--adapter", help="A LoRA adapter to apply on --tuned; not "
@@ -58,6 +60,7 @@ def register(app: typer.Typer) -> None:
         """Compare a base and a fine-tuned model; print the summary, write the report."""
         import json
 
+        from curate.commands.options import head_or_limit
         from curate.io.outputs import claim_outputs
         from evalsuite.compare import kind_to_task, run_compare
         from evalsuite.metrics.args import load_metric_config, merge_args, parse_metric_args
@@ -68,8 +71,8 @@ def register(app: typer.Typer) -> None:
         opts = merge_args({"rouge": {"tokenizer": rouge_tokenizer}} if rouge_tokenizer != "default" else None,
                           load_metric_config(config), parse_metric_args(metric_args))
         claim_outputs(cli, folder=out, files=(json_out,), overwrite=overwrite, command="evalsuite compare")
-        res = run_compare(base, tuned, data, task=task, train_data=train_data, adapter=adapter, limit=limit, sample=sample,
-                          probe_sample=probe_sample,
+        res = run_compare(base, tuned, data, task=task, train_data=train_data, adapter=adapter,
+                          head=head_or_limit(head, limit), sample=sample, probe_sample=probe_sample,
                           max_new_tokens=max_new_tokens, batch_size=batch_size, n_resamples=n_resamples, seed=seed,
                           report_dir=out, metric_options=opts, perplexity=perplexity,
                           ppl_max_length=ppl_max_length)
@@ -80,6 +83,12 @@ def register(app: typer.Typer) -> None:
             typer.echo(f"perplexity: {res.signatures['perplexity']} ({res.perplexity['n_tokens']} tokens; lower is better)")
         if res.curves_source:
             typer.echo(f"training curves from {res.curves_source}")
+        if res.support:
+            typer.echo("test items per class: " + ", ".join(f"{c} {n}" for c, n in res.support.items()))
+        v = res.verdict()
+        typer.secho(f"verdict: {v.outcome}: {v.headline}", fg={"pass": "green", "fail": "red"}.get(v.status, "yellow"))
+        for w in res.warnings:
+            typer.secho(f"warning: {w}", fg="yellow", err=True)
         if res.paths:
             typer.echo(f"report: {res.paths['html']}")
         if json_out:

@@ -32,7 +32,12 @@ def register(app: typer.Typer) -> None:
         template: Annotated[str, typer.Option("--template", help="SFT records: auto = the trainer's formatting "
                             "(chat template when the tokenizer has one), one pass per record truncated at "
                             "--max-length; raw = prompt + completion text, sliding windows.")] = "auto",
-        limit: Annotated[Optional[int], typer.Option("--limit", help="Score the first N records only (default: all).")] = None,
+        sample: Annotated[Optional[int], typer.Option("--sample", min=1, help="A seeded random sample of N "
+                                                      "records (default: all).")] = None,
+        head: Annotated[Optional[int], typer.Option("--head", min=1, help="First N records only (default: all).")] = None,
+        seed: Annotated[int, typer.Option("--seed", help="Seed of --sample (default: 0).")] = 0,
+        limit: Annotated[Optional[int], typer.Option("--limit", min=1, hidden=True,
+                                                     help="Deprecated alias of --head.")] = None,
         batch_size: Annotated[int, typer.Option("--batch-size", min=1, help="Records/windows per forward pass.")] = 8,
         slice_by: Annotated[Optional[list[str]], typer.Option("--slice-by", help="Also report token perplexity "
                             "per value of this record field (or metadata key), token-weighted, with a bootstrap "
@@ -43,6 +48,7 @@ def register(app: typer.Typer) -> None:
         import json
 
         from curate import load
+        from curate.commands.options import head_or_limit
         from evalsuite.perplexity import TEMPLATES, load_causal_lm, sft_perplexity
         from evalsuite.perplexity import perplexity as ppl
         from schemas.errors import UsageError
@@ -57,7 +63,7 @@ def register(app: typer.Typer) -> None:
 
             check_file_target(json_out)
         check_max_length(resolve_model(model).path, max_length)  # before the data or the weights load
-        loaded = load(data, kind=kind, limit=limit)
+        loaded = load(data, kind=kind, head=head_or_limit(head, limit), sample=sample, seed=seed)
         print_load_summary(loaded.summary)  # says how many rows were quarantined, and why
         recs = loaded.records
         sft = bool(recs) and all("completion" in r or "messages" in r for r in recs)
@@ -96,7 +102,7 @@ def register(app: typer.Typer) -> None:
             from schemas.manifest import invocation
 
             settings = {"model": model, "data": data, "adapter": adapter, "max_length": max_length, "stride": stride,
-                        "kind": kind, "template": template, "limit": limit, "batch_size": batch_size}
+                        "kind": kind, "template": template, "head": head, "sample": sample, "seed": seed, "limit": limit, "batch_size": batch_size}
             write_text(json.dumps({"metrics": res.metrics(), "n_tokens": res.n_tokens,
                                    "n_documents": res.n_documents, "truncated": res.truncated,
                                    **({"slices": slices} if slices else {}),

@@ -8,6 +8,7 @@ from typing import Any, Literal
 from pydantic import Field, field_validator, model_validator
 
 from schemas.configs.base import StrictModel
+from schemas.configs.dedup_key import DedupKeyConfig
 from schemas.configs.load import LoadConfig
 from schemas.configs.split import SplitConfig
 from schemas.deprecation import note
@@ -44,6 +45,8 @@ class CurateConfig(StrictModel):
     tokenizer: str | None = None
     max_length: int | None = Field(None, ge=1)
     normalize: NormalizeConfig = Field(default_factory=NormalizeConfig)
+    dedup_key: DedupKeyConfig = Field(default_factory=DedupKeyConfig,
+                                      description="What duplicate detection ignores (whitespace by default)")
     checks: dict[str, dict[str, Any]] = Field(default_factory=dict, description="check name -> its parameters")
     disable: list[str] = Field(default_factory=list, description="checks not to run")
     enable: list[str] = Field(default_factory=list, description="opt-in checks to run (e.g. semantic_duplicate)")

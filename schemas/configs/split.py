@@ -12,6 +12,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from schemas.configs.base import StrictModel
+from schemas.configs.dedup_key import DedupKeyConfig
 
 DEFAULT_VAL = 0.1
 DEFAULT_TEST = 0.1
@@ -30,6 +31,8 @@ class SplitConfig(StrictModel):
     group_by: Literal["near_duplicate", "exact_duplicate"] | None = Field(
         None, description="Keep duplicate clusters together (clusters from curate.dedup)")
     near_dup_threshold: float = Field(0.8, gt=0, le=1, description="Jaccard threshold for near_duplicate")
+    dedup_key: DedupKeyConfig = Field(default_factory=DedupKeyConfig,
+                                      description="What duplicate clustering and the straddle count ignore")
     rare_class: Literal["error", "drop", "train-only"] = Field(
         "error", description="What to do with a class too small for every split")
     length_buckets: int = Field(4, ge=2, le=100, description="Quantile buckets when stratifying by length")
@@ -102,7 +105,11 @@ class SplitManifest(BaseModel):
     groups: int = Field(description="Number of groups (each row its own group when not grouping)")
     groups_straddling: int = Field(description="Groups with rows in more than one disjoint split; 0 by design")
     exact_duplicate_texts_straddling: int = Field(
-        0, description="Identical texts found in more than one disjoint split (informative leakage count)")
+        0, description="Texts identical under the duplicate key (`duplicate_key`) found in more than one "
+                       "disjoint split (informative leakage count)")
+    duplicate_key: str = Field("whitespace", description="What the duplicate key ignores (DedupKeyConfig.spec)")
+    order: str = Field("shuffled", description="Row order inside each file: shuffled with the split seed")
+    warnings: list[str] = Field(default_factory=list, description="e.g. a split file holding a single class")
     splits: dict[str, SplitFileStats] = Field(description="Key: file path without .jsonl, e.g. fold-0/val")
     argv: list[str] | None = Field(None, description="The `curate split` command line (no cwd, no time: equal "
                                                      "commands still give byte-identical manifests)")

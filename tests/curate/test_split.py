@@ -159,7 +159,7 @@ def test_injected_group_ids_and_near_duplicate_clusters():
     res = split_records(recs, SplitConfig(kfold=3, rare_class="error"), group_ids=ids)
     assert _straddling(res, lambda r: str(ids[int(r["id"][1:])])) == 0
     res = split_records(recs, SplitConfig(kfold=3, group_by="near_duplicate"))
-    assert res.group_source == "near_duplicate clusters"
+    assert res.group_source == "near_duplicate clusters (key: whitespace)"
     assert _straddling(res, lambda r: r["text"].rsplit(" ", 1)[0] if int(r["id"][1:]) < 30 else r["id"]) == 0
     with pytest.raises(SplitError, match="group_ids has 2 entries for 60 records"):
         split_records(recs, SplitConfig(kfold=3), group_ids=[1, 2])

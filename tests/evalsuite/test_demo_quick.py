@@ -30,3 +30,13 @@ def test_quick_demo_runs_every_stage_and_links_the_reports(quick_demo) -> None:
     assert {"accuracy", "f1_macro"} <= set(cls["metrics"])
     assert {"bleu", "rougeL", "perplexity"} <= set(gen["metrics"])
     assert all(m["signature"] for m in gen["metrics"].values())
+    # every report opens with its verdict, and the index shows each stage's outcome, not just "it ran"
+    for report in ("tweets-qa", "tweets-curated", "tweets-compare", "bbc-compare"):
+        html = (out / report / "index.html").read_text()
+        assert html.index('id="verdict"') < html.index('id="summary"'), report
+        v = json.loads((out / report / "report.json").read_text())["verdict"]
+        assert v["status"] in ("pass", "warn", "fail") and v["headline"]
+    assert cls["verdict"]["outcome"] in ("improved", "regressed", "inconclusive", "not comparable")
+    rows = {r[0]: r[1] for r in json.loads((out / "report.json").read_text())["summary"]["rows"]}
+    assert rows["evalsuite compare (linear probe vs fine-tuned)"] == cls["verdict"]["status"]
+    assert index.index('id="verdict"') < index.index('id="summary"')
