@@ -78,6 +78,32 @@ def test_no_duplicates_at_all(local_ray, tmp_path):
     assert differences(tmp_path / "local", tmp_path / "ray") == []
 
 
+def test_rows_without_ids(local_ray, tmp_path):
+    """Rows without an id get their row number, as on the local engine; when another row's id equals such a
+    made-up id (the local loader renames the row to `0~1`) the Ray engine stops with a ConfigError instead
+    of answering differently."""
+    import json
+
+    from curate.engines.ray import run_ray_pipeline
+    from curate.errors import ConfigError
+
+    rows = [{"text": f"row {i} says {'x' * i}", "label": "ab"[i % 2]} for i in range(30)]
+    src = tmp_path / "noids.jsonl"
+    src.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    run_pipeline(_cfg(src, tmp_path / "local", normalize={}))
+    run_ray_pipeline(_cfg(src, tmp_path / "ray", normalize={}))
+    assert differences(tmp_path / "local", tmp_path / "ray") == []
+    assert [r["id"] for r in kept_rows(tmp_path / "ray")][:3] == ["0", "1", "2"]
+
+    clash = tmp_path / "clash.jsonl"
+    clash.write_text("".join(json.dumps(r) + "\n" for r in [rows[0], {"id": "0", **rows[1]}, rows[2]]),
+                     encoding="utf-8")
+    run_pipeline(_cfg(clash, tmp_path / "local2", normalize={}))
+    assert {r["id"] for r in kept_rows(tmp_path / "local2")} == {"0~1", "0", "2"}
+    with pytest.raises(ConfigError, match="engine local"):
+        run_ray_pipeline(_cfg(clash, tmp_path / "ray2", normalize={}))
+
+
 def test_unsupported_check_is_a_config_error(local_ray, tmp_path):
     from curate.engines.ray import run_ray_pipeline
     from curate.errors import ConfigError

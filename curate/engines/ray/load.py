@@ -9,8 +9,11 @@ rows validated by curate's own loader code, so reasons and messages are the loca
   exactly as `curate.io.load` decides them (its first `INFER_SAMPLE` parsed rows); every task then uses them.
 * Row position `pos = unit << 40 | row` orders rows as the local loader does (by source, then row), and is
   the key every later stage uses for "first" (the kept row of a duplicate group is the smallest pos).
-* Duplicate ids: tasks validate without a seen-id set; a shuffle of (id, pos) then finds every id used
-  twice, and all but its first row become `duplicate_id` quarantine entries, as the local loader does.
+* Duplicate ids: tasks validate without settling ids (`_accept`'s `add` only collects the record); a shuffle
+  of (id, pos) then finds every id used twice, and all but its first row become `duplicate_id` quarantine
+  entries, as the local loader does for ids the input gives. An id the loader made up (the row number of a
+  row without one) that clashes with another row's id is renamed by the local loader (`id~1`); the Ray
+  engine does not replay that renaming and stops with a ConfigError naming `--engine local`.
 """
 
 from __future__ import annotations
@@ -45,6 +48,8 @@ class Plan:
     fmt: str
     encoding: str
     encoding_note: str | None
+    notes: list[str]
+    split: str | None
 
 
 def _is_uri(path: str) -> bool:
@@ -119,17 +124,8 @@ def plan(cfg: LoadConfig) -> Plan:
                                                                              25 * INFER_SAMPLE)}))
     resolved = probe.config.model_copy(update={"path": cfg.path, "limit": cfg.limit})
     return Plan(units, resolved, str(getattr(probe.kind, "value", probe.kind)), dict(probe.field_map),
-                probe.summary.format, probe.summary.encoding, probe.summary.encoding_note)
-
-
-class _NeverSeen:
-    """A seen-id set that holds nothing: duplicate ids are found later, across all tasks, by a shuffle."""
-
-    def __contains__(self, item: object) -> bool:
-        return False
-
-    def add(self, item: object) -> None:
-        pass
+                probe.summary.format, probe.summary.encoding, probe.summary.encoding_note,
+                list(probe.summary.notes), probe.summary.split)
 
 
 def _rows(unit: str, local: str, cfg: LoadConfig) -> Iterator[Any]:
@@ -164,13 +160,12 @@ def read_unit(batch: dict[str, Any], plan: Plan) -> Iterator[dict[str, list]]:
     cfg = plan.cfg
     kind = RecordKind(plan.kind)
     fast = _FastRecord(kind, plan.mapping, cfg)
-    seen = _NeverSeen()
     with local_copy(unit) as local:
         source_name = unit if unit.startswith("bundled:") or _is_uri(unit) else str(Path(local).expanduser())
         rows = _rows(unit, local, cfg)
         if cfg.limit is not None:
             rows = islice(rows, cfg.limit)
-        out: dict[str, list] = {"pos": [], "ok": [], "id": [], "rec": [], "q": []}
+        out: dict[str, list] = {"pos": [], "ok": [], "id": [], "explicit": [], "rec": [], "q": []}
 
         def qentry(r: Any, reason: str, message: str) -> str:
             rid = r.obj.get(cfg.id_field) if r.obj is not None else None
@@ -190,17 +185,22 @@ def read_unit(batch: dict[str, Any], plan: Plan) -> Iterator[dict[str, list]]:
                 def sink(rr: Any, reason: str, msg: str, into: list[str] = quarantined) -> None:
                     into.append(qentry(rr, reason, msg))
 
-                _accept(r, kind, plan.mapping, cfg, got, sink, seen)
+                def add(rr: Any, rec: dict[str, Any], into: list[Any] = got) -> None:
+                    into.append(rec)   # ids are settled later, over all tasks (pipeline._duplicate_ids)
+
+                _accept(r, kind, plan.mapping, cfg, sink, add)
             out["pos"].append((unit_no << ROW_BITS) | r.row)
             if got:
                 rec = got[0]
                 out["ok"].append(True)
                 out["id"].append(rec["id"])
+                out["explicit"].append(r.obj is not None and r.obj.get(cfg.id_field) not in (None, ""))
                 out["rec"].append(json.dumps(rec, ensure_ascii=False))
                 out["q"].append(qentry(r, "duplicate_id", f"id {rec['id']!r} already used by an earlier row"))
             else:
                 out["ok"].append(False)
                 out["id"].append("")
+                out["explicit"].append(False)
                 out["rec"].append("")
                 out["q"].append(quarantined[0])
             if len(out["pos"]) >= _BATCH:

@@ -93,7 +93,7 @@ def _run(cfg: CurateConfig, command: str):
                            rows_read=rows_read, rows_loaded=rows_read - len(quarantine),
                            rows_quarantined=len(quarantine),
                            quarantine_reasons=dict(Counter(q.reason for q in quarantine).most_common()),
-                           encoding_note=plan.encoding_note)
+                           encoding_note=plan.encoding_note, notes=plan.notes, split=plan.split)
 
     # -- normalize and the row-local facts (one batch map)
     rows = loaded.map_batches(rowmod.row_columns, batch_format="pandas", fn_kwargs={
@@ -282,23 +282,41 @@ def _unit_rows(df: Any) -> Any:
 
 
 def _duplicate_ids(raw: Any, n: int) -> list[tuple[int, str]]:
-    """(pos, id) of every loaded row whose id an earlier loaded row already uses (shuffle on the id)."""
+    """(pos, id) of every loaded row whose id an earlier loaded row already uses (shuffle on the id).
+
+    Raises:
+        ConfigError: when a clash involves an id the loader made up (a row without an id gets its row
+            number); the local loader renames such rows (`curate.io.load`), which this engine does not replay.
+    """
     from curate.engines.ray import bag
 
     def keyed(b: Any):
-        for pos, ok, rid in zip(b["pos"].tolist(), b["ok"].tolist(), b["id"].tolist(), strict=True):
+        for pos, ok, rid, explicit in zip(b["pos"].tolist(), b["ok"].tolist(), b["id"].tolist(),
+                                          b["explicit"].tolist(), strict=True):
             if ok:
-                yield rid, pos
+                yield rid, (pos, bool(explicit))
 
     def later(items: list):
-        by: dict[str, list[int]] = {}
-        for rid, pos in items:
-            by.setdefault(rid, []).append(pos)
+        by: dict[str, list[tuple[int, bool]]] = {}
+        for rid, got in items:
+            by.setdefault(rid, []).append(got)
         for rid, ps in by.items():
-            for p in sorted(ps)[1:]:
+            if len(ps) < 2:
+                continue
+            if not all(explicit for _, explicit in ps):
+                yield -1, rid   # a made-up id clashes: reported on the driver
+                continue
+            for p, _ in sorted(ps)[1:]:
                 yield p, rid
 
-    return sorted(v for v in bag.unpack(bag.step(bag.to_bag(raw, keyed, n), later, n)))
+    got = sorted(v for v in bag.unpack(bag.step(bag.to_bag(raw, keyed, n), later, n)))
+    clashes = [rid for p, rid in got if p == -1]
+    if clashes:
+        raise ConfigError(f"{len(clashes)} id(s) that the loader made up for rows without an id (their row "
+                          f"number) are also used by other rows, e.g. {clashes[0]!r}; the local engine renames "
+                          "them, the ray engine does not",
+                          fix="give every row an id, or run with --engine local")
+    return got
 
 
 def _quarantine(raw: Any, dup_ids: list) -> list:
