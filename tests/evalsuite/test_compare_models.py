@@ -175,14 +175,14 @@ def test_compare_manifest_records_every_argument(bert_folders, tmp_path, run_mai
     train = _jsonl(tmp_path / "train.jsonl", _cls_rows(40, 1))
     test = _jsonl(tmp_path / "test.jsonl", _cls_rows(24, 2))
     argv = ["compare", "--base", str(bert_folders / "base"), "--tuned", str(bert_folders / "tuned"), "--data", test,
-            "--train-data", train, "--limit", "20", "--n-resamples", "50", "--seed", "4", "--out", str(tmp_path / "rep")]
+            "--train-data", train, "--head", "20", "--n-resamples", "50", "--seed", "4", "--out", str(tmp_path / "rep")]
     assert run_main(evalsuite.cli.main, argv) == 0
     assert "kind: classification (inferred" in capsys.readouterr().err  # no --kind: read from the fields
     manifest = json.loads((tmp_path / "rep" / "manifest.json").read_text())
     assert manifest["argv"] == ["evalsuite", *argv] and manifest["cwd"] and manifest["rerun"]
     cfg = manifest["config"]
-    assert (cfg["limit"], cfg["train_data"], cfg["kind"], cfg["n_resamples"], cfg["seed"]) == \
+    assert (cfg["head"], cfg["train_data"], cfg["kind"], cfg["n_resamples"], cfg["seed"]) == \
         (20, train, "classification", 50, 4)
     assert set(manifest["inputs"]) == {test, train}
     shown = json.loads((tmp_path / "rep" / "report.json").read_text())["manifest"]  # the report prints the same
-    assert shown["limit"] == 20 and shown["train_data"] == train and shown["n_items"] == 20
+    assert shown["head"] == 20 and shown["train_data"] == train and shown["n_items"] == 20
