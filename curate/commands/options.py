@@ -25,9 +25,12 @@ Overwrite = Annotated[bool, typer.Option(
 HfSplit = Annotated[Optional[str], typer.Option(
     "--split", help="Which split of a Hugging Face DatasetDict folder to read (default: train).")]
 Head = Annotated[Optional[int], typer.Option("--head", min=1, help="Use only the first N rows (a sorted file "
-                                                                  "gives a biased subset: prefer --sample).")]
-Sample = Annotated[Optional[int], typer.Option("--sample", min=1, help="Use a seeded random sample of N rows.")]
-SampleSeed = Annotated[int, typer.Option("--seed", help="Seed of --sample (and of anything else seeded).")]
+                                                                  "gives a biased subset: prefer --sample; default: "
+                                                                  "every row).")]
+Sample = Annotated[Optional[int], typer.Option("--sample", min=1, help="Use a seeded random sample of N rows "
+                                                                      "(default: every row).")]
+SampleSeed = Annotated[int, typer.Option("--seed", help="Seed of --sample (and of anything else "
+                                                                 "seeded; default: 0).")]
 Limit = Annotated[Optional[int], typer.Option("--limit", min=1, hidden=True,
                                               help="Deprecated alias of --head (first N rows).")]
 

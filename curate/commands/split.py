@@ -29,7 +29,8 @@ def register(app: typer.Typer) -> None:
             "--threshold", help="Jaccard threshold for --group-by near_duplicate.")] = 0.8,
         dedup_key: Annotated[Optional[str], typer.Option(
             "--dedup-key", help="What --group-by clustering and the straddle count ignore: a comma list of "
-                                "whitespace, urls, mentions, numbers, punctuation, case; or social, none.")] = None,
+                                "whitespace, urls, mentions, numbers, punctuation, case; or social, none "
+                                "(default: whitespace).")] = None,
         rare_class: Annotated[str, typer.Option(
             "--rare-class", help="Classes too small for every split: error, drop, train-only.")] = "error",
         length_buckets: Annotated[int, typer.Option(

@@ -39,9 +39,12 @@ def register(app: typer.Typer) -> None:
         rouge_tokenizer: Annotated[str, typer.Option("--rouge-tokenizer", help="Generation: default (rouge-score, "
                                                      "ASCII a-z0-9 only) or unicode (keeps non-Latin words).")] = "default",
         metric_args: Annotated[Optional[list[str]], typer.Option("--metric-args", help="KEY.OPTION=VALUE, "
-                               "repeatable (e.g. bleu.tokenize=intl); shown in every signature; docs/metrics.md.")] = None,
+                               "repeatable (e.g. bleu.tokenize=intl); shown in every signature; docs/metrics.md (default: "
+                               "each library's defaults).")] = None,
         config: Annotated[Optional[str], typer.Option("--config", help="YAML with metric_args: {KEY: {OPTION: "
-                          "VALUE}}; --metric-args override it.")] = None,
+                          "VALUE}}; --metric-args override it (default: none).")] = None,
+        sets: Annotated[Optional[list[str]], typer.Option("--set", help="Override a key of the --config file: "
+                        "metric_args.KEY.OPTION=VALUE (repeatable; default: none).")] = None,
         perplexity: Annotated[bool, typer.Option("--perplexity/--no-perplexity", help="Generation: also compare "
                               "completion-only perplexity of the references (trainer's template).")] = True,
         ppl_max_length: Annotated[Optional[int], typer.Option("--ppl-max-length", help="Generation: truncation for "
@@ -63,13 +66,19 @@ def register(app: typer.Typer) -> None:
         from curate.commands.options import head_or_limit
         from curate.io.outputs import claim_outputs
         from evalsuite.compare import kind_to_task, run_compare
-        from evalsuite.metrics.args import load_metric_config, merge_args, parse_metric_args
+        from evalsuite.metrics.args import (
+            load_metric_config,
+            merge_args,
+            parse_metric_args,
+            sets_to_metric_args,
+        )
 
         task = kind_to_task(kind)
         # "default" is rouge's own default: passing it would make a classification (or inferred-kind) run
         # refuse an option it has no metric for
         opts = merge_args({"rouge": {"tokenizer": rouge_tokenizer}} if rouge_tokenizer != "default" else None,
-                          load_metric_config(config), parse_metric_args(metric_args))
+                          load_metric_config(config),
+                          parse_metric_args([*sets_to_metric_args(sets), *(metric_args or [])]))
         claim_outputs(cli, folder=out, files=(json_out,), overwrite=overwrite, command="evalsuite compare")
         res = run_compare(base, tuned, data, task=task, train_data=train_data, adapter=adapter,
                           head=head_or_limit(head, limit), sample=sample, probe_sample=probe_sample,

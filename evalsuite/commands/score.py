@@ -88,6 +88,8 @@ def register(app: typer.Typer) -> None:
                                "classification.pos_label=pos (docs/metrics.md lists all) (default: none).")] = None,
         config: Annotated[Optional[str], typer.Option("--config", help="YAML with metric_args: {KEY: {OPTION: "
                           "VALUE}}; --metric-args override it (default: none).")] = None,
+        sets: Annotated[Optional[list[str]], typer.Option("--set", help="Override a key of the --config file: "
+                        "metric_args.KEY.OPTION=VALUE (repeatable; default: none).")] = None,
         reference_field: Annotated[Optional[str], typer.Option("--reference-field", help="Reference column "
                                    "(default: label; generation: completion, reference, references or text).")] = None,
         slice_by: Annotated[Optional[list[str]], typer.Option("--slice-by", help="Also score each value of "
@@ -105,10 +107,16 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Score given predictions against references; print every metric with its CI and signature."""
         from curate.io.writers import write_json
-        from evalsuite.metrics.args import load_metric_config, merge_args, parse_metric_args
+        from evalsuite.metrics.args import (
+            load_metric_config,
+            merge_args,
+            parse_metric_args,
+            sets_to_metric_args,
+        )
 
         task = "classification" if kind == "classification" else "generation"
-        margs = merge_args(load_metric_config(config), parse_metric_args(metric_args))
+        margs = merge_args(load_metric_config(config),
+                           parse_metric_args([*sets_to_metric_args(sets), *(metric_args or [])]))
         res = score_files(task, predictions, references, rouge_tokenizer, metric_args=margs,
                           reference_field=reference_field, slice_by=slice_by, n_resamples=n_resamples,
                           confidence=confidence, seed=seed)

@@ -141,3 +141,22 @@ def load_metric_config(path: str | None) -> MetricArgs:
         raise UsageError(f"config {p}: unexpected keys {extra}",
                          fix="write metric_args: {KEY: {OPTION: VALUE}}, e.g. metric_args: {bleu: {tokenize: intl}}")
     return merge_args(data.get("metric_args") or {})
+
+
+def sets_to_metric_args(sets: Sequence[str] | None) -> list[str]:
+    """`--set metric_args.bleu.tokenize=intl` (the shared override word, on a key of the `--config` file) ->
+    the `--metric-args` item `bleu.tokenize=intl`.
+
+    Raises:
+        UsageError: A key outside `metric_args` (the only section these configs have).
+    """
+    from schemas.errors import UsageError
+
+    out = []
+    for item in sets or ():
+        head, eq, value = item.partition("=")
+        if not eq or not head.startswith("metric_args."):
+            raise UsageError(f"--set {item!r}: this command's config has only metric_args",
+                             fix="write --set metric_args.KEY.OPTION=VALUE, e.g. --set metric_args.bleu.tokenize=intl")
+        out.append(f"{head[len('metric_args.'):]}={value}")
+    return out

@@ -372,7 +372,7 @@ def test_compare_report_dir_of_another_program_is_refused_before_models_load(tmp
 def test_demo_replaces_only_an_earlier_demo(tmp_path, monkeypatch):
     import evalsuite.demo as demo
 
-    monkeypatch.setattr(demo, "_run_demo", lambda out, quick, seed: (out / "index.html").write_text("new") and 0)
+    monkeypatch.setattr(demo, "_run_demo", lambda out, quick, seed, sizes: (out / "index.html").write_text("new") and 0)
     foreign = tmp_path / "foreign"
     foreign.mkdir()
     (foreign / "stuff.txt").write_text("mine")
