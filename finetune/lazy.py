@@ -129,17 +129,21 @@ def grouped_batches(n: int, batch_size: int, seed: int, length_of: Callable[[int
 class BatchOrder:
     """Random access over a lazily produced batch order: batch k is produced when first asked for.
 
+    The batches are global batches (`batch_size * world` rows each, made as one process would make them);
+    each process takes its contiguous share of every one, so the processes' batch k together are exactly the
+    rows a single process at the global batch size trains on at step k, whatever the length grouping did.
+
     Args:
-        batches: The epoch's batches (e.g. `grouped_batches(...)`).
-        rank: This process's rank; it takes every `world`-th batch from `rank`.
-        world: Number of processes.
-        limit: At most this many batches per process.
+        batches: The epoch's global batches (e.g. `grouped_batches(n, batch_size * world, ...)`).
+        rank: This process's rank; it takes rows [rank * m // world, (rank + 1) * m // world) of an m-row batch.
+        world: Number of processes. A batch with fewer than `world` rows (the tail of a mega-batch) is
+            skipped, so no process is left with an empty share.
+        limit: At most this many batches.
     """
 
     def __init__(self, batches: Iterator[list[int]], rank: int = 0, world: int = 1, limit: int | None = None) -> None:
         self._it, self._rank, self._world, self._limit = batches, rank, world, limit
         self._got: list[list[int]] = []
-        self._seen = 0
         self._done = False
 
     def available(self, k: int) -> bool:
@@ -151,9 +155,9 @@ class BatchOrder:
             if b is None:
                 self._done = True
                 break
-            if self._seen % self._world == self._rank:
-                self._got.append(b)
-            self._seen += 1
+            m = len(b)
+            if m >= self._world:
+                self._got.append(b[self._rank * m // self._world:(self._rank + 1) * m // self._world])
         return k < len(self._got)
 
     def __getitem__(self, k: int) -> list[int]:

@@ -12,8 +12,8 @@
 5. save the best model, metrics.jsonl, summary.json, TensorBoard logs, config.yaml and manifest.json.
 
 Devices, mixed precision and multi-GPU go through accelerate, so `accelerate launch -m finetune run ...`
-works unchanged: each process takes every world_size-th batch, gradients are averaged by DDP, the logged train
-loss is the mean over processes, and only the main process writes (docs/scaling-training.md).
+works unchanged: each process takes its share of every global batch (batch_size * world_size rows, cut as one
+process would cut them), gradients are averaged by DDP, the logged train loss is the mean over processes, and only the main process writes (docs/scaling-training.md).
 """
 
 from __future__ import annotations
@@ -244,7 +244,9 @@ def run(cfg: TrainConfig) -> TrainResult:
 
     def epoch_order(epoch: int, rank: int = 0, world: int = 1, limit: int | None = None) -> BatchOrder:
         # the order of an epoch depends only on (seed, epoch): resuming at (epoch, micro) replays it exactly
-        return BatchOrder(grouped_batches(n_train, cfg.batch_size, cfg.seed * 1000 + epoch, length_of,
+        # and on the global batch size: N processes at batch B cut the batches one process at N*B cuts, and
+        # each takes its share of every batch, so both runs train on the same rows at every step
+        return BatchOrder(grouped_batches(n_train, cfg.batch_size * world, cfg.seed * 1000 + epoch, length_of,
                                           group_by_length=cfg.group_by_length), rank, world, limit)
 
     epoch_order(0).available(0)  # the first mega-batch, so bad lengths are refused before any weights load
@@ -270,7 +272,9 @@ def run(cfg: TrainConfig) -> TrainResult:
     model.train()
     optimizer = build_optimizer(model, cfg)
     world, rank = acc.num_processes, acc.process_index
-    micro_per_epoch = math.ceil(n_train / cfg.batch_size) // world
+    # global batches of batch_size * world rows; a tail too short to give every process a row is skipped
+    full, tail = divmod(n_train, cfg.batch_size * world)
+    micro_per_epoch = full + (tail >= world)
     if micro_per_epoch == 0:
         raise FinetuneError(f"{n_train} training rows make no batch on {world} processes", fix="lower --batch-size")
     steps_per_epoch = math.ceil(micro_per_epoch / cfg.grad_accum)

@@ -32,17 +32,27 @@ def test_an_epoch_batches_every_row_once_and_asks_lengths_only_of_reached_mega_b
     assert batches != list(grouped_batches(n, bs, seed=4, length_of=lambda i: 1 + i % 7))
 
 
-def test_ranks_split_the_batches_between_them():
+def test_ranks_share_each_global_batch_so_two_processes_see_one_processes_batches():
     def lengths(i: int) -> int:
         return i % 5
 
-    whole = list(grouped_batches(40, 4, 0, lengths))
-    r0 = BatchOrder(grouped_batches(40, 4, 0, lengths), rank=0, world=2, limit=5)
-    r1 = BatchOrder(grouped_batches(40, 4, 0, lengths), rank=1, world=2, limit=5)
-    assert [r0[k] for k in range(5)] == whole[0::2] and [r1[k] for k in range(5)] == whole[1::2]
-    assert not r0.available(5)
+    for group in (True, False):
+        # 43 rows at a global batch of 8: five full batches and a 3-row tail, which the ranks split 1 + 2
+        whole = list(grouped_batches(43, 8, 0, lengths, group_by_length=group))
+        r0 = BatchOrder(grouped_batches(43, 8, 0, lengths, group_by_length=group), rank=0, world=2)
+        r1 = BatchOrder(grouped_batches(43, 8, 0, lengths, group_by_length=group), rank=1, world=2)
+        assert sorted(len(r0[k]) for k in range(6)) == [1, 4, 4, 4, 4, 4]  # batches are shuffled
+        assert [r0[k] + r1[k] for k in range(6)] == whole
+        assert not r0.available(6) and not r1.available(6)
+    # a tail with fewer rows than processes is skipped on every rank (no process gets an empty batch)
+    r = [BatchOrder(grouped_batches(41, 8, 0, lengths), rank=k, world=2) for k in (0, 1)]
+    assert [r[0].available(4), r[1].available(4)] == [True, True]
+    assert [r[0].available(5), r[1].available(5)] == [False, False]
+    assert all(len(r[k][j]) == 4 for k in (0, 1) for j in range(5))
+    limited = BatchOrder(grouped_batches(43, 8, 0, lengths), rank=1, world=2, limit=3)
+    assert not limited.available(3)
     with pytest.raises(IndexError):
-        r0[5]
+        limited[3]
 
 
 def test_store_tokenizes_each_row_once_and_leaves_out_sft_rows_without_answers(tiny_llama):
