@@ -63,17 +63,26 @@ def _removals(report: CheckReport, cfg: CurateConfig, ids: list[str], texts: lis
         if not wanted[name] or name not in by_check:
             continue
         for f in by_check[name].findings:
-            if f.id in out or f.reason != name:
+            if f.id in out:
                 continue
-            if name == "conflicting_labels" and (f.model_extra or {}).get("likely_error") is False:
-                continue  # carries its group's majority label: probably right, kept
-            extra = f.model_extra or {}
-            entry: dict[str, Any] = {"reason": name}
-            for k in ("duplicate_of", "cluster", "jaccard", "cosine", "conflicts_with", "majority_label"):
-                if k in extra:
-                    entry[k] = extra[k]
-            out[f.id] = entry
+            entry = removal_entry(name, f)
+            if entry is not None:
+                out[f.id] = entry
     return out
+
+
+def removal_entry(name: str, f: Any) -> dict[str, Any] | None:
+    """The removed.jsonl entry that finding `f` of check `name` asks for, or None when it removes nothing
+    (another check's reason, or a conflicting label that carries its group's majority). Shared with the Ray
+    engine."""
+    extra = f.model_extra or {}
+    if f.reason != name or (name == "conflicting_labels" and extra.get("likely_error") is False):
+        return None
+    entry: dict[str, Any] = {"reason": name}
+    for k in ("duplicate_of", "cluster", "jaccard", "cosine", "conflicts_with", "majority_label"):
+        if k in extra:
+            entry[k] = extra[k]
+    return entry
 
 
 def _mask(records: list[dict[str, Any]], kind: str) -> int:

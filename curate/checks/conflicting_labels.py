@@ -36,6 +36,53 @@ def _label_key(label) -> str:
     return "|".join(sorted(label)) if isinstance(label, list) else str(label)
 
 
+def group_findings(group: int, group_id: str, members: list[tuple[int, str, str, str]]) -> list[tuple[tuple, Finding]]:
+    """The findings of one group, each with its sort key; [] when its rows carry a single label.
+
+    Shared by the local check and the Ray engine (`curate.engines.ray.pipeline`), so both name the same
+    majority and likely errors.
+
+    Args:
+        group: The group's number (its first row's index); it orders groups in the sort key.
+        group_id: The id of the group's first row (the findings' `cluster`).
+        members: (index, id, label key (`_label_key`), text) of every row of the group, in index order.
+
+    Returns:
+        (sort key, finding) pairs; sort keys order likely errors first, strongest majority first.
+    """
+    if len(members) < 2:
+        return []
+    labels = Counter(m[2] for m in members)
+    if len(labels) < 2:
+        return []
+    (top, top_n), (_, second_n) = labels.most_common(2)
+    majority = top if top_n > second_n else None
+    versus = (f"majority {majority!r} ({top_n} of {len(members)})" if majority is not None
+              else f"no majority ({', '.join(f'{k} {v}' for k, v in labels.most_common())})")
+    out: list[tuple[tuple, Finding]] = []
+    for i, rid, mine, text in members:
+        other = next(m[1] for m in members if m[2] != mine)
+        likely = majority is None or mine != majority
+        folded = " ".join(text.split())
+        f = Finding(id=rid, reason="conflicting_labels", severity=Severity.error if likely else Severity.info,
+                    message=f"{mine!r} vs {versus}: {folded[:120]}", cluster=group_id, conflicts_with=other,
+                    label=mine, majority_label=majority, likely_error=likely, labels=dict(labels))
+        # likely errors first; among them the clearest majorities (the surest fixes) first
+        out.append(((not likely, -(top_n - second_n), -len(members), group, i), f))
+    return out
+
+
+def conflicts_result(check: Check, keyed: list[tuple[tuple, Finding]], n_groups: int) -> CheckResult:
+    """The check's result from every group's `group_findings` (in any order)."""
+    p = check.params
+    keyed = sorted(keyed, key=lambda kf: kf[0])
+    out = [f for _, f in keyed]
+    likely_n = sum(1 for f in out if f.likely_error)
+    return check.result(out, count=likely_n,
+                        summary={"conflict_groups": n_groups, "rows": len(out), "likely_errors": likely_n,
+                                 "near": p.near, "threshold": p.threshold if p.near else 1.0})
+
+
 class ConflictingLabelsCheck(Check):
     name = "conflicting_labels"
     description = "identical or near-identical texts with different labels"
@@ -54,35 +101,14 @@ class ConflictingLabelsCheck(Check):
         members: dict[int, list[int]] = defaultdict(list)
         for i, g in enumerate(groups):
             members[g].append(i)
-        ids, recs = ctx.ids, ctx.data.records
-        findings: list[tuple[tuple, Finding]] = []
+        ids, recs, texts = ctx.ids, ctx.data.records, ctx.texts
+        keyed: list[tuple[tuple, Finding]] = []
         n_groups = 0
         for g, rows in members.items():
             if len(rows) < 2:
                 continue
-            labels = Counter(_label_key(recs[i]["label"]) for i in rows)
-            if len(labels) < 2:
-                continue
-            n_groups += 1
-            (top, top_n), (_, second_n) = labels.most_common(2)
-            majority = top if top_n > second_n else None
-            for i in rows:
-                mine = _label_key(recs[i]["label"])
-                other = next(j for j in rows if _label_key(recs[j]["label"]) != mine)
-                likely = majority is None or mine != majority
-                versus = (f"majority {majority!r} ({top_n} of {len(rows)})" if majority is not None
-                          else f"no majority ({', '.join(f'{k} {v}' for k, v in labels.most_common())})")
-                text = " ".join(ctx.texts[i].split())
-                message = f"{mine!r} vs {versus}: {text[:120]}"
-                f = Finding(id=ids[i], reason="conflicting_labels",
-                            severity=Severity.error if likely else Severity.info, message=message,
-                            cluster=ids[g], conflicts_with=ids[other], label=mine, majority_label=majority,
-                            likely_error=likely, labels=dict(labels))
-                # likely errors first; among them the clearest majorities (the surest fixes) first
-                findings.append(((not likely, -(top_n - second_n), -len(rows), g, i), f))
-        findings.sort(key=lambda p: p[0])
-        out = [f for _, f in findings]
-        likely_n = sum(1 for f in out if f.likely_error)
-        return self.result(out, count=likely_n,
-                           summary={"conflict_groups": n_groups, "rows": len(out), "likely_errors": likely_n,
-                                    "near": p.near, "threshold": p.threshold if p.near else 1.0})
+            got = group_findings(g, ids[g], [(i, ids[i], _label_key(recs[i]["label"]), texts[i]) for i in rows])
+            if got:
+                n_groups += 1
+                keyed.extend(got)
+        return conflicts_result(self, keyed, n_groups)

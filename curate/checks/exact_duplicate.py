@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import Counter
 
 from curate.checks.base import Check, CheckContext
+from schemas.configs.dedup_key import DedupKeyConfig
 from schemas.findings import CheckResult, Finding, Severity
 
 
@@ -26,7 +27,11 @@ class ExactDuplicateCheck(Check):
                             duplicate_of=ids[g], cluster=ids[g]) for i, g in enumerate(groups) if g != i]
         sizes = Counter(groups)
         multi = [s for s in sizes.values() if s > 1]
-        return self.result(findings, summary={
-            "duplicate_rows": len(findings), "groups": len(multi), "largest_group": max(multi, default=1),
-            "rows": len(groups), "duplicate_key": key_options(ctx).spec(),
-        })
+        return self.result(findings, summary=exact_summary(len(findings), len(multi), max(multi, default=1),
+                                                           len(groups), key_options(ctx)))
+
+
+def exact_summary(duplicate_rows: int, groups: int, largest_group: int, rows: int, key: DedupKeyConfig) -> dict:
+    """The check's summary (also built by the Ray engine from its distributed counts)."""
+    return {"duplicate_rows": duplicate_rows, "groups": groups, "largest_group": largest_group, "rows": rows,
+            "duplicate_key": key.spec()}

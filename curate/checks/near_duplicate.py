@@ -15,6 +15,7 @@ import random
 from pydantic import BaseModel, ConfigDict, Field
 
 from curate.checks.base import Check, CheckContext
+from schemas.configs.dedup_key import DedupKeyConfig
 from schemas.findings import CheckResult, Finding, Severity
 
 
@@ -64,9 +65,14 @@ class NearDuplicateCheck(Check):
         sample = [{"a": ids[int(nd.pairs[k, 0])], "b": ids[int(nd.pairs[k, 1])],
                    "jaccard": round(float(nd.jaccard[k]), 4), "text_a": ctx.texts[int(nd.pairs[k, 0])][:300],
                    "text_b": ctx.texts[int(nd.pairs[k, 1])][:300]} for k in sorted(idx)]
-        return self.result(findings, summary={
-            "near_duplicate_rows": len(findings), "clusters": len({f.cluster for f in findings}),
-            "threshold": p.threshold, "num_perm": p.num_perm, "bands": nd.bands, "rows_per_band": nd.rows,
-            "shingle": p.shingle, "candidate_pairs": nd.candidates, "verified_pairs": len(nd.pairs),
-            "duplicate_key": key_options(ctx).spec(), "sample_pairs": sample,
-        })
+        return self.result(findings, summary=near_summary(p, findings, nd.bands, nd.rows, nd.candidates,
+                                                          len(nd.pairs), key_options(ctx), sample))
+
+
+def near_summary(p: NearDuplicateParams, findings: list[Finding], bands: int, rows_per_band: int, candidates: int,
+                 verified: int, key: DedupKeyConfig, sample: list[dict]) -> dict:
+    """The check's summary (also built by the Ray engine from its distributed pairs)."""
+    return {"near_duplicate_rows": len(findings), "clusters": len({f.cluster for f in findings}),
+            "threshold": p.threshold, "num_perm": p.num_perm, "bands": bands, "rows_per_band": rows_per_band,
+            "shingle": p.shingle, "candidate_pairs": candidates, "verified_pairs": verified,
+            "duplicate_key": key.spec(), "sample_pairs": sample}

@@ -115,6 +115,35 @@ def test_unsupported_check_is_a_config_error(local_ray, tmp_path):
         run_ray_pipeline(_cfg(src, tmp_path / "ray", split={"test": 0.2}))
 
 
+def test_masking_duplicate_key_same_answers(local_ray, tmp_path):
+    """A `dedup_key` that masks URLs, mentions, punctuation and case: rows that repeat another only up to
+    those are exact (or near) duplicates and conflicts on both engines alike."""
+    import json
+
+    from curate.engines.ray import run_ray_pipeline
+    from tests.curate.ray_support import planted_rows
+
+    lines = planted_rows(300)
+    texts = [json.loads(x)["text"] for x in lines[:120] if x.endswith("}") and "text" in json.loads(x)]
+    texts = list(dict.fromkeys(" ".join(t.lower().split()) for t in texts if t.strip()))[:15]
+    for i, t in enumerate(texts):   # twice the same words: another mention, link, punctuation and case
+        a = f"@alice{i} " + ", ".join(t.upper().split()) + f"! https://t.co/a{i}"
+        b = f"@bob{i} " + t + f" ... http://t.co/b{i}?x=1"
+        lines.append(json.dumps({"id": f"a{i}", "text": a, "label": "positive"}))
+        lines.append(json.dumps({"id": f"b{i}", "text": b, "label": ["positive", "negative"][i % 2]}))
+    src = tmp_path / "masked.jsonl"
+    src.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    key = {"whitespace": True, "urls": True, "mentions": True, "punctuation": True, "case": True}
+    loc = run_pipeline(_cfg(src, tmp_path / "local", dedup_key=key))
+    run_ray_pipeline(_cfg(src, tmp_path / "ray", dedup_key=key))
+    assert differences(tmp_path / "local", tmp_path / "ray") == []
+    exact = next(c for c in loc.report.checks if c.name == "exact_duplicate")
+    assert exact.summary["duplicate_key"] == "whitespace,urls,mentions,punctuation,case"
+    # the key is what made each pair duplicates: every b{i} is an exact duplicate of a{i}
+    dups = {(f.id, f.duplicate_of) for f in exact.findings}
+    assert all((f"b{i}", f"a{i}") in dups for i in range(len(texts)))
+
+
 @pytest.mark.slow
 def test_bundled_tweets_same_answers(local_ray, tmp_path):
     """38k rows: about 2.5 minutes on the shared 2-core machine, hence slow."""

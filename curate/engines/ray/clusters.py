@@ -7,7 +7,6 @@ each exact duplicate is linked to its first copy before the components are taken
 
 from __future__ import annotations
 
-from collections import Counter
 from typing import Any
 
 from curate.engines.ray import bag
@@ -42,8 +41,9 @@ def annotate(exact: Any, state: Any, n: int) -> Any:
 
 
 def conflicting_labels(annotated: Any, tag: str | None, n: int) -> Any:
-    """Findings of `conflicting_labels` as a bag keyed by pos: (root_pos, pos, id, cluster_id, conflicts_with,
-    label, labels). Groups are the near clusters at `tag` (None: exact groups)."""
+    """The groups of `conflicting_labels` whose rows carry more than one label, as a bag keyed by the group's
+    first pos: (root_pos, root_id, [(pos, id, label_key), ...] in pos order). Groups are the near clusters at
+    `tag` (None: exact groups); the findings are built on the driver by the check's own `group_findings`."""
     def by_cluster(items: list):
         for _, v in items:
             pos, rid, hp, hid, _gs, lk, cl = v
@@ -56,14 +56,9 @@ def conflicting_labels(annotated: Any, tag: str | None, n: int) -> Any:
         for root, v in items:
             members.setdefault(root, []).append(v)
         for root, rows in members.items():
-            if len(rows) < 2:
+            if len(rows) < 2 or len({r[3] for r in rows}) < 2:
                 continue
             rows.sort(key=lambda r: r[1])
-            labels = Counter(r[3] for r in rows)
-            if len(labels) < 2:
-                continue
-            for _, pos, rid, mine in rows:
-                other = next(r for r in rows if r[3] != mine)
-                yield pos, (root, pos, rid, rows[0][0], other[2], mine, dict(labels))
+            yield root, (root, rows[0][0], [(pos, rid, lk) for _, pos, rid, lk in rows])
 
     return bag.step(bag.step(annotated, by_cluster, n), groups, n)

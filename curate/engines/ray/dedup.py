@@ -1,6 +1,9 @@
 """Exact and near duplicates on Ray, with the local engine's rules and parameters.
 
-Exact groups: a 128-bit BLAKE2b of each normalized text is shuffled; within a group the first row (smallest
+Texts are compared by their duplicate key (`curate.dedup.key.dedup_keys` with the run's `dedup_key`, as
+`curate.dedup.shared.dedup_texts`): exact groups, signatures and verified Jaccard are all over keys.
+
+Exact groups: a 128-bit BLAKE2b of each row's key is shuffled; within a group the first row (smallest
 pos) is the head, as `curate.dedup.exact.exact_duplicate_groups` takes the first occurrence.
 
 Near duplicates (`curate.dedup.near_duplicates`, step by step):
@@ -43,17 +46,23 @@ def text_hash(text: str) -> bytes:
     return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
 
 
-def exact_groups(rows: Any, n: int) -> Any:
-    """Per row: pos, id, head_pos, head_id, gsize (rows in its exact group), label_key, text (heads only)."""
+def exact_groups(rows: Any, n: int, key: dict | None = None) -> Any:
+    """Per row: pos, id, head_pos, head_id, gsize (rows in its exact group), label_key, and text: the
+    duplicate key of heads (`key`: a DedupKeyConfig dump; None: the default key), "" for other rows."""
     import pandas as pd
 
     from curate.engines.ray.shuffle import by_bucket, int_bucket
 
     def keyed(batch: Any) -> Any:
-        digests = [text_hash(t) for t in batch["text"].tolist()]
+        from curate.dedup.key import dedup_keys
+        from schemas.configs.dedup_key import DedupKeyConfig
+
+        keys = dedup_keys(batch["text"].tolist(), DedupKeyConfig.model_validate(key or {}))
+        digests = [text_hash(t) for t in keys]
         h1 = np.array([int.from_bytes(d[:8], "little", signed=True) for d in digests], dtype=np.int64)
         h2 = np.array([int.from_bytes(d[8:], "little", signed=True) for d in digests], dtype=np.int64)
         out = batch[["pos", "id", "text", "label_key"]].copy()
+        out["text"] = keys
         out["h1"], out["h2"], out["_b"] = h1, h2, int_bucket(h1, n)
         return out
 

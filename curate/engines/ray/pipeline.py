@@ -10,8 +10,6 @@ from typing import Any
 from curate.errors import ConfigError, CurateError
 from schemas.configs.curate import CurateConfig
 
-REMOVAL_EXTRAS = ("duplicate_of", "cluster", "jaccard", "cosine", "conflicts_with")
-
 
 def _unsupported(cfg: CurateConfig, names: list[str], kind: str, checks: dict) -> list[str]:
     """Checks that would do work this engine does not distribute yet (they need the local engine)."""
@@ -103,7 +101,7 @@ def _run(cfg: CurateConfig, command: str):
     nd = checks.get("near_duplicate")
     cl = checks.get("conflicting_labels") if kind == "classification" else None
     configs, sig_params = _lsh_configs(nd, cl)
-    exact = dedup.exact_groups(rows, n).materialize()
+    exact = dedup.exact_groups(rows, n, cfg.dedup_key.model_dump()).materialize()
     heads = _where(exact, lambda b: b["pos"] == b["head_pos"]).select_columns(["pos", "id", "text"])
     verified = None
     if configs:
@@ -122,10 +120,12 @@ def _run(cfg: CurateConfig, command: str):
 
     # -- check results (driver: aggregates and findings only)
     st = results.row_stats(rows, checks["length"].params if "length" in checks else _default_length())
-    options = {"split_field": cfg.split_field, "group_field": cfg.group_field, "seed": cfg.seed}
+    # the options `curate.runner.run_suite` gives the local checks (class_balance reads normalize.labels)
+    options = {"split_field": cfg.split_field, "group_field": cfg.group_field, "seed": cfg.seed,
+               "tokenizer": cfg.tokenizer, "max_length": cfg.max_length, "kfold": None,
+               "normalize": cfg.normalize, "dedup_key": cfg.dedup_key}
     out_results = []
     removal: dict[str, dict[int, dict]] = {}
-    conflict_items = []
     for name, check in checks.items():
         na = check.not_applicable(kind)   # as curate.runner.run_checks: a check that does not judge this kind
         if na is not None:
@@ -137,16 +137,17 @@ def _run(cfg: CurateConfig, command: str):
             elif name == "normalization":
                 res = results.normalization_result(check, st)
             elif name == "exact_duplicate":
-                res, removal[name] = _exact_result(check, exact)
+                res, removal[name] = _exact_result(check, exact, cfg.dedup_key)
             elif name == "near_duplicate":
-                res, removal[name] = _near_result(check, annotated, verified, cand_counts, configs, rows)
+                res, removal[name] = _near_result(check, annotated, verified, cand_counts, configs, rows,
+                                                  cfg.dedup_key)
             elif name == "conflicting_labels":
                 if kind != "classification":
                     res = check.result([], status=_skipped(), message="only for classification data")
                 else:
                     tag = "cl" if check.params.near else None
-                    conflict_items = sorted(v for _, v in _iter(clusters.conflicting_labels(annotated, tag, n)))
-                    res, removal[name] = _conflict_result(check, conflict_items)
+                    groups = sorted(v for _, v in _iter(clusters.conflicting_labels(annotated, tag, n)))
+                    res, removal[name] = _conflict_result(check, groups, rows)
             elif name == "class_balance":
                 if not st["labels"]:
                     res = check.result([], status=_skipped(),
@@ -360,7 +361,8 @@ def _lsh_configs(nd: Any, cl: Any):
     return configs, (next(iter(sig)) if sig else None)
 
 
-def _exact_result(check: Any, exact: Any):
+def _exact_result(check: Any, exact: Any, key: Any):
+    from curate.checks.exact_duplicate import exact_summary
     from schemas.findings import Finding, Severity
 
     def dups(b: Any) -> Any:
@@ -378,17 +380,17 @@ def _exact_result(check: Any, exact: Any):
     findings = [Finding(id=r["id"], reason="exact_duplicate", severity=Severity.warning,
                         duplicate_of=r["head_id"], cluster=r["head_id"]) for r in got]
     largest = max((a["largest"] for a in agg), default=1)
-    res = check.result(findings, summary={
-        "duplicate_rows": len(findings), "groups": sum(a["groups"] for a in agg),
-        "largest_group": largest if largest > 1 else 1, "rows": sum(a["rows"] for a in agg)})
-    rem = {r["pos"]: {"reason": "exact_duplicate", "duplicate_of": r["head_id"], "cluster": r["head_id"]}
-           for r in got}
-    return res, rem
+    res = check.result(findings, summary=exact_summary(len(findings), sum(a["groups"] for a in agg),
+                                                       largest if largest > 1 else 1, sum(a["rows"] for a in agg),
+                                                       key))
+    return res, {r["pos"]: f for r, f in zip(got, findings, strict=True)}
 
 
-def _near_result(check: Any, annotated: Any, verified: Any, cand_counts: Counter, configs: list, rows: Any):
+def _near_result(check: Any, annotated: Any, verified: Any, cand_counts: Counter, configs: list, rows: Any,
+                 key: Any):
     import random
 
+    from curate.checks.near_duplicate import near_summary
     from schemas.findings import Finding, Severity
 
     p = check.params
@@ -412,29 +414,26 @@ def _near_result(check: Any, annotated: Any, verified: Any, cand_counts: Counter
         ["pos", "text"]).take_all()} if need else {}
     sample = [{"a": pairs[k][3], "b": pairs[k][4], "jaccard": round(float(pairs[k][2]), 4),
                "text_a": texts[pairs[k][0]][:300], "text_b": texts[pairs[k][1]][:300]} for k in want]
-    res = check.result(findings, summary={
-        "near_duplicate_rows": len(findings), "clusters": len({f.cluster for f in findings}),
-        "threshold": p.threshold, "num_perm": p.num_perm, "bands": cfg.bands, "rows_per_band": cfg.rows,
-        "shingle": p.shingle, "candidate_pairs": cand_counts.get("nd", 0), "verified_pairs": len(pairs),
-        "sample_pairs": sample})
-    rem = {pos: {"reason": "near_duplicate", "duplicate_of": cid, "cluster": cid, "jaccard": round(j, 4)}
-           for pos, _, cid, j in hits}
-    return res, rem
+    res = check.result(findings, summary=near_summary(p, findings, cfg.bands, cfg.rows, cand_counts.get("nd", 0),
+                                                      len(pairs), key, sample))
+    return res, {h[0]: f for h, f in zip(hits, findings, strict=True)}
 
 
-def _conflict_result(check: Any, items: list):
-    from schemas.findings import Finding, Severity
+def _conflict_result(check: Any, groups: list, rows: Any):
+    """The check's result from the conflicting groups (`clusters.conflicting_labels`), by its own
+    `group_findings` and `conflicts_result`; the texts of the groups' rows (for the messages) are fetched."""
+    from curate.checks.conflicting_labels import conflicts_result, group_findings
 
-    p = check.params
-    findings = [Finding(id=rid, reason="conflicting_labels", severity=Severity.error, cluster=cid,
-                        conflicts_with=other, label=mine, labels=labels)
-                for _root, _pos, rid, cid, other, mine, labels in items]
-    groups = len({root for root, *_ in items})
-    res = check.result(findings, summary={"conflict_groups": groups, "rows": len(findings), "near": p.near,
-                                          "threshold": p.threshold if p.near else 1.0})
-    rem = {pos: {"reason": "conflicting_labels", "cluster": cid, "conflicts_with": other}
-           for _root, pos, _rid, cid, other, _m, _l in items}
-    return res, rem
+    need = sorted({pos for _, _, members in groups for pos, _, _ in members})
+    texts = {r["pos"]: r["text"] for r in _where(rows, lambda b: b["pos"].isin(need)).select_columns(
+        ["pos", "text"]).take_all()} if need else {}
+    keyed = []
+    pos_of = {}
+    for root, root_id, members in groups:
+        keyed += group_findings(root, root_id, [(pos, rid, lk, texts[pos]) for pos, rid, lk in members])
+        pos_of.update({rid: pos for pos, rid, _ in members})
+    res = conflicts_result(check, keyed, len(groups))
+    return res, {pos_of[f.id]: f for f in res.findings}
 
 
 def _passive(check: Any, kind: str, options: dict):
@@ -447,8 +446,9 @@ def _passive(check: Any, kind: str, options: dict):
 
 
 def _decide(cfg: CurateConfig, report: Any, removal: dict, rows: Any) -> dict[int, dict]:
-    """pos -> removal entry, by `curate.pipeline.REMOVAL_ORDER` (the first reason that applies)."""
-    from curate.pipeline import REMOVAL_ORDER
+    """pos -> removal entry, by `curate.pipeline.REMOVAL_ORDER` (the first reason that applies); `removal`
+    maps each duplicate check to {pos: finding}, turned into entries by the local `removal_entry`."""
+    from curate.pipeline import REMOVAL_ORDER, removal_entry
 
     wanted = {"exact_duplicate": cfg.remove.exact_duplicates, "near_duplicate": cfg.remove.near_duplicates,
               "semantic_duplicate": cfg.remove.semantic_duplicates,
@@ -461,9 +461,12 @@ def _decide(cfg: CurateConfig, report: Any, removal: dict, rows: Any) -> dict[in
     for name in REMOVAL_ORDER[1:]:
         if not wanted[name] or name not in ran:
             continue
-        for pos, entry in removal.get(name, {}).items():
-            if pos not in out:
-                out[pos] = {"reason": name, **{k: entry[k] for k in REMOVAL_EXTRAS if k in entry}}
+        for pos, f in removal.get(name, {}).items():
+            if pos in out:
+                continue
+            entry = removal_entry(name, f)
+            if entry is not None:
+                out[pos] = entry
     return out
 
 
