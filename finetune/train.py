@@ -303,6 +303,8 @@ def run(cfg: TrainConfig) -> TrainResult:
         from torch.utils.tensorboard import SummaryWriter
 
         # purge_step: TensorBoard drops the killed run's events from the first replayed step on, as metrics.jsonl does
+        if cfg.resume:
+            _after_earlier_event_files(out / "tb")
         tb = SummaryWriter(str(out / "tb"), purge_step=state["step"] + 1 if cfg.resume else None)
         if not cfg.resume:
             log_file.write_text("")
@@ -441,6 +443,20 @@ def run(cfg: TrainConfig) -> TrainResult:
         write_outputs(cfg, result, ref.path)
         write_model_card(out, cfg, result, ref)
     return result
+
+
+def _after_earlier_event_files(tb_dir: Path) -> None:
+    """Wait (at most about a second) until a new event file would sort after the ones already in `tb_dir`.
+
+    TensorBoard reads a run's event files in name order, `events.out.tfevents.<whole seconds>.<host>.<pid>...`,
+    and applies a resume's purge_step to the files before it. A run killed and resumed within the same second
+    would otherwise sort by pid, put the resumed file first, and show the replayed steps out of order.
+    """
+    stamps = [int(p.name.split(".")[3]) for p in tb_dir.glob("events.out.tfevents.*")
+              if len(p.name.split(".")) > 3 and p.name.split(".")[3].isdigit()]
+    if stamps:
+        while int(time.time()) <= max(stamps):
+            time.sleep(0.05)
 
 
 def write_val_predictions(out: Path, val_recs: list[dict], id2label: dict[int, str], probs: list) -> None:
