@@ -80,22 +80,30 @@ def smollm2_dir() -> Path:
 
 def _convert_gguf(gguf: Path, target: Path) -> None:
     import shutil
+    import tempfile
 
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
+    if target.exists():
+        # a finished conversion has `.complete` (written before the folder is moved into place), so this folder
+        # is not one of ours: never delete it
+        raise ModelAssetError(f"{target} exists but is not a finished datavet conversion",
+                              fix=f"move it away, or point {CACHE_ENV} at another cache folder")
     t0 = time.perf_counter()
-    tmp = target.with_name(target.name + ".tmp")
-    shutil.rmtree(tmp, ignore_errors=True)
+    tmp = Path(tempfile.mkdtemp(prefix=target.name + ".", suffix=".tmp", dir=target.parent))
     tok = AutoTokenizer.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
     model = AutoModelForCausalLM.from_pretrained(str(gguf.parent), gguf_file=gguf.name, dtype=torch.float32)
     if getattr(model, "hf_quantizer", None) is not None:
         model.hf_quantizer.remove_quantization_config(model)
-    model.save_pretrained(tmp)
-    tok.save_pretrained(tmp)
-    shutil.rmtree(target, ignore_errors=True)
-    os.replace(tmp, target)
-    (target / ".complete").write_text(f"converted from {gguf} in {time.perf_counter() - t0:.1f}s\n")
+    try:
+        model.save_pretrained(tmp)
+        tok.save_pretrained(tmp)
+        (tmp / ".complete").write_text(f"converted from {gguf} in {time.perf_counter() - t0:.1f}s\n")
+        os.replace(tmp, target)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)  # the mkdtemp folder this call made, nothing else
+        raise
 
 
 HUB_HOST = ("huggingface.co", 443)

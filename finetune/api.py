@@ -12,16 +12,19 @@ from pathlib import Path
 from typing import Any
 
 
-def run(config: Any, **overrides: Any) -> Any:
+def run(config: Any, *, overwrite: bool = False, **overrides: Any) -> Any:
     """Train one model and write its folder (weights or adapter, model card, metrics, manifest).
 
     Args:
         config: A TrainConfig, a dict of its fields, or the path of a YAML config.
+        overwrite: Replace an earlier datavet run in `out` (a folder another program wrote is never replaced),
+            as `finetune run --overwrite`.
         **overrides: Config keys to override, dotted keys with `__` (`optim__lr=1e-4`) or plain (`max_steps=20`).
 
     Returns:
         The TrainResult (`final_metrics`, `best_metrics`, `steps`, `out` ...).
     """
+    from finetune.commands.run import claim_run_dir
     from finetune.train import run as train_run
     from schemas.configs.base import load_config, validate_config
     from schemas.configs.train import TrainConfig
@@ -33,7 +36,9 @@ def run(config: Any, **overrides: Any) -> Any:
         cfg = validate_config(TrainConfig, _merge(config, dotted), "config")
     else:
         cfg = load_config(TrainConfig, Path(config), dotted)
-    return train_run(cfg)
+    # the same output-folder claim as the command line: new, empty, or datavet's own with `overwrite`
+    with claim_run_dir(cfg.out, resume=cfg.resume, overwrite=overwrite):
+        return train_run(cfg)
 
 
 def _merge(base: dict[str, Any], dotted: dict[str, Any]) -> dict[str, Any]:

@@ -263,8 +263,10 @@ def run(cfg: TrainConfig) -> TrainResult:
     acc = Accelerator(mixed_precision=precision, cpu=not cuda)
     main = acc.is_main_process  # the only process that writes to `out`
     if main:
-        if not cfg.resume and (out / CKPT).exists():
-            shutil.rmtree(out / CKPT)  # a fresh run must not be mistaken for the continuation of an old one
+        if not cfg.resume and (out / CKPT / "trainer_state.json").is_file():
+            # a fresh run must not be mistaken for the continuation of an old one; only a datavet checkpoint
+            # (it has the trainer's state file) is removed
+            shutil.rmtree(out / CKPT)
         out.mkdir(parents=True, exist_ok=True)
     # continued pre-training trains the same causal-LM model as SFT; only the data and its labels differ
     model, _ = load_for_training(ref.path, "sft" if cfg.task == "text" else cfg.task, method=cfg.method,

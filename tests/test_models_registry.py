@@ -109,3 +109,13 @@ def test_real_smollm2_cache_resolves_without_reconverting(monkeypatch: pytest.Mo
     monkeypatch.setattr(registry, "_convert_gguf", forbid)
     ref = registry.resolve_model("smollm2")
     assert (Path(ref.path) / "config.json").exists() and any(Path(ref.path).glob("*.safetensors"))
+
+
+def test_a_foreign_folder_at_the_cache_path_is_never_deleted(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv(registry.CACHE_ENV, str(tmp_path / "cache"))
+    target = registry.cache_dir() / "smollm2-64"
+    target.mkdir()
+    (target / "mine.txt").write_text("a user's file")
+    with pytest.raises(ModelAssetError, match="not a finished datavet conversion"):
+        registry._convert_gguf(tmp_path / "model.gguf", target)
+    assert (target / "mine.txt").read_text() == "a user's file"

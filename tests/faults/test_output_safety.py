@@ -409,3 +409,16 @@ def test_a_failed_command_leaves_no_empty_output_folder(tmp_path, run_main):
     kept.mkdir()  # an empty folder the user made is used, and left in place when the command fails
     assert run_main(curate_main, ["check", str(tmp_path / "missing.jsonl"), "--report-dir", str(kept)]) == 2
     assert kept.is_dir() and list(kept.iterdir()) == []
+
+
+def test_the_python_api_run_claims_its_folder_like_the_cli(tmp_path) -> None:
+    from common.outputs import OutputError
+    from finetune.api import run
+
+    foreign = tmp_path / "theirs"
+    foreign.mkdir()
+    (foreign / "notes.txt").write_text("keep me")
+    # refused by the folder claim itself, before the (missing) data is even looked at
+    with pytest.raises(OutputError):
+        run({"model": "minilm", "data": {"split_dir": str(tmp_path / "none")}, "out": str(foreign)}, overwrite=True)
+    assert (foreign / "notes.txt").read_text() == "keep me"
