@@ -27,6 +27,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter, defaultdict
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -136,6 +137,28 @@ def length_leakage(texts: list[str], labels: list[str], folds: int, seed: int = 
             "rows_used": used}
 
 
+def parity_problems(par: dict, p: Any) -> list[str]:
+    """Mark the largest label-share gap between groups in `par` (from `parity_gaps`) and report it when it is
+    both larger than `max_parity_gap` and significant (chi-square p < alpha). Shared by both engines."""
+    if not par["gaps"]:
+        return []
+    worst = max(par["gaps"], key=lambda c: par["gaps"][c]["gap"])
+    w = par["gaps"][worst]
+    par["largest_gap"] = {"label": worst, **w}
+    chi = par["chi_square"]
+    if w["gap"] > p.max_parity_gap and chi is not None and chi["p_value"] < p.alpha:
+        return [f"parity_gap: P({worst}) differs by {w['gap']:.1%} between groups "
+                f"{w['highest']} and {w['lowest']} (chi-square p={chi['p_value']:.2g})"]
+    return []
+
+
+def term_problems(terms: dict, p: Any) -> list[str]:
+    """Terms whose PMI with a label passes `pmi_threshold` over at least `pmi_min_count` rows."""
+    return [f"term_label_association: {term!r} -> {c} (PMI {v:.2f} over {t['rows']} rows)"
+            for term, t in terms.items() for c, v in t["pmi"].items()
+            if v >= p.pmi_threshold and t["labels"][c] >= p.pmi_min_count]
+
+
 class BiasCheck(Check):
     name = "bias"
     description = "label skew across groups (parity gap, chi-square), term-label PMI, length-label leakage"
@@ -159,23 +182,12 @@ class BiasCheck(Check):
             par = parity_gaps([a for a, _ in pairs], [g for _, g in pairs], p.min_group_size)
             par["rows_without_group"] = len(labels) - len(pairs)
             summary["group"] = par
-            if par["gaps"]:
-                worst = max(par["gaps"], key=lambda c: par["gaps"][c]["gap"])
-                w = par["gaps"][worst]
-                par["largest_gap"] = {"label": worst, **w}
-                chi = par["chi_square"]
-                if w["gap"] > p.max_parity_gap and chi is not None and chi["p_value"] < p.alpha:
-                    problems.append(f"parity_gap: P({worst}) differs by {w['gap']:.1%} between groups "
-                                    f"{w['highest']} and {w['lowest']} (chi-square p={chi['p_value']:.2g})")
+            problems += parity_problems(par, p)
         elif group_field:
             problems.append(f"no row has a value in group field {group_field!r}")
         if p.terms:
-            pmi = term_pmi(texts, labels, p.terms)
-            summary["terms"] = pmi
-            for term, t in pmi.items():
-                for c, v in t["pmi"].items():
-                    if v >= p.pmi_threshold and t["labels"][c] >= p.pmi_min_count:
-                        problems.append(f"term_label_association: {term!r} -> {c} (PMI {v:.2f} over {t['rows']} rows)")
+            summary["terms"] = term_pmi(texts, labels, p.terms)
+            problems += term_problems(summary["terms"], p)
         leak = length_leakage(texts, labels, p.length_folds, seed=int(ctx.options.get("seed") or 0),
                               sample=p.length_sample)
         summary["length_leakage"] = leak

@@ -262,22 +262,12 @@ def bias_result(check: Check, st: dict, rows: Any, options: dict) -> CheckResult
         par = B.parity_gaps(labels, groups, p.min_group_size)
         par["rows_without_group"] = st["single"] - sum(pairs.values())
         summary["group"] = par
-        if par["gaps"]:
-            worst = max(par["gaps"], key=lambda c: par["gaps"][c]["gap"])
-            w = par["gaps"][worst]
-            par["largest_gap"] = {"label": worst, **w}
-            chi = par["chi_square"]
-            if w["gap"] > p.max_parity_gap and chi is not None and chi["p_value"] < p.alpha:
-                problems.append(f"parity_gap: P({worst}) differs by {w['gap']:.1%} between groups "
-                                f"{w['highest']} and {w['lowest']} (chi-square p={chi['p_value']:.2g})")
+        problems += B.parity_problems(par, p)
     elif group_field:
         problems.append(f"no row has a value in group field {group_field!r}")
     if p.terms:
         summary["terms"] = _term_pmi(rows, p.terms, st)
-        for term, t in summary["terms"].items():
-            for c, v in t["pmi"].items():
-                if v >= p.pmi_threshold and t["labels"][c] >= p.pmi_min_count:
-                    problems.append(f"term_label_association: {term!r} -> {c} (PMI {v:.2f} over {t['rows']} rows)")
+        problems += B.term_problems(summary["terms"], p)
     leak = _length_leakage(rows, st, p, int(options.get("seed") or 0))
     summary["length_leakage"] = leak
     if leak and leak["lift"] > p.length_margin:
