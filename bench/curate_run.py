@@ -61,7 +61,9 @@ def _child(path: str, out: str) -> None:
         setattr(curate.io, w, timed("write", getattr(curate.io, w)))
     for name, cls in REGISTRY.items():
         cls.run = timed(f"check:{name}", cls.run)
-    cfg = CurateConfig.model_validate({"input": {"path": path}, "out": out, "fail_on": "never", "report": False})
+    cfg = CurateConfig.model_validate(
+        {"input": {"path": path}, "out": out, "fail_on": "never", "report": False}
+    )
     t0 = time.perf_counter()
     res = run_pipeline(cfg)
     dt = time.perf_counter() - t0
@@ -95,11 +97,15 @@ def main() -> None:
     res = json.loads(proc.stdout.strip().splitlines()[-1])
     rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024 / 1024
     ok = res["rows"] == res["kept"] + res["removed"] + res["quarantined"]
-    lines = ["| rows | run_pipeline s | process wall s (incl. imports) | peak RSS (GiB) | kept | removed | quarantined | invariant |",
-             "|---:|---:|---:|---:|---:|---:|---:|---|",
-             f"| {res['rows']:,} | {res['seconds']:.1f} | {wall:.1f} | {rss:.2f} | {res['kept']:,} | {res['removed']:,} | "
-             f"{res['quarantined']:,} | {'holds' if ok else 'BROKEN'} |",
-             "", "| stage | seconds | peak RSS so far after it (GiB) |", "|---|---:|---:|"]
+    lines = [
+        "| rows | run_pipeline s | process wall s (incl. imports) | peak RSS (GiB) | kept | removed | quarantined | invariant |",
+        "|---:|---:|---:|---:|---:|---:|---:|---|",
+        f"| {res['rows']:,} | {res['seconds']:.1f} | {wall:.1f} | {rss:.2f} | {res['kept']:,} | {res['removed']:,} | "
+        f"{res['quarantined']:,} | {'holds' if ok else 'BROKEN'} |",
+        "",
+        "| stage | seconds | peak RSS so far after it (GiB) |",
+        "|---|---:|---:|",
+    ]
     lines += [f"| {k} | {v:.1f} | {m:.2f} |" for k, (v, m) in res["stages"].items()]
     table = "\n".join(lines)
     print(table)
@@ -107,13 +113,16 @@ def main() -> None:
     if args.write:
         from bench.sections import write_section
 
-        write_section("curate-run", f"`.venv/bin/python bench/curate_run.py {' '.join(sys.argv[1:])}` (2-core CPU, "
-                                     f"{CONDITIONS}; target <= 60 s and "
-                                     "<= 2 GB at 1M rows). Method: run_pipeline in a child process, every default "
-                                     "check on, peak RSS = the child's ru_maxrss; stage times by wrapping the "
-                                     "functions the pipeline calls (checks sharing the dedup cache are charged to "
-                                     "the first that asks).\n\n"
-                                     f"{table}\n")
+        write_section(
+            "curate-run",
+            f"`.venv/bin/python bench/curate_run.py {' '.join(sys.argv[1:])}` (2-core CPU, "
+            f"{CONDITIONS}; target <= 60 s and "
+            "<= 2 GB at 1M rows). Method: run_pipeline in a child process, every default "
+            "check on, peak RSS = the child's ru_maxrss; stage times by wrapping the "
+            "functions the pipeline calls (checks sharing the dedup cache are charged to "
+            "the first that asks).\n\n"
+            f"{table}\n",
+        )
 
 
 if __name__ == "__main__":

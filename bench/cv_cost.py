@@ -42,7 +42,9 @@ def timed(args: list[str]) -> dict:
                           env={**os.environ, "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": str(THREADS["n"])})
     wall, r1 = time.perf_counter() - t0, resource.getrusage(resource.RUSAGE_CHILDREN)
     if proc.returncode != 0:
-        raise SystemExit(f"{' '.join(args)} failed ({proc.returncode}):\n{proc.stdout[-2000:]}\n{proc.stderr[-2000:]}")
+        raise SystemExit(
+            f"{' '.join(args)} failed ({proc.returncode}):\n{proc.stdout[-2000:]}\n{proc.stderr[-2000:]}"
+        )
     return {"wall_s": wall, "cpu_s": r1.ru_utime - r0.ru_utime + r1.ru_stime - r0.ru_stime}
 
 
@@ -67,8 +69,13 @@ def main() -> None:
     ap.add_argument("--max-length", type=int, default=48)
     ap.add_argument("--eval-limit", type=int, default=200, help="val rows of the 20-step run on all tweets")
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--threads", type=int, default=1, help="torch threads per child (OMP_NUM_THREADS): one "
-                    "thread keeps CPU seconds honest on a shared machine, where spinning threads inflate them")
+    ap.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="torch threads per child (OMP_NUM_THREADS): one "
+        "thread keeps CPU seconds honest on a shared machine, where spinning threads inflate them",
+    )
     ap.add_argument("--no-write", action="store_true")
     a = ap.parse_args()
     THREADS["n"] = a.threads
@@ -81,8 +88,20 @@ def main() -> None:
                           str(tmp / f"single-{i}"), "--no-progress"]) for i in range(a.k)]
         cv = timed(["evalsuite", "cv", *common, "--data", str(folds), "--out", str(tmp / "cv")])
         short_out = tmp / "short"
-        short = timed(["finetune", "run", *common, "--train", "bundled:tweets", "--eval-limit", str(a.eval_limit),
-                       "--out", str(short_out), "--no-progress"])
+        short = timed(
+            [
+                "finetune",
+                "run",
+                *common,
+                "--train",
+                "bundled:tweets",
+                "--eval-limit",
+                str(a.eval_limit),
+                "--out",
+                str(short_out),
+                "--no-progress",
+            ]
+        )
         summary = json.loads((short_out / "summary.json").read_text())
     single_wall, single_cpu = sum(s["wall_s"] for s in singles), sum(s["cpu_s"] for s in singles)
     train_s = summary["train_tokens"] / max(summary["tokens_per_s"], 1e-9)
@@ -100,15 +119,15 @@ busy machine a process waits for a core most of its wall time, so the CPU column
 
 | what | wall s | CPU s | target | met |
 |---|---:|---:|---|---|
-| `evalsuite cv`, K={a.k}, {a.rows:,} tweets, {a.steps} steps per fold | {cv['wall_s']:.1f} | {cv['cpu_s']:.1f} | | |
+| `evalsuite cv`, K={a.k}, {a.rows:,} tweets, {a.steps} steps per fold | {cv["wall_s"]:.1f} | {cv["cpu_s"]:.1f} | | |
 | {a.k} x `finetune run` on the same fold folders | {single_wall:.1f} | {single_cpu:.1f} | | |
-| ratio cv / singles | {ratio_wall:.2f}x | {ratio_cpu:.2f}x | <= 1.1x | wall: {'yes' if ratio_wall <= 1.1 else 'no'}; CPU: {'yes' if ratio_cpu <= 1.1 else 'no'} |
-| `finetune run --train bundled:tweets --max-steps {a.steps} --eval-limit {a.eval_limit}` | {short['wall_s']:.1f} | {short['cpu_s']:.1f} | | |
-| its training steps | {train_s:.1f} | {summary['train_cpu_s']:.1f} | | |
-| training share of the process's time (wall inside `run()`: {share_run:.2f}) | {share_proc:.2f} | {share_cpu:.2f} | >= 0.5 | wall: {'yes' if share_proc >= 0.5 else 'no'}; CPU: {'yes' if share_cpu >= 0.5 else 'no'} |
+| ratio cv / singles | {ratio_wall:.2f}x | {ratio_cpu:.2f}x | <= 1.1x | wall: {"yes" if ratio_wall <= 1.1 else "no"}; CPU: {"yes" if ratio_cpu <= 1.1 else "no"} |
+| `finetune run --train bundled:tweets --max-steps {a.steps} --eval-limit {a.eval_limit}` | {short["wall_s"]:.1f} | {short["cpu_s"]:.1f} | | |
+| its training steps | {train_s:.1f} | {summary["train_cpu_s"]:.1f} | | |
+| training share of the process's time (wall inside `run()`: {share_run:.2f}) | {share_proc:.2f} | {share_cpu:.2f} | >= 0.5 | wall: {"yes" if share_proc >= 0.5 else "no"}; CPU: {"yes" if share_cpu >= 0.5 else "no"} |
 
-The 20-step run tokenized {st['tokenized']:,} of its {st['rows']:,} training rows (the first mega-batch its \
-steps reach) and validated on {summary['data_stats']['val']['rows']:,} sampled val rows. cv reads each fold's \
+The 20-step run tokenized {st["tokenized"]:,} of its {st["rows"]:,} training rows (the first mega-batch its \
+steps reach) and validated on {summary["data_stats"]["val"]["rows"]:,} sampled val rows. cv reads each fold's \
 out-of-fold probabilities from the run's `val_predictions.jsonl` instead of predicting val again, and imports \
 torch once instead of {a.k} times. Before this change (issue 12): a 20-step run took 418 s of which 74 s training, \
 and cv at 40 steps did not finish one fold in 13 minutes.

@@ -34,11 +34,13 @@ from curate.dedup.lsh import candidate_pairs, choose_bands, components, jaccard,
 from curate.dedup.minhash import shingle_hashes
 
 PERM, THR, SH = 128, 0.8, 5
-METHOD = ("Method: one corpus (bench/corpus.py, 5% planted one-word edits), all engines in one process one after "
-          "another, 128 permutations, byte 5-shingles, Jaccard 0.8; seconds = the engine call (clusters out), "
-          "corpus building and scoring excluded; datasketch on a smaller corpus built the same way, compared by "
-          "rows/s; recall over planted pairs with exact Jaccard >= 0.8, precision over 2,000 sampled reported "
-          "pairs.")
+METHOD = (
+    "Method: one corpus (bench/corpus.py, 5% planted one-word edits), all engines in one process one after "
+    "another, 128 permutations, byte 5-shingles, Jaccard 0.8; seconds = the engine call (clusters out), "
+    "corpus building and scoring excluded; datasketch on a smaller corpus built the same way, compared by "
+    "rows/s; recall over planted pairs with exact Jaccard >= 0.8, precision over 2,000 sampled reported "
+    "pairs."
+)
 MERSENNE = np.uint64((1 << 61) - 1)
 
 
@@ -143,8 +145,10 @@ def score(texts, planted, cluster, pairs, rng):
         ps = {tuple(p) for p in pairs.tolist()}
         found = sum((a, b) in ps for a, b in pos)
     idx = rng.sample(range(len(pairs)), min(2000, len(pairs)))
-    good = sum(jaccard(shingle_set(texts[int(pairs[k, 0])], SH), shingle_set(texts[int(pairs[k, 1])], SH)) >= THR
-               for k in idx)
+    good = sum(
+        jaccard(shingle_set(texts[int(pairs[k, 0])], SH), shingle_set(texts[int(pairs[k, 1])], SH)) >= THR
+        for k in idx
+    )
     return found / max(len(pos), 1), good / max(len(idx), 1), len(pos)
 
 
@@ -154,8 +158,11 @@ def main() -> None:
     ap.add_argument("--datasketch-n", type=int, default=20_000)
     ap.add_argument("--engines", default="datavet,rensa_lsh,rensa,textdedup,datasketch")
     ap.add_argument("--write", action="store_true", help="write the table into BENCHMARKS.md")
-    ap.add_argument("--split", action="store_true",
-                    help="only datavet: time prepare (exact groups + signatures) and the rest, print peak RSS")
+    ap.add_argument(
+        "--split",
+        action="store_true",
+        help="only datavet: time prepare (exact groups + signatures) and the rest, print peak RSS",
+    )
     args = ap.parse_args()
     texts, planted = build(args.n)
     if args.split:
@@ -174,11 +181,15 @@ def main() -> None:
         rows.append((name, n, dt, n / dt, rec, prec, npos, len(pairs)))
         print(f"{name}: {n} rows {dt:.1f}s recall {rec:.4f} precision {prec:.4f}", flush=True)
     base = {r[0]: r[3] for r in rows}
-    lines = ["| engine | rows | seconds | rows/s | x datasketch (rows/s) | recall (planted, J>=0.8) | precision (sampled) | pairs |",
-             "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    lines = [
+        "| engine | rows | seconds | rows/s | x datasketch (rows/s) | recall (planted, J>=0.8) | precision (sampled) | pairs |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
     for name, n, dt, rps, rec, prec, npos, npairs in rows:
         x = f"{rps / base['datasketch']:.1f}" if "datasketch" in base else "-"
-        lines.append(f"| {name} | {n:,} | {dt:.1f} | {rps:,.0f} | {x} | {rec:.4f} (of {npos:,}) | {prec:.4f} | {npairs:,} |")
+        lines.append(
+            f"| {name} | {n:,} | {dt:.1f} | {rps:,.0f} | {x} | {rec:.4f} (of {npos:,}) | {prec:.4f} | {npairs:,} |"
+        )
     table = "\n".join(lines)
     cmd = "`.venv/bin/python bench/near_dup.py " + " ".join(sys.argv[1:]) + "`"
     print(table)
@@ -201,9 +212,11 @@ def _split(texts) -> None:
     nd = near_duplicates(texts, THR, PERM, SH, prepared=prep)
     t2 = time.perf_counter()
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 / 1024
-    print(f"rows {len(texts):,}: exact groups + signatures {t1 - t0:.1f} s; banding ({nd.candidates:,} candidates) "
-          f"+ exact-Jaccard verification + components {t2 - t1:.1f} s; total {t2 - t0:.1f} s; "
-          f"{len(nd.pairs):,} pairs; peak RSS {peak:.2f} GiB ({before:.2f} GiB after building the corpus)")
+    print(
+        f"rows {len(texts):,}: exact groups + signatures {t1 - t0:.1f} s; banding ({nd.candidates:,} candidates) "
+        f"+ exact-Jaccard verification + components {t2 - t1:.1f} s; total {t2 - t0:.1f} s; "
+        f"{len(nd.pairs):,} pairs; peak RSS {peak:.2f} GiB ({before:.2f} GiB after building the corpus)"
+    )
 
 
 

@@ -55,7 +55,10 @@ def lm_eval_rolling(path, docs, max_length, batch_size):
     from lm_eval.models.huggingface import HFLM
 
     lm = HFLM(pretrained=path, device="cpu", batch_size=batch_size, max_length=max_length, dtype="float32")
-    reqs = [Instance(request_type="loglikelihood_rolling", doc={}, arguments=(d,), idx=i) for i, d in enumerate(docs)]
+    reqs = [
+        Instance(request_type="loglikelihood_rolling", doc={}, arguments=(d,), idx=i)
+        for i, d in enumerate(docs)
+    ]
     t0 = time.perf_counter()
     lls = lm.loglikelihood_rolling(reqs, disable_tqdm=True)
     return time.perf_counter() - t0, sum(lls)
@@ -95,15 +98,22 @@ def main() -> None:
     except Exception as e:  # lm-eval missing or incompatible with this transformers: say so in the table
         note = f"lm-eval not measured: {type(e).__name__}: {str(e)[:160]}"
     rel = abs(ours.token_perplexity - ref_ppl) / ref_ppl
-    lines = [f"Command: `.venv/bin/python bench/perplexity.py --docs {a.docs} --max-length {a.max_length} "
-             f"--stride {a.stride} --batch-size {a.batch_size}` (smollm2 fp32, CPU, 2 cores shared with other "
-             "jobs: figures taken under load).", "",
-             "| method | token perplexity | tokens scored | seconds | tokens/s |", "|---|---:|---:|---:|---:|"]
+    lines = [
+        f"Command: `.venv/bin/python bench/perplexity.py --docs {a.docs} --max-length {a.max_length} "
+        f"--stride {a.stride} --batch-size {a.batch_size}` (smollm2 fp32, CPU, 2 cores shared with other "
+        "jobs: figures taken under load).",
+        "",
+        "| method | token perplexity | tokens scored | seconds | tokens/s |",
+        "|---|---:|---:|---:|---:|",
+    ]
     for name, p, n, t in rows:
         lines.append(f"| {name} | {p:.4f} | {n} | {t:.2f} | {n / t:.0f} |")
-    lines += ["", f"Relative difference datavet vs transformers loop: {rel:.2e} (target < 1e-4).",
-              "lm-eval scores every token (the first one conditioned on its prefix token) in disjoint rolling windows "
-              "with less context, so its perplexity differs by design; compare its tokens/s."]
+    lines += [
+        "",
+        f"Relative difference datavet vs transformers loop: {rel:.2e} (target < 1e-4).",
+        "lm-eval scores every token (the first one conditioned on its prefix token) in disjoint rolling windows "
+        "with less context, so its perplexity differs by design; compare its tokens/s.",
+    ]
     if note:
         lines.append(note)
     table = "\n".join(lines)

@@ -54,7 +54,9 @@ def _child_local(path: str, out: str) -> None:
     from curate.pipeline import run_pipeline
     from schemas.configs.curate import CurateConfig
 
-    cfg = CurateConfig.model_validate({"input": {"path": path}, "out": out, "fail_on": "never", "report": False})
+    cfg = CurateConfig.model_validate(
+        {"input": {"path": path}, "out": out, "fail_on": "never", "report": False}
+    )
     t0 = time.perf_counter()
     res = run_pipeline(cfg)
     print(json.dumps({"seconds": time.perf_counter() - t0, "kept": res.kept, "removed": res.removed,
@@ -71,15 +73,23 @@ def _child_ray(path: str, out: str, nodes: int) -> None:
     if nodes:
         from ray.cluster_utils import Cluster
 
-        cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 1, "object_store_memory": 256 * 2**20,
-                                                                "include_dashboard": False})
+        cluster = Cluster(
+            initialize_head=True,
+            head_node_args={"num_cpus": 1, "object_store_memory": 256 * 2**20, "include_dashboard": False},
+        )
         for _ in range(nodes - 1):
             cluster.add_node(num_cpus=1, object_store_memory=256 * 2**20)
         ray.init(address=cluster.address, log_to_driver=False, logging_level="ERROR")
         cluster.wait_for_nodes()
     else:
-        ray.init(address="local", num_cpus=2, object_store_memory=512 * 2**20, include_dashboard=False, log_to_driver=False,
-                 logging_level="ERROR")
+        ray.init(
+            address="local",
+            num_cpus=2,
+            object_store_memory=512 * 2**20,
+            include_dashboard=False,
+            log_to_driver=False,
+            logging_level="ERROR",
+        )
     peaks: dict[int, int] = {}
     done = threading.Event()
 
@@ -91,7 +101,9 @@ def _child_ray(path: str, out: str, nodes: int) -> None:
 
     th = threading.Thread(target=sample, daemon=True)
     th.start()
-    cfg = CurateConfig.model_validate({"input": {"path": path}, "out": out, "fail_on": "never", "report": False})
+    cfg = CurateConfig.model_validate(
+        {"input": {"path": path}, "out": out, "fail_on": "never", "report": False}
+    )
     t0 = time.perf_counter()
     res = run_ray_pipeline(cfg)
     seconds = time.perf_counter() - t0
@@ -109,8 +121,13 @@ def _child_ray(path: str, out: str, nodes: int) -> None:
 
 def _run(args: list[str]) -> dict:
     t0 = time.perf_counter()
-    proc = subprocess.run([sys.executable, __file__, *args], capture_output=True, text=True, check=False,
-                          env={**os.environ, "DATAVET_RAY_PARTITIONS": os.environ.get("DATAVET_RAY_PARTITIONS", "4")})
+    proc = subprocess.run(
+        [sys.executable, __file__, *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "DATAVET_RAY_PARTITIONS": os.environ.get("DATAVET_RAY_PARTITIONS", "4")},
+    )
     if proc.returncode:
         sys.exit(proc.stderr[-3000:])
     res = json.loads(proc.stdout.strip().splitlines()[-1])
@@ -147,20 +164,27 @@ def main() -> None:
             _child_ray(args.child[1], args.child[2], int(args.child[3]))
         return
     tmp = Path(tempfile.mkdtemp())
-    rows = ["| rows | engine | run s | rows/s | driver peak RSS (GiB) | Ray workers | worker peak RSS max / median (GiB) "
-            "| kept | removed | quarantined |", "|---:|---|---:|---:|---:|---:|---|---:|---:|---:|"]
+    rows = [
+        "| rows | engine | run s | rows/s | driver peak RSS (GiB) | Ray workers | worker peak RSS max / median (GiB) "
+        "| kept | removed | quarantined |",
+        "|---:|---|---:|---:|---:|---:|---|---:|---:|---:|",
+    ]
     measured = {}
     for n in args.sizes:
         one, shards = _corpus(n, tmp)
         loc = _run(["--child", "local", str(one), str(tmp / f"local-{n}")])
         loc_rss = loc["peak_gib"]
-        rows.append(f"| {n:,} | local | {loc['seconds']:.1f} | {n / loc['seconds']:,.0f} | {loc_rss:.2f} | – | – | "
-                    f"{loc['kept']:,} | {loc['removed']:,} | {loc['quarantined']:,} |")
+        rows.append(
+            f"| {n:,} | local | {loc['seconds']:.1f} | {n / loc['seconds']:,.0f} | {loc_rss:.2f} | – | – | "
+            f"{loc['kept']:,} | {loc['removed']:,} | {loc['quarantined']:,} |"
+        )
         r = _run(["--child", "ray", str(shards), str(tmp / f"ray-{n}"), "0"])
         measured[n] = r
-        rows.append(f"| {n:,} | ray (2 CPUs) | {r['seconds']:.1f} | {n / r['seconds']:,.0f} | {r['driver_gib']:.2f} | "
-                    f"{r['workers']} | {r['worker_max_gib']:.2f} / {r['worker_median_gib']:.2f} | {r['kept']:,} | "
-                    f"{r['removed']:,} | {r['quarantined']:,} |")
+        rows.append(
+            f"| {n:,} | ray (2 CPUs) | {r['seconds']:.1f} | {n / r['seconds']:,.0f} | {r['driver_gib']:.2f} | "
+            f"{r['workers']} | {r['worker_max_gib']:.2f} / {r['worker_median_gib']:.2f} | {r['kept']:,} | "
+            f"{r['removed']:,} | {r['quarantined']:,} |"
+        )
         print(rows[-2], rows[-1], sep="\n", flush=True)
     if not args.scaling_n:
         print("\n".join(rows))
@@ -172,7 +196,9 @@ def main() -> None:
     for nodes in (1, 2):
         r = _run(["--child", "ray", str(shards), str(tmp / f"scale-{nodes}"), str(nodes)])
         base = base or r["seconds"]
-        scale.append(f"| {n:,} | {nodes} x 1 | {r['seconds']:.1f} | {n / r['seconds']:,.0f} | {base / r['seconds']:.2f}x |")
+        scale.append(
+            f"| {n:,} | {nodes} x 1 | {r['seconds']:.1f} | {n / r['seconds']:,.0f} | {base / r['seconds']:.2f}x |"
+        )
         print(scale[-1], flush=True)
     table = "\n".join(rows) + "\n\n" + "\n".join(scale)
     print(table)
@@ -184,15 +210,18 @@ def main() -> None:
     if args.write:
         from bench.sections import write_section
 
-        write_section("ray-scaling", f"`.venv/bin/python bench/ray_scaling.py {' '.join(sys.argv[1:])}` "
-                                     f"(2-core CPU, {CONDITIONS}). Corpus: bench/corpus.py, {SHARDS} JSONL shards "
-                                     "for Ray, the same rows as one file for the local engine; every default check "
-                                     "on, no HTML report. Peak RSS: each child's own VmHWM; for Ray, VmHWM of "
-                                     "the driver and of every Ray worker process sampled every 0.2 s.\n\n"
-                                     f"{table}\n\nMeasured Ray throughput at {big:,} rows: {rate:,.0f} rows/s per "
-                                     f"CPU. Linear in CPUs, 100M rows would take about "
-                                     f"{est['hours_100m_64cpu']:.1f} h on 64 CPUs and {est['hours_100m_512cpu']:.1f} h "
-                                     "on 512 CPUs; the worked estimate below the section says what bends that line.\n")
+        write_section(
+            "ray-scaling",
+            f"`.venv/bin/python bench/ray_scaling.py {' '.join(sys.argv[1:])}` "
+            f"(2-core CPU, {CONDITIONS}). Corpus: bench/corpus.py, {SHARDS} JSONL shards "
+            "for Ray, the same rows as one file for the local engine; every default check "
+            "on, no HTML report. Peak RSS: each child's own VmHWM; for Ray, VmHWM of "
+            "the driver and of every Ray worker process sampled every 0.2 s.\n\n"
+            f"{table}\n\nMeasured Ray throughput at {big:,} rows: {rate:,.0f} rows/s per "
+            f"CPU. Linear in CPUs, 100M rows would take about "
+            f"{est['hours_100m_64cpu']:.1f} h on 64 CPUs and {est['hours_100m_512cpu']:.1f} h "
+            "on 512 CPUs; the worked estimate below the section says what bends that line.\n",
+        )
 
 
 if __name__ == "__main__":

@@ -39,11 +39,21 @@ def ours(case: str, steps: int, out: str) -> dict:
 
     model, _task, method, data, kind, bs, ml = CASES[case]
     rows = steps * bs
-    cfg = TrainConfig.model_validate({
-        "model": model, "kind": kind, "method": method, "data": {"train": data, "kind": kind, "limit_train": rows,
-                                                                   "limit_val": 16},
-        "batch_size": bs, "max_length": ml, "max_steps": steps, "optim": {"lr": 1e-4}, "out": out,
-        "progress": False, "log_every": 1000})
+    cfg = TrainConfig.model_validate(
+        {
+            "model": model,
+            "kind": kind,
+            "method": method,
+            "data": {"train": data, "kind": kind, "limit_train": rows, "limit_val": 16},
+            "batch_size": bs,
+            "max_length": ml,
+            "max_steps": steps,
+            "optim": {"lr": 1e-4},
+            "out": out,
+            "progress": False,
+            "log_every": 1000,
+        }
+    )
     res = run(cfg)
     return {"tokens_per_s": res.tokens_per_s, "tokens": res.train_tokens,
             "tokens_per_cpu_s": res.train_tokens / res.train_cpu_s}
@@ -60,12 +70,20 @@ def hf(case: str, steps: int, out: str) -> dict:
 
     model_name, task, method, data, kind, bs, ml = CASES[case]
     rows = steps * bs
-    cfg = TrainConfig.model_validate({"model": model_name, "kind": kind, "method": method,
-                                      "data": {"train": data, "kind": kind, "limit_train": rows, "limit_val": 16}})
+    cfg = TrainConfig.model_validate(
+        {
+            "model": model_name,
+            "kind": kind,
+            "method": method,
+            "data": {"train": data, "kind": kind, "limit_train": rows, "limit_val": 16},
+        }
+    )
     train, _, _ = read_splits(cfg)  # the same rows our run reads
     assert len(train) == rows
     id2label, label2id = D.label_maps(train) if task == "classification" else ({}, {})
-    model, tok = load_for_training(resolve_model(model_name).path, task, method=method, lora=cfg.lora, id2label=id2label)
+    model, tok = load_for_training(
+        resolve_model(model_name).path, task, method=method, lora=cfg.lora, id2label=id2label
+    )
     examples, _ = D.tokenize_split(train, tok, task, ml, label2id=label2id)
     counted = {"tokens": 0}
 
@@ -74,10 +92,21 @@ def hf(case: str, steps: int, out: str) -> dict:
         counted["tokens"] += b.pop("n_tokens")
         return b
 
-    args = TrainingArguments(output_dir=out, per_device_train_batch_size=bs, max_steps=steps, learning_rate=1e-4,
-                             save_strategy="no", eval_strategy="no", logging_strategy="no", report_to=[],
-                             use_cpu=True, dataloader_num_workers=0, disable_tqdm=True, seed=0,
-                             remove_unused_columns=False)
+    args = TrainingArguments(
+        output_dir=out,
+        per_device_train_batch_size=bs,
+        max_steps=steps,
+        learning_rate=1e-4,
+        save_strategy="no",
+        eval_strategy="no",
+        logging_strategy="no",
+        report_to=[],
+        use_cpu=True,
+        dataloader_num_workers=0,
+        disable_tqdm=True,
+        seed=0,
+        remove_unused_columns=False,
+    )
     trainer = Trainer(model=model, args=args, train_dataset=examples, data_collator=collate)
     t0, c0 = time.perf_counter(), time.process_time()
     trainer.train()
@@ -139,14 +168,16 @@ def main() -> None:
         import torch
         import transformers
 
-        note = (f"Command: `.venv/bin/python bench/trainer.py --steps-minilm {a.steps_minilm} --steps-smollm2 "
-                f"{a.steps_smollm2}` (torch {torch.__version__}, transformers {transformers.__version__}, CPU fp32, "
-                f"{a.threads} torch thread(s) per trainer). {CONDITIONS}; tokens per CPU-second of "
-                "the training steps is the steadier measure when the machine is shared. Both trainers ran back to back in separate "
-                "processes, each on exactly steps x batch rows, once. Peer: HF `Trainer` with its "
-                "defaults (fused AdamW, no length grouping) and dynamic padding, on the same rows, model, LoRA "
-                "config, batch size, max length and steps. Where ours gains: length-grouped batches (less padding) "
-                "and, for SFT, the LM head applied only at answer positions.")
+        note = (
+            f"Command: `.venv/bin/python bench/trainer.py --steps-minilm {a.steps_minilm} --steps-smollm2 "
+            f"{a.steps_smollm2}` (torch {torch.__version__}, transformers {transformers.__version__}, CPU fp32, "
+            f"{a.threads} torch thread(s) per trainer). {CONDITIONS}; tokens per CPU-second of "
+            "the training steps is the steadier measure when the machine is shared. Both trainers ran back to back in separate "
+            "processes, each on exactly steps x batch rows, once. Peer: HF `Trainer` with its "
+            "defaults (fused AdamW, no length grouping) and dynamic padding, on the same rows, model, LoRA "
+            "config, batch size, max length and steps. Where ours gains: length-grouped batches (less padding) "
+            "and, for SFT, the LM head applied only at answer positions."
+        )
         from bench.sections import write_section
 
         write_section("trainer", f"### Trainer: finetune vs HF Trainer (CPU)\n\n{table}\n\n{note}")

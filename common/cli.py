@@ -46,7 +46,9 @@ def print_error(err: BaseException, *, title: str | None = None) -> None:
         head = title or err.title
     else:
         body.append(f"{type(err).__name__}: {err}")
-        body.append("\n\nThis is a bug in datavet; rerun with --debug for the traceback and report it.", style="dim")
+        body.append(
+            "\n\nThis is a bug in datavet; rerun with --debug for the traceback and report it.", style="dim"
+        )
         head = title or "internal error"
     console.print(Panel(body, title=f"[bold red]{head}", border_style="red", expand=False))
 
@@ -204,9 +206,13 @@ def make_app(prog: str, help: str, commands: Any) -> Any:
 
     @app.callback(help=help)
     def _root(
-        version: Annotated[bool | None, typer.Option("--version", callback=_version, is_eager=True,
-                                                     help="Show the version and exit.")] = None,
-        debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks for errors (default: off).")] = False,
+        version: Annotated[
+            bool | None,
+            typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit."),
+        ] = None,
+        debug: Annotated[
+            bool, typer.Option("--debug", help="Show tracebacks for errors (default: off).")
+        ] = False,
     ) -> None:
         pass
 

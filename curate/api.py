@@ -85,9 +85,19 @@ def _config(data: Any, kind: str | None, config: str | Path | None, settings: di
     return load_config(CurateConfig, Path(config) if config else None, overrides)
 
 
-def check(data: Any, *, kind: str | None = None, config: str | Path | None = None, enable: list[str] | None = None,
-          disable: list[str] | None = None, fail_on: str | None = None, against: str | None = None,
-          tokenizer: str | None = None, max_length: int | None = None, **load_options: Any) -> QAResult:
+def check(
+    data: Any,
+    *,
+    kind: str | None = None,
+    config: str | Path | None = None,
+    enable: list[str] | None = None,
+    disable: list[str] | None = None,
+    fail_on: str | None = None,
+    against: str | None = None,
+    tokenizer: str | None = None,
+    max_length: int | None = None,
+    **load_options: Any,
+) -> QAResult:
     """Load `data`, validate every row, and run the data checks, exactly as `curate check` does.
 
     Args:
@@ -108,11 +118,15 @@ def check(data: Any, *, kind: str | None = None, config: str | Path | None = Non
     from curate.runner import run_suite
 
     settings = {f"input.{k}": v for k, v in load_options.items()}
-    settings.update({"fail_on": fail_on, "against": against, "tokenizer": tokenizer, "max_length": max_length})
+    settings.update(
+        {"fail_on": fail_on, "against": against, "tokenizer": tokenizer, "max_length": max_length}
+    )
     cfg = _config(data, kind, config, settings)
     loaded = None
     if not isinstance(data, str | Path):
-        loaded = load(data, **{k: v for k, v in cfg.input.model_dump().items() if k not in ("path", "format")})
+        loaded = load(
+            data, **{k: v for k, v in cfg.input.model_dump().items() if k not in ("path", "format")}
+        )
     outcome = run_suite(cfg, data=loaded, config_dir=Path(config).parent if config else None,
                         enable=enable or [], disable=disable or [])
     return QAResult(outcome.data, outcome.report, cfg.fail_on, outcome.ctx)

@@ -45,16 +45,34 @@ def _card(data: Any, body: list[str]) -> str:
     return DatasetCard(f"---\n{data.to_yaml()}\n---\n\n" + "\n".join(body) + "\n").content
 
 
-def curated_card_text(*, source: str, kind: str, rows_read: int, kept: int, quarantined: int,
-                      quarantine_reasons: dict[str, int], removed_by_reason: dict[str, int], data_file: str,
-                      records: list[dict[str, Any]], checks: list[str], split_files: dict[str, int] | None = None) -> str:
+def curated_card_text(
+    *,
+    source: str,
+    kind: str,
+    rows_read: int,
+    kept: int,
+    quarantined: int,
+    quarantine_reasons: dict[str, int],
+    removed_by_reason: dict[str, int],
+    data_file: str,
+    records: list[dict[str, Any]],
+    checks: list[str],
+    split_files: dict[str, int] | None = None,
+) -> str:
     """The card of a `curate run` output folder."""
     from huggingface_hub import DatasetCardData
 
     configs = [{"config_name": "default", "data_files": [{"split": "train", "path": data_file}]}]
     if split_files:
-        configs.append({"config_name": "splits", "data_files": [
-            {"split": name.replace("/", "_"), "path": f"splits/{name}.jsonl"} for name in sorted(split_files)]})
+        configs.append(
+            {
+                "config_name": "splits",
+                "data_files": [
+                    {"split": name.replace("/", "_"), "path": f"splits/{name}.jsonl"}
+                    for name in sorted(split_files)
+                ],
+            }
+        )
     data = DatasetCardData(
         size_categories=size_category(kept), task_categories=[TASK_CATEGORY.get(kind, "text-generation")],
         tags=[MARKER_TAG, "curated", kind], pretty_name=f"{Path(source).name} (curated)", configs=configs,
@@ -62,21 +80,40 @@ def curated_card_text(*, source: str, kind: str, rows_read: int, kept: int, quar
     )
     removed = sum(removed_by_reason.values())
     body = [
-        f"# {Path(source).name}, curated", "",
-        f"`{source}` ({kind} records) as `curate run` left it: every input row is accounted for.", "",
-        "| rows | count | where |", "|---|---|---|",
+        f"# {Path(source).name}, curated",
+        "",
+        f"`{source}` ({kind} records) as `curate run` left it: every input row is accounted for.",
+        "",
+        "| rows | count | where |",
+        "|---|---|---|",
         f"| read | {rows_read:,} | `{source}` |",
         f"| kept | {kept:,} | `{data_file}` |",
         f"| quarantined (could not be read as a valid record) | {quarantined:,} | `quarantine.jsonl` |",
         f"| removed by curation | {removed:,} | `removed.jsonl` (each with its reason and the row it duplicates) |",
         "",
-        "## What curation removed, and why", "",
-        *(["| reason | rows |", "|---|---|", *(f"| {k} | {v:,} |" for k, v in sorted(removed_by_reason.items()))]
-          if removed_by_reason else ["Nothing was removed."]),
+        "## What curation removed, and why",
         "",
-        "## Quarantined rows", "",
-        *(["| reason | rows |", "|---|---|", *(f"| {k} | {v:,} |" for k, v in sorted(quarantine_reasons.items()))]
-          if quarantine_reasons else ["None."]),
+        *(
+            [
+                "| reason | rows |",
+                "|---|---|",
+                *(f"| {k} | {v:,} |" for k, v in sorted(removed_by_reason.items())),
+            ]
+            if removed_by_reason
+            else ["Nothing was removed."]
+        ),
+        "",
+        "## Quarantined rows",
+        "",
+        *(
+            [
+                "| reason | rows |",
+                "|---|---|",
+                *(f"| {k} | {v:,} |" for k, v in sorted(quarantine_reasons.items())),
+            ]
+            if quarantine_reasons
+            else ["None."]
+        ),
         "",
         f"Checks run: {', '.join(checks) or '(none)'}; their findings are in `checks.json` and the QA report.",
     ]
@@ -94,21 +131,35 @@ def split_card_text(manifest: dict[str, Any], records: list[dict[str, Any]]) -> 
     rows = {name: s["rows"] for name, s in splits.items()}
     kind = manifest["kind"]
     data = DatasetCardData(
-        size_categories=size_category(manifest["input_rows"]), task_categories=[TASK_CATEGORY.get(kind, "text-generation")],
+        size_categories=size_category(manifest["input_rows"]),
+        task_categories=[TASK_CATEGORY.get(kind, "text-generation")],
         tags=[MARKER_TAG, "splits", kind],
-        configs=[{"config_name": "default", "data_files": [
-            {"split": name.replace("/", "_"), "path": f"{name}.jsonl"} for name in sorted(rows)]}],
-        dataset_info={"features": features(records),
-                      "splits": [{"name": n.replace("/", "_"), "num_examples": r} for n, r in sorted(rows.items())]},
+        configs=[
+            {
+                "config_name": "default",
+                "data_files": [
+                    {"split": name.replace("/", "_"), "path": f"{name}.jsonl"} for name in sorted(rows)
+                ],
+            }
+        ],
+        dataset_info={
+            "features": features(records),
+            "splits": [{"name": n.replace("/", "_"), "num_examples": r} for n, r in sorted(rows.items())],
+        },
     )
     how = (f"{manifest['kfold']} folds" if manifest["mode"] == "kfold" else "a holdout split")
     body = [
-        "# Splits", "",
+        "# Splits",
+        "",
         f"{manifest['input_rows']:,} {kind} records in {how}, stratified by {manifest['stratify']}, with "
         f"{manifest['groups']:,} groups kept whole ({manifest['groups_straddling']} straddle splits; "
         f"{manifest.get('exact_duplicate_texts_straddling', 0)} identical texts appear in more than one split). "
-        f"{manifest.get('dropped_rows', 0):,} rows were dropped (`dropped.jsonl`).", "",
-        "| split | rows |", "|---|---|", *(f"| {k} | {v:,} |" for k, v in sorted(rows.items())), "",
+        f"{manifest.get('dropped_rows', 0):,} rows were dropped (`dropped.jsonl`).",
+        "",
+        "| split | rows |",
+        "|---|---|",
+        *(f"| {k} | {v:,} |" for k, v in sorted(rows.items())),
+        "",
         "`manifest.json` has the label counts and a hash of each split's sorted ids.",
     ]
     return _card(data, body)

@@ -43,8 +43,13 @@ def _arguments(args: Any) -> Any:
 
 def _call_text(call: dict[str, Any]) -> str:
     fn = call.get("function") or {}
-    return "<tool_call>\n" + json.dumps({"name": fn.get("name"), "arguments": _arguments(fn.get("arguments"))},
-                                        ensure_ascii=False) + "\n</tool_call>"
+    return (
+        "<tool_call>\n"
+        + json.dumps(
+            {"name": fn.get("name"), "arguments": _arguments(fn.get("arguments"))}, ensure_ascii=False
+        )
+        + "\n</tool_call>"
+    )
 
 
 def prepare_chat(record: dict[str, Any], tok: Any) -> ChatRendering:
@@ -58,8 +63,10 @@ def prepare_chat(record: dict[str, Any], tok: Any) -> ChatRendering:
         msg: dict[str, Any] = {"role": m["role"], "content": message_text(m)}
         calls = m.get("tool_calls") or []
         if calls and support["tool_calls"]:
-            msg["tool_calls"] = [{**c, "function": {**c["function"], "arguments": _arguments(c["function"].get("arguments"))}}
-                                 for c in calls]
+            msg["tool_calls"] = [
+                {**c, "function": {**c["function"], "arguments": _arguments(c["function"].get("arguments"))}}
+                for c in calls
+            ]
         elif calls:
             msg["content"] = "\n".join([msg["content"], *(_call_text(c) for c in calls)]).strip("\n")
             notes.append("the chat template does not render tool calls: they were written into the assistant "
@@ -80,11 +87,15 @@ def prepare_chat(record: dict[str, Any], tok: Any) -> ChatRendering:
         else:
             out.insert(0, {"role": "system", "content": listing})
             weights.insert(0, 0.0)
-        notes.append("the chat template does not take tool definitions: they were written into the system message")
+        notes.append(
+            "the chat template does not take tool definitions: they were written into the system message"
+        )
     return ChatRendering(out, weights, tools_arg, sorted(set(notes)))
 
 
-def render(tok: Any, rendering: ChatRendering, upto: int | None = None, *, generation_prompt: bool = False) -> str:
+def render(
+    tok: Any, rendering: ChatRendering, upto: int | None = None, *, generation_prompt: bool = False
+) -> str:
     """`apply_chat_template` on the first `upto` messages (all when None), with the tools when supported."""
     msgs = rendering.messages if upto is None else rendering.messages[:upto]
     kwargs: dict[str, Any] = {"tokenize": False, "add_generation_prompt": generation_prompt}

@@ -64,7 +64,11 @@ def print_check_summary(report: CheckReport, examples: int = 2) -> None:
     t.add_column("worst examples", overflow="fold")
     for c in report.checks:
         ex = c.message or "; ".join(
-            f"{f.id}: {f.reason}" + (f" ({_short(f.message, 100)})" if f.message else "") for f in c.findings[:examples])
+            f"{f.id}: {f.reason}" + (f" ({_short(f.message, 100)})" if f.message else "")
+            for f in c.findings[:examples]
+        )
         # Dataset text may hold `[...]` that rich would read as markup.
-        t.add_row(c.name, f"[{STATUS_STYLE[c.status]}]{c.status.value}", f"{c.count:,}", escape(_short(ex, 240)))
+        t.add_row(
+            c.name, f"[{STATUS_STYLE[c.status]}]{c.status.value}", f"{c.count:,}", escape(_short(ex, 240))
+        )
     console.print(t)

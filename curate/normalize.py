@@ -134,8 +134,14 @@ _CHUNK = 4_096
 
 def _is_trivial(text: str, cfg: NormalizeConfig) -> bool:
     """The fast path of `normalize_text`: a clean ASCII text that the default steps leave unchanged."""
-    return (text.isascii() and cfg.html == "keep" and not cfg.lowercase and cfg.strip_control and cfg.whitespace
-            and _ascii_clean(text))
+    return (
+        text.isascii()
+        and cfg.html == "keep"
+        and not cfg.lowercase
+        and cfg.strip_control
+        and cfg.whitespace
+        and _ascii_clean(text)
+    )
 
 
 def _normalize_chunk(args: tuple[list[str], NormalizeConfig]) -> list[tuple[str, list[str]]]:

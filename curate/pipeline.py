@@ -48,7 +48,9 @@ def select_checks(cfg: CurateConfig) -> list[str]:
     return [c.name for c in build_checks(dict(cfg.checks), enable=cfg.enable, disable=cfg.disable)]
 
 
-def _removals(report: CheckReport, cfg: CurateConfig, ids: list[str], texts: list[str]) -> dict[str, dict[str, Any]]:
+def _removals(
+    report: CheckReport, cfg: CurateConfig, ids: list[str], texts: list[str]
+) -> dict[str, dict[str, Any]]:
     """row id -> {reason, duplicate_of?} for every row to remove, by REMOVAL_ORDER."""
     wanted = {"exact_duplicate": cfg.remove.exact_duplicates, "near_duplicate": cfg.remove.near_duplicates,
               "semantic_duplicate": cfg.remove.semantic_duplicates,
@@ -189,10 +191,18 @@ def _run_pipeline(cfg: CurateConfig, command: str, config_dir: Path | None) -> P
     by_reason_now: dict[str, int] = {}
     for r in removed_rows:
         by_reason_now[r["reason"]] = by_reason_now.get(r["reason"], 0) + 1
-    run = {"rows_read": rows_read, "kept": len(kept), "removed": len(removed_rows), "quarantined": quarantined,
-           "removed_by_reason": by_reason_now,
-           "files": {"kept": str(target.name) + (" (and splits/)" if cfg.split else ""),
-                     "removed": "removed.jsonl", "quarantined": "quarantine.jsonl"}}
+    run = {
+        "rows_read": rows_read,
+        "kept": len(kept),
+        "removed": len(removed_rows),
+        "quarantined": quarantined,
+        "removed_by_reason": by_reason_now,
+        "files": {
+            "kept": str(target.name) + (" (and splits/)" if cfg.split else ""),
+            "removed": "removed.jsonl",
+            "quarantined": "quarantine.jsonl",
+        },
+    }
     if cfg.report:
         # checks.json is already written above
         write_qa_report(report, ctx, out, write_contract=False, removed=removed_rows,
@@ -205,22 +215,51 @@ def _run_pipeline(cfg: CurateConfig, command: str, config_dir: Path | None) -> P
     from schemas.manifest import RunManifest
 
     inputs = {p: _hashable_path(p) for p in [cfg.input.path] + ([cfg.against] if cfg.against else [])}
-    manifest = RunManifest.create(command, inputs=inputs, config=cfg.model_dump(mode="json"), seed=cfg.seed,
-                                  extra={"rows_read": rows_read, "kept": len(kept), "quarantined": quarantined,
-                                         "removed": len(removed_rows), "removed_by_reason": by_reason,
-                                         "pii_masked": masked, "checks": names, "notes": notes})
+    manifest = RunManifest.create(
+        command,
+        inputs=inputs,
+        config=cfg.model_dump(mode="json"),
+        seed=cfg.seed,
+        extra={
+            "rows_read": rows_read,
+            "kept": len(kept),
+            "quarantined": quarantined,
+            "removed": len(removed_rows),
+            "removed_by_reason": by_reason,
+            "pii_masked": masked,
+            "checks": names,
+            "notes": notes,
+        },
+    )
     write_json(manifest, out / "manifest.json")
     files.append("manifest.json")
     _write_card(out, cfg, data, kept, by_reason, names, target.name)
     files.append("README.md")
-    return PipelineResult(out=out, report=report, rows_read=rows_read, kept=len(kept), quarantined=quarantined,
-                          removed=len(removed_rows), removed_by_reason=by_reason, pii_masked=masked,
-                          gate_failed=gate_fails(report, cfg.fail_on), files=files, notes=notes,
-                          verdict=qa_verdict(report, cfg.fail_on, run))
+    return PipelineResult(
+        out=out,
+        report=report,
+        rows_read=rows_read,
+        kept=len(kept),
+        quarantined=quarantined,
+        removed=len(removed_rows),
+        removed_by_reason=by_reason,
+        pii_masked=masked,
+        gate_failed=gate_fails(report, cfg.fail_on),
+        files=files,
+        notes=notes,
+        verdict=qa_verdict(report, cfg.fail_on, run),
+    )
 
 
-def _write_card(out: Path, cfg: CurateConfig, data: Any, kept: list[dict[str, Any]], by_reason: dict[str, int],
-                checks: list[str], data_file: str) -> None:
+def _write_card(
+    out: Path,
+    cfg: CurateConfig,
+    data: Any,
+    kept: list[dict[str, Any]],
+    by_reason: dict[str, int],
+    checks: list[str],
+    data_file: str,
+) -> None:
     """README.md: the Hugging Face dataset card of the output folder (curate.card)."""
     import json
 
@@ -231,10 +270,22 @@ def _write_card(out: Path, cfg: CurateConfig, data: Any, kept: list[dict[str, An
     if cfg.split and split_manifest.is_file():
         split_files = {k: v["rows"] for k, v in json.loads(split_manifest.read_text())["splits"].items()}
     s = data.summary
-    write_card(out / "README.md", curated_card_text(
-        source=cfg.input.path, kind=s.kind, rows_read=s.rows_read, kept=len(kept), quarantined=s.rows_quarantined,
-        quarantine_reasons=s.quarantine_reasons, removed_by_reason=by_reason, data_file=data_file,
-        records=kept[:1], checks=checks, split_files=split_files))
+    write_card(
+        out / "README.md",
+        curated_card_text(
+            source=cfg.input.path,
+            kind=s.kind,
+            rows_read=s.rows_read,
+            kept=len(kept),
+            quarantined=s.rows_quarantined,
+            quarantine_reasons=s.quarantine_reasons,
+            removed_by_reason=by_reason,
+            data_file=data_file,
+            records=kept[:1],
+            checks=checks,
+            split_files=split_files,
+        ),
+    )
 
 
 def _hashable_path(path: str) -> str:

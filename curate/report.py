@@ -68,7 +68,11 @@ def findings_table(result: CheckResult, texts: dict[str, str] | None) -> TableBl
             row.append((texts.get(f.id) or d.get("raw") or "")[:TEXT_EXCERPT])
         rows.append(row)
     n = len(result.findings)
-    caption = f"first {MAX_FINDING_ROWS:,} of {n:,} findings; all are in checks.json" if n > MAX_FINDING_ROWS else None
+    caption = (
+        f"first {MAX_FINDING_ROWS:,} of {n:,} findings; all are in checks.json"
+        if n > MAX_FINDING_ROWS
+        else None
+    )
     return TableBlock(title="Findings", columns=columns, rows=rows, page_size=25, caption=caption,
                       status_column=None)
 
@@ -93,13 +97,28 @@ def _charts(result: CheckResult) -> list[Any]:
                                 for f in result.findings).values())
         # A cluster's head row has no finding of its own, hence + 1.
         xs = sorted(sizes)
-        blocks.append(ChartBlock(title="Duplicate cluster sizes", chart="bar", x=[k + 1 for k in xs],
-                                 series={"clusters": [float(sizes[k]) for k in xs]}, x_label="rows in cluster",
-                                 y_label="clusters"))
+        blocks.append(
+            ChartBlock(
+                title="Duplicate cluster sizes",
+                chart="bar",
+                x=[k + 1 for k in xs],
+                series={"clusters": [float(sizes[k]) for k in xs]},
+                x_label="rows in cluster",
+                y_label="clusters",
+            )
+        )
     if result.name == "near_duplicate" and s.get("sample_pairs"):
-        blocks.append(TableBlock(title="Sampled pairs (judge the threshold)", columns=["a", "b", "jaccard", "text a", "text b"],
-                                 rows=[[p["a"], p["b"], p["jaccard"], p.get("text_a"), p.get("text_b")]
-                                       for p in s["sample_pairs"]], page_size=10))
+        blocks.append(
+            TableBlock(
+                title="Sampled pairs (judge the threshold)",
+                columns=["a", "b", "jaccard", "text a", "text b"],
+                rows=[
+                    [p["a"], p["b"], p["jaccard"], p.get("text_a"), p.get("text_b")]
+                    for p in s["sample_pairs"]
+                ],
+                page_size=10,
+            )
+        )
     if result.name == "bias":
         g = s.get("group")
         if g and g.get("distribution"):
@@ -115,15 +134,34 @@ def _charts(result: CheckResult) -> list[Any]:
         if s.get("length_leakage"):
             blocks.append(KeyValueBlock(title="Length-label leakage", items=s["length_leakage"]))
     if result.name == "expectations" and s.get("results"):
-        blocks.append(TableBlock(title="Expectations", columns=["expectation", "column", "result", "unexpected", "%"],
-                                 rows=[[e["expectation"], e["column"], "pass" if e["success"] else "fail",
-                                        e["unexpected_count"], e["unexpected_percent"]] for e in s["results"]],
-                                 status_column="result", page_size=None))
+        blocks.append(
+            TableBlock(
+                title="Expectations",
+                columns=["expectation", "column", "result", "unexpected", "%"],
+                rows=[
+                    [
+                        e["expectation"],
+                        e["column"],
+                        "pass" if e["success"] else "fail",
+                        e["unexpected_count"],
+                        e["unexpected_percent"],
+                    ]
+                    for e in s["results"]
+                ],
+                status_column="result",
+                page_size=None,
+            )
+        )
     if result.name == "token_audit" and s.get("tokens"):
-        blocks.append(TableBlock(title="Tokens per record", columns=["sequence", *s["tokens"]],
-                                 rows=[["full", *s["tokens"].values()]]
-                                 + ([["prompt", *s["prompt_tokens"].values()]] if s.get("prompt_tokens") else []),
-                                 page_size=None))
+        blocks.append(
+            TableBlock(
+                title="Tokens per record",
+                columns=["sequence", *s["tokens"]],
+                rows=[["full", *s["tokens"].values()]]
+                + ([["prompt", *s["prompt_tokens"].values()]] if s.get("prompt_tokens") else []),
+                page_size=None,
+            )
+        )
     return blocks
 
 
@@ -155,8 +193,11 @@ def removed_section(removed: list[dict[str, Any]], texts: dict[str, str] | None)
     """What `curate run` removed and why: rows per reason, then each removed row with the row it duplicates."""
     by_reason = Counter(r["reason"] for r in removed)
     blocks: list[Any] = [
-        TextBlock(text=f"{len(removed):,} row(s) removed; each is in removed.jsonl with its reason and record."
-                  if removed else "No row was removed."),
+        TextBlock(
+            text=f"{len(removed):,} row(s) removed; each is in removed.jsonl with its reason and record."
+            if removed
+            else "No row was removed."
+        ),
     ]
     if removed:
         blocks.append(TableBlock(title="Removed rows per reason", columns=["reason", "rows"],
@@ -165,8 +206,15 @@ def removed_section(removed: list[dict[str, Any]], texts: dict[str, str] | None)
                  ((texts or {}).get(r["id"]) or "")[:TEXT_EXCERPT]] for r in removed[:MAX_FINDING_ROWS]]
         caption = (f"first {MAX_FINDING_ROWS:,} of {len(removed):,} removed rows; all are in removed.jsonl"
                    if len(removed) > MAX_FINDING_ROWS else None)
-        blocks.append(TableBlock(title="Removed rows", columns=["id", "reason", "kept row it matches", "text"],
-                                 rows=rows, page_size=25, caption=caption))
+        blocks.append(
+            TableBlock(
+                title="Removed rows",
+                columns=["id", "reason", "kept row it matches", "text"],
+                rows=rows,
+                page_size=25,
+                caption=caption,
+            )
+        )
     return Section(id="removed", title="Removed rows", blocks=blocks)
 
 
@@ -187,9 +235,11 @@ def qa_verdict(report: CheckReport, fail_on: str = "fail", run: dict[str, Any] |
     if run:
         where = run.get("files", {})
         by = ", ".join(f"{k} {v:,}" for k, v in sorted(run.get("removed_by_reason", {}).items())) or "none"
-        reasons += [f"kept {run['kept']:,} of {run['rows_read']:,} rows → {where.get('kept', 'curated data')}",
-                    f"removed {run['removed']:,} ({by}) → {where.get('removed', 'removed.jsonl')}",
-                    f"quarantined {run['quarantined']:,} at load → {where.get('quarantined', 'quarantine.jsonl')}"]
+        reasons += [
+            f"kept {run['kept']:,} of {run['rows_read']:,} rows → {where.get('kept', 'curated data')}",
+            f"removed {run['removed']:,} ({by}) → {where.get('removed', 'removed.jsonl')}",
+            f"quarantined {run['quarantined']:,} at load → {where.get('quarantined', 'quarantine.jsonl')}",
+        ]
     if s.subset:
         reasons.append(f"judged on {s.subset}")
     fail_on = OLD_GATE_LEVELS.get(fail_on, fail_on)
@@ -251,8 +301,13 @@ def build_qa_report(report: CheckReport, ctx: CheckContext | None = None, title:
     """
     s = report.input
     texts = dict(zip(ctx.ids, ctx.texts, strict=True)) if ctx is not None else None
-    summary = TableBlock(title="Summary", columns=["check", "status", "count", "what it found"], status_column="status",
-                         rows=[[c.name, c.status.value, c.count, _headline(c)] for c in report.checks], page_size=None)
+    summary = TableBlock(
+        title="Summary",
+        columns=["check", "status", "count", "what it found"],
+        status_column="status",
+        rows=[[c.name, c.status.value, c.count, _headline(c)] for c in report.checks],
+        page_size=None,
+    )
     inp = Section(id="input", title="Input", blocks=[KeyValueBlock(items=s.model_dump(mode="json"))])
     extra = [removed_section(removed, texts)] if removed is not None else []
     return Report(title=title or f"Data QA: {s.path}", kind="qa", verdict=qa_verdict(report, fail_on, run),

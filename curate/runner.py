@@ -63,8 +63,11 @@ def run_checks(checks: Iterable[Check], ctx: CheckContext, progress: Any = None)
                 msg = str(e) if isinstance(e, DatavetError) else f"{type(e).__name__}: {e}"
                 if os.environ.get("DATAVET_DEBUG") == "1":
                     msg += "\n" + traceback.format_exc()
-                results.append(CheckResult(name=check.name, description=check.description, status=CheckStatus.error,
-                                           message=msg))
+                results.append(
+                    CheckResult(
+                        name=check.name, description=check.description, status=CheckStatus.error, message=msg
+                    )
+                )
         bar.stats.pop("running", None)
         bar.update(len(checks))
     return results
@@ -89,7 +92,12 @@ def build_checks(params: dict[str, dict[str, Any]] | None = None, only: list[str
     """
     params, enable, disable = dict(params or {}), list(enable), list(disable)
     problems = []
-    for where, names in (("checks", list(params)), ("enable", enable), ("disable", disable), ("only", only or [])):
+    for where, names in (
+        ("checks", list(params)),
+        ("enable", enable),
+        ("disable", disable),
+        ("only", only or []),
+    ):
         problems += [f"{where}: unknown check {n!r}" for n in names if not _known(n)]
     problems += [f"{n!r} is both enabled and disabled" for n in set(enable) & set(disable)]
     if problems:
@@ -110,8 +118,11 @@ def build_checks(params: dict[str, dict[str, Any]] | None = None, only: list[str
             err = format_validation_error(e, f"checks.{n}")
             problems += [f"checks.{n}.{d}" for d in err.details]
     if problems:
-        raise ConfigError("check parameters do not validate", details=problems,
-                          fix="correct the parameters listed; each check module's Params lists the valid keys")
+        raise ConfigError(
+            "check parameters do not validate",
+            details=problems,
+            fix="correct the parameters listed; each check module's Params lists the valid keys",
+        )
     return checks
 
 
@@ -120,11 +131,23 @@ def reserved_results(disable: Iterable[str] = (), kind: str | None = None) -> li
     label issues need labels, which only classification data has)."""
     needs = {"label_issues": "not run: needs evalsuite cv (out-of-fold predictions)"}
     if kind is not None and kind != "classification":
-        return [CheckResult(name=n, status=CheckStatus.not_applicable, description=desc,
-                            message=f"not applicable: {kind} records have no labels") for n, desc in RESERVED.items()
-                if n not in set(disable)]
-    return [CheckResult(name=n, status=CheckStatus.skipped, description=desc, message=needs.get(n, f"not run: {desc}"))
-            for n, desc in RESERVED.items() if n not in set(disable)]
+        return [
+            CheckResult(
+                name=n,
+                status=CheckStatus.not_applicable,
+                description=desc,
+                message=f"not applicable: {kind} records have no labels",
+            )
+            for n, desc in RESERVED.items()
+            if n not in set(disable)
+        ]
+    return [
+        CheckResult(
+            name=n, status=CheckStatus.skipped, description=desc, message=needs.get(n, f"not run: {desc}")
+        )
+        for n, desc in RESERVED.items()
+        if n not in set(disable)
+    ]
 
 
 def load_label_issues(path: str | Path, data: LoadedData) -> CheckResult:
@@ -181,7 +204,9 @@ def gate_reasons(report: CheckReport, fail_on: str) -> list[str]:
     bad = GATE[OLD_GATE_LEVELS.get(fail_on, fail_on)]
     out = []
     if bad and report.input.rows_loaded == 0:
-        out.append(f"no rows loaded: all {report.input.rows_read:,} rows were quarantined, so no check could run")
+        out.append(
+            f"no rows loaded: all {report.input.rows_read:,} rows were quarantined, so no check could run"
+        )
     for c in report.checks:
         if c.status not in bad:
             continue
@@ -220,9 +245,18 @@ class SuiteOutcome:
     report: CheckReport
 
 
-def run_suite(cfg: Any, *, data: LoadedData | None = None, config_dir: Path | None = None,
-              enable: Iterable[str] = (), disable: Iterable[str] = (), kfold: int | None = None,
-              label_issues: str | Path | None = None, progress: Any = None, on_load: Any = None) -> SuiteOutcome:
+def run_suite(
+    cfg: Any,
+    *,
+    data: LoadedData | None = None,
+    config_dir: Path | None = None,
+    enable: Iterable[str] = (),
+    disable: Iterable[str] = (),
+    kfold: int | None = None,
+    label_issues: str | Path | None = None,
+    progress: Any = None,
+    on_load: Any = None,
+) -> SuiteOutcome:
     """Load -> normalize -> checks -> report, for a validated CurateConfig: what `curate check`, the Python
     API (`curate.check`) and `curate run` share.
 
@@ -244,7 +278,12 @@ def run_suite(cfg: Any, *, data: LoadedData | None = None, config_dir: Path | No
     params = {k: dict(v) for k, v in cfg.checks.items()}
     if cfg.expectations:
         suite = Path(cfg.expectations)
-        if not suite.exists() and config_dir is not None and not suite.is_absolute() and (config_dir / suite).exists():
+        if (
+            not suite.exists()
+            and config_dir is not None
+            and not suite.is_absolute()
+            and (config_dir / suite).exists()
+        ):
             suite = config_dir / suite
         params["expectations"] = {"suite": str(suite), **params.get("expectations", {})}
     disabled = [*cfg.disable, *disable]

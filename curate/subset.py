@@ -17,7 +17,9 @@ from typing import Any, TypeVar
 
 T = TypeVar("T")
 
-LIMIT_DEPRECATED = "--limit is deprecated: it takes the first N rows; say --head N for that, or --sample N [--seed S]"
+LIMIT_DEPRECATED = (
+    "--limit is deprecated: it takes the first N rows; say --head N for that, or --sample N [--seed S]"
+)
 
 
 def reservoir(items: Iterable[T], n: int, seed: int = 0) -> tuple[list[T], int]:
@@ -73,8 +75,10 @@ def describe(info: dict[str, Any] | None) -> str | None:
         return None
     if info["mode"] == "head":
         return f"the first {info['n']:,} rows only (--head): a sorted file gives a biased subset"
-    return (f"a random sample of {min(info['n'], info['rows_in_source']):,} of {info['rows_in_source']:,} rows "
-            f"(--sample {info['n']} --seed {info['seed']})")
+    return (
+        f"a random sample of {min(info['n'], info['rows_in_source']):,} of {info['rows_in_source']:,} rows "
+        f"(--sample {info['n']} --seed {info['seed']})"
+    )
 
 
 def sample_list(items: list[T], n: int | None, seed: int = 0) -> list[T]:

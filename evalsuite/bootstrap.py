@@ -77,12 +77,16 @@ def paired_bootstrap(metric: Metric, base_pred: Sequence[Any], tuned_pred: Seque
         code = {lab: i for i, lab in enumerate(labels)}
         r_c, b_c, t_c = (np.array([code[str(x)] for x in xs]) for xs in (refs, base_pred, tuned_pred))
         fn = metric.codes_fn
-        deltas = np.array([fn(t_c[ix], r_c[ix], len(labels)) - fn(b_c[ix], r_c[ix], len(labels)) for ix in idx])
+        deltas = np.array(
+            [fn(t_c[ix], r_c[ix], len(labels)) - fn(b_c[ix], r_c[ix], len(labels)) for ix in idx]
+        )
     else:
         deltas = np.empty(n_resamples)
         for k, ix in enumerate(idx):
             rr = [refs[i] for i in ix]
-            deltas[k] = metric.compute([tuned_pred[i] for i in ix], rr) - metric.compute([base_pred[i] for i in ix], rr)
+            deltas[k] = metric.compute([tuned_pred[i] for i in ix], rr) - metric.compute(
+                [base_pred[i] for i in ix], rr
+            )
     a = (1 - confidence) / 2
     lo, hi = np.nanquantile(deltas, [a, 1 - a])
     return DeltaCI(metric.name, base, tuned, tuned - base, (float(lo), float(hi)), metric.higher_is_better)
@@ -119,7 +123,9 @@ def bootstrap_ci(metric: Metric, predictions: Sequence[Any], references: Sequenc
     w = np.asarray(aux["sample_weight"], dtype=float) if "sample_weight" in aux else None
     if metric.per_example is not None and set(aux) <= {"sample_weight"}:
         s = np.asarray(metric.item_scores(predictions, references), dtype=float)
-        vals = s[idx].mean(axis=1) if w is None else (s[idx] * w[idx]).sum(1) / np.maximum(w[idx].sum(1), 1e-300)
+        vals = (
+            s[idx].mean(axis=1) if w is None else (s[idx] * w[idx]).sum(1) / np.maximum(w[idx].sum(1), 1e-300)
+        )
     elif metric.stats is not None and metric.from_stats is not None:
         st = np.asarray(metric.stats(predictions, references), dtype=float)
         vals = np.array([metric.from_stats(st[ix].sum(0)) for ix in idx])
@@ -163,9 +169,16 @@ def mcnemar(base_correct: Sequence[bool], tuned_correct: Sequence[bool]) -> dict
     return {"b": b, "c": c, "p_value": p}
 
 
-def paired_bootstrap_seeds(metric: Metric, base_runs: Sequence[Sequence[Any]], tuned_runs: Sequence[Sequence[Any]],
-                           refs: Sequence[Any], *, n_resamples: int = 1000, confidence: float = 0.95,
-                           seed: int = 0) -> DeltaCI:
+def paired_bootstrap_seeds(
+    metric: Metric,
+    base_runs: Sequence[Sequence[Any]],
+    tuned_runs: Sequence[Sequence[Any]],
+    refs: Sequence[Any],
+    *,
+    n_resamples: int = 1000,
+    confidence: float = 0.95,
+    seed: int = 0,
+) -> DeltaCI:
     """Paired bootstrap CI of the seed-averaged `metric(tuned) - metric(base)` over the same test items.
 
     Each side is one prediction list per training seed. A resample draws item indices once and scores every
@@ -196,8 +209,12 @@ def paired_bootstrap_seeds(metric: Metric, base_runs: Sequence[Sequence[Any]], t
         b_c = [np.array([code[str(x)] for x in p]) for p in base_runs]
         t_c = [np.array([code[str(x)] for x in p]) for p in tuned_runs]
         k = len(labels)
-        deltas = np.array([np.mean([fn(t[ix], r_c[ix], k) for t in t_c]) - np.mean([fn(b[ix], r_c[ix], k) for b in b_c])
-                           for ix in idx])
+        deltas = np.array(
+            [
+                np.mean([fn(t[ix], r_c[ix], k) for t in t_c]) - np.mean([fn(b[ix], r_c[ix], k) for b in b_c])
+                for ix in idx
+            ]
+        )
     else:
         deltas = np.empty(n_resamples)
         for j, ix in enumerate(idx):

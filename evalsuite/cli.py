@@ -7,7 +7,9 @@ from common.cli import make_app, run_app
 from common.deprecation import KEY_VALUE, Deprecated
 
 # Each module in evalsuite/commands/ is one sub-command and registers itself.
-app = make_app("evalsuite", "Score, compare and cross-validate models; write self-contained reports.", evalsuite.commands)
+app = make_app(
+    "evalsuite", "Score, compare and cross-validate models; write self-contained reports.", evalsuite.commands
+)
 
 
 # Old spellings that still work (with a note on stderr); the README's vocabulary table lists the new ones.

@@ -48,14 +48,18 @@ BASE_NOTE = {
             "same sliding windows (evalsuite.compare_text).",
 }
 TOP_K = 10
-PPL_NOTE = ("\n\nPerplexity is of the reference completions (completion tokens only), each record formatted "
-            "exactly as the trainer formatted it (finetune.data.build_sft_example: the chat template when the "
-            "tokenizer has one) and truncated at the trainer's max_length; token-weighted over all records. "
-            "Lower is better; its CI resamples records and recomputes the token-weighted perplexity.")
-TEXT_PPL_NOTE = ("\n\nPerplexity is of every document token after the first (sliding windows, no template); "
-                 "token-weighted over all documents. Bits per byte divide the same NLL (in bits) by the documents' "
-                 "UTF-8 bytes, so they do not depend on the tokenizer. Lower is better for both; their CIs "
-                 "resample documents and recompute the corpus numbers.")
+PPL_NOTE = (
+    "\n\nPerplexity is of the reference completions (completion tokens only), each record formatted "
+    "exactly as the trainer formatted it (finetune.data.build_sft_example: the chat template when the "
+    "tokenizer has one) and truncated at the trainer's max_length; token-weighted over all records. "
+    "Lower is better; its CI resamples records and recomputes the token-weighted perplexity."
+)
+TEXT_PPL_NOTE = (
+    "\n\nPerplexity is of every document token after the first (sliding windows, no template); "
+    "token-weighted over all documents. Bits per byte divide the same NLL (in bits) by the documents' "
+    "UTF-8 bytes, so they do not depend on the tokenizer. Lower is better for both; their CIs "
+    "resample documents and recompute the corpus numbers."
+)
 
 
 @dataclass
@@ -79,7 +83,9 @@ class CompareResult:
 
     def verdict(self) -> Verdict:
         """The banner: tuned vs base on the primary metric with its CI, or inconclusive / not comparable."""
-        name = next((m for m in PRIMARY.get(self.task, ()) if m in self.deltas), next(iter(self.deltas), None))
+        name = next(
+            (m for m in PRIMARY.get(self.task, ()) if m in self.deltas), next(iter(self.deltas), None)
+        )
         if name is None:
             return Verdict(status="not_run", outcome="not comparable", headline="no metric was computed")
         d = self.deltas[name]
@@ -102,27 +108,51 @@ class CompareResult:
             return Verdict(status="fail", outcome="regressed", reasons=reasons,
                            headline=f"Tuned is worse than base on {name}: {d.base:.4g} → {d.tuned:.4g} "
                                     f"(delta {d.delta:+.4g}, CI [{lo:+.4g}, {hi:+.4g}])")
-        return Verdict(status="warn", outcome="inconclusive", reasons=reasons,
-                       headline=f"Inconclusive on {name}: delta {d.delta:+.4g}, its 95% CI [{lo:+.4g}, {hi:+.4g}] "
-                                f"includes zero (n = {self.n_items})")
+        return Verdict(
+            status="warn",
+            outcome="inconclusive",
+            reasons=reasons,
+            headline=f"Inconclusive on {name}: delta {d.delta:+.4g}, its 95% CI [{lo:+.4g}, {hi:+.4g}] "
+            f"includes zero (n = {self.n_items})",
+        )
 
     def to_json(self) -> dict[str, Any]:
         def entry(k: str, d: DeltaCI) -> dict[str, Any]:
-            # "ci" is the interval of the tuned score itself, which is not computed; the paired CI is on the delta
-            e = {"value": d.tuned, "ci": None, "signature": self.signatures[k], "base": d.base, "delta": d.delta,
-                 "delta_ci": list(d.ci), "status": d.status, "higher_is_better": d.higher_is_better}
+            # "ci" is the interval of the tuned score itself, which is not computed; the paired CI is on the
+            # delta
+            e = {
+                "value": d.tuned,
+                "ci": None,
+                "signature": self.signatures[k],
+                "base": d.base,
+                "delta": d.delta,
+                "delta_ci": list(d.ci),
+                "status": d.status,
+                "higher_is_better": d.higher_is_better,
+            }
             if k == "perplexity" and self.perplexity:
                 e.update(self.perplexity)
             return e
 
         return {
-            "task": self.task, "kind": self.task, "n_items": self.n_items,
+            "task": self.task,
+            "kind": self.task,
+            "n_items": self.n_items,
             "metrics": {k: entry(k, d) for k, d in self.deltas.items()},
-            "base_metrics": {k: {"value": d.base, "ci": None, "signature": self.signatures[k]} for k, d in self.deltas.items()},
-            "deltas": {k: {"value": d.delta, "ci": list(d.ci), "status": d.status, "signature": self.signatures[k]}
-                       for k, d in self.deltas.items()},
-            "mcnemar": self.mcnemar, "slices": self.slices, "examples": self.examples,
-            "training_curves": self.curves_source, "support": self.support, "warnings": self.warnings,
+            "base_metrics": {
+                k: {"value": d.base, "ci": None, "signature": self.signatures[k]}
+                for k, d in self.deltas.items()
+            },
+            "deltas": {
+                k: {"value": d.delta, "ci": list(d.ci), "status": d.status, "signature": self.signatures[k]}
+                for k, d in self.deltas.items()
+            },
+            "mcnemar": self.mcnemar,
+            "slices": self.slices,
+            "examples": self.examples,
+            "training_curves": self.curves_source,
+            "support": self.support,
+            "warnings": self.warnings,
             "verdict": self.verdict().model_dump(mode="json"),
         }
 
@@ -195,10 +225,15 @@ def training_curve_charts(metrics_log: str | Path) -> list[ChartBlock]:
                 continue
             series[f"{r['split']} {k}"][int(r["step"])] = float(v)
     charts = []
-    groups = [("Loss by step", "loss", [k for k in ("train loss", "val loss") if k in series]),
-              ("Validation metrics by step", "score", [k for k in sorted(series) if k.startswith("val ")
-                                                       and k not in ("val loss", "val perplexity")]),
-              ("Validation perplexity by step", "perplexity", [k for k in ("val perplexity",) if k in series])]
+    groups = [
+        ("Loss by step", "loss", [k for k in ("train loss", "val loss") if k in series]),
+        (
+            "Validation metrics by step",
+            "score",
+            [k for k in sorted(series) if k.startswith("val ") and k not in ("val loss", "val perplexity")],
+        ),
+        ("Validation perplexity by step", "perplexity", [k for k in ("val perplexity",) if k in series]),
+    ]
     for title, y_label, names in groups:
         if not names:
             continue
@@ -246,9 +281,11 @@ def compare_predictions(task: str, ids: Sequence[str], references: Sequence[Any]
     """
     n = len(ids)
     if not (len(references) == len(base_pred) == len(tuned_pred) == n) or n == 0:
-        raise UsageError(f"compare needs the same non-empty items on both sides (ids {n}, refs {len(references)}, "
-                         f"base {len(base_pred)}, tuned {len(tuned_pred)})",
-                         fix="predict base and tuned on the same test file")
+        raise UsageError(
+            f"compare needs the same non-empty items on both sides (ids {n}, refs {len(references)}, "
+            f"base {len(base_pred)}, tuned {len(tuned_pred)})",
+            fix="predict base and tuned on the same test file",
+        )
     legacy = {k: v for k, v in (metric_options or {}).items() if k in ("rouge_tokenizer", "rouge_stemmer")}
     margs = {k: v for k, v in (metric_options or {}).items() if k not in legacy}
     if task == "classification":
@@ -260,8 +297,10 @@ def compare_predictions(task: str, ids: Sequence[str], references: Sequence[Any]
     sigs = {m.name: m.signature for m in metrics}
     if base_signatures:
         check_signatures(base_signatures, sigs)
-    deltas = {m.name: paired_bootstrap(m, base_pred, tuned_pred, references, n_resamples=n_resamples, seed=seed)
-              for m in metrics}
+    deltas = {
+        m.name: paired_bootstrap(m, base_pred, tuned_pred, references, n_resamples=n_resamples, seed=seed)
+        for m in metrics
+    }
     res = CompareResult(task, deltas, sigs, n)
     if task == "classification":
         _support_warnings(res, references, base_pred, tuned_pred, labels)
@@ -271,7 +310,10 @@ def compare_predictions(task: str, ids: Sequence[str], references: Sequence[Any]
     slicers = {"label": references} if task == "classification" else {}
     if groups is not None and any(g is not None for g in groups) and len(set(groups)) <= MAX_GROUP_SLICES:
         slicers["group"] = groups
-    scores = [(_example_score(task, b, r), _example_score(task, t, r)) for b, t, r in zip(base_pred, tuned_pred, references, strict=True)]
+    scores = [
+        (_example_score(task, b, r), _example_score(task, t, r))
+        for b, t, r in zip(base_pred, tuned_pred, references, strict=True)
+    ]
     for field_name, values in slicers.items():
         buckets: dict[str, list[int]] = defaultdict(list)
         for i, v in enumerate(values):
@@ -279,15 +321,25 @@ def compare_predictions(task: str, ids: Sequence[str], references: Sequence[Any]
         for v, ix in sorted(buckets.items()):
             b = sum(scores[i][0] for i in ix) / len(ix)
             t = sum(scores[i][1] for i in ix) / len(ix)
-            res.slices.append({"slice": field_name, "value": v, "n": len(ix), "base": b, "tuned": t, "delta": t - b})
+            res.slices.append(
+                {"slice": field_name, "value": v, "n": len(ix), "base": b, "tuned": t, "delta": t - b}
+            )
     order = sorted(range(n), key=lambda i: scores[i][1] - scores[i][0])
     for kind, ix in (("regression", order[:TOP_K]), ("improvement", order[::-1][:TOP_K])):
         for i in ix:
             d = scores[i][1] - scores[i][0]
             if (kind == "regression" and d < 0) or (kind == "improvement" and d > 0):
-                res.examples.append({"kind": kind, "id": str(ids[i]), "input": (inputs[i] if inputs else None),
-                                     "reference": references[i], "base": base_pred[i], "tuned": tuned_pred[i],
-                                     "delta": d})
+                res.examples.append(
+                    {
+                        "kind": kind,
+                        "id": str(ids[i]),
+                        "input": (inputs[i] if inputs else None),
+                        "reference": references[i],
+                        "base": base_pred[i],
+                        "tuned": tuned_pred[i],
+                        "delta": d,
+                    }
+                )
     res.report = build_report(res, base_pred, tuned_pred, references)
     return res
 
@@ -318,22 +370,43 @@ def _support_warnings(res: CompareResult, references: Sequence[Any], base_pred: 
 def build_report(res: CompareResult, base_pred: Sequence[Any], tuned_pred: Sequence[Any],
                  references: Sequence[Any], manifest: dict[str, Any] | None = None) -> Report:
     """The comparison as a Report: summary first, then metrics, charts, slices, examples, signatures."""
-    rows = [[k, d.base, d.tuned, d.delta, f"[{d.ci[0]:.4g}, {d.ci[1]:.4g}]", d.status] for k, d in res.deltas.items()]
+    rows = [
+        [k, d.base, d.tuned, d.delta, f"[{d.ci[0]:.4g}, {d.ci[1]:.4g}]", d.status]
+        for k, d in res.deltas.items()
+    ]
     improved = [k for k, d in res.deltas.items() if d.status == "improved"]
     regressed = [k for k, d in res.deltas.items() if d.status == "regressed"]
     withheld = [k for k, d in res.deltas.items() if d.status == "not_comparable"]
-    caption = (f"{len(improved)} metric(s) improved with a CI excluding zero ({', '.join(improved) or 'none'}); "
-               f"{len(regressed)} regressed ({', '.join(regressed) or 'none'}). n = {res.n_items} items.")
+    caption = (
+        f"{len(improved)} metric(s) improved with a CI excluding zero ({', '.join(improved) or 'none'}); "
+        f"{len(regressed)} regressed ({', '.join(regressed) or 'none'}). n = {res.n_items} items."
+    )
     if withheld:
         caption = (f"No metric is called improved or regressed: {'; '.join(res.warnings)}. "
                    f"n = {res.n_items} items.")
-    summary = TableBlock(title="Summary", columns=["metric", "base", "tuned", "delta", "95% CI (paired bootstrap)", "status"],
-                         rows=rows, status_column="status", caption=caption)
-    sections = [Section(id="method", title="Method", blocks=[TextBlock(text=BASE_NOTE[res.task] + "\n\n"
-                        "Deltas are tuned minus base on the same items; intervals are 95% paired-bootstrap "
-                        "percentile intervals (1,000 resamples, seeded). Status is improved/regressed only when "
-                        "the interval excludes zero."
-                        + (TEXT_PPL_NOTE if res.task == "text" else PPL_NOTE) * (res.perplexity is not None))])]
+    summary = TableBlock(
+        title="Summary",
+        columns=["metric", "base", "tuned", "delta", "95% CI (paired bootstrap)", "status"],
+        rows=rows,
+        status_column="status",
+        caption=caption,
+    )
+    sections = [
+        Section(
+            id="method",
+            title="Method",
+            blocks=[
+                TextBlock(
+                    text=BASE_NOTE[res.task] + "\n\n"
+                    "Deltas are tuned minus base on the same items; intervals are 95% paired-bootstrap "
+                    "percentile intervals (1,000 resamples, seeded). Status is improved/regressed only when "
+                    "the interval excludes zero."
+                    + (TEXT_PPL_NOTE if res.task == "text" else PPL_NOTE)
+                    * (res.perplexity is not None)
+                )
+            ],
+        )
+    ]
     if res.task == "classification":
         from evalsuite.metrics.classification import confusion, per_class_table
 
@@ -343,22 +416,50 @@ def build_report(res: CompareResult, base_pred: Sequence[Any], tuned_pred: Seque
         f1b = {r[0]: r[3] for r in base_rows}
         f1t = {r[0]: r[3] for r in tuned_rows}
         blocks: list[Any] = [
-            TableBlock(title="Test items per class (support)", columns=["class", "test items"],
-                       rows=[[c, n] for c, n in res.support.items()], page_size=None,
-                       caption="A class with 0 items has no per-class score; the verdict withholds any call then."),
-            ChartBlock(title="Per-class F1", chart="bar", x=labels,
-                       series={"base": [f1b.get(lab) for lab in labels], "tuned": [f1t.get(lab) for lab in labels]}),
-            ChartBlock(title="Confusion matrix: base", chart="heatmap", x=labels, y=labels,
-                       matrix=confusion(base_pred, references, labels)[1], x_label="predicted", y_label="true"),
-            ChartBlock(title="Confusion matrix: tuned", chart="heatmap", x=labels, y=labels,
-                       matrix=confusion(tuned_pred, references, labels)[1], x_label="predicted", y_label="true"),
+            TableBlock(
+                title="Test items per class (support)",
+                columns=["class", "test items"],
+                rows=[[c, n] for c, n in res.support.items()],
+                page_size=None,
+                caption="A class with 0 items has no per-class score; the verdict withholds any call then.",
+            ),
+            ChartBlock(
+                title="Per-class F1",
+                chart="bar",
+                x=labels,
+                series={"base": [f1b.get(lab) for lab in labels], "tuned": [f1t.get(lab) for lab in labels]},
+            ),
+            ChartBlock(
+                title="Confusion matrix: base",
+                chart="heatmap",
+                x=labels,
+                y=labels,
+                matrix=confusion(base_pred, references, labels)[1],
+                x_label="predicted",
+                y_label="true",
+            ),
+            ChartBlock(
+                title="Confusion matrix: tuned",
+                chart="heatmap",
+                x=labels,
+                y=labels,
+                matrix=confusion(tuned_pred, references, labels)[1],
+                x_label="predicted",
+                y_label="true",
+            ),
             TableBlock(title="Per class: tuned", columns=cols, rows=tuned_rows),
             TableBlock(title="Per class: base", columns=cols, rows=base_rows),
         ]
         if res.mcnemar:
-            blocks.append(TextBlock(title="McNemar (accuracy)", text=(
-                f"Base right / tuned wrong: {res.mcnemar['b']}; base wrong / tuned right: {res.mcnemar['c']}; "
-                f"exact two-sided p = {res.mcnemar['p_value']:.4g}.")))
+            blocks.append(
+                TextBlock(
+                    title="McNemar (accuracy)",
+                    text=(
+                        f"Base right / tuned wrong: {res.mcnemar['b']}; base wrong / tuned right: {res.mcnemar['c']}; "
+                        f"exact two-sided p = {res.mcnemar['p_value']:.4g}."
+                    ),
+                )
+            )
         sections.append(Section(id="classes", title="Per-class results", blocks=blocks))
     if res.slices:
         metric = {"classification": "accuracy", "text": "token perplexity (lower is better)"}.get(
@@ -372,8 +473,21 @@ def build_report(res: CompareResult, base_pred: Sequence[Any], tuned_pred: Seque
     for kind in ("regression", "improvement"):
         ex = [e for e in res.examples if e["kind"] == kind]
         # No status badge: single items that got worse are examples to read, not a verdict on the metrics.
-        sections.append(Section(id=f"{kind}s", title=f"Top {kind}s (per item)", blocks=[TableBlock(columns=["id", "input", "reference", "base", "tuned", "delta"],
-                                rows=[[e["id"], e["input"], e["reference"], e["base"], e["tuned"], e["delta"]] for e in ex])]))
+        sections.append(
+            Section(
+                id=f"{kind}s",
+                title=f"Top {kind}s (per item)",
+                blocks=[
+                    TableBlock(
+                        columns=["id", "input", "reference", "base", "tuned", "delta"],
+                        rows=[
+                            [e["id"], e["input"], e["reference"], e["base"], e["tuned"], e["delta"]]
+                            for e in ex
+                        ],
+                    )
+                ],
+            )
+        )
     return Report(title=f"Base vs fine-tuned ({res.task})", kind="eval", summary=summary, sections=sections,
                   signatures=res.signatures, manifest=manifest, verdict=res.verdict())
 
@@ -396,7 +510,13 @@ def kind_to_task(kind: str | None) -> str | None:
     """compare's record kind -> what it measures: classification, or generation (completion and chat)."""
     if kind is None:
         return None
-    return "classification" if kind == "classification" else "generation" if kind in ("completion", "chat", "generation") else kind
+    return (
+        "classification"
+        if kind == "classification"
+        else "generation"
+        if kind in ("completion", "chat", "generation")
+        else kind
+    )
 
 
 def _records(data: str, task: str | None, head: int | None = None, sample: int | None = None,
@@ -424,9 +544,11 @@ def _records(data: str, task: str | None, head: int | None = None, sample: int |
             found = str(getattr(found, "value", found))
             if found == want:
                 raise
-            raise UsageError(f"{data} holds {found} records, not {want} records", details=e.details,
-                             fix=f"use --kind {found}, or leave --kind out: compare reads the kind from the fields"
-                             ) from None
+            raise UsageError(
+                f"{data} holds {found} records, not {want} records",
+                details=e.details,
+                fix=f"use --kind {found}, or leave --kind out: compare reads the kind from the fields",
+            ) from None
     if not loaded.records:
         raise UsageError(f"no usable records in {data}", fix="check the file with `curate check`")
     return loaded.records, str(task)
@@ -467,12 +589,27 @@ def _adapter_on_base(model: Any, base: str, tuned: str) -> tuple[Any, Any]:
     return PeftModel.from_pretrained(model, str(folder)).eval(), tok
 
 
-def run_compare(base: str, tuned: str, data: str, *, task: str | None = "generation", train_data: str | None = None,
-                adapter: str | None = None, max_new_tokens: int = 32, batch_size: int = 8, head: int | None = None,
-                sample: int | None = None, limit: int | None = None, probe_sample: int | None = None,
-                n_resamples: int = 1000, seed: int = 0, report_dir: str | Path | None = None,
-                metric_options: dict[str, Any] | None = None, perplexity: bool = True,
-                ppl_max_length: int | None = None) -> CompareResult:
+def run_compare(
+    base: str,
+    tuned: str,
+    data: str,
+    *,
+    task: str | None = "generation",
+    train_data: str | None = None,
+    adapter: str | None = None,
+    max_new_tokens: int = 32,
+    batch_size: int = 8,
+    head: int | None = None,
+    sample: int | None = None,
+    limit: int | None = None,
+    probe_sample: int | None = None,
+    n_resamples: int = 1000,
+    seed: int = 0,
+    report_dir: str | Path | None = None,
+    metric_options: dict[str, Any] | None = None,
+    perplexity: bool = True,
+    ppl_max_length: int | None = None,
+) -> CompareResult:
     """Load base and tuned models, predict on `data`, compare, and optionally write the report.
 
     Args:
@@ -511,10 +648,23 @@ def run_compare(base: str, tuned: str, data: str, *, task: str | None = "generat
     if task == "text":  # held-out documents: perplexity and bits per byte, no predictions
         from evalsuite.compare_text import run_text_compare
 
-        return run_text_compare(base, tuned, data, adapter=adapter, batch_size=batch_size, limit=head if head is not None else limit,
-                                n_resamples=n_resamples, seed=seed, report_dir=report_dir, max_length=ppl_max_length)
+        return run_text_compare(
+            base,
+            tuned,
+            data,
+            adapter=adapter,
+            batch_size=batch_size,
+            limit=head if head is not None else limit,
+            n_resamples=n_resamples,
+            seed=seed,
+            report_dir=report_dir,
+            max_length=ppl_max_length,
+        )
     if task not in BASE_NOTE:
-        raise UsageError(f"compare cannot score {task} records", fix="compare classification, completion, chat or text data")
+        raise UsageError(
+            f"compare cannot score {task} records",
+            fix="compare classification, completion, chat or text data",
+        )
     if task == "classification" and metric_options:  # generation options given before the kind was known
         metric_options = {k: v for k, v in metric_options.items() if k != "rouge_tokenizer"}
     ids = [str(r["id"]) for r in recs]
@@ -523,17 +673,20 @@ def run_compare(base: str, tuned: str, data: str, *, task: str | None = "generat
     known: list[str] | None = None
     if task == "classification":
         if not train_data:
-            raise UsageError(f"{data} holds classification records (text, label): the base is a linear probe on "
-                             "the frozen encoder, which needs --train-data",
-                             fix="pass the training split the tuned model was trained on, e.g. --train-data splits/train.jsonl")
+            raise UsageError(
+                f"{data} holds classification records (text, label): the base is a linear probe on "
+                "the frozen encoder, which needs --train-data",
+                fix="pass the training split the tuned model was trained on, e.g. --train-data splits/train.jsonl",
+            )
         from finetune.models import load_for_inference
         from finetune.probe import train_linear_probe
 
         texts, refs = [r["text"] for r in recs], [str(r["label"]) for r in recs]
         train_recs = _records(train_data, task)[0]
         known = sorted({str(r["label"]) for r in train_recs})
-        probe = train_linear_probe(base, seeded_sample(train_recs, probe_sample, seed), recs, batch_size=batch_size,
-                                   seed=seed)
+        probe = train_linear_probe(
+            base, seeded_sample(train_recs, probe_sample, seed), recs, batch_size=batch_size, seed=seed
+        )
         base_pred = list(probe.val_pred)
         model, tok = load_for_inference(tuned, "classification", adapter=adapter)
         tuned_pred = predict_classifier(model, tok, texts, batch_size=batch_size)
@@ -544,9 +697,14 @@ def run_compare(base: str, tuned: str, data: str, *, task: str | None = "generat
         texts, refs = [r["prompt"] for r in recs], [r["completion"] for r in recs]
         bm, btok = load_causal_lm(base)
         if perplexity and ppl_max_length is None:
-            ppl_max_length = _trainer_max_length(tuned) or min(getattr(bm.config, "max_position_embeddings", 1024)
-                                                               or 1024, 1024)
-        base_ppl = sft_perplexity(bm, btok, recs, max_length=ppl_max_length, batch_size=batch_size) if perplexity else None
+            ppl_max_length = _trainer_max_length(tuned) or min(
+                getattr(bm.config, "max_position_embeddings", 1024) or 1024, 1024
+            )
+        base_ppl = (
+            sft_perplexity(bm, btok, recs, max_length=ppl_max_length, batch_size=batch_size)
+            if perplexity
+            else None
+        )
         base_pred = generate(bm, btok, texts, max_new_tokens=max_new_tokens, batch_size=batch_size,
                              label="generate (base)")
         tm, ttok = (None, None) if adapter else _adapter_on_base(bm, base, tuned)
@@ -555,7 +713,11 @@ def run_compare(base: str, tuned: str, data: str, *, task: str | None = "generat
             from finetune.models import load_for_inference
 
             tm, ttok = load_for_inference(tuned, "sft", adapter=adapter)
-        tuned_ppl = sft_perplexity(tm, ttok, recs, max_length=ppl_max_length, batch_size=batch_size) if perplexity else None
+        tuned_ppl = (
+            sft_perplexity(tm, ttok, recs, max_length=ppl_max_length, batch_size=batch_size)
+            if perplexity
+            else None
+        )
         tuned_pred = generate(tm, ttok, texts, max_new_tokens=max_new_tokens, batch_size=batch_size,
                               label="generate (tuned)")
     res = compare_predictions(task, ids, refs, base_pred, tuned_pred, inputs=texts, groups=groups,
@@ -563,13 +725,23 @@ def run_compare(base: str, tuned: str, data: str, *, task: str | None = "generat
     if task == "generation" and base_ppl is not None and tuned_ppl is not None:
         # different templates or max lengths would make the two perplexities incomparable
         check_signatures({"perplexity": base_ppl.signature}, {"perplexity": tuned_ppl.signature})
-        res.deltas["perplexity"] = perplexity_delta(base_ppl.doc_nll_sum, base_ppl.doc_tokens, tuned_ppl.doc_nll_sum,
-                                                    tuned_ppl.doc_tokens, n_resamples=n_resamples, seed=seed)
+        res.deltas["perplexity"] = perplexity_delta(
+            base_ppl.doc_nll_sum,
+            base_ppl.doc_tokens,
+            tuned_ppl.doc_nll_sum,
+            tuned_ppl.doc_tokens,
+            n_resamples=n_resamples,
+            seed=seed,
+        )
         res.signatures["perplexity"] = tuned_ppl.signature
-        res.perplexity = {"n_tokens": tuned_ppl.n_tokens, "n_tokens_base": base_ppl.n_tokens,
-                          "max_length": ppl_max_length, "template": tuned_ppl.signature.split("|")[1].split(":")[1],
-                          "truncated": tuned_ppl.truncated,
-                          "records_without_scored_tokens": sum(1 for t in tuned_ppl.doc_tokens if t == 0)}
+        res.perplexity = {
+            "n_tokens": tuned_ppl.n_tokens,
+            "n_tokens_base": base_ppl.n_tokens,
+            "max_length": ppl_max_length,
+            "template": tuned_ppl.signature.split("|")[1].split(":")[1],
+            "truncated": tuned_ppl.truncated,
+            "records_without_scored_tokens": sum(1 for t in tuned_ppl.doc_tokens if t == 0),
+        }
     log = find_metrics_log(tuned)
     if log is not None:
         res.curves, res.curves_source = training_curve_charts(log), str(log)
@@ -581,7 +753,12 @@ def run_compare(base: str, tuned: str, data: str, *, task: str | None = "generat
                 "probe_sample": probe_sample, "max_new_tokens": max_new_tokens, "batch_size": batch_size,
                 "n_resamples": n_resamples, "seed": seed, "metric_options": metric_options or {},
                 "perplexity": perplexity, "ppl_max_length": ppl_max_length}
-    manifest = {**settings, "n_items": len(ids), "seconds": round(time.perf_counter() - t0, 2), **invocation()}
+    manifest = {
+        **settings,
+        "n_items": len(ids),
+        "seconds": round(time.perf_counter() - t0, 2),
+        **invocation(),
+    }
     res.report = build_report(res, base_pred, tuned_pred, refs, manifest=manifest)
     if report_dir:
         from common.render import write_report
@@ -590,7 +767,9 @@ def run_compare(base: str, tuned: str, data: str, *, task: str | None = "generat
         inputs = {p: p for p in (data, train_data) if p and not p.startswith("bundled:")}
         manifest_file = RunManifest.create("evalsuite compare", inputs=inputs, config=settings, seed=seed,
                                            extra={"n_items": len(ids)})
-        (Path(report_dir) / "manifest.json").write_text(manifest_file.model_dump_json(indent=1), encoding="utf-8")
+        (Path(report_dir) / "manifest.json").write_text(
+            manifest_file.model_dump_json(indent=1), encoding="utf-8"
+        )
     _record_on_card(res, adapter or tuned, task, data)
     return res
 
@@ -599,5 +778,7 @@ def _record_on_card(res: CompareResult, folder: str, task: str, data: str) -> No
     """Add the tuned model's test results to its datavet model card (a card datavet did not write is left)."""
     from finetune.card import record_evaluation
 
-    if Path(folder).is_dir() and record_evaluation(folder, res.to_json(), task=task, dataset_name=Path(data).name):
+    if Path(folder).is_dir() and record_evaluation(
+        folder, res.to_json(), task=task, dataset_name=Path(data).name
+    ):
         res.paths["model_card"] = Path(folder) / "README.md"

@@ -35,9 +35,19 @@ from schemas.errors import UsageError
 EXCERPT = 300
 
 
-def ratio_delta(name: str, base_num: Sequence[float], base_den: Sequence[float], tuned_num: Sequence[float],
-                tuned_den: Sequence[float], stat: Callable[[Any, Any], Any], *, higher_is_better: bool = False,
-                n_resamples: int = 1000, confidence: float = 0.95, seed: int = 0) -> DeltaCI:
+def ratio_delta(
+    name: str,
+    base_num: Sequence[float],
+    base_den: Sequence[float],
+    tuned_num: Sequence[float],
+    tuned_den: Sequence[float],
+    stat: Callable[[Any, Any], Any],
+    *,
+    higher_is_better: bool = False,
+    n_resamples: int = 1000,
+    confidence: float = 0.95,
+    seed: int = 0,
+) -> DeltaCI:
     """Paired bootstrap CI of stat(tuned sums) - stat(base sums) over documents.
 
     Args:
@@ -69,8 +79,16 @@ def bits_per_byte(nll: Any, n_bytes: Any) -> Any:
     return nll / math.log(2) / np.maximum(n_bytes, 1)
 
 
-def compare_documents(ids: Sequence[str], texts: Sequence[str], base: Any, tuned: Any, *,
-                      groups: Sequence[Any] | None = None, n_resamples: int = 1000, seed: int = 0) -> CompareResult:
+def compare_documents(
+    ids: Sequence[str],
+    texts: Sequence[str],
+    base: Any,
+    tuned: Any,
+    *,
+    groups: Sequence[Any] | None = None,
+    n_resamples: int = 1000,
+    seed: int = 0,
+) -> CompareResult:
     """Compare two `PerplexityResult`s over the same documents (model-free: tested on planted sums).
 
     Args:
@@ -115,16 +133,29 @@ def compare_documents(ids: Sequence[str], texts: Sequence[str], base: Any, tuned
             b = ppl(sum(base.doc_nll_sum[i] for i in ix), sum(base.doc_tokens[i] for i in ix))
             t = ppl(sum(tuned.doc_nll_sum[i] for i in ix), sum(tuned.doc_tokens[i] for i in ix))
             if b is not None and t is not None:
-                res.slices.append({"slice": "group", "value": g, "n": len(ix), "base": b, "tuned": t, "delta": t - b})
-    per_doc = [(i, ppl(base.doc_nll_sum[i], base.doc_tokens[i]), ppl(tuned.doc_nll_sum[i], tuned.doc_tokens[i]))
-               for i in range(n)]
+                res.slices.append(
+                    {"slice": "group", "value": g, "n": len(ix), "base": b, "tuned": t, "delta": t - b}
+                )
+    per_doc = [
+        (i, ppl(base.doc_nll_sum[i], base.doc_tokens[i]), ppl(tuned.doc_nll_sum[i], tuned.doc_tokens[i]))
+        for i in range(n)
+    ]
     scored = [(i, b, t) for i, b, t in per_doc if b is not None and t is not None]
     order = sorted(scored, key=lambda x: x[2] - x[1], reverse=True)  # perplexity up first: regressions
     for kind, rows in (("regression", order[:TOP_K]), ("improvement", order[::-1][:TOP_K])):
         for i, b, t in rows:
             if (kind == "regression" and t > b) or (kind == "improvement" and t < b):
-                res.examples.append({"kind": kind, "id": str(ids[i]), "input": texts[i][:EXCERPT], "reference": None,
-                                     "base": b, "tuned": t, "delta": t - b})
+                res.examples.append(
+                    {
+                        "kind": kind,
+                        "id": str(ids[i]),
+                        "input": texts[i][:EXCERPT],
+                        "reference": None,
+                        "base": b,
+                        "tuned": t,
+                        "delta": t - b,
+                    }
+                )
     return res
 
 

@@ -34,10 +34,14 @@ class CVResult:
     paths: dict[str, Path] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
-        return {"metrics": {k: {"value": v["mean"], "ci": None, "std": v["std"], "signature": self.signatures.get(k, "")}
-                            for k, v in self.aggregate.items()},
-                "folds": self.folds,
-                "label_issues": self.label_issues.model_dump(mode="json") if self.label_issues else None}
+        return {
+            "metrics": {
+                k: {"value": v["mean"], "ci": None, "std": v["std"], "signature": self.signatures.get(k, "")}
+                for k, v in self.aggregate.items()
+            },
+            "folds": self.folds,
+            "label_issues": self.label_issues.model_dump(mode="json") if self.label_issues else None,
+        }
 
 
 def aggregate_folds(folds: Sequence[dict[str, float]]) -> dict[str, dict[str, float]]:
@@ -54,7 +58,9 @@ def aggregate_folds(folds: Sequence[dict[str, float]]) -> dict[str, dict[str, fl
     return out
 
 
-def label_issues_from_oof(ids: Sequence[str], labels: Sequence[str], probs: Any, classes: Sequence[str]) -> CheckResult:
+def label_issues_from_oof(
+    ids: Sequence[str], labels: Sequence[str], probs: Any, classes: Sequence[str]
+) -> CheckResult:
     """cleanlab `find_label_issues` on out-of-fold probabilities, as curate's `label_issues` CheckResult.
 
     Args:
@@ -70,15 +76,27 @@ def label_issues_from_oof(ids: Sequence[str], labels: Sequence[str], probs: Any,
     y = np.array([code[str(lab)] for lab in labels])
     p = np.asarray(probs, dtype=float)
     ranked = find_label_issues(y, p, return_indices_ranked_by="self_confidence")
-    findings = [Finding(id=str(ids[i]), reason="likely_label_error", severity=Severity.warning,
-                        message=f"labelled {labels[i]!r}, out-of-fold model says {classes[int(p[i].argmax())]!r} "
-                                f"(p={p[i].max():.2f})", given_label=str(labels[i]),
-                        suggested_label=classes[int(p[i].argmax())], self_confidence=float(p[i, y[i]]))
-                for i in ranked]
-    return CheckResult(name="label_issues", status=CheckStatus.warn if findings else CheckStatus.passed,
-                       count=len(findings), description="Likely label errors from k-fold out-of-fold probabilities "
-                       "(cleanlab find_label_issues)", summary={"rows": len(ids), "rate": len(findings) / max(len(ids), 1)},
-                       findings=findings)
+    findings = [
+        Finding(
+            id=str(ids[i]),
+            reason="likely_label_error",
+            severity=Severity.warning,
+            message=f"labelled {labels[i]!r}, out-of-fold model says {classes[int(p[i].argmax())]!r} "
+            f"(p={p[i].max():.2f})",
+            given_label=str(labels[i]),
+            suggested_label=classes[int(p[i].argmax())],
+            self_confidence=float(p[i, y[i]]),
+        )
+        for i in ranked
+    ]
+    return CheckResult(
+        name="label_issues",
+        status=CheckStatus.warn if findings else CheckStatus.passed,
+        count=len(findings),
+        description="Likely label errors from k-fold out-of-fold probabilities (cleanlab find_label_issues)",
+        summary={"rows": len(ids), "rate": len(findings) / max(len(ids), 1)},
+        findings=findings,
+    )
 
 
 def training_curves(fold_outs: Sequence[str | Path]) -> list[ChartBlock]:
@@ -99,8 +117,16 @@ def training_curves(fold_outs: Sequence[str | Path]) -> list[ChartBlock]:
                 steps |= set(pts)
         if series:
             xs = sorted(steps)
-            charts.append(ChartBlock(title=f"{split} loss by step", chart="line", x=xs, x_label="step", y_label="loss",
-                                     series={k: [v.get(x) for x in xs] for k, v in series.items()}))
+            charts.append(
+                ChartBlock(
+                    title=f"{split} loss by step",
+                    chart="line",
+                    x=xs,
+                    x_label="step",
+                    y_label="loss",
+                    series={k: [v.get(x) for x in xs] for k, v in series.items()},
+                )
+            )
     return charts
 
 
@@ -108,25 +134,60 @@ def build_report(res: CVResult, manifest: dict[str, Any] | None = None,
                  curves: Sequence[ChartBlock] = ()) -> Report:
     """Summary (mean +/- std), per-fold table, fold-spread chart, label issues, signatures, manifest."""
     names = list(res.aggregate)
-    summary = TableBlock(title="Summary", columns=["metric", "mean", "std", "min", "max"],
-                         rows=[[k, v["mean"], v["std"], v["min"], v["max"]] for k, v in res.aggregate.items()],
-                         caption=f"{len(res.folds)} folds; std is the sample standard deviation across folds.")
+    summary = TableBlock(
+        title="Summary",
+        columns=["metric", "mean", "std", "min", "max"],
+        rows=[[k, v["mean"], v["std"], v["min"], v["max"]] for k, v in res.aggregate.items()],
+        caption=f"{len(res.folds)} folds; std is the sample standard deviation across folds.",
+    )
     sections = [
-        Section(id="folds", title="Per-fold metrics", blocks=[
-            TableBlock(columns=["fold", *names], rows=[[i, *(f.get(k) for k in names)] for i, f in enumerate(res.folds)]),
-            ChartBlock(title="Fold spread", chart="bar", x=names,
-                       series={f"fold {i}": [f.get(k) for k in names] for i, f in enumerate(res.folds)}),
-        ])]
+        Section(
+            id="folds",
+            title="Per-fold metrics",
+            blocks=[
+                TableBlock(
+                    columns=["fold", *names],
+                    rows=[[i, *(f.get(k) for k in names)] for i, f in enumerate(res.folds)],
+                ),
+                ChartBlock(
+                    title="Fold spread",
+                    chart="bar",
+                    x=names,
+                    series={f"fold {i}": [f.get(k) for k in names] for i, f in enumerate(res.folds)},
+                ),
+            ],
+        )
+    ]
     if curves:
         sections.append(Section(id="training", title="Training curves", blocks=list(curves)))
     if res.label_issues is not None:
         li = res.label_issues
-        sections.append(Section(id="label-issues", title="Likely label errors", status=li.status.value, blocks=[
-            TextBlock(text=f"{li.count} of {li.summary.get('rows')} rows look mislabelled according to the "
-                           "out-of-fold probabilities (cleanlab find_label_issues)."),
-            TableBlock(columns=["id", "given", "suggested", "self_confidence", "message"],
-                       rows=[[f.id, getattr(f, "given_label", None), getattr(f, "suggested_label", None),
-                              getattr(f, "self_confidence", None), f.message] for f in li.findings])]))
+        sections.append(
+            Section(
+                id="label-issues",
+                title="Likely label errors",
+                status=li.status.value,
+                blocks=[
+                    TextBlock(
+                        text=f"{li.count} of {li.summary.get('rows')} rows look mislabelled according to the "
+                        "out-of-fold probabilities (cleanlab find_label_issues)."
+                    ),
+                    TableBlock(
+                        columns=["id", "given", "suggested", "self_confidence", "message"],
+                        rows=[
+                            [
+                                f.id,
+                                getattr(f, "given_label", None),
+                                getattr(f, "suggested_label", None),
+                                getattr(f, "self_confidence", None),
+                                f.message,
+                            ]
+                            for f in li.findings
+                        ],
+                    ),
+                ],
+            )
+        )
     return Report(title="k-fold cross-validation", kind="cv", summary=summary, sections=sections,
                   signatures=res.signatures, manifest=manifest)
 
@@ -156,7 +217,9 @@ def _run_val_probs(run_dir: Path, val: list[dict]) -> tuple[Any, list[str]]:
     return np.array([[r["probs"][c] for c in classes] for r in rows], dtype=float), classes
 
 
-def _predict_probs(model_path: str, val: list[dict], max_length: int, batch_size: int) -> tuple[Any, list[str]]:
+def _predict_probs(
+    model_path: str, val: list[dict], max_length: int, batch_size: int
+) -> tuple[Any, list[str]]:
     """Class probabilities of the saved model on every val row."""
     from evalsuite.predict import classifier_proba
     from finetune.models import load_for_inference
@@ -165,8 +228,14 @@ def _predict_probs(model_path: str, val: list[dict], max_length: int, batch_size
     return classifier_proba(model, tok, [r["text"] for r in val], batch_size, max_length)
 
 
-def run_cv(split_dir: str | Path, train_cfg: Any, *, out: str | Path = "reports/cv", report_dir: str | Path | None = None,
-           batch_size: int = 32) -> CVResult:
+def run_cv(
+    split_dir: str | Path,
+    train_cfg: Any,
+    *,
+    out: str | Path = "reports/cv",
+    report_dir: str | Path | None = None,
+    batch_size: int = 32,
+) -> CVResult:
     """Train and evaluate every fold of a k-fold split with `finetune.train.run`, then aggregate.
 
     Args:
@@ -194,12 +263,17 @@ def run_cv(split_dir: str | Path, train_cfg: Any, *, out: str | Path = "reports/
     fold_bar = Progress("cv folds", len(dirs), unit="folds")
     fold_bar.start()
     for fd in dirs:
-        cfg = train_cfg.model_copy(update={"out": str(out / fd.name),
-                                           "data": train_cfg.data.model_copy(update={"split_dir": str(fd), "train": None,
-                                                                                     "val": None})})
+        cfg = train_cfg.model_copy(
+            update={
+                "out": str(out / fd.name),
+                "data": train_cfg.data.model_copy(update={"split_dir": str(fd), "train": None, "val": None}),
+            }
+        )
         result = run(cfg)
-        val, _ = load_records(next(p for p in fd.glob("val.*")), kind="classification" if task == "classification"
-                              else "completion")
+        val, _ = load_records(
+            next(p for p in fd.glob("val.*")),
+            kind="classification" if task == "classification" else "completion",
+        )
         if task == "classification":
             # the run already scored every val row with the weights it saved: reuse those probabilities
             p, fold_classes = _run_val_probs(Path(result.model_path), val)
@@ -217,13 +291,17 @@ def run_cv(split_dir: str | Path, train_cfg: Any, *, out: str | Path = "reports/
             from evalsuite.generate import generate
 
             model, tok = load_for_inference(result.model_path, "sft")
-            preds = generate(model, tok, [r["prompt"] for r in val], batch_size=8, label=f"generate {fd.name}")
+            preds = generate(
+                model, tok, [r["prompt"] for r in val], batch_size=8, label=f"generate {fd.name}"
+            )
             refs = [r["completion"] for r in val]
         scores = {k: v["value"] for k, v in score_all(metrics, preds, refs).items()}
         folds.append(scores)
         oof += [{"id": str(r["id"]), "fold": fd.name, "reference": ref, "prediction": pr}
                 for r, ref, pr in zip(val, refs, preds, strict=True)]
-        fold_bar.advance(**{k: round(v, 4) for k, v in scores.items() if k in ("accuracy", "f1_macro", "rougeL")})
+        fold_bar.advance(
+            **{k: round(v, 4) for k, v in scores.items() if k in ("accuracy", "f1_macro", "rougeL")}
+        )
     fold_bar.stop()
     res = CVResult(folds, aggregate_folds(folds), {m.name: m.signature for m in metrics}, oof)
     write_jsonl(oof, out / "oof_predictions.jsonl")
@@ -233,8 +311,13 @@ def run_cv(split_dir: str | Path, train_cfg: Any, *, out: str | Path = "reports/
         write_text(res.label_issues.model_dump_json(indent=2), out / "label_issues.json")
     from schemas.manifest import RunManifest, invocation
 
-    settings = {"split_dir": str(split_dir), "out": str(out), "report_dir": str(report_dir) if report_dir else None,
-                "batch_size": batch_size, "train_config": train_cfg.model_dump(mode="json")}
+    settings = {
+        "split_dir": str(split_dir),
+        "out": str(out),
+        "report_dir": str(report_dir) if report_dir else None,
+        "batch_size": batch_size,
+        "train_config": train_cfg.model_dump(mode="json"),
+    }
     res.report = build_report(res, manifest={**settings, **invocation()},
                               curves=training_curves([out / fd.name for fd in fold_dirs(split_dir)]))
     manifest = RunManifest.create("evalsuite cv", inputs=[split_dir], config=settings, seed=train_cfg.seed)

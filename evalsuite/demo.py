@@ -32,7 +32,8 @@ class DemoSizes:
     tweets: int           # curated tweets kept for the classification leg (stratified sample)
     cls_steps: int
     cls_batch: int
-    cls_eval_every: int   # validation passes cost forward passes over all val rows: only where the curve needs one
+    # validation passes cost forward passes over all val rows: only where the curve needs one
+    cls_eval_every: int
     bbc: int              # BBC articles for the generation leg
     sft_steps: int
     sft_batch: int
@@ -43,15 +44,29 @@ class DemoSizes:
 
 
 # Why these sizes (see BENCHMARKS.md "demo"): almost all of the time is model compute (py-spy: 89% of the
-# MiniLM stage is training steps), so the cuts are in work that buys nothing. Generation stops at 20 new tokens:
-# the longest headline in all of bundled:bbc is 18 SmolLM2 tokens, so tokens past 20 can only be rambling that no
+# MiniLM stage is training steps), so the cuts are in work that buys nothing. Generation stops at 20 new
+# tokens:
+# the longest headline in all of bundled:bbc is 18 SmolLM2 tokens, so tokens past 20 can only be rambling that
+# no
 # reference matches. The SFT run validates twice, not three times; compare predicts in larger batches and
 # applies the LoRA adapter to the base model it already holds (one load, not two). MiniLM sees each of its
-# 3,000 training tweets about once (200 steps x 16, half the tokens of 200 x 32) and validates twice: on seed 0
+# 3,000 training tweets about once (200 steps x 16, half the tokens of 200 x 32) and validates twice: on seed
+# 0
 # that still beats the probe, macro-F1 0.674 -> 0.720, delta CI [+0.012, +0.080] (200 x 32 gave [+0.021,
 # +0.102] on another CPU); `--set cls_batch=32 --set cls_eval_every=50` restores the old budget.
-FULL = DemoSizes(tweets=4000, cls_steps=200, cls_batch=16, cls_eval_every=100, bbc=600, sft_steps=24, sft_batch=8,
-                 sft_eval_every=12, gen_items=48, gen_max_new_tokens=20, predict_batch=32)
+FULL = DemoSizes(
+    tweets=4000,
+    cls_steps=200,
+    cls_batch=16,
+    cls_eval_every=100,
+    bbc=600,
+    sft_steps=24,
+    sft_batch=8,
+    sft_eval_every=12,
+    gen_items=48,
+    gen_max_new_tokens=20,
+    predict_batch=32,
+)
 QUICK = DemoSizes(tweets=600, cls_steps=8, cls_batch=16, cls_eval_every=4, bbc=120, sft_steps=2, sft_batch=4,
                   sft_eval_every=1, gen_items=8, gen_max_new_tokens=20, predict_batch=16)
 
@@ -62,7 +77,8 @@ class Stage:
     seconds: float
     ok: bool
     outputs: dict[str, str] = field(default_factory=dict)
-    cpu_seconds: float = 0.0  # user + system CPU of the stage's process: steadier than wall time on a busy machine
+    # user + system CPU of the stage's process: steadier than wall time on a busy machine
+    cpu_seconds: float = 0.0
 
 
 def _run(name: str, args: list[str], stages: list[Stage], outputs: dict[str, str] | None = None,
@@ -75,7 +91,9 @@ def _run(name: str, args: list[str], stages: list[Stage], outputs: dict[str, str
     ok = rc in ok_codes
     cpu = r1.ru_utime - r0.ru_utime + r1.ru_stime - r0.ru_stime
     stages.append(Stage(name, dt, ok, outputs or {}, round(cpu, 1)))
-    console.print(f"[{'green' if ok else 'red'}]{name}: {'done' if ok else f'failed (exit {rc})'} in {dt:.1f}s")
+    console.print(
+        f"[{'green' if ok else 'red'}]{name}: {'done' if ok else f'failed (exit {rc})'} in {dt:.1f}s"
+    )
     return ok
 
 
@@ -116,14 +134,17 @@ def demo_sizes(quick: bool = False, overrides: dict[str, str] | None = None) -> 
         else:
             values[k] = int(v)
     if problems:
-        raise UsageError("; ".join(problems), fix=f"use --set NAME=N with NAME one of {', '.join(sorted(names))}")
+        raise UsageError(
+            "; ".join(problems), fix=f"use --set NAME=N with NAME one of {', '.join(sorted(names))}"
+        )
     return replace(base, **values)
 
 
 def run_demo(out: Path = Path("reports/demo"), quick: bool = False, seed: int = 0,
              overrides: dict[str, str] | None = None) -> int:
     # Budgets measured on the 2-core CPU: 200 MiniLM steps (lr 1e-4, balanced class weights, 48 tokens: tweets
-    # are short) is what it takes to beat the frozen-encoder probe with a CI that excludes zero; fewer steps or
+    # are short) is what it takes to beat the frozen-encoder probe with a CI that excludes zero; fewer steps
+    # or
     # lr 5e-5 lose to it, and the report says so.
     from curate.io.outputs import MARKER, output_dir, written_by
 
@@ -160,7 +181,9 @@ def _run_demo(out: Path, quick: bool, seed: int, sizes: DemoSizes) -> int:
     curated_file = next((p for p in (curated / "curated.jsonl", curated / "data.jsonl") if p.exists()), None)
     if curated_file is None:
         candidates = sorted(curated.glob("*.jsonl"))
-        curated_file = next((p for p in candidates if p.name not in ("quarantine.jsonl", "removed.jsonl")), None)
+        curated_file = next(
+            (p for p in candidates if p.name not in ("quarantine.jsonl", "removed.jsonl")), None
+        )
     if curated_file is None:
         console.print("[red]curate run wrote no curated dataset")
         return _finish(out, stages, t_start)
@@ -180,12 +203,31 @@ def _run_demo(out: Path, quick: bool, seed: int, sizes: DemoSizes) -> int:
              "--set", "class_weights=balanced", "--set", f"eval_every={sizes.cls_eval_every}"],
             stages):
         cmp_dir = out / "tweets-compare"
-        _run("evalsuite compare (linear probe vs fine-tuned)",
-             [*evalsuite, "compare", "--base", "minilm", "--tuned", str(tuned), "--data", str(splits / "test.jsonl"),
-              "--train-data", str(splits / "train.jsonl"), "--kind", "classification",
-              "--batch-size", str(sizes.predict_batch), "--out", str(cmp_dir),
-              "--json", str(cmp_dir / "compare.json")],
-             stages, {"comparison: MiniLM on tweets": str(cmp_dir / "index.html")})
+        _run(
+            "evalsuite compare (linear probe vs fine-tuned)",
+            [
+                *evalsuite,
+                "compare",
+                "--base",
+                "minilm",
+                "--tuned",
+                str(tuned),
+                "--data",
+                str(splits / "test.jsonl"),
+                "--train-data",
+                str(splits / "train.jsonl"),
+                "--kind",
+                "classification",
+                "--batch-size",
+                str(sizes.predict_batch),
+                "--out",
+                str(cmp_dir),
+                "--json",
+                str(cmp_dir / "compare.json"),
+            ],
+            stages,
+            {"comparison: MiniLM on tweets": str(cmp_dir / "index.html")},
+        )
 
     # --- generation leg -----------------------------------------------------------------------------------
     bbc = out / "bbc.jsonl"
@@ -193,22 +235,85 @@ def _run_demo(out: Path, quick: bool, seed: int, sizes: DemoSizes) -> int:
     bbc_sample = out / "bbc-sample.jsonl"
     _stratified_sample(bbc, bbc_sample, sizes.bbc, "group", seed)
     bbc_splits = out / "bbc-splits"
-    if _run("curate split bundled:bbc", [*curate, "split", str(bbc_sample), "--out", str(bbc_splits), "--val", "0.1",
-                                          "--test", "0.15", "--stratify", "group", "--seed", str(seed)], stages,
-            {"bbc splits": str(bbc_splits)}):
+    if _run(
+        "curate split bundled:bbc",
+        [
+            *curate,
+            "split",
+            str(bbc_sample),
+            "--out",
+            str(bbc_splits),
+            "--val",
+            "0.1",
+            "--test",
+            "0.15",
+            "--stratify",
+            "group",
+            "--seed",
+            str(seed),
+        ],
+        stages,
+        {"bbc splits": str(bbc_splits)},
+    ):
         lora = out / "smollm2-bbc-lora"
-        if _run("finetune smollm2 (LoRA SFT: lead -> headline)",
-                [*finetune, "run", "--model", "smollm2", "--kind", "completion", "--method", "lora", "--data", str(bbc_splits),
-                 "--out", str(lora), "--max-steps", str(sizes.sft_steps), "--batch-size", str(sizes.sft_batch),
-                 "--max-length", "128", "--lr", "2e-4", "--seed", str(seed),
-                 "--set", f"eval_every={sizes.sft_eval_every}"], stages):
+        if _run(
+            "finetune smollm2 (LoRA SFT: lead -> headline)",
+            [
+                *finetune,
+                "run",
+                "--model",
+                "smollm2",
+                "--kind",
+                "completion",
+                "--method",
+                "lora",
+                "--data",
+                str(bbc_splits),
+                "--out",
+                str(lora),
+                "--max-steps",
+                str(sizes.sft_steps),
+                "--batch-size",
+                str(sizes.sft_batch),
+                "--max-length",
+                "128",
+                "--lr",
+                "2e-4",
+                "--seed",
+                str(seed),
+                "--set",
+                f"eval_every={sizes.sft_eval_every}",
+            ],
+            stages,
+        ):
             gen_dir = out / "bbc-compare"
-            _run("evalsuite compare (untuned vs LoRA)",
-                 [*evalsuite, "compare", "--base", "smollm2", "--tuned", str(lora), "--data",
-                  str(bbc_splits / "test.jsonl"), "--kind", "completion", "--sample", str(sizes.gen_items),
-                  "--max-new-tokens", str(sizes.gen_max_new_tokens), "--batch-size", str(sizes.predict_batch // 2),
-                  "--out", str(gen_dir), "--json", str(gen_dir / "compare.json")],
-                 stages, {"comparison: SmolLM2 headlines": str(gen_dir / "index.html")})
+            _run(
+                "evalsuite compare (untuned vs LoRA)",
+                [
+                    *evalsuite,
+                    "compare",
+                    "--base",
+                    "smollm2",
+                    "--tuned",
+                    str(lora),
+                    "--data",
+                    str(bbc_splits / "test.jsonl"),
+                    "--kind",
+                    "completion",
+                    "--sample",
+                    str(sizes.gen_items),
+                    "--max-new-tokens",
+                    str(sizes.gen_max_new_tokens),
+                    "--batch-size",
+                    str(sizes.predict_batch // 2),
+                    "--out",
+                    str(gen_dir),
+                    "--json",
+                    str(gen_dir / "compare.json"),
+                ],
+                stages,
+                {"comparison: SmolLM2 headlines": str(gen_dir / "index.html")},
+            )
     return _finish(out, stages, t_start)
 
 
@@ -226,7 +331,9 @@ def _headline(report_html: Path) -> str:
         m = metrics.get(name)
         if m and m.get("base") is not None and m.get("delta_ci"):
             lo, hi = m["delta_ci"]
-            parts.append(f"{name} {m['base']:.3g} -> {m['value']:.3g} [{lo:+.3g}, {hi:+.3g}] {m.get('status', '')}")
+            parts.append(
+                f"{name} {m['base']:.3g} -> {m['value']:.3g} [{lo:+.3g}, {hi:+.3g}] {m.get('status', '')}"
+            )
     return "; ".join(parts) or "see the report"
 
 
@@ -274,7 +381,9 @@ def _finish(out: Path, stages: list[Stage], t_start: float) -> int:
     outcomes = [stage_outcome(s) for s in stages]
     rows = [[s.name, st, what, f"{s.seconds:.1f}"] for s, (st, what) in zip(stages, outcomes, strict=True)]
     worst = max((st for st, _ in outcomes), key=STATUS_ORDER.index, default="not_run")
-    flagged = [f"{s.name}: {st}: {what}" for s, (st, what) in zip(stages, outcomes, strict=True) if st != "pass"]
+    flagged = [
+        f"{s.name}: {st}: {what}" for s, (st, what) in zip(stages, outcomes, strict=True) if st != "pass"
+    ]
     n_ok = sum(s.ok for s in stages)
     verdict = Verdict(
         status=worst, outcome={"pass": "all pass", "warn": "warnings", "fail": "failures",
@@ -283,20 +392,41 @@ def _finish(out: Path, stages: list[Stage], t_start: float) -> int:
                                                           if flagged else "every stage passed")),
         reasons=flagged or [f"{s.name}: {what}" for s, (_, what) in zip(stages, outcomes, strict=True)])
     report = Report(
-        title="datavet demo", kind="index", verdict=verdict,
+        title="datavet demo",
+        kind="index",
+        verdict=verdict,
         subtitle=f"{n_ok}/{len(stages)} stages succeeded in {total:.0f}s",
-        summary=TableBlock(columns=["stage", "outcome", "what it concluded", "seconds"], rows=rows,
-                           status_column="outcome", page_size=None),
-        sections=[Section(id="reports", title="Reports", blocks=[
-            TableBlock(columns=["report", "headline result (tuned vs base, 95% paired-bootstrap CI of the delta)"],
-                       rows=[[k, _headline(out / v)] for k, v in links.items()], page_size=None)])],
+        summary=TableBlock(
+            columns=["stage", "outcome", "what it concluded", "seconds"],
+            rows=rows,
+            status_column="outcome",
+            page_size=None,
+        ),
+        sections=[
+            Section(
+                id="reports",
+                title="Reports",
+                blocks=[
+                    TableBlock(
+                        columns=[
+                            "report",
+                            "headline result (tuned vs base, 95% paired-bootstrap CI of the delta)",
+                        ],
+                        rows=[[k, _headline(out / v)] for k, v in links.items()],
+                        page_size=None,
+                    )
+                ],
+            )
+        ],
         links=links,
     )
     for p in sorted(Path("reports/ablate").glob("**/report/index.html"), key=os.path.getmtime)[-1:]:
         report.links["last ablation (evalsuite ablate)"] = os.path.relpath(p, out)
     paths = write_report(report, out)
     write_text(json.dumps([s.__dict__ for s in stages], indent=2), out / "stages.json")
-    run_info = json.loads((out / "run.json").read_text(encoding="utf-8")) if (out / "run.json").exists() else {}
+    run_info = (
+        json.loads((out / "run.json").read_text(encoding="utf-8")) if (out / "run.json").exists() else {}
+    )
     run_info.update(load_avg=[*run_info.get("load_avg", [])[:1], os.getloadavg()[0]], total_s=round(total, 1))
     write_text(json.dumps(run_info, indent=2), out / "run.json")
     console.rule("[bold]demo finished")

@@ -21,8 +21,10 @@ def _read(path: Path) -> Any:
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise UsageError(f"{path} does not exist: no finished demo run in {path.parent.parent}",
-                         fix="run `evalsuite demo --out DIR` first, then `evalsuite demo --out DIR --readme-summary`") from None
+        raise UsageError(
+            f"{path} does not exist: no finished demo run in {path.parent.parent}",
+            fix="run `evalsuite demo --out DIR` first, then `evalsuite demo --out DIR --readme-summary`",
+        ) from None
 
 
 def _num(x: float, digits: int = 3) -> str:
@@ -47,8 +49,10 @@ def _qa(check: dict) -> str:
         parts.append(f"{by['near_duplicate']['count']:,} near-duplicate rows")
     if "conflicting_labels" in by:
         s = by["conflicting_labels"].get("summary", {})
-        parts.append(f"{s.get('rows', by['conflicting_labels']['count']):,} rows in {s.get('conflict_groups', '?')} "
-                     "groups of (near-)identical texts with conflicting labels")
+        parts.append(
+            f"{s.get('rows', by['conflicting_labels']['count']):,} rows in {s.get('conflict_groups', '?')} "
+            "groups of (near-)identical texts with conflicting labels"
+        )
     mojibake = by.get("normalization", {}).get("summary", {}).get("by_kind", {}).get("mojibake_unrepaired")
     if mojibake:
         parts.append(f"{mojibake:,} unrepairable mojibake rows")
@@ -89,7 +93,9 @@ def readme_summary(out: str | Path) -> str:
     if run.get("cpu_count"):
         where.append(f"{run['cpu_count']} CPUs")
     if run.get("load_avg") is not None:
-        where.append(f"1-minute load average {run['load_avg'][0]:.1f} at the start, {run['load_avg'][1]:.1f} at the end")
+        where.append(
+            f"1-minute load average {run['load_avg'][0]:.1f} at the start, {run['load_avg'][1]:.1f} at the end"
+        )
     lines.append("")
     lines.append(f"Measured by `evalsuite demo` (seed {run.get('seed', 0)}): stages {total:,.0f} s wall, "
                  f"{cpu:,.0f} s CPU; slowest " + ", ".join(f"{s['name']} {s['seconds']:.0f} s" for s in slow)

@@ -20,8 +20,16 @@ def format_prompt(tokenizer: Any, prompt: str, use_chat_template: bool | None = 
     return prompt
 
 
-def generate(model: Any, tokenizer: Any, prompts: Sequence[str], *, max_new_tokens: int = 32, batch_size: int = 8,
-             use_chat_template: bool | None = None, label: str = "generate") -> list[str]:
+def generate(
+    model: Any,
+    tokenizer: Any,
+    prompts: Sequence[str],
+    *,
+    max_new_tokens: int = 32,
+    batch_size: int = 8,
+    use_chat_template: bool | None = None,
+    label: str = "generate",
+) -> list[str]:
     """Greedy continuations of `prompts`.
 
     Args:

@@ -46,7 +46,8 @@ class PerplexityResult:
     signature: str
     per_document_nll: list[float] = field(default_factory=list)
     doc_nll_sum: list[float] = field(default_factory=list)  # per document: summed NLL (nats) of scored tokens
-    doc_tokens: list[int] = field(default_factory=list)  # per document: scored tokens (0: nothing left to score)
+    # per document: scored tokens (0: nothing left to score)
+    doc_tokens: list[int] = field(default_factory=list)
     truncated: int = 0  # records cut at max_length (template scoring only)
 
     @classmethod
@@ -131,7 +132,9 @@ def perplexity(model: Any, tokenizer: Any, documents: Sequence[Any], *, max_leng
     doc_tok = [0] * len(enc)
     model.eval()
     with torch.inference_mode():
-        for s in track(range(0, len(jobs), batch_size), f"perplexity ({len(jobs):,} windows)", unit="batches"):
+        for s in track(
+            range(0, len(jobs), batch_size), f"perplexity ({len(jobs):,} windows)", unit="batches"
+        ):
             batch = jobs[s:s + batch_size]
             width = max(e - b for _, b, e, _ in batch)
             inp = torch.full((len(batch), width), pad, dtype=torch.long)
@@ -156,9 +159,11 @@ def perplexity(model: Any, tokenizer: Any, documents: Sequence[Any], *, max_leng
         raise UsageError("no tokens to score (every document is a single token or has an empty completion)",
                          fix="give documents with at least two tokens")
     texts = [t for _, _, t in enc]
-    sig = (f"ppl:sliding|max_length:{max_length}|stride:{stride}|bos:{'tokenizer' if _adds_bos(tokenizer) else 'no'}"
-           f"|scored:{'completion' if any(isinstance(d, dict) and 'completion' in d for d in documents) else 'all'}"
-           "|agg:token_weighted")
+    sig = (
+        f"ppl:sliding|max_length:{max_length}|stride:{stride}|bos:{'tokenizer' if _adds_bos(tokenizer) else 'no'}"
+        f"|scored:{'completion' if any(isinstance(d, dict) and 'completion' in d for d in documents) else 'all'}"
+        "|agg:token_weighted"
+    )
     return PerplexityResult.from_sums(doc_nll, doc_tok, texts, sig)
 
 
@@ -198,10 +203,13 @@ def sft_perplexity(model: Any, tokenizer: Any, records: Sequence[dict], *, max_l
     exs = [build_sft_example(r, tokenizer, max_length, loss_on="completion") for r in records]
     pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
     doc_nll, doc_tok = [0.0] * len(exs), [0] * len(exs)
-    order = sorted(range(len(exs)), key=lambda i: -len(exs[i]["input_ids"]))  # similar lengths: little padding
+    # similar lengths: little padding
+    order = sorted(range(len(exs)), key=lambda i: -len(exs[i]["input_ids"]))
     model.eval()
     with torch.inference_mode():
-        for s in track(range(0, len(order), batch_size), f"perplexity ({len(order):,} records)", unit="batches"):
+        for s in track(
+            range(0, len(order), batch_size), f"perplexity ({len(order):,} records)", unit="batches"
+        ):
             idx = order[s:s + batch_size]
             width = max(len(exs[i]["input_ids"]) for i in idx)
             inp = torch.full((len(idx), width), pad, dtype=torch.long)
@@ -224,10 +232,16 @@ def sft_perplexity(model: Any, tokenizer: Any, records: Sequence[dict], *, max_l
         raise UsageError(f"no completion tokens left to score at max_length={max_length}",
                          fix="raise --max-length (or the trainer's max_length), or shorten the prompts")
     # the scored text is what the scored tokens decode to (after truncation), for bytes and words
-    texts = [tokenizer.decode([t for t in e["labels"][1:] if t != IGNORE], skip_special_tokens=True) for e in exs]
-    sig = (f"ppl:sft|template:{template_name(tokenizer)}|max_length:{max_length}|scored:completion tokens only"
-           "|agg:token_weighted")
-    return PerplexityResult.from_sums(doc_nll, doc_tok, texts, sig, truncated=sum(bool(e["truncated"]) for e in exs))
+    texts = [
+        tokenizer.decode([t for t in e["labels"][1:] if t != IGNORE], skip_special_tokens=True) for e in exs
+    ]
+    sig = (
+        f"ppl:sft|template:{template_name(tokenizer)}|max_length:{max_length}|scored:completion tokens only"
+        "|agg:token_weighted"
+    )
+    return PerplexityResult.from_sums(
+        doc_nll, doc_tok, texts, sig, truncated=sum(bool(e["truncated"]) for e in exs)
+    )
 
 
 def _adds_bos(tokenizer: Any) -> bool:

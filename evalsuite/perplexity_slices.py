@@ -24,8 +24,15 @@ def group_value(record: dict[str, Any], field: str) -> str:
     return MISSING if v is None else str(v)
 
 
-def perplexity_by_group(doc_nll_sum: Sequence[float], doc_tokens: Sequence[int], groups: Sequence[str], *,
-                        n_resamples: int = 1000, confidence: float = 0.95, seed: int = 0) -> list[dict[str, Any]]:
+def perplexity_by_group(
+    doc_nll_sum: Sequence[float],
+    doc_tokens: Sequence[int],
+    groups: Sequence[str],
+    *,
+    n_resamples: int = 1000,
+    confidence: float = 0.95,
+    seed: int = 0,
+) -> list[dict[str, Any]]:
     """[{"value", "n_documents", "n_tokens", "token_perplexity", "nll_per_token", "ci"}] per group, sorted.
 
     Args:
@@ -45,8 +52,14 @@ def perplexity_by_group(doc_nll_sum: Sequence[float], doc_tokens: Sequence[int],
     out = []
     for g, ix in sorted(idx.items()):
         n_tok = int(tok[ix].sum())
-        row: dict[str, Any] = {"value": g, "n_documents": len(ix), "n_tokens": n_tok, "token_perplexity": None,
-                               "nll_per_token": None, "ci": None}
+        row: dict[str, Any] = {
+            "value": g,
+            "n_documents": len(ix),
+            "n_tokens": n_tok,
+            "token_perplexity": None,
+            "nll_per_token": None,
+            "ci": None,
+        }
         if n_tok:
             row["nll_per_token"] = float(nll[ix].sum() / n_tok)
             row["token_perplexity"] = math.exp(row["nll_per_token"])

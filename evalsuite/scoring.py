@@ -78,13 +78,19 @@ def _raw_rows(path: str, what: str, task: str = "generation") -> list[tuple[int,
         from curate import load
 
         loaded = load(path, kind="classification" if task == "classification" else "completion")
-        out: list[tuple[int, dict | None, str | None]] = [(q.row + 1, None, q.reason) for q in loaded.quarantine]
+        out: list[tuple[int, dict | None, str | None]] = [
+            (q.row + 1, None, q.reason) for q in loaded.quarantine
+        ]
         return out + [(i + 1, rec, None) for i, rec in enumerate(loaded.records)]
     p = Path(path).expanduser()
     if not p.exists():
-        raise UsageError(f"{what} file {p} does not exist", fix="pass a JSONL file (or CSV/Parquet) with one row per item")
+        raise UsageError(
+            f"{what} file {p} does not exist", fix="pass a JSONL file (or CSV/Parquet) with one row per item"
+        )
     _, _, rows = open_source(p, detect_format(p), None)
-    return [(r.line if r.line is not None else r.row + 1, r.obj, r.error[0] if r.error else None) for r in rows]
+    return [
+        (r.line if r.line is not None else r.row + 1, r.obj, r.error[0] if r.error else None) for r in rows
+    ]
 
 
 def _bad_number(v: Any) -> bool:
@@ -200,7 +206,9 @@ def match(predictions: str | Path, references: str, task: str, *, reference_fiel
 
     def unique(rows: list[Row]) -> tuple[dict[str, Row], set[str]]:
         n = Counter(r.id for r in rows if r.reason is None)
-        return {r.id: r for r in rows if r.reason is None and n[r.id] == 1}, {k for k, c in n.items() if c > 1}
+        return {r.id: r for r in rows if r.reason is None and n[r.id] == 1}, {
+            k for k, c in n.items() if c > 1
+        }
 
     p_ok, p_dup = unique(preds)
     r_ok, r_dup = unique(refs)
@@ -230,19 +238,29 @@ def match(predictions: str | Path, references: str, task: str, *, reference_fiel
                 r.status = miss
                 r.reason = (f"{other}_duplicate_id" if r.id in other_dup else f"{other}_invalid"
                             if r.id in other_bad else f"no_{other}")
-            m.problems.append({"file": r.file, "line": r.line, "id": r.id, "status": r.status, "reason": r.reason})
+            m.problems.append(
+                {"file": r.file, "line": r.line, "id": r.id, "status": r.status, "reason": r.reason}
+            )
     m.accounting = {
         "reference_field": r_field,
-        "predictions": {"rows": len(preds), **_counts(preds, ("scored", "unmatched", "duplicate", "invalid"))},
-        "references": {"rows": len(refs), **_counts(refs, ("scored", "without_prediction", "duplicate", "invalid"))},
+        "predictions": {
+            "rows": len(preds),
+            **_counts(preds, ("scored", "unmatched", "duplicate", "invalid")),
+        },
+        "references": {
+            "rows": len(refs),
+            **_counts(refs, ("scored", "without_prediction", "duplicate", "invalid")),
+        },
     }
     m.accounting["clean"] = m.clean
     if not m.ids:
-        raise UsageError(f"no prediction id matches a valid reference id in {references} "
-                         f"({len(preds)} prediction rows, {len(refs)} reference rows, reference field {r_field!r})",
-                         details=[f"{p['file']} line {p['line']}: {p['reason']}" for p in m.problems[:10]],
-                         fix="use the reference file's `id` values in the predictions file, and check the "
-                             "reference field (--reference-field)")
+        raise UsageError(
+            f"no prediction id matches a valid reference id in {references} "
+            f"({len(preds)} prediction rows, {len(refs)} reference rows, reference field {r_field!r})",
+            details=[f"{p['file']} line {p['line']}: {p['reason']}" for p in m.problems[:10]],
+            fix="use the reference file's `id` values in the predictions file, and check the "
+            "reference field (--reference-field)",
+        )
     return m
 
 
@@ -294,7 +312,9 @@ def score_matched(matched: Matched, task: str, metric_args: dict[str, dict[str, 
         kw["multilabel"] = multilabel
         probs = None if multilabel else _probabilities(matched)
         if multilabel and any("probabilities" in r for r in matched.pred_rows):
-            notes.append("probabilities are ignored for multilabel rows (top-k, Brier and ECE are single-label)")
+            notes.append(
+                "probabilities are ignored for multilabel rows (top-k, Brier and ECE are single-label)"
+            )
         if probs:
             kw.update(probabilities=True, labels=probs[0])
             aux["probabilities"] = probs[1]
@@ -325,9 +345,11 @@ def score_matched(matched: Matched, task: str, metric_args: dict[str, dict[str, 
             try:
                 entry["value"] = m.value(preds, refs, aux)
                 entry.update(m.extra(preds, refs, aux))
-                entry["ci"] = bootstrap_ci(m, preds, refs, aux, n_resamples=n_resamples, confidence=confidence,
-                                           seed=seed)
-            except ValueError as e:  # one metric undefined on this input (e.g. all weights 0) never stops the rest
+                entry["ci"] = bootstrap_ci(
+                    m, preds, refs, aux, n_resamples=n_resamples, confidence=confidence, seed=seed
+                )
+            # one metric undefined on this input (e.g. all weights 0) never stops the rest
+            except ValueError as e:
                 entry["error"] = str(e).strip().splitlines()[0][:300]
                 notes.append(f"{m.name} not computed: {entry['error']}")
                 out_metrics[m.name] = entry
@@ -338,10 +360,20 @@ def score_matched(matched: Matched, task: str, metric_args: dict[str, dict[str, 
                 for it, v in zip(items, per, strict=True):
                     it["scores"][m.name] = v
     res: dict[str, Any] = {
-        "task": task, "n": len(preds), "missing": matched.accounting["references"]["without_prediction"],
+        "task": task,
+        "n": len(preds),
+        "missing": matched.accounting["references"]["without_prediction"],
         "metrics": out_metrics,
-        "bootstrap": {"n_resamples": n_resamples, "confidence": confidence, "seed": seed, "method": "percentile"},
-        "accounting": matched.accounting, "problems": matched.problems, "notes": notes, "items": items,
+        "bootstrap": {
+            "n_resamples": n_resamples,
+            "confidence": confidence,
+            "seed": seed,
+            "method": "percentile",
+        },
+        "accounting": matched.accounting,
+        "problems": matched.problems,
+        "notes": notes,
+        "items": items,
     }
     if task == "classification" and not kw.get("multilabel"):
         from evalsuite.metrics.classification import _zd, per_class_arrays
@@ -377,7 +409,10 @@ def slice_scores(metrics: list, preds: list, refs: list, aux: dict[str, Any], ma
             groups[_slice_value(rr, pr, name)].append(i)
         rows = []
         for value, ix in sorted(groups.items()):
-            sub_aux = {k: (np.asarray(v)[ix] if not isinstance(v, list) else [v[i] for i in ix]) for k, v in aux.items()}
+            sub_aux = {
+                k: (np.asarray(v)[ix] if not isinstance(v, list) else [v[i] for i in ix])
+                for k, v in aux.items()
+            }
             vals: dict[str, Any] = {}
             cis: dict[str, Any] = {}
             sp, sr = [preds[i] for i in ix], [refs[i] for i in ix]

@@ -31,7 +31,11 @@ def run(config: Any, *, overwrite: bool = False, **overrides: Any) -> Any:
 
     dotted = {k.replace("__", "."): v for k, v in overrides.items()}
     if isinstance(config, TrainConfig):
-        cfg = config if not dotted else validate_config(TrainConfig, _merge(config.model_dump(), dotted), "overrides")
+        cfg = (
+            config
+            if not dotted
+            else validate_config(TrainConfig, _merge(config.model_dump(), dotted), "overrides")
+        )
     elif isinstance(config, dict):
         cfg = validate_config(TrainConfig, _merge(config, dotted), "config")
     else:

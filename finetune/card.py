@@ -38,37 +38,65 @@ def model_card_text(cfg: Any, result: Any, base_hub_id: str | None, base_path: s
     base_line = (f"`{base_hub_id}`" if base_hub_id else f"a local model folder (`{base_path}`), which has no "
                  "known hub id: the card's `base_model` is left out")
     lines = [
-        f"# {Path(cfg.out).name}", "",
-        f"{'A LoRA adapter for' if lora else 'A fine-tune of'} {base_line}, trained by datavet's `finetune run` "
-        f"({task}, {method}).", "",
-        "## Training", "",
-        "| setting | value |", "|---|---|",
-        *(f"| {k} | {_fmt(v)} |" for k, v in (
-            ("data", ", ".join(data_names) or "(not recorded)"), ("steps", result.steps), ("epochs", result.epochs),
-            ("learning rate", cfg.optim.lr), ("batch size", cfg.batch_size), ("max length", cfg.max_length),
-            ("seed", cfg.seed), ("stopped because", result.stop_reason))),
+        f"# {Path(cfg.out).name}",
         "",
-        "## Validation during training", "",
+        f"{'A LoRA adapter for' if lora else 'A fine-tune of'} {base_line}, trained by datavet's `finetune run` "
+        f"({task}, {method}).",
+        "",
+        "## Training",
+        "",
+        "| setting | value |",
+        "|---|---|",
+        *(
+            f"| {k} | {_fmt(v)} |"
+            for k, v in (
+                ("data", ", ".join(data_names) or "(not recorded)"),
+                ("steps", result.steps),
+                ("epochs", result.epochs),
+                ("learning rate", cfg.optim.lr),
+                ("batch size", cfg.batch_size),
+                ("max length", cfg.max_length),
+                ("seed", cfg.seed),
+                ("stopped because", result.stop_reason),
+            )
+        ),
+        "",
+        "## Validation during training",
+        "",
         "These are the validation split's scores of the saved weights, measured by the trainer. They are not a "
         "held-out test: `evalsuite compare` adds test results with confidence intervals to this card's "
-        "`model-index`.", "",
-        *(["| metric | value |", "|---|---|", *(f"| {k} | {_fmt(v)} |" for k, v in sorted(final.items()))]
-          if final else ["(no validation metrics were recorded)"]),
+        "`model-index`.",
         "",
-        "## Use", "",
+        *(
+            ["| metric | value |", "|---|---|", *(f"| {k} | {_fmt(v)} |" for k, v in sorted(final.items()))]
+            if final
+            else ["(no validation metrics were recorded)"]
+        ),
+        "",
+        "## Use",
+        "",
         "```python",
-        *(["from peft import PeftModel",
-           f"from transformers import {'AutoModelForSequenceClassification' if task == 'classification' else 'AutoModelForCausalLM'}",
-           "",
-           f"base = {'AutoModelForSequenceClassification' if task == 'classification' else 'AutoModelForCausalLM'}"
-           f".from_pretrained({(base_hub_id or base_path)!r})",
-           "model = PeftModel.from_pretrained(base, 'path/to/this/folder')"] if lora else
-          [f"from transformers import {'AutoModelForSequenceClassification' if task == 'classification' else 'AutoModelForCausalLM'}",
-           "",
-           f"model = {'AutoModelForSequenceClassification' if task == 'classification' else 'AutoModelForCausalLM'}"
-           ".from_pretrained('path/to/this/folder')"]),
-        "```", "",
-        "## Limits", "",
+        *(
+            [
+                "from peft import PeftModel",
+                f"from transformers import {'AutoModelForSequenceClassification' if task == 'classification' else 'AutoModelForCausalLM'}",
+                "",
+                f"base = {'AutoModelForSequenceClassification' if task == 'classification' else 'AutoModelForCausalLM'}"
+                f".from_pretrained({(base_hub_id or base_path)!r})",
+                "model = PeftModel.from_pretrained(base, 'path/to/this/folder')",
+            ]
+            if lora
+            else [
+                f"from transformers import {'AutoModelForSequenceClassification' if task == 'classification' else 'AutoModelForCausalLM'}",
+                "",
+                f"model = {'AutoModelForSequenceClassification' if task == 'classification' else 'AutoModelForCausalLM'}"
+                ".from_pretrained('path/to/this/folder')",
+            ]
+        ),
+        "```",
+        "",
+        "## Limits",
+        "",
         "Trained on the data named above only; check it on your own test set (`evalsuite compare`) before use.",
     ]
     return ModelCard(f"---\n{data.to_yaml()}\n---\n\n" + "\n".join(lines) + "\n").content
@@ -94,7 +122,9 @@ def write_model_card(out: Path, cfg: Any, result: Any, ref: Any) -> Path:
     return card
 
 
-def record_evaluation(folder: str | Path, compare_json: dict[str, Any], *, task: str, dataset_name: str) -> bool:
+def record_evaluation(
+    folder: str | Path, compare_json: dict[str, Any], *, task: str, dataset_name: str
+) -> bool:
     """Add `evalsuite compare`'s tuned-model results to the folder's card as a model-index.
 
     Only a card that datavet wrote (tagged `datavet`) is changed; returns whether the card was updated.

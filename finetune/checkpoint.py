@@ -34,7 +34,9 @@ def trainable_state(model: Any) -> dict:
     names = {n for n, p in model.named_parameters() if p.requires_grad}
     full = all(p.requires_grad for p in model.parameters())
     # contiguous copies: safetensors stores each tensor on its own (tied weights would share storage)
-    return {k: v.detach().cpu().contiguous().clone() for k, v in model.state_dict().items() if full or k in names}
+    return {
+        k: v.detach().cpu().contiguous().clone() for k, v in model.state_dict().items() if full or k in names
+    }
 
 
 def save_weights(model: Any, path: Path) -> None:
@@ -125,10 +127,16 @@ def find_checkpoint(out: Path) -> Path:
     if not ckpt.exists() and (out / (CKPT + ".old")).exists():
         ckpt = out / (CKPT + ".old")
     if (ckpt / LEGACY).exists() and not (ckpt / TENSORS).exists():
-        raise FinetuneError(f"{ckpt} was written by an older datavet as a pickle ({LEGACY}); pickles can run code "
-                            "when loaded, so it is not read", fix="start the run afresh (drop --resume)")
+        raise FinetuneError(
+            f"{ckpt} was written by an older datavet as a pickle ({LEGACY}); pickles can run code "
+            "when loaded, so it is not read",
+            fix="start the run afresh (drop --resume)",
+        )
     if not (ckpt / TRAINER).exists():
-        raise FinetuneError(f"--resume: no checkpoint in {out}", fix="drop --resume, or set checkpoint_every so runs write one")
+        raise FinetuneError(
+            f"--resume: no checkpoint in {out}",
+            fix="drop --resume, or set checkpoint_every so runs write one",
+        )
     return ckpt
 
 
@@ -157,14 +165,19 @@ def load_checkpoint(out: Path, model: Any, optimizer: Any, scheduler: Any, rank:
         scheduler.load_state_dict(objects["scheduler"])
         rngs = objects["rng"]
         if rank >= len(rngs):
-            raise FinetuneError(f"the checkpoint was written by {len(rngs)} process(es); this is process {rank}",
-                                fix="resume with the number of processes the run started with")
+            raise FinetuneError(
+                f"the checkpoint was written by {len(rngs)} process(es); this is process {rank}",
+                fix="resume with the number of processes the run started with",
+            )
         r = rngs[rank]
         set_rng_state({"python": r["python"], "numpy": r["numpy"], "torch": tensors[f"rng/{rank}/torch"],
                        "cuda": [tensors[f"rng/{rank}/cuda/{i}"] for i in range(r["cuda"])]})
     except (KeyError, ValueError, TypeError, RuntimeError) as e:
-        raise FinetuneError(f"the checkpoint in {ckpt} does not match this model or is damaged ({type(e).__name__}: "
-                            f"{str(e)[:300]})", fix="start the run afresh (drop --resume)") from None
+        raise FinetuneError(
+            f"the checkpoint in {ckpt} does not match this model or is damaged ({type(e).__name__}: "
+            f"{str(e)[:300]})",
+            fix="start the run afresh (drop --resume)",
+        ) from None
     return state
 
 

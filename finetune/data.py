@@ -30,7 +30,10 @@ def find_split(split_dir: str | Path, split: str) -> Path:
     """The file for `split` ("train" or "val") inside a folder written by `curate split`."""
     d = Path(split_dir)
     if not d.is_dir():
-        raise FinetuneError(f"split folder {d} does not exist", fix="pass the folder written by `curate split`, or --train/--val files")
+        raise FinetuneError(
+            f"split folder {d} does not exist",
+            fix="pass the folder written by `curate split`, or --train/--val files",
+        )
     for name in SPLIT_NAMES[split]:
         for ext in SPLIT_EXTS:
             if (d / f"{name}{ext}").is_file():
@@ -52,7 +55,9 @@ def load_records(path: str | Path, kind: str | None = None, limit: int | None = 
 
     p = str(path)
     if not p.startswith("bundled:") and not Path(p).exists():
-        raise FinetuneError(f"data file {p} does not exist", fix="check the path, or use a split folder with --data")
+        raise FinetuneError(
+            f"data file {p} does not exist", fix="check the path, or use a split folder with --data"
+        )
     fields: dict[str, Any] = {"kind": kind} if kind else {}
     loaded = curate.load(p, **fields)
     records = loaded.records
@@ -79,7 +84,9 @@ def validate_records(train: list[dict], val: list[dict], task: str) -> None:
     for name, recs in (("train", train), ("val", val)):
         kinds = {record_kind(r) for r in recs[:1000]}
         if kinds - want:
-            problems.append(f"{name} holds {'/'.join(sorted(kinds))} records; task={task} needs {' or '.join(sorted(want))}")
+            problems.append(
+                f"{name} holds {'/'.join(sorted(kinds))} records; task={task} needs {' or '.join(sorted(want))}"
+            )
     if task == "classification" and train and val and not problems:
         missing = {str(r["label"]) for r in val} - {str(r["label"]) for r in train}
         if missing:
@@ -90,12 +97,17 @@ def validate_records(train: list[dict], val: list[dict], task: str) -> None:
         for name, recs in (("train", train), ("val", val)):
             bad = [r.get("id") for r in recs if record_kind(r) == "chat" and chat_problem(r["messages"])]
             if bad:
-                problems.append(f"{len(bad)} {name} chat records are malformed (first ids: {bad[:5]}): "
-                                + str(chat_problem(next(r for r in recs if r.get("id") == bad[0])["messages"])))
+                problems.append(
+                    f"{len(bad)} {name} chat records are malformed (first ids: {bad[:5]}): "
+                    + str(chat_problem(next(r for r in recs if r.get("id") == bad[0])["messages"]))
+                )
     if problems:
-        raise FinetuneError("the training data cannot be used", details=problems,
-                            fix="curate the splits (`curate run ... --split`) so train/val are non-empty, of the task's kind, "
-                                "and every val label occurs in train")
+        raise FinetuneError(
+            "the training data cannot be used",
+            details=problems,
+            fix="curate the splits (`curate run ... --split`) so train/val are non-empty, of the task's kind, "
+            "and every val label occurs in train",
+        )
 
 
 def chat_problem(messages: list[dict]) -> str | None:
@@ -116,7 +128,9 @@ def label_maps(train: list[dict]) -> tuple[dict[int, str], dict[str, int]]:
     return dict(enumerate(names)), {n: i for i, n in enumerate(names)}
 
 
-def class_weight_vector(train: list[dict], label2id: dict[str, int], spec: str | dict[str, float]) -> list[float] | None:
+def class_weight_vector(
+    train: list[dict], label2id: dict[str, int], spec: str | dict[str, float]
+) -> list[float] | None:
     """`balanced` = n / (k * count_c) as in sklearn's compute_class_weight; a dict gives weights by name."""
     if spec == "none":
         return None
@@ -132,9 +146,15 @@ def class_weight_vector(train: list[dict], label2id: dict[str, int], spec: str |
 
 
 # ---------------------------------------------------------------- tokenizing
-def build_classification_example(record: dict, tokenizer: Any, max_length: int, label2id: dict[str, int]) -> dict:
+def build_classification_example(
+    record: dict, tokenizer: Any, max_length: int, label2id: dict[str, int]
+) -> dict:
     enc = tokenizer(record["text"], truncation=True, max_length=max_length)
-    full_len = len(tokenizer(record["text"])["input_ids"]) if len(enc["input_ids"]) >= max_length else len(enc["input_ids"])
+    full_len = (
+        len(tokenizer(record["text"])["input_ids"])
+        if len(enc["input_ids"]) >= max_length
+        else len(enc["input_ids"])
+    )
     return {"input_ids": list(enc["input_ids"]), "labels": label2id[str(record["label"])],
             "truncated": full_len > max_length}
 
@@ -180,8 +200,10 @@ def build_sft_example(record: dict, tokenizer: Any, max_length: int, loss_on: st
                 before = render(tokenizer, chat, i, generation_prompt=True)
                 after = render(tokenizer, chat, i + 1)
                 if not before.startswith(rendered) or not after.startswith(before):
-                    raise FinetuneError("the tokenizer's chat template does not render conversations as prefixes",
-                                        fix="use a model whose template is prefix-stable, or set loss_on=all")
+                    raise FinetuneError(
+                        "the tokenizer's chat template does not render conversations as prefixes",
+                        fix="use a model whose template is prefix-stable, or set loss_on=all",
+                    )
                 learned = chat.weights[i] > 0
                 for text, is_answer in ((before[len(rendered):], False), (after[len(before):], learned)):
                     piece = _encode(tokenizer, text)
@@ -196,7 +218,9 @@ def build_sft_example(record: dict, tokenizer: Any, max_length: int, loss_on: st
         prompt = "\n".join(m["content"] for m in msgs if m["role"] != "assistant" or m is not msgs[-1]) + "\n"
         bos = [tokenizer.bos_token_id] if tokenizer.bos_token_id is not None else []
         p_ids = bos + _encode(tokenizer, prompt)
-        a_ids = _encode(tokenizer, msgs[-1]["content"]) + ([tokenizer.eos_token_id] if tokenizer.eos_token_id is not None else [])
+        a_ids = _encode(tokenizer, msgs[-1]["content"]) + (
+            [tokenizer.eos_token_id] if tokenizer.eos_token_id is not None else []
+        )
         learned = chat.weights[-1] > 0
         ids, mask = p_ids + a_ids, [False] * len(p_ids) + [learned] * len(a_ids)
     truncated = len(ids) > max_length
@@ -206,8 +230,15 @@ def build_sft_example(record: dict, tokenizer: Any, max_length: int, loss_on: st
             "truncated": truncated, "answer_tokens": sum(mask)}
 
 
-def tokenize_split(records: list[dict], tokenizer: Any, task: str, max_length: int, *,
-                   label2id: dict[str, int] | None = None, loss_on: str = "completion") -> tuple[list[dict], dict]:
+def tokenize_split(
+    records: list[dict],
+    tokenizer: Any,
+    task: str,
+    max_length: int,
+    *,
+    label2id: dict[str, int] | None = None,
+    loss_on: str = "completion",
+) -> tuple[list[dict], dict]:
     """Tokenize a split. SFT rows left with no answer tokens are dropped (they would train nothing).
 
     Returns:
@@ -215,8 +246,11 @@ def tokenize_split(records: list[dict], tokenizer: Any, task: str, max_length: i
     """
     out, truncated, dropped = [], 0, 0
     for r in records:
-        ex = (build_classification_example(r, tokenizer, max_length, label2id or {}) if task == "classification"
-              else build_sft_example(r, tokenizer, max_length, loss_on))
+        ex = (
+            build_classification_example(r, tokenizer, max_length, label2id or {})
+            if task == "classification"
+            else build_sft_example(r, tokenizer, max_length, loss_on)
+        )
         truncated += ex.pop("truncated")
         if task == "sft" and ex.pop("answer_tokens") == 0:
             dropped += 1
@@ -226,7 +260,9 @@ def tokenize_split(records: list[dict], tokenizer: Any, task: str, max_length: i
 
 
 # ---------------------------------------------------------------- batching
-def length_grouped_batches(lengths: list[int], batch_size: int, seed: int, shuffle: bool = True) -> list[list[int]]:
+def length_grouped_batches(
+    lengths: list[int], batch_size: int, seed: int, shuffle: bool = True
+) -> list[list[int]]:
     """Index batches: shuffle, sort by length inside mega-batches of 50 batches, then shuffle the batches.
 
     The order depends only on (lengths, batch_size, seed), which is what makes resuming exact.
@@ -321,7 +357,9 @@ def pack_text_blocks(records: list[dict], tokenizer: Any, max_length: int) -> tu
         empty documents (no token), tokens, blocks and the padding-free token count of the last block.
     """
     if max_length < 2:
-        raise FinetuneError(f"max_length={max_length} leaves no room for a next-token target", fix="raise --max-length")
+        raise FinetuneError(
+            f"max_length={max_length} leaves no room for a next-token target", fix="raise --max-length"
+        )
     eos = [tokenizer.eos_token_id] if tokenizer.eos_token_id is not None else []
     blocks: list[dict] = []
     current: dict[str, list[int]] = {"input_ids": [], "labels": [], "position_ids": []}

@@ -52,8 +52,14 @@ class ExampleStore:
                  label2id: dict[str, int] | None = None, loss_on: str = "completion") -> None:
         self.records, self.tokenizer, self.task = records, tokenizer, task
         self.max_length, self.label2id, self.loss_on = max_length, label2id or {}, loss_on
-        key = (getattr(tokenizer, "name_or_path", ""), type(tokenizer).__name__, len(tokenizer), task, max_length,
-               loss_on)
+        key = (
+            getattr(tokenizer, "name_or_path", ""),
+            type(tokenizer).__name__,
+            len(tokenizer),
+            task,
+            max_length,
+            loss_on,
+        )
         if key not in _MEMO:
             _MEMO.clear()
             _MEMO[key] = {}
@@ -73,7 +79,9 @@ class ExampleStore:
         ex = self._memo.get(ck)
         if ex is None:
             if self.task == "classification":
-                ex = D.build_classification_example(rec, self.tokenizer, self.max_length, {str(rec["label"]): 0})
+                ex = D.build_classification_example(
+                    rec, self.tokenizer, self.max_length, {str(rec["label"]): 0}
+                )
             else:
                 ex = D.build_sft_example(rec, self.tokenizer, self.max_length, self.loss_on)
             self._memo[ck] = ex
@@ -141,7 +149,9 @@ class BatchOrder:
         limit: At most this many batches.
     """
 
-    def __init__(self, batches: Iterator[list[int]], rank: int = 0, world: int = 1, limit: int | None = None) -> None:
+    def __init__(
+        self, batches: Iterator[list[int]], rank: int = 0, world: int = 1, limit: int | None = None
+    ) -> None:
         self._it, self._rank, self._world, self._limit = batches, rank, world, limit
         self._got: list[list[int]] = []
         self._done = False

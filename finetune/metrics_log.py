@@ -42,9 +42,11 @@ def read_events(path: str | Path) -> list[dict[str, Any]]:
         if isinstance(event, dict):
             events.append(event)
         elif i != last:
-            raise FinetuneError(f"{path}: line {i + 1} is not a JSON object, and it is not the last line "
-                                "(a killed run can only tear the last one)",
-                                fix="restore the file from the run's output folder, or delete the damaged line")
+            raise FinetuneError(
+                f"{path}: line {i + 1} is not a JSON object, and it is not the last line "
+                "(a killed run can only tear the last one)",
+                fix="restore the file from the run's output folder, or delete the damaged line",
+            )
     return events
 
 

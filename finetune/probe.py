@@ -36,8 +36,16 @@ class ProbeResult:
         return [self.labels[i] for i in self.predict_proba(texts).argmax(1)]
 
 
-def train_linear_probe(model_name: str, train_records: list[dict], val_records: list[dict], *,
-                       batch_size: int = 32, max_length: int = 128, C: float = 1.0, seed: int = 0) -> ProbeResult:
+def train_linear_probe(
+    model_name: str,
+    train_records: list[dict],
+    val_records: list[dict],
+    *,
+    batch_size: int = 32,
+    max_length: int = 128,
+    C: float = 1.0,
+    seed: int = 0,
+) -> ProbeResult:
     """Fit logistic regression on frozen features of `model_name` and score it on `val_records`.
 
     Args:
@@ -65,15 +73,28 @@ def train_linear_probe(model_name: str, train_records: list[dict], val_records: 
     index = {name: i for i, name in enumerate(labels)}
     unseen = {str(r["label"]) for r in val_records} - set(labels)
     if unseen:
-        raise FinetuneError(f"labels in val absent from train: {sorted(unseen)}", fix="re-split so train covers every label")
+        raise FinetuneError(
+            f"labels in val absent from train: {sorted(unseen)}", fix="re-split so train covers every label"
+        )
     x_train = mean_pooled(model, tok, [r["text"] for r in train_records], batch_size, max_length)
     x_val = mean_pooled(model, tok, [r["text"] for r in val_records], batch_size, max_length)
     y_train = [index[str(r["label"])] for r in train_records]
     y_val = [index[str(r["label"])] for r in val_records]
-    clf = LogisticRegression(C=C, max_iter=2000, class_weight="balanced", random_state=seed).fit(x_train, y_train)
+    clf = LogisticRegression(C=C, max_iter=2000, class_weight="balanced", random_state=seed).fit(
+        x_train, y_train
+    )
     proba = clf.predict_proba(x_val)
     pred = proba.argmax(1)
     metrics = {"accuracy": float(accuracy_score(y_val, pred)),
                "macro_f1": macro_f1(y_val, pred.tolist())}
-    return ProbeResult(labels=labels, val_pred=[labels[i] for i in pred], val_proba=proba, metrics=metrics,
-                       classifier=clf, model=model, tokenizer=tok, batch_size=batch_size, max_length=max_length)
+    return ProbeResult(
+        labels=labels,
+        val_pred=[labels[i] for i in pred],
+        val_proba=proba,
+        metrics=metrics,
+        classifier=clf,
+        model=model,
+        tokenizer=tok,
+        batch_size=batch_size,
+        max_length=max_length,
+    )

@@ -31,6 +31,7 @@ def macro_f1(references: Sequence[Hashable], predictions: Sequence[Hashable]) ->
     gold, pred = Counter(references), Counter(predictions)
     hits = Counter(r for r, p in zip(references, predictions, strict=True) if r == p)
     labels = set(gold) | set(pred)
-    # F1 = 2 tp / (2 tp + fp + fn) = 2 tp / (|gold| + |pred|) per label; a present label has a positive denominator
+    # F1 = 2 tp / (2 tp + fp + fn) = 2 tp / (|gold| + |pred|) per label; a present label has a positive
+    # denominator
     f1s = [2 * hits[c] / (gold[c] + pred[c]) for c in labels]
     return sum(f1s) / len(f1s) if f1s else 0.0

@@ -45,8 +45,14 @@ def _apply(cfg: TrainConfig, params: dict[str, Any], out: Path) -> TrainConfig:
     return validate_config(TrainConfig, data, "sweep trial")
 
 
-def sweep(cfg: TrainConfig, space: dict[str, list[Any]], *, n_trials: int | None = None, strategy: str = "grid",
-          seed: int = 0) -> SweepResult:
+def sweep(
+    cfg: TrainConfig,
+    space: dict[str, list[Any]],
+    *,
+    n_trials: int | None = None,
+    strategy: str = "grid",
+    seed: int = 0,
+) -> SweepResult:
     """Run trials over `space` (name -> candidate values; names: lr, batch_size, epochs, lora_r).
 
     Args:
@@ -59,10 +65,16 @@ def sweep(cfg: TrainConfig, space: dict[str, list[Any]], *, n_trials: int | None
         raise FinetuneError(f"unknown or empty sweep space: {sorted(unknown) or '{}'}",
                             fix=f"sweep over some of {sorted(SPACE_KEYS)}, e.g. --lr 1e-5,3e-5")
     if "lora_r" in space and cfg.method == "full":
-        raise FinetuneError("lora_r is swept but method=full", fix="add --method lora, or drop the lora_r values")
+        raise FinetuneError(
+            "lora_r is swept but method=full", fix="add --method lora, or drop the lora_r values"
+        )
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     metric, mode = cfg.early_stopping.metric, cfg.early_stopping.resolved_mode()
-    sampler = optuna.samplers.GridSampler(space, seed=seed) if strategy == "grid" else optuna.samplers.TPESampler(seed=seed)
+    sampler = (
+        optuna.samplers.GridSampler(space, seed=seed)
+        if strategy == "grid"
+        else optuna.samplers.TPESampler(seed=seed)
+    )
     grid_size = 1
     for v in space.values():
         grid_size *= len(v)

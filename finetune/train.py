@@ -60,7 +60,9 @@ def read_splits(cfg: TrainConfig) -> tuple[list[dict], list[dict], dict[str, dic
     elif d.train:
         train_path, val_path = d.train, d.val
     else:
-        raise FinetuneError("no training data given", fix="pass --data SPLIT_DIR, or --train FILE [--val FILE]")
+        raise FinetuneError(
+            "no training data given", fix="pass --data SPLIT_DIR, or --train FILE [--val FILE]"
+        )
     train, q_train = D.load_records(train_path, kind, d.limit_train if val_path else None, cfg.seed)
     q_val: dict[str, int] = {}
     if val_path:
@@ -98,7 +100,10 @@ def build_optimizer(model: Any, cfg: TrainConfig) -> Any:
     for name, p in model.named_parameters():
         if p.requires_grad:
             (no_decay if p.ndim < 2 or "norm" in name.lower() else decay).append(p)
-    groups = [{"params": decay, "weight_decay": cfg.optim.weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
+    groups = [
+        {"params": decay, "weight_decay": cfg.optim.weight_decay},
+        {"params": no_decay, "weight_decay": 0.0},
+    ]
     kw = {"lr": cfg.optim.lr, "betas": cfg.optim.betas, "eps": cfg.optim.eps}
     try:  # the fused kernel is one pass over all tensors: ~5x faster steps on CPU than the per-tensor loop
         return torch.optim.AdamW(groups, fused=True, **kw)
@@ -209,28 +214,44 @@ def run(cfg: TrainConfig) -> TrainResult:
     known = {"classification": ("loss", "accuracy", "macro_f1"), "sft": ("loss", "perplexity"),
              "text": ("loss", "perplexity")}[cfg.task]
     if cfg.early_stopping.metric not in known:
-        raise FinetuneError(f"early_stopping.metric={cfg.early_stopping.metric!r} is not computed for task={cfg.task}",
-                            fix=f"use one of {', '.join(known)}")
+        raise FinetuneError(
+            f"early_stopping.metric={cfg.early_stopping.metric!r} is not computed for task={cfg.task}",
+            fix=f"use one of {', '.join(known)}",
+        )
     id2label, label2id = D.label_maps(train_recs) if cfg.task == "classification" else ({}, {})
-    weights = D.class_weight_vector(train_recs, label2id, cfg.class_weights) if cfg.task == "classification" else None
+    weights = (
+        D.class_weight_vector(train_recs, label2id, cfg.class_weights)
+        if cfg.task == "classification"
+        else None
+    )
     ref = resolve_model(cfg.model)
     safe_weights(ref.path, allow_pickle=cfg.allow_pickle)  # refuse pickle-only weights before any work
     # what must not change between a run and its resumption (progress bars and the resume flag may)
     fingerprint = cfg.model_dump(mode="json", exclude={"resume", "progress", "allow_pickle"})
     if cfg.resume:  # a missing, pickled or mismatched checkpoint is refused before the weights load
-        changed = sorted(k for k, v in fingerprint.items() if read_trainer_state(out).get("config", {}).get(k) != v)
+        changed = sorted(
+            k for k, v in fingerprint.items() if read_trainer_state(out).get("config", {}).get(k) != v
+        )
         if changed:
-            raise FinetuneError(f"--resume with a config that differs from the checkpoint's in: {', '.join(changed)}",
-                                fix="resume with the same settings (see OUT/checkpoint/trainer_state.json), or start afresh")
+            raise FinetuneError(
+                f"--resume with a config that differs from the checkpoint's in: {', '.join(changed)}",
+                fix="resume with the same settings (see OUT/checkpoint/trainer_state.json), or start afresh",
+            )
     tok = load_tokenizer(ref.path)
     # Training rows are tokenized when a batch first needs them (finetune.lazy): a run of a few steps over a
-    # large split pays for the rows it sees, not for the whole split. Val is evaluated whole, so tokenized now.
+    # large split pays for the rows it sees, not for the whole split. Val is evaluated whole, so tokenized
+    # now.
     kw = {"label2id": label2id, "loss_on": cfg.loss_on}
-    if cfg.task == "text":  # continued pre-training: documents packed into max_length blocks, every token a target
+    # continued pre-training: documents packed into max_length blocks, every token a target
+    if cfg.task == "text":
         # packing places every document, so the whole split is tokenized up front (no lazy store)
         blocks, train_stats = D.pack_text_blocks(train_recs, tok, cfg.max_length)
         val_ex, val_stats = D.pack_text_blocks(val_recs, tok, cfg.max_length)
-        n_train, get_example, length_of = len(blocks), blocks.__getitem__, (lambda i: len(blocks[i]["input_ids"]))
+        n_train, get_example, length_of = (
+            len(blocks),
+            blocks.__getitem__,
+            (lambda i: len(blocks[i]["input_ids"])),
+        )
     else:
         train_store = ExampleStore(train_recs, tok, cfg.task, cfg.max_length, **kw)
         val_store = ExampleStore(val_recs, tok, cfg.task, cfg.max_length, **kw)
@@ -238,7 +259,11 @@ def run(cfg: TrainConfig) -> TrainResult:
         train_stats, val_stats = train_store.stats, val_store.stats
         if cfg.packing:  # packing places every example, so it needs all of them
             packed = D.pack_examples(train_store.all(), cfg.max_length)
-            n_train, get_example, length_of = len(packed), packed.__getitem__, (lambda i: len(packed[i]["input_ids"]))
+            n_train, get_example, length_of = (
+                len(packed),
+                packed.__getitem__,
+                (lambda i: len(packed[i]["input_ids"])),
+            )
         else:
             n_train, get_example, length_of = len(train_store), train_store.get, train_store.length
 
@@ -252,7 +277,9 @@ def run(cfg: TrainConfig) -> TrainResult:
     epoch_order(0).available(0)  # the first mega-batch, so bad lengths are refused before any weights load
     check_lengths(cfg, train_stats)
     if not val_ex:
-        raise FinetuneError("no validation row keeps an answer token at this max_length", fix="raise --max-length")
+        raise FinetuneError(
+            "no validation row keeps an answer token at this max_length", fix="raise --max-length"
+        )
 
     # 2. model, optimizer, schedule
     set_seed(cfg.seed)
@@ -269,8 +296,15 @@ def run(cfg: TrainConfig) -> TrainResult:
             shutil.rmtree(out / CKPT)
         out.mkdir(parents=True, exist_ok=True)
     # continued pre-training trains the same causal-LM model as SFT; only the data and its labels differ
-    model, _ = load_for_training(ref.path, "sft" if cfg.task == "text" else cfg.task, method=cfg.method,
-                                 lora=cfg.lora, dropout=cfg.dropout, id2label=id2label, allow_pickle=cfg.allow_pickle)
+    model, _ = load_for_training(
+        ref.path,
+        "sft" if cfg.task == "text" else cfg.task,
+        method=cfg.method,
+        lora=cfg.lora,
+        dropout=cfg.dropout,
+        id2label=id2label,
+        allow_pickle=cfg.allow_pickle,
+    )
     model.train()
     optimizer = build_optimizer(model, cfg)
     world, rank = acc.num_processes, acc.process_index
@@ -278,33 +312,52 @@ def run(cfg: TrainConfig) -> TrainResult:
     full, tail = divmod(n_train, cfg.batch_size * world)
     micro_per_epoch = full + (tail >= world)
     if micro_per_epoch == 0:
-        raise FinetuneError(f"{n_train} training rows make no batch on {world} processes", fix="lower --batch-size")
+        raise FinetuneError(
+            f"{n_train} training rows make no batch on {world} processes", fix="lower --batch-size"
+        )
     steps_per_epoch = math.ceil(micro_per_epoch / cfg.grad_accum)
     total_steps = cfg.max_steps or max(1, math.ceil(cfg.epochs * steps_per_epoch))
     warmup = int(cfg.optim.warmup * total_steps) if cfg.optim.warmup < 1 else int(cfg.optim.warmup)
-    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lr_lambda(total_steps, warmup, cfg.optim.schedule))
+    scheduler = torch.optim.lr_scheduler.LambdaLR(
+        optimizer, lr_lambda(total_steps, warmup, cfg.optim.schedule)
+    )
     model, optimizer = acc.prepare(model, optimizer)
     device = acc.device
     cw = torch.tensor(weights, device=device) if weights else None
     pad_id = tok.pad_token_id
     eval_model = acc.unwrap_model(model)  # every rank evaluates all of val: no collective inside eval
 
-    state: dict[str, Any] = {"step": 0, "epoch": 0, "micro": 0, "tokens": 0, "train_s": 0.0, "best": None,
-                             "best_step": None, "bad_evals": 0, "last_eval": None, "stop": None, "world": world}
+    state: dict[str, Any] = {
+        "step": 0,
+        "epoch": 0,
+        "micro": 0,
+        "tokens": 0,
+        "train_s": 0.0,
+        "best": None,
+        "best_step": None,
+        "bad_evals": 0,
+        "last_eval": None,
+        "stop": None,
+        "world": world,
+    }
     log_file = out / metrics_log.LOG_NAME
     if cfg.resume:
         state = load_checkpoint(out, acc.unwrap_model(model), optimizer, scheduler, rank)
         if state.get("world", 1) != world:  # each process's batches and RNG stream depend on the world size
-            raise FinetuneError(f"the checkpoint was written by {state.get('world', 1)} process(es), this run has {world}",
-                                fix="resume with the number of processes the run started with")
-        if main and log_file.exists():  # the steps after the checkpoint are replayed: drop their first logging
+            raise FinetuneError(
+                f"the checkpoint was written by {state.get('world', 1)} process(es), this run has {world}",
+                fix="resume with the number of processes the run started with",
+            )
+        # the steps after the checkpoint are replayed: drop their first logging
+        if main and log_file.exists():
             metrics_log.truncate_after(log_file, state["step"])
     state["config"] = fingerprint
     mode = cfg.early_stopping.resolved_mode()
     if main:
         from torch.utils.tensorboard import SummaryWriter
 
-        # purge_step: TensorBoard drops the killed run's events from the first replayed step on, as metrics.jsonl does
+        # purge_step: TensorBoard drops the killed run's events from the first replayed step on, as
+        # metrics.jsonl does
         if cfg.resume:
             _after_earlier_event_files(out / "tb")
         tb = SummaryWriter(str(out / "tb"), purge_step=state["step"] + 1 if cfg.resume else None)
@@ -318,12 +371,14 @@ def run(cfg: TrainConfig) -> TrainResult:
                 if isinstance(v, (int, float)) and k not in ("step", "epoch"):
                     tb.add_scalar(f"{event['split']}/{k}", v, event["step"])
 
-    best_val_probs: list = []  # class probabilities of the best (saved) weights on val, for val_predictions.jsonl
+    # class probabilities of the best (saved) weights on val, for val_predictions.jsonl
+    best_val_probs: list = []
 
     def validate() -> None:
         probs: list | None = [] if cfg.task == "classification" else None
         metrics = evaluate(eval_model, val_ex, cfg, pad_id, device, probs)
-        if world > 1:  # the main process's numbers decide for all: a last-bit difference must not split the stop
+        # the main process's numbers decide for all: a last-bit difference must not split the stop
+        if world > 1:
             metrics = broadcast_object_list([metrics])[0]
         state["last_eval"], state["eval_step"] = metrics, state["step"]
         log({"step": state["step"], "epoch": round(state["epoch"] + state["micro"] / micro_per_epoch, 4),
@@ -354,8 +409,10 @@ def run(cfg: TrainConfig) -> TrainResult:
         order = epoch_order(state["epoch"], rank, world, micro_per_epoch)
         while state["micro"] < micro_per_epoch and state["step"] < total_steps and state["stop"] is None:
             t0, c0 = time.perf_counter(), time.process_time()
-            n_micro = min(cfg.grad_accum, micro_per_epoch - state["micro"])  # the epoch's last step may be short
-            # SFT rows left with no answer token are left out of their batches, so an epoch can end a batch early
+            # the epoch's last step may be short
+            n_micro = min(cfg.grad_accum, micro_per_epoch - state["micro"])
+            # SFT rows left with no answer token are left out of their batches, so an epoch can end a batch
+            # early
             n_micro = sum(order.available(state["micro"] + j) for j in range(n_micro))
             if n_micro == 0:
                 state["micro"] = micro_per_epoch
@@ -385,11 +442,23 @@ def run(cfg: TrainConfig) -> TrainResult:
             lr = scheduler.get_last_lr()[0]
             progress.update(state["step"], loss=window_loss / window_n, lr=lr, tps=tps)
             if state["step"] % cfg.log_every == 0 or state["step"] == total_steps:
-                if world > 1:  # the train loss of the whole batch: the mean of the processes' equal-sized shares
-                    window_loss = float(acc.reduce(torch.tensor(window_loss, dtype=torch.float64, device=device),
-                                                   reduction="mean"))
-                log({"step": state["step"], "epoch": round(state["epoch"] + state["micro"] / micro_per_epoch, 4),
-                     "split": "train", "loss": window_loss / window_n, "lr": lr, "tokens_per_s": tps})
+                # the train loss of the whole batch: the mean of the processes' equal-sized shares
+                if world > 1:
+                    window_loss = float(
+                        acc.reduce(
+                            torch.tensor(window_loss, dtype=torch.float64, device=device), reduction="mean"
+                        )
+                    )
+                log(
+                    {
+                        "step": state["step"],
+                        "epoch": round(state["epoch"] + state["micro"] / micro_per_epoch, 4),
+                        "split": "train",
+                        "loss": window_loss / window_n,
+                        "lr": lr,
+                        "tokens_per_s": tps,
+                    }
+                )
                 window_loss, window_n = 0.0, 0
             if cfg.eval_every and state["step"] % cfg.eval_every == 0:
                 validate()
@@ -397,7 +466,8 @@ def run(cfg: TrainConfig) -> TrainResult:
                 # every process's RNG goes into the checkpoint (dropout draws differ per process); main writes
                 rngs = gather_object([rng_state()]) if world > 1 else [rng_state()]
                 if main:
-                    tb.flush()  # events up to this step are on disk before the checkpoint that resumes after them
+                    # events up to this step are on disk before the checkpoint that resumes after them
+                    tb.flush()
                     save_checkpoint(out, acc.unwrap_model(model), optimizer, scheduler, state, rngs)
         if state["micro"] >= micro_per_epoch:
             state["epoch"] += 1
@@ -405,7 +475,9 @@ def run(cfg: TrainConfig) -> TrainResult:
             if not cfg.eval_every and state["stop"] is None:
                 validate()
     progress.stop()
-    stop_reason = state["stop"] or ("max_steps" if cfg.max_steps and state["step"] >= cfg.max_steps else "epochs")
+    stop_reason = state["stop"] or (
+        "max_steps" if cfg.max_steps and state["step"] >= cfg.max_steps else "epochs"
+    )
     if state.get("eval_step") != state["step"]:
         validate()  # the final metrics always describe the final weights
 
@@ -430,15 +502,31 @@ def run(cfg: TrainConfig) -> TrainResult:
         for p in (out / BEST, out / CKPT, out / (CKPT + ".old"), out / (CKPT + ".tmp")):
             shutil.rmtree(p, ignore_errors=True) if p.is_dir() else p.unlink(missing_ok=True)
     result = TrainResult(
-        out=str(out), model_path=str(out), merged_path=merged_path, task=cfg.task, kind=cfg.kind, method=cfg.method,
-        initial_metrics=state.get("initial") or {}, best_metrics=state["best"] or {}, final_metrics=state["last_eval"] or {}, best_step=state["best_step"],
-        steps=state["step"], epochs=round(state["epoch"] + state["micro"] / micro_per_epoch, 4),
-        wall_s=time.perf_counter() - t_start, train_tokens=state["tokens"],
-        tokens_per_s=state["tokens"] / max(state["train_s"], 1e-9), train_cpu_s=state.get("train_cpu_s", 0.0),
+        out=str(out),
+        model_path=str(out),
+        merged_path=merged_path,
+        task=cfg.task,
+        kind=cfg.kind,
+        method=cfg.method,
+        initial_metrics=state.get("initial") or {},
+        best_metrics=state["best"] or {},
+        final_metrics=state["last_eval"] or {},
+        best_step=state["best_step"],
+        steps=state["step"],
+        epochs=round(state["epoch"] + state["micro"] / micro_per_epoch, 4),
+        wall_s=time.perf_counter() - t_start,
+        train_tokens=state["tokens"],
+        tokens_per_s=state["tokens"] / max(state["train_s"], 1e-9),
+        train_cpu_s=state.get("train_cpu_s", 0.0),
         peak_mem_mb=peak_mem_mb(),
-        stop_reason=stop_reason, labels=[id2label[i] for i in sorted(id2label)] or None,
-        data_stats={"train": train_stats, "val": val_stats, "train_rows_after_packing": n_train,
-                    "quarantined": quarantined},
+        stop_reason=stop_reason,
+        labels=[id2label[i] for i in sorted(id2label)] or None,
+        data_stats={
+            "train": train_stats,
+            "val": val_stats,
+            "train_rows_after_packing": n_train,
+            "quarantined": quarantined,
+        },
     )
     if main:
         tb.close()
@@ -485,8 +573,13 @@ def write_outputs(cfg: TrainConfig, result: TrainResult, model_path: str) -> Non
     write_text(result.model_dump_json(indent=1), out / "summary.json")  # atomic: never half a summary
     write_text(yaml.safe_dump(cfg.model_dump(mode="json"), sort_keys=False), out / "config.yaml")
     inputs = [p for p in (cfg.data.split_dir, cfg.data.train, cfg.data.val) if p]
-    manifest = RunManifest.create("finetune run", inputs=inputs, config=cfg.model_dump(mode="json"), seed=cfg.seed,
-                                  extra={"model": cfg.model, "model_path": model_path})
+    manifest = RunManifest.create(
+        "finetune run",
+        inputs=inputs,
+        config=cfg.model_dump(mode="json"),
+        seed=cfg.seed,
+        extra={"model": cfg.model, "model_path": model_path},
+    )
     write_text(manifest.model_dump_json(indent=1), out / "manifest.json")
 
 

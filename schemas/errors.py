@@ -55,7 +55,9 @@ OS_ERRORS: dict[int, tuple[str, str]] = {
 }
 
 
-def os_usage_error(err: OSError, target: object = None, cls: type[DatavetError] = UsageError) -> DatavetError | None:
+def os_usage_error(
+    err: OSError, target: object = None, cls: type[DatavetError] = UsageError
+) -> DatavetError | None:
     """The user-facing error for an I/O failure the user can fix (disk full, read-only...), or None for others."""
     known = OS_ERRORS.get(err.errno if isinstance(err.errno, int) else -1)
     if known is None:
@@ -63,5 +65,7 @@ def os_usage_error(err: OSError, target: object = None, cls: type[DatavetError] 
     what, fix = known
     where = err.filename or target
     if target is not None:
-        return cls(f"cannot write {target}: {what}" + (f" ({where})" if str(where) != str(target) else ""), fix=fix)
+        return cls(
+            f"cannot write {target}: {what}" + (f" ({where})" if str(where) != str(target) else ""), fix=fix
+        )
     return cls(f"{what}: {where}" if where else what, fix=fix)

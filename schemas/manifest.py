@@ -62,7 +62,9 @@ class RunManifest(BaseModel):
     created: str = Field(default_factory=lambda: datetime.now(timezone.utc).isoformat(timespec="seconds"))
     extra: dict[str, Any] = Field(default_factory=dict)
     argv: list[str] | None = Field(None, description="the full command line, program first (new spellings)")
-    cwd: str | None = Field(None, description="the working directory relative paths in argv are resolved from")
+    cwd: str | None = Field(
+        None, description="the working directory relative paths in argv are resolved from"
+    )
     rerun: str | None = Field(None, description="`cd CWD && ARGV`: a shell line that re-runs this output")
 
     @classmethod

@@ -96,7 +96,9 @@ class ClassificationRecord(_Record):
         if isinstance(v, bool):
             return str(v).lower()
         if is_missing_label(v) or (isinstance(v, list) and any(is_missing_label(x) for x in v)):
-            raise PydanticCustomError("missing_label", "label is missing (null, NaN, infinite, empty or whitespace)")
+            raise PydanticCustomError(
+                "missing_label", "label is missing (null, NaN, infinite, empty or whitespace)"
+            )
         if isinstance(v, int | float):
             return _number_to_str(v)
         if isinstance(v, list):
@@ -190,8 +192,9 @@ class ToolFunction(BaseModel):
             try:
                 parsed = json.loads(v) if v.strip() else {}
             except ValueError as e:
-                raise PydanticCustomError("bad_tool_arguments",
-                                          "tool call arguments are not valid JSON: {err}", {"err": str(e)}) from None
+                raise PydanticCustomError(
+                    "bad_tool_arguments", "tool call arguments are not valid JSON: {err}", {"err": str(e)}
+                ) from None
             if not isinstance(parsed, dict):
                 raise PydanticCustomError("bad_tool_arguments", "tool call arguments must be a JSON object")
         return v
@@ -234,7 +237,9 @@ class Message(BaseModel):
     @classmethod
     def _weight_range(cls, v: float | None) -> float | None:
         if v is not None and not 0.0 <= v <= 1.0:
-            raise PydanticCustomError("bad_weight", "message weight must be between 0 and 1, got {v}", {"v": v})
+            raise PydanticCustomError(
+                "bad_weight", "message weight must be between 0 and 1, got {v}", {"v": v}
+            )
         return v
 
     @model_validator(mode="after")
@@ -261,7 +266,11 @@ def message_text(message: dict[str, Any]) -> str:
 def non_text_parts(message: dict[str, Any]) -> int:
     """How many parts of a multi-part message are not text (images, audio...): counted, never dropped."""
     content = message.get("content")
-    return sum(1 for p in content if isinstance(p, dict) and p.get("type") != "text") if isinstance(content, list) else 0
+    return (
+        sum(1 for p in content if isinstance(p, dict) and p.get("type") != "text")
+        if isinstance(content, list)
+        else 0
+    )
 
 
 def map_message_text(message: dict[str, Any], fn: Any) -> tuple[dict[str, Any], list[Any]]:
@@ -309,8 +318,14 @@ def _from_conversational_pair(data: Any) -> Any:
     if not (isinstance(data, dict) and "messages" not in data and isinstance(data.get("prompt"), list)
             and isinstance(data.get("completion"), list)):
         return data
-    prompt = [({**m, "weight": 0.0} if isinstance(m, dict) and m.get("role") == "assistant" and "weight" not in m
-               else m) for m in data["prompt"]]
+    prompt = [
+        (
+            {**m, "weight": 0.0}
+            if isinstance(m, dict) and m.get("role") == "assistant" and "weight" not in m
+            else m
+        )
+        for m in data["prompt"]
+    ]
     rest = {k: v for k, v in data.items() if k not in ("prompt", "completion")}
     return {**rest, "messages": [*prompt, *data["completion"]]}
 
@@ -340,8 +355,11 @@ def _check_tool_flow(turns: list[Message]) -> None:
         if m.role == "assistant" and m.tool_calls:
             pending = list(m.tool_calls)
     if pending:
-        raise PydanticCustomError("unanswered_tool_call", "the conversation ends with {n} unanswered tool call(s)",
-                                  {"n": len(pending)})
+        raise PydanticCustomError(
+            "unanswered_tool_call",
+            "the conversation ends with {n} unanswered tool call(s)",
+            {"n": len(pending)},
+        )
 
 
 class ChatRecord(_Record):
@@ -396,7 +414,9 @@ class ChatRecord(_Record):
                 raise PydanticCustomError("empty_assistant_turn", "assistant turn {i} is empty", {"i": i})
             prev = m
         if turns[-1].role != "assistant" or turns[-1].tool_calls:
-            raise PydanticCustomError("no_assistant_reply", "conversation does not end with an assistant reply")
+            raise PydanticCustomError(
+                "no_assistant_reply", "conversation does not end with an assistant reply"
+            )
         return messages
 
     @field_serializer("messages")
@@ -432,7 +452,9 @@ FIELD_ALIASES: dict[str, tuple[str, ...]] = {
 ALPACA = ("instruction", "output")
 
 
-def infer_kind(columns: Collection[str], named: Collection[str] = (), *, message_lists: bool = False) -> RecordKind:
+def infer_kind(
+    columns: Collection[str], named: Collection[str] = (), *, message_lists: bool = False
+) -> RecordKind:
     """The record kind of data with these columns: the one rule every command uses.
 
     Fields the user named explicitly (`named`: record field names such as "prompt" or "label", from

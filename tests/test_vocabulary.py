@@ -76,7 +76,17 @@ def test_old_spellings_are_rewritten_with_one_note_each(capsys):
     group = typer.main.get_command(finetune.cli.app)
     args = rewrite_args(group, ["run", "--task", "sft", "optim.lr=1e-4", "--max-steps", "3", "seed=2"],
                         finetune.cli.DEPRECATED, "finetune")
-    assert args == ["run", "--kind", "completion", "--set", "optim.lr=1e-4", "--max-steps", "3", "--set", "seed=2"]
+    assert args == [
+        "run",
+        "--kind",
+        "completion",
+        "--set",
+        "optim.lr=1e-4",
+        "--max-steps",
+        "3",
+        "--set",
+        "seed=2",
+    ]
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 2 and all("deprecated" in line for line in err)
     assert "--task sft" in err[0] and "--kind completion" in err[0]
@@ -145,7 +155,9 @@ def test_config_keys_use_the_new_words_and_the_old_ones_still_load(capsys, tmp_p
 
 def test_curate_run_takes_its_config_as_an_option_and_still_as_an_argument(run_main, capsys, tmp_path):
     cfg = tmp_path / "c.yaml"
-    cfg.write_text(yaml.safe_dump({"input": {"path": str(_clean(tmp_path))}, "fail_on": "never", "report": False}))
+    cfg.write_text(
+        yaml.safe_dump({"input": {"path": str(_clean(tmp_path))}, "fail_on": "never", "report": False})
+    )
     assert run_main(curate.cli.main, ["run", "--config", str(cfg), "--out", str(tmp_path / "new")]) == 0
     assert run_main(curate.cli.main, ["run", str(cfg), "--out", str(tmp_path / "old")]) == 0
     assert "deprecated" in capsys.readouterr().err
@@ -172,14 +184,30 @@ def test_curate_checks_lists_every_check_with_its_description_and_parameters(run
 
 def test_compare_without_a_kind_on_classification_data_says_so(run_main, capsys, tmp_path):
     data = _clean(tmp_path)
-    rc = run_main(evalsuite.cli.main, ["compare", "--base", "minilm", "--tuned", str(tmp_path), "--data", str(data)])
+    rc = run_main(
+        evalsuite.cli.main, ["compare", "--base", "minilm", "--tuned", str(tmp_path), "--data", str(data)]
+    )
     err = capsys.readouterr().err
     assert rc == 2
-    assert "kind: classification (inferred" in err and "classification records" in err and "--train-data" in err
+    assert (
+        "kind: classification (inferred" in err and "classification records" in err and "--train-data" in err
+    )
     assert "--prompt-field" not in err
     # the wrong kind named explicitly: the fix names compare's own option, not the loader's field options
-    rc = run_main(evalsuite.cli.main, ["compare", "--base", "minilm", "--tuned", str(tmp_path), "--data", str(data),
-                                       "--kind", "completion"])
+    rc = run_main(
+        evalsuite.cli.main,
+        [
+            "compare",
+            "--base",
+            "minilm",
+            "--tuned",
+            str(tmp_path),
+            "--data",
+            str(data),
+            "--kind",
+            "completion",
+        ],
+    )
     err = capsys.readouterr().err
     assert rc == 2 and "holds classification records, not completion records" in err
     assert "--kind classification" in err and "--prompt-field" not in err

@@ -131,7 +131,9 @@ def render_html(report: Report) -> str:
     """
     from common.cli import version_string
 
-    manifest_json = json.dumps(report.manifest, indent=2, ensure_ascii=False, default=str) if report.manifest else ""
+    manifest_json = (
+        json.dumps(report.manifest, indent=2, ensure_ascii=False, default=str) if report.manifest else ""
+    )
     summary_block = report.summary.model_copy(update={"title": None}) if report.summary else None
     return _template().render(report=report, block_html=block_html, manifest_json=manifest_json,
                               summary_block=summary_block,

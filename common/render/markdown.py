@@ -24,7 +24,8 @@ _STATUS_ICON = {"pass": "✅", "improved": "✅", "warn": "⚠️", "warning": "
 
 # Markdown syntax characters. Data text is escaped so it stays text: `![t](http://evil.example/p.png)` from a
 # dataset row must not become a live remote image, nor `[x](javascript:...)` a link. `_` between two word
-# characters is left alone (GitHub does not read intraword underscores as emphasis; `f1_macro` stays readable).
+# characters is left alone (GitHub does not read intraword underscores as emphasis; `f1_macro` stays
+# readable).
 # `(`, `)` and `!` need no escape once `[` and `]` are escaped (no link or image can form without them), and
 # `#` only opens a heading at the start of a line (handled where lines start).
 _MD_SPECIAL = re.compile(r"([\\`*\[\]~]|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9]))")
@@ -65,11 +66,21 @@ def table_md(b: TableBlock) -> list[str]:
     if not b.columns:
         return []
     sidx = b.columns.index(b.status_column) if b.status_column in b.columns else -1
-    out = ["| " + " | ".join(md_escape(c) for c in b.columns) + " |",
-           "|" + "|".join("---:" if b.rows and isinstance(b.rows[0][i] if i < len(b.rows[0]) else None, (int, float))
-                          else "---" for i in range(len(b.columns))) + "|"]
+    out = [
+        "| " + " | ".join(md_escape(c) for c in b.columns) + " |",
+        "|"
+        + "|".join(
+            "---:"
+            if b.rows and isinstance(b.rows[0][i] if i < len(b.rows[0]) else None, (int, float))
+            else "---"
+            for i in range(len(b.columns))
+        )
+        + "|",
+    ]
     for row in b.rows[:MAX_ROWS]:
-        out.append("| " + " | ".join(_status(v) if i == sidx else md_escape(v) for i, v in enumerate(row)) + " |")
+        out.append(
+            "| " + " | ".join(_status(v) if i == sidx else md_escape(v) for i, v in enumerate(row)) + " |"
+        )
     if len(b.rows) > MAX_ROWS:
         out.append(f"\n_{len(b.rows) - MAX_ROWS} more rows in index.html_")
     return out
@@ -148,7 +159,9 @@ def render_markdown(report: Report) -> str:
         for b in s.blocks:
             out += block_md(b)
     if report.links:
-        out += ["## Links", ""] + [f"- [{md_escape(k)}]({md_href(v)})" for k, v in report.links.items()] + [""]
+        out += (
+            ["## Links", ""] + [f"- [{md_escape(k)}]({md_href(v)})" for k, v in report.links.items()] + [""]
+        )
     if report.signatures:
         out += ["## Signatures", "", "| metric | signature |", "|---|---|"]
         out += [f"| {md_escape(k)} | {md_escape(v)} |" for k, v in report.signatures.items()] + [""]

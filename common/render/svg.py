@@ -76,15 +76,21 @@ def _axes(lo: float, hi: float, ticks: list[float], plot_h: float, x_label: str 
     out = []
     for t in ticks:
         y = PAD_T + plot_h - (t - lo) / (hi - lo) * plot_h
-        out.append(f'<line x1="{PAD_L}" x2="{WIDTH - PAD_R}" y1="{y:.1f}" y2="{y:.1f}" class="grid"/>'
-                   f'<text x="{PAD_L - 6}" y="{y + 4:.1f}" text-anchor="end" class="tick">{escape(fmt(t))}</text>')
+        out.append(
+            f'<line x1="{PAD_L}" x2="{WIDTH - PAD_R}" y1="{y:.1f}" y2="{y:.1f}" class="grid"/>'
+            f'<text x="{PAD_L - 6}" y="{y + 4:.1f}" text-anchor="end" class="tick">{escape(fmt(t))}</text>'
+        )
     out.append(f'<line x1="{PAD_L}" x2="{PAD_L}" y1="{PAD_T}" y2="{PAD_T + plot_h}" class="axis"/>')
     if y_label:
-        out.append(f'<text transform="translate(14,{PAD_T + plot_h / 2:.0f}) rotate(-90)" text-anchor="middle" '
-                   f'class="al">{escape(y_label)}</text>')
+        out.append(
+            f'<text transform="translate(14,{PAD_T + plot_h / 2:.0f}) rotate(-90)" text-anchor="middle" '
+            f'class="al">{escape(y_label)}</text>'
+        )
     if x_label:
-        out.append(f'<text x="{PAD_L + (WIDTH - PAD_L - PAD_R) / 2:.0f}" y="{HEIGHT - 6}" text-anchor="middle" '
-                   f'class="al">{escape(x_label)}</text>')
+        out.append(
+            f'<text x="{PAD_L + (WIDTH - PAD_L - PAD_R) / 2:.0f}" y="{HEIGHT - 6}" text-anchor="middle" '
+            f'class="al">{escape(x_label)}</text>'
+        )
     return out
 
 
@@ -102,9 +108,12 @@ def _xlabel(x: float, y: float, text: Any, rotate: bool) -> str:
 
 
 def _frame(body: list[str], title: str, height: int = HEIGHT, width: int = WIDTH) -> Markup:
-    return Markup(f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="{width}" '
-                  f'height="{height}" style="max-width:100%;height:auto" role="img" aria-label="{escape(title)}">'
-                  + "".join(body) + "</svg>")
+    return Markup(
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="{width}" '
+        f'height="{height}" style="max-width:100%;height:auto" role="img" aria-label="{escape(title)}">'
+        + "".join(body)
+        + "</svg>"
+    )
 
 
 def bar_svg(c: ChartBlock, histogram: bool = False) -> Markup:
@@ -130,9 +139,11 @@ def bar_svg(c: ChartBlock, histogram: bool = False) -> Markup:
             cat = c.x[i] if i < len(c.x) else i
             if histogram and i + 1 < len(c.x):
                 cat = f"{fmt(c.x[i])} – {fmt(c.x[i + 1])}"
-            body.append(f'<rect x="{x:.1f}" y="{min(y, zero_y):.1f}" width="{max(bw - (1 if histogram else 0), 1):.1f}" '
-                        f'height="{abs(zero_y - y):.1f}" fill="{color}"><title>{escape(name)} · {escape(str(cat))}: '
-                        f'{escape(fmt(v))}</title></rect>')
+            body.append(
+                f'<rect x="{x:.1f}" y="{min(y, zero_y):.1f}" width="{max(bw - (1 if histogram else 0), 1):.1f}" '
+                f'height="{abs(zero_y - y):.1f}" fill="{color}"><title>{escape(name)} · {escape(str(cat))}: '
+                f"{escape(fmt(v))}</title></rect>"
+            )
     rotate = n_cat > 6
     step = max(1, math.ceil(n_cat / 24))  # at most ~24 labels so they never overlap
     if histogram:
@@ -148,7 +159,9 @@ def bar_svg(c: ChartBlock, histogram: bool = False) -> Markup:
 def line_svg(c: ChartBlock) -> Markup:
     names = list(c.series)
     n = max((len(v) for v in c.series.values()), default=0)
-    xs = [float(x) if isinstance(x, (int, float)) else i for i, x in enumerate(c.x)] if c.x else list(range(n))
+    xs = (
+        [float(x) if isinstance(x, (int, float)) else i for i, x in enumerate(c.x)] if c.x else list(range(n))
+    )
     xs = xs + list(range(len(xs), n))
     vals = [v for s in c.series.values() for v in _finite(s)]
     lo, hi, ticks = _nice_range(min(vals) if vals else 0.0, max(vals) if vals else 1.0)
@@ -179,8 +192,10 @@ def line_svg(c: ChartBlock) -> Markup:
             body.append(f'<polyline points="{pts}" fill="none" stroke="{color}" stroke-width="2"/>')
             if len(seg) <= 60:
                 for x, y, v, xv in seg:
-                    body.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="2.5" fill="{color}"><title>{escape(name)} @ '
-                                f'{escape(fmt(xv))}: {escape(fmt(v))}</title></circle>')
+                    body.append(
+                        f'<circle cx="{x:.1f}" cy="{y:.1f}" r="2.5" fill="{color}"><title>{escape(name)} @ '
+                        f"{escape(fmt(xv))}: {escape(fmt(v))}</title></circle>"
+                    )
     _, _, xticks = _nice_range(x_lo, x_hi)
     for t in xticks:
         if x_lo <= t <= x_hi:
@@ -212,21 +227,29 @@ def heatmap_svg(c: ChartBlock) -> Markup:
             body.append(f'<rect x="{x}" y="{y}" width="{cell}" height="{cell}" fill="rgb{rgb}" stroke="#fff">'
                         f'<title>{escape(str(rl))} → {escape(str(cl))}: {escape(fmt(v))}</title></rect>')
             if cell >= 26:
-                body.append(f'<text x="{x + cell / 2}" y="{y + cell / 2 + 4}" text-anchor="middle" class="cell" '
-                            f'fill="{fg}">{escape(fmt(v))}</text>')
+                body.append(
+                    f'<text x="{x + cell / 2}" y="{y + cell / 2 + 4}" text-anchor="middle" class="cell" '
+                    f'fill="{fg}">{escape(fmt(v))}</text>'
+                )
     for i in range(rows):
         label = str(c.y[i]) if i < len(c.y) else str(i)
-        body.append(f'<text x="{left - 6}" y="{top + i * cell + cell / 2 + 4}" text-anchor="end" class="tick">'
-                    f'<title>{escape(label)}</title>{escape(label[:18])}</text>')
+        body.append(
+            f'<text x="{left - 6}" y="{top + i * cell + cell / 2 + 4}" text-anchor="end" class="tick">'
+            f"<title>{escape(label)}</title>{escape(label[:18])}</text>"
+        )
     for j in range(cols):
         label = c.x[j] if j < len(c.x) else j
         body.append(_xlabel(left + j * cell + cell / 2, top + rows * cell + 14, label, True))
     if c.y_label:
-        body.append(f'<text transform="translate(12,{top + rows * cell / 2:.0f}) rotate(-90)" text-anchor="middle" '
-                    f'class="al">{escape(c.y_label)}</text>')
+        body.append(
+            f'<text transform="translate(12,{top + rows * cell / 2:.0f}) rotate(-90)" text-anchor="middle" '
+            f'class="al">{escape(c.y_label)}</text>'
+        )
     if c.x_label:
-        body.append(f'<text x="{left + cols * cell / 2:.0f}" y="{height - 6}" text-anchor="middle" class="al">'
-                    f'{escape(c.x_label)}</text>')
+        body.append(
+            f'<text x="{left + cols * cell / 2:.0f}" y="{height - 6}" text-anchor="middle" class="al">'
+            f"{escape(c.x_label)}</text>"
+        )
     return _frame(body, c.title or "heatmap", height=height, width=width)
 
 

@@ -16,9 +16,22 @@ from curate.checks.base import Check, CheckContext
 RESERVED = {"label_issues": "written by `evalsuite cv` from out-of-fold predictions"}
 
 # The order checks run and appear in reports; checks not listed here follow in name order.
-ORDER = ("schema", "expectations", "normalization", "exact_duplicate", "near_duplicate", "semantic_duplicate",
-         "conflicting_labels", "conflicting_responses", "class_balance", "bias", "leakage", "length", "token_audit",
-         "pii")
+ORDER = (
+    "schema",
+    "expectations",
+    "normalization",
+    "exact_duplicate",
+    "near_duplicate",
+    "semantic_duplicate",
+    "conflicting_labels",
+    "conflicting_responses",
+    "class_balance",
+    "bias",
+    "leakage",
+    "length",
+    "token_audit",
+    "pii",
+)
 
 
 def _discover() -> dict[str, type[Check]]:
@@ -28,8 +41,13 @@ def _discover() -> dict[str, type[Check]]:
             continue
         module = importlib.import_module(f"{__name__}.{info.name}")
         for obj in vars(module).values():
-            if isinstance(obj, type) and issubclass(obj, Check) and obj is not Check and getattr(obj, "name", None) \
-                    and obj.__module__ == module.__name__:
+            if (
+                isinstance(obj, type)
+                and issubclass(obj, Check)
+                and obj is not Check
+                and getattr(obj, "name", None)
+                and obj.__module__ == module.__name__
+            ):
                 found[obj.name] = obj
     rank = {n: i for i, n in enumerate(ORDER)}
     return dict(sorted(found.items(), key=lambda kv: (rank.get(kv[0], len(ORDER)), kv[0])))

@@ -25,7 +25,8 @@ class CheckContext:
     texts: list[str]
     against: LoadedData | None = None
     options: dict[str, Any] = field(default_factory=dict)   # CLI-level options: split_field, group_field, ...
-    shared: dict[str, Any] = field(default_factory=dict)    # results one check computes for others (dup clusters)
+    # results one check computes for others (dup clusters)
+    shared: dict[str, Any] = field(default_factory=dict)
 
     @property
     def ids(self) -> list[str]:
@@ -50,18 +51,34 @@ class Check:
         """The `not_applicable` result when this check does not judge `kind` records, else None."""
         if self.kinds is None or kind in self.kinds:
             return None
-        return self.result([], status=CheckStatus.not_applicable,
-                           message=f"not applicable: {kind} records; this check judges {' or '.join(self.kinds)} data")
+        return self.result(
+            [],
+            status=CheckStatus.not_applicable,
+            message=f"not applicable: {kind} records; this check judges {' or '.join(self.kinds)} data",
+        )
 
     def run(self, ctx: CheckContext) -> CheckResult:  # pragma: no cover - interface
         raise NotImplementedError
 
-    def result(self, findings: list[Finding], *, status: CheckStatus | None = None, summary: dict[str, Any] | None = None,
-               message: str | None = None, count: int | None = None) -> CheckResult:
+    def result(
+        self,
+        findings: list[Finding],
+        *,
+        status: CheckStatus | None = None,
+        summary: dict[str, Any] | None = None,
+        message: str | None = None,
+        count: int | None = None,
+    ) -> CheckResult:
         """Build this check's result; the status defaults to the worst finding severity."""
         if status is None:
             sev = {f.severity.value for f in findings}
-            status = CheckStatus.fail if "error" in sev else CheckStatus.warn if "warning" in sev else CheckStatus.passed
+            status = (
+                CheckStatus.fail
+                if "error" in sev
+                else CheckStatus.warn
+                if "warning" in sev
+                else CheckStatus.passed
+            )
         return CheckResult(name=self.name, description=self.description, status=status,
                            count=len(findings) if count is None else count, findings=findings,
                            summary=summary or {}, message=message)

@@ -45,7 +45,9 @@ class BiasParams(BaseModel):
     pmi_min_count: int = Field(5, ge=1)
     length_margin: float = Field(0.05, ge=0, le=1)
     length_folds: int = Field(5, ge=2)
-    length_sample: int = Field(50_000, ge=100, description="Rows the length tree is fitted on (stratified sample)")
+    length_sample: int = Field(
+        50_000, ge=100, description="Rows the length tree is fitted on (stratified sample)"
+    )
 
 
 def group_of(record: dict, group_field: str | None) -> str | None:
@@ -64,7 +66,9 @@ def parity_gaps(labels: list[str], groups: list[str], min_group_size: int) -> di
     for lab, g in zip(labels, groups, strict=True):
         by_group[g][lab] += 1
     classes = sorted(set(labels))
-    dist = {g: {c: round(cnt[c] / sum(cnt.values()), 4) for c in classes} for g, cnt in sorted(by_group.items())}
+    dist = {
+        g: {c: round(cnt[c] / sum(cnt.values()), 4) for c in classes} for g, cnt in sorted(by_group.items())
+    }
     big = [g for g, cnt in by_group.items() if sum(cnt.values()) >= min_group_size]
     gaps: dict[str, dict] = {}
     for c in classes:
@@ -121,7 +125,9 @@ def length_leakage(texts: list[str], labels: list[str], folds: int, seed: int = 
     if sample is not None and len(labels) > sample:
         from sklearn.model_selection import train_test_split
 
-        idx, _ = train_test_split(np.arange(len(labels)), train_size=sample, stratify=labels, random_state=seed)
+        idx, _ = train_test_split(
+            np.arange(len(labels)), train_size=sample, stratify=labels, random_state=seed
+        )
         idx = np.sort(idx).tolist()
         sub = [labels[i] for i in idx]
         # a label too rare to keep `folds` rows in the sample: fit on everything rather than drop it
@@ -130,11 +136,18 @@ def length_leakage(texts: list[str], labels: list[str], folds: int, seed: int = 
     x = np.array([[math.log1p(len(t)), math.log1p(len(t.split()))] for t in texts])
     y = np.array(labels)
     cv = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
-    acc = cross_val_score(DecisionTreeClassifier(max_depth=3, random_state=seed), x, y, cv=cv, scoring="accuracy")
-    return {"cv_accuracy": round(float(acc.mean()), 4), "majority_baseline": round(baseline, 4),
-            "lift": round(float(acc.mean()) - baseline, 4), "folds": folds, "model": "DecisionTree(max_depth=3)",
-            "features": ["log1p(chars)", "log1p(words)"],
-            "rows_used": used}
+    acc = cross_val_score(
+        DecisionTreeClassifier(max_depth=3, random_state=seed), x, y, cv=cv, scoring="accuracy"
+    )
+    return {
+        "cv_accuracy": round(float(acc.mean()), 4),
+        "majority_baseline": round(baseline, 4),
+        "lift": round(float(acc.mean()) - baseline, 4),
+        "folds": folds,
+        "model": "DecisionTree(max_depth=3)",
+        "features": ["log1p(chars)", "log1p(words)"],
+        "rows_used": used,
+    }
 
 
 def parity_problems(par: dict, p: Any) -> list[str]:
@@ -192,8 +205,10 @@ class BiasCheck(Check):
                               sample=p.length_sample)
         summary["length_leakage"] = leak
         if leak and leak["lift"] > p.length_margin:
-            problems.append(f"length_predicts_label: length alone reaches {leak['cv_accuracy']:.1%} accuracy vs "
-                            f"{leak['majority_baseline']:.1%} majority baseline")
+            problems.append(
+                f"length_predicts_label: length alone reaches {leak['cv_accuracy']:.1%} accuracy vs "
+                f"{leak['majority_baseline']:.1%} majority baseline"
+            )
         summary["problems"] = [s.split(":", 1)[0] for s in problems]
         return self.result([], status=CheckStatus.warn if problems else CheckStatus.passed, summary=summary,
                            count=len(problems), message="; ".join(problems) or None)

@@ -34,10 +34,16 @@ from schemas.findings import CheckResult, CheckStatus
 
 class ClassBalanceParams(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    max_ratio: float = Field(2.0, gt=1, description="Largest/class count above which a class is under-represented")
-    kfold: int | None = Field(None, ge=2, description="Planned k of a k-fold split (default: CLI option, else 5)")
+    max_ratio: float = Field(
+        2.0, gt=1, description="Largest/class count above which a class is under-represented"
+    )
+    kfold: int | None = Field(
+        None, ge=2, description="Planned k of a k-fold split (default: CLI option, else 5)"
+    )
     min_count: int = Field(10, ge=1, description="Fewer rows than this per class is flagged")
-    labels: list[str] | None = Field(None, description="Declared labels (default: normalize.labels of the config)")
+    labels: list[str] | None = Field(
+        None, description="Declared labels (default: normalize.labels of the config)"
+    )
 
 
 def label_counts(records: list[dict]) -> Counter[str]:
@@ -99,10 +105,14 @@ class ClassBalanceCheck(Check):
         unsplittable = [lab for lab, c in counts.items() if c < k]
         for lab in sorted(under, key=counts.__getitem__):
             c = counts[lab]
-            problems.append(f"{lab} is under-represented: {c:,} rows ({c / stats['n']:.1%}), "
-                            f"{largest / c:.2f}x fewer than the largest class (weight {stats['class_weights'][lab]})")
+            problems.append(
+                f"{lab} is under-represented: {c:,} rows ({c / stats['n']:.1%}), "
+                f"{largest / c:.2f}x fewer than the largest class (weight {stats['class_weights'][lab]})"
+            )
         for lab in rare:
-            problems.append(f"{lab} has only {counts[lab]} rows (< {p.min_count}): per-class metrics will be noisy")
+            problems.append(
+                f"{lab} has only {counts[lab]} rows (< {p.min_count}): per-class metrics will be noisy"
+            )
         if under or rare:
             status = CheckStatus.warn
         for lab in unsplittable:
@@ -114,14 +124,27 @@ class ClassBalanceCheck(Check):
                                f"(declared: {', '.join(declared or [])}; seen: {', '.join(sorted(counts))})")
             status = CheckStatus.fail
         if len(counts) == 1:
-            problems.insert(0, f"the data has a single class ({next(iter(counts))!r}, {stats['n']:,} rows): "
-                               "nothing to learn or evaluate; if this is a --head of a sorted file, use --sample")
+            problems.insert(
+                0,
+                f"the data has a single class ({next(iter(counts))!r}, {stats['n']:,} rows): "
+                "nothing to learn or evaluate; if this is a --head of a sorted file, use --sample",
+            )
             status = CheckStatus.fail
         rarest = min(counts, key=counts.__getitem__)
-        stats.update({"kfold": k, "rarest_class": rarest, "rarest_count": counts[rarest],
-                      "rarest_per_fold": round(counts[rarest] / k, 2), "under_represented": sorted(under),
-                      "too_rare": sorted(rare), "unsplittable": sorted(unsplittable), "max_ratio": p.max_ratio,
-                      "declared_labels": declared, "missing_labels": missing})
+        stats.update(
+            {
+                "kfold": k,
+                "rarest_class": rarest,
+                "rarest_count": counts[rarest],
+                "rarest_per_fold": round(counts[rarest] / k, 2),
+                "under_represented": sorted(under),
+                "too_rare": sorted(rare),
+                "unsplittable": sorted(unsplittable),
+                "max_ratio": p.max_ratio,
+                "declared_labels": declared,
+                "missing_labels": missing,
+            }
+        )
         count = len(set(under) | set(rare) | set(unsplittable) | set(missing)) + (len(counts) == 1)
         return self.result([], status=status, summary=stats, count=count,
                            message="; ".join(problems) or None)

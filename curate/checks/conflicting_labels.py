@@ -36,7 +36,9 @@ def _label_key(label) -> str:
     return "|".join(sorted(label)) if isinstance(label, list) else str(label)
 
 
-def group_findings(group: int, group_id: str, members: list[tuple[int, str, str, str]]) -> list[tuple[tuple, Finding]]:
+def group_findings(
+    group: int, group_id: str, members: list[tuple[int, str, str, str]]
+) -> list[tuple[tuple, Finding]]:
     """The findings of one group, each with its sort key; [] when its rows carry a single label.
 
     Shared by the local check and the Ray engine (`curate.engines.ray.pipeline`), so both name the same
@@ -107,7 +109,9 @@ class ConflictingLabelsCheck(Check):
         for g, rows in members.items():
             if len(rows) < 2:
                 continue
-            got = group_findings(g, ids[g], [(i, ids[i], _label_key(recs[i]["label"]), texts[i]) for i in rows])
+            got = group_findings(
+                g, ids[g], [(i, ids[i], _label_key(recs[i]["label"]), texts[i]) for i in rows]
+            )
             if got:
                 n_groups += 1
                 keyed.extend(got)

@@ -21,7 +21,9 @@ from schemas.records import message_text
 class ConflictingResponsesParams(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    same_threshold: float = Field(0.8, gt=0, le=1, description="Jaccard at which two answers count as the same")
+    same_threshold: float = Field(
+        0.8, gt=0, le=1, description="Jaccard at which two answers count as the same"
+    )
     shingle: int = 5
 
 
@@ -44,7 +46,9 @@ class ConflictingResponsesCheck(Check):
 
         kind = str(getattr(ctx.data.kind, "value", ctx.data.kind))
         if kind not in ("completion", "chat"):
-            return self.result([], status=CheckStatus.not_applicable, message="only for completion or chat data")
+            return self.result(
+                [], status=CheckStatus.not_applicable, message="only for completion or chat data"
+            )
         p = self.params
         ids = ctx.ids
         by_prompt: dict[str, list[int]] = defaultdict(list)

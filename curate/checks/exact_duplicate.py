@@ -31,7 +31,9 @@ class ExactDuplicateCheck(Check):
                                                            len(groups), key_options(ctx)))
 
 
-def exact_summary(duplicate_rows: int, groups: int, largest_group: int, rows: int, key: DedupKeyConfig) -> dict:
+def exact_summary(
+    duplicate_rows: int, groups: int, largest_group: int, rows: int, key: DedupKeyConfig
+) -> dict:
     """The check's summary (also built by the Ray engine from its distributed counts)."""
     return {"duplicate_rows": duplicate_rows, "groups": groups, "largest_group": largest_group, "rows": rows,
             "duplicate_key": key.spec()}

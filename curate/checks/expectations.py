@@ -78,11 +78,16 @@ def load_suite(path: str | Path) -> list[ExpectationSpec]:
     try:
         raw = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
     except yaml.YAMLError as e:
-        raise ConfigError(f"{p} is not valid YAML: {e}", fix="fix the YAML syntax at the position shown") from None
+        raise ConfigError(
+            f"{p} is not valid YAML: {e}", fix="fix the YAML syntax at the position shown"
+        ) from None
     items = raw.get("expectations") if isinstance(raw, dict) else raw
     if not isinstance(items, list):
-        raise ConfigError(f"{p} has no `expectations:` list", fix="write `expectations:` followed by a list of "
-                          "entries with a `type:` (see configs/expectations/tweets.yaml)")
+        raise ConfigError(
+            f"{p} has no `expectations:` list",
+            fix="write `expectations:` followed by a list of "
+            "entries with a `type:` (see configs/expectations/tweets.yaml)",
+        )
     return validate_specs(items, str(p))
 
 
@@ -107,9 +112,12 @@ def validate_specs(items: list[Any], source: str) -> list[ExpectationSpec]:
             continue
         specs.append(spec)
     if problems:
-        raise ConfigError(f"{source}: {len(problems)} bad expectation{'s' * (len(problems) != 1)}", details=problems,
-                          fix="use great-expectations 1.x expectation names in snake_case, e.g. "
-                              "expect_column_values_to_not_be_null, with their arguments as keys")
+        raise ConfigError(
+            f"{source}: {len(problems)} bad expectation{'s' * (len(problems) != 1)}",
+            details=problems,
+            fix="use great-expectations 1.x expectation names in snake_case, e.g. "
+            "expect_column_values_to_not_be_null, with their arguments as keys",
+        )
     return specs
 
 
@@ -190,8 +198,11 @@ class ExpectationsCheck(Check):
 
     def run(self, ctx: CheckContext) -> CheckResult:
         if not self.specs:
-            return self.result([], status=CheckStatus.skipped,
-                               message="no suite: set `expectations:` in the config or checks.expectations.suite")
+            return self.result(
+                [],
+                status=CheckStatus.skipped,
+                message="no suite: set `expectations:` in the config or checks.expectations.suite",
+            )
         df = records_frame(ctx)
         missing = sorted({s.kwargs["column"] for s in self.specs if "column" in s.kwargs} - set(df.columns))
         if missing:
@@ -224,12 +235,19 @@ class ExpectationsCheck(Check):
             column = spec.kwargs.get("column")
             reason = spec.gx_type.removeprefix("expect_")
             error = _exception_message(r.exception_info)
-            entry = {"expectation": spec.gx_type, "column": column, "success": bool(r.success),
-                     "unexpected_count": r.result.get("unexpected_count"),
-                     "unexpected_percent": r.result.get("unexpected_percent"), "observed_value": r.result.get("observed_value")}
+            entry = {
+                "expectation": spec.gx_type,
+                "column": column,
+                "success": bool(r.success),
+                "unexpected_count": r.result.get("unexpected_count"),
+                "unexpected_percent": r.result.get("unexpected_percent"),
+                "observed_value": r.result.get("observed_value"),
+            }
             if error:
                 entry["error"] = error
-                problems.append(f"{spec.gx_type}" + (f"({column})" if column else "") + f" could not run: {error}")
+                problems.append(
+                    f"{spec.gx_type}" + (f"({column})" if column else "") + f" could not run: {error}"
+                )
             per.append(entry)
             if r.success:
                 continue
@@ -237,8 +255,16 @@ class ExpectationsCheck(Check):
             for item in idx[:MAX_FINDINGS_PER_EXPECTATION]:
                 rid = item.get("id") if isinstance(item, dict) else item
                 value = item.get(column) if isinstance(item, dict) and column else None
-                findings.append(Finding(id=str(rid), reason=reason, severity=spec.severity, expectation=spec.gx_type,
-                                        column=column, message=None if value is None else repr(value)[:200]))
+                findings.append(
+                    Finding(
+                        id=str(rid),
+                        reason=reason,
+                        severity=spec.severity,
+                        expectation=spec.gx_type,
+                        column=column,
+                        message=None if value is None else repr(value)[:200],
+                    )
+                )
             if not idx and not error:
                 problems.append(f"{spec.gx_type}" + (f"({column})" if column else "") + " failed: observed "
                                 f"{entry['observed_value']!r}")

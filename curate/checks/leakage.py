@@ -121,10 +121,27 @@ class LeakageCheck(Check):
             hits = cross_matches(dedup_keys(texts, key), side, p.threshold, p.num_perm, p.shingle)
             per_field[fname] = len(hits)
             for i, (j, match, jac) in sorted(hits.items()):
-                findings.append(Finding(id=ids[i], reason="leakage", severity=Severity.error, field=fname,
-                                        match=match, jaccard=round(jac, 4), copies=ids[j], copies_split=names[j],
-                                        split=names[i]))
-        return self.result(findings, summary={"mode": mode, "by_field": per_field, "duplicate_key": key.spec(),
-                                              "leaked_rows": len({f.id for f in findings}),
-                                              "exact": sum(f.match == "exact" for f in findings),
-                                              "near": sum(f.match == "near" for f in findings)})
+                findings.append(
+                    Finding(
+                        id=ids[i],
+                        reason="leakage",
+                        severity=Severity.error,
+                        field=fname,
+                        match=match,
+                        jaccard=round(jac, 4),
+                        copies=ids[j],
+                        copies_split=names[j],
+                        split=names[i],
+                    )
+                )
+        return self.result(
+            findings,
+            summary={
+                "mode": mode,
+                "by_field": per_field,
+                "duplicate_key": key.spec(),
+                "leaked_rows": len({f.id for f in findings}),
+                "exact": sum(f.match == "exact" for f in findings),
+                "near": sum(f.match == "near" for f in findings),
+            },
+        )

@@ -30,9 +30,14 @@ from schemas.findings import CheckResult, Finding, Severity
 class LengthParams(BaseModel):
     model_config = ConfigDict(extra="forbid")
     min_chars: int = Field(3, ge=0, description="Texts with fewer non-space characters are too short")
-    max_chars: int | None = Field(None, ge=1, description="Texts with more characters are too long (off by default)")
-    outlier_z: float | None = Field(3.5, gt=0, description="Modified z-score of log length beyond which a text "
-                                                           "is an outlier; null disables")
+    max_chars: int | None = Field(
+        None, ge=1, description="Texts with more characters are too long (off by default)"
+    )
+    outlier_z: float | None = Field(
+        3.5,
+        gt=0,
+        description="Modified z-score of log length beyond which a text is an outlier; null disables",
+    )
     bins: int = Field(20, ge=2, le=200, description="Histogram bins in the summary")
 
 

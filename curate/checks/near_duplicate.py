@@ -22,7 +22,9 @@ from schemas.findings import CheckResult, Finding, Severity
 class NearDuplicateParams(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    threshold: float = Field(0.8, gt=0, le=1, description="Jaccard over shingles at/above which rows are near duplicates")
+    threshold: float = Field(
+        0.8, gt=0, le=1, description="Jaccard over shingles at/above which rows are near duplicates"
+    )
     num_perm: int = Field(128, ge=2, description="MinHash signature length (a power of two)")
     bands: int | None = Field(None, ge=1, description="LSH bands; None chooses them from the threshold")
     shingle: int = Field(5, ge=1, le=64, description="shingle size in UTF-8 bytes")
@@ -49,7 +51,8 @@ class NearDuplicateCheck(Check):
 
         ids = ctx.ids
         n = len(ids)
-        # best verified Jaccard per row, and the rows to report, in NumPy: a per-row Python loop cost ~3 s at 1M
+        # best verified Jaccard per row, and the rows to report, in NumPy: a per-row Python loop cost ~3 s at
+        # 1M
         best = np.zeros(n, dtype=np.float64)
         if len(nd.pairs):
             np.maximum.at(best, nd.pairs[:, 0], nd.jaccard)
@@ -57,9 +60,17 @@ class NearDuplicateCheck(Check):
         rows = np.arange(n)
         cluster, exact = np.asarray(nd.cluster), np.asarray(nd.exact_group)
         hit = np.flatnonzero((cluster != rows) & (exact == rows))
-        findings = [Finding(id=ids[i], reason="near_duplicate", severity=Severity.warning, duplicate_of=ids[c],
-                            cluster=ids[c], jaccard=round(j, 4))
-                    for i, c, j in zip(hit.tolist(), cluster[hit].tolist(), best[hit].tolist(), strict=True)]
+        findings = [
+            Finding(
+                id=ids[i],
+                reason="near_duplicate",
+                severity=Severity.warning,
+                duplicate_of=ids[c],
+                cluster=ids[c],
+                jaccard=round(j, 4),
+            )
+            for i, c, j in zip(hit.tolist(), cluster[hit].tolist(), best[hit].tolist(), strict=True)
+        ]
         rng = random.Random(p.seed)
         idx = rng.sample(range(len(nd.pairs)), min(p.sample_pairs, len(nd.pairs)))
         sample = [{"a": ids[int(nd.pairs[k, 0])], "b": ids[int(nd.pairs[k, 1])],
@@ -69,8 +80,16 @@ class NearDuplicateCheck(Check):
                                                           len(nd.pairs), key_options(ctx), sample))
 
 
-def near_summary(p: NearDuplicateParams, findings: list[Finding], bands: int, rows_per_band: int, candidates: int,
-                 verified: int, key: DedupKeyConfig, sample: list[dict]) -> dict:
+def near_summary(
+    p: NearDuplicateParams,
+    findings: list[Finding],
+    bands: int,
+    rows_per_band: int,
+    candidates: int,
+    verified: int,
+    key: DedupKeyConfig,
+    sample: list[dict],
+) -> dict:
     """The check's summary (also built by the Ray engine from its distributed pairs)."""
     return {"near_duplicate_rows": len(findings), "clusters": len({f.cluster for f in findings}),
             "threshold": p.threshold, "num_perm": p.num_perm, "bands": bands, "rows_per_band": rows_per_band,

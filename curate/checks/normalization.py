@@ -30,9 +30,18 @@ class NormalizationCheck(Check):
         for rid, kinds in res.changes.items():
             bad = "mojibake_unrepaired" in kinds
             reason = "mojibake_unrepaired" if bad else "normalized"
-            findings.append(Finding(id=rid, reason=reason, severity=Severity.warning if bad else Severity.info,
-                                    message=", ".join(kinds), kinds=kinds))
-        label_of = {r["id"]: r.get("label") for r in ctx.shared.get("raw_data", ctx.data).records} if unknown else {}
+            findings.append(
+                Finding(
+                    id=rid,
+                    reason=reason,
+                    severity=Severity.warning if bad else Severity.info,
+                    message=", ".join(kinds),
+                    kinds=kinds,
+                )
+            )
+        label_of = (
+            {r["id"]: r.get("label") for r in ctx.shared.get("raw_data", ctx.data).records} if unknown else {}
+        )
         for rid in res.unknown_rows:
             findings.append(Finding(id=rid, reason="unknown_label", severity=Severity.warning,
                                     message=f"label {label_of.get(rid)!r} is not an allowed label",

@@ -29,26 +29,40 @@ from curate.checks.base import Check, CheckContext
 from schemas.findings import CheckResult, Finding, Severity
 
 EMAIL = re.compile(r"(?<![\w.+-])[A-Za-z0-9._%+-]+@(?:[A-Za-z0-9-]+\.)+[A-Za-z]{2,24}(?![\w-])")
-IPV4 = re.compile(r"(?<!\d)(?<!\d\.)(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?!\d|\.\d)")
+IPV4 = re.compile(
+    r"(?<!\d)(?<!\d\.)(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?!\d|\.\d)"
+)
 # IPv6 candidates are validated by `ipaddress`, which knows every `::` shortening.
 IPV6 = re.compile(r"(?<![0-9A-Fa-f:])[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}(?![0-9A-Fa-f:])")
 # Digits with single spaces or dashes between them; the length and Luhn tests run on the digits alone.
 CARD = re.compile(r"(?<![\d-])\d(?:[ -]?\d){12,18}(?![\d-])")
-PHONE = re.compile(r"(?<![\w+])(?:\+\d{1,3}[ .-]?)?(?:\(\d{2,4}\)[ .-]?)?\d{2,4}(?:[ .-]?\d{2,4}){1,4}(?![\w])")
+PHONE = re.compile(
+    r"(?<![\w+])(?:\+\d{1,3}[ .-]?)?(?:\(\d{2,4}\)[ .-]?)?\d{2,4}(?:[ .-]?\d{2,4}){1,4}(?![\w])"
+)
 
 # Necessary conditions, one regex pass: a row that matches none of these (and has fewer than three colons,
 # which every IPv6 finding needs) cannot yield a finding, so the five patterns above are skipped. An e-mail
-# needs `@`, a domain label and a dot followed by a letter. Between two consecutive digits of a card (`[ -]?`) or phone (`[ .-]?`, or `) `/` (` around an area code) there are at
+# needs `@`, a domain label and a dot followed by a letter. Between two consecutive digits of a card (`[ -]?`)
+# or phone (`[ .-]?`, or `) `/` (` around an area code) there are at
 # most two of ` .-()`, and both need >= 10 digits; an IPv4 needs `d.d.d.d` with 1-3 digit octets.
 _EMAIL_HINT = r"@[A-Za-z0-9-]+\.[A-Za-z]"  # `@user` mentions fail it: no dot after the name
 _CHAIN_HINT = r"\d(?:[ .()-]{0,2}\d){9}"
 _IPV4_HINT = r"\d\.\d{1,3}\.\d{1,3}\.\d"
 PREFILTER = re.compile("|".join((_EMAIL_HINT, _CHAIN_HINT, _IPV4_HINT)))
-KIND_HINTS = {"email": re.compile(_EMAIL_HINT), "chain": re.compile(_CHAIN_HINT), "ipv4": re.compile(_IPV4_HINT)}
+KIND_HINTS = {
+    "email": re.compile(_EMAIL_HINT),
+    "chain": re.compile(_CHAIN_HINT),
+    "ipv4": re.compile(_IPV4_HINT),
+}
 _DIGIT = re.compile(r"\d")
 
 MASKS = {"card": "[CARD]", "email": "[EMAIL]", "ip": "[IP]", "phone": "[PHONE]"}
-SEVERITY = {"card": Severity.error, "email": Severity.warning, "ip": Severity.warning, "phone": Severity.warning}
+SEVERITY = {
+    "card": Severity.error,
+    "email": Severity.warning,
+    "ip": Severity.warning,
+    "phone": Severity.warning,
+}
 
 
 def luhn_ok(digits: str) -> bool:
@@ -97,8 +111,13 @@ def find_pii(text: str) -> list[tuple[str, int, int]]:
     def free(a: int, b: int) -> bool:
         return all(b <= s or a >= e for s, e in taken)
 
-    for kind, rx, ok in (("card", CARD, _is_card), ("email", EMAIL, None), ("ip", IPV4, None), ("ip", IPV6, _is_ipv6),
-                         ("phone", PHONE, _is_phone)):
+    for kind, rx, ok in (
+        ("card", CARD, _is_card),
+        ("email", EMAIL, None),
+        ("ip", IPV4, None),
+        ("ip", IPV6, _is_ipv6),
+        ("phone", PHONE, _is_phone),
+    ):
         for m in rx.finditer(text):
             if (ok is None or ok(m)) and free(m.start(), m.end()):
                 spans.append((kind, m.start(), m.end()))
@@ -152,7 +171,9 @@ def candidate_rows(texts: list[str], chunk: int = 50_000) -> list[int]:
         hint = KIND_HINTS
         sure = set(rows[ipv6].tolist())
         for name, flag in (("chain", chain), ("ipv4", ipv4), ("email", at)):
-            sure.update(i for i in rows[flag & ~ipv6].tolist() if i not in sure and hint[name].search(part[i]))
+            sure.update(
+                i for i in rows[flag & ~ipv6].tolist() if i not in sure and hint[name].search(part[i])
+            )
         sure.update(i for i in np.flatnonzero(lengths < 0).tolist() if may_have_pii(part[i]))
         out += [lo + i for i in sorted(sure)]
     return out

@@ -23,13 +23,26 @@ class SchemaCheck(Check):
 
     def run(self, ctx: CheckContext) -> CheckResult:
         findings = [
-            Finding(id=q.id, reason=q.reason, severity=Severity.error, message=q.message, line=q.line, row=q.row,
-                    source=q.source, raw=q.raw[:2000])
+            Finding(
+                id=q.id,
+                reason=q.reason,
+                severity=Severity.error,
+                message=q.message,
+                line=q.line,
+                row=q.row,
+                source=q.source,
+                raw=q.raw[:2000],
+            )
             for q in ctx.data.quarantine
         ]
         s = ctx.data.summary
-        summary = {"kind": s.kind, "rows_read": s.rows_read, "rows_loaded": s.rows_loaded,
-                   "rows_quarantined": s.rows_quarantined, "reasons": dict(Counter(f.reason for f in findings))}
+        summary = {
+            "kind": s.kind,
+            "rows_read": s.rows_read,
+            "rows_loaded": s.rows_loaded,
+            "rows_quarantined": s.rows_quarantined,
+            "reasons": dict(Counter(f.reason for f in findings)),
+        }
         if s.kind == "chat":
             msgs = [m for r in ctx.data.records for m in r["messages"]]
             summary.update(non_text_parts=sum(non_text_parts(m) for m in msgs),

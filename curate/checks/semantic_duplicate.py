@@ -18,7 +18,9 @@ from schemas.findings import CheckResult, Finding, Severity
 class SemanticDuplicateParams(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    threshold: float = Field(0.95, gt=0, le=1, description="cosine similarity at/above which rows are duplicates")
+    threshold: float = Field(
+        0.95, gt=0, le=1, description="cosine similarity at/above which rows are duplicates"
+    )
     model: str = Field("minilm", description="embedding model name or local path")
     batch_size: int = Field(64, ge=1)
     max_length: int = Field(128, ge=8)
@@ -53,5 +55,12 @@ class SemanticDuplicateCheck(Check):
                             duplicate_of=ids[int(c)], cluster=ids[int(c)], cosine=round(best.get(i, 0.0), 4))
                     for i, c in enumerate(cluster.tolist()) if c != i and groups[i] == i]
         ctx.shared["semantic_cluster"] = cluster
-        return self.result(findings, summary={"semantic_duplicate_rows": len(findings), "threshold": p.threshold,
-                                              "pairs": len(pairs), "model": p.model})
+        return self.result(
+            findings,
+            summary={
+                "semantic_duplicate_rows": len(findings),
+                "threshold": p.threshold,
+                "pairs": len(pairs),
+                "model": p.model,
+            },
+        )

@@ -48,8 +48,10 @@ def load_tokenizer(name: str):
     try:
         return AutoTokenizer.from_pretrained(ref.path)
     except (OSError, ValueError) as e:
-        raise CurateError(f"cannot load a tokenizer from {ref.path}: {e}",
-                          fix="pass --tokenizer minilm, smollm2, or a folder holding tokenizer files") from None
+        raise CurateError(
+            f"cannot load a tokenizer from {ref.path}: {e}",
+            fix="pass --tokenizer minilm, smollm2, or a folder holding tokenizer files",
+        ) from None
 
 
 def _lengths(tok, texts: list[str], batch_size: int, special: bool) -> list[int]:
@@ -64,7 +66,9 @@ def _has_template(tok) -> bool:
     return bool(getattr(tok, "chat_template", None))
 
 
-def sequences(records: list[dict[str, Any]], kind: RecordKind, tok) -> tuple[list[str], list[str] | None, bool]:
+def sequences(
+    records: list[dict[str, Any]], kind: RecordKind, tok
+) -> tuple[list[str], list[str] | None, bool]:
     """The full training strings and, for generative data, the prompt prefixes; plus whether the strings
     already hold the special tokens (rendered by a chat template)."""
     eos = tok.eos_token or ""
@@ -96,7 +100,9 @@ def template_notes(records: list[dict[str, Any]], tok) -> dict[str, int]:
     return dict(Counter(n for r in records for n in prepare_chat(r, tok).notes))
 
 
-def audit(records: list[dict[str, Any]], kind: RecordKind, tok, max_length: int, batch_size: int = 1000) -> dict:
+def audit(
+    records: list[dict[str, Any]], kind: RecordKind, tok, max_length: int, batch_size: int = 1000
+) -> dict:
     """Token counts per record and which records `max_length` truncates or leaves with no answer tokens."""
     fulls, prompts, rendered = sequences(records, kind, tok)
     full = _lengths(tok, fulls, batch_size, special=not rendered)
@@ -118,7 +124,9 @@ class TokenAuditCheck(Check):
     def run(self, ctx: CheckContext) -> CheckResult:
         name, max_length = ctx.options.get("tokenizer"), ctx.options.get("max_length")
         if not name or not max_length:
-            return self.result([], status=CheckStatus.skipped, message="not run: pass --tokenizer MODEL --max-length N")
+            return self.result(
+                [], status=CheckStatus.skipped, message="not run: pass --tokenizer MODEL --max-length N"
+            )
         if not ctx.data.records:
             return self.result([], status=CheckStatus.skipped, message="no records")
         tok = load_tokenizer(name)
@@ -133,11 +141,26 @@ class TokenAuditCheck(Check):
             p = a["prompt_tokens"][i] if a["prompt_tokens"] is not None else None
             if p is not None and p >= max_length:
                 no_answer += 1
-                findings.append(Finding(id=rid, reason="no_completion_tokens", severity=Severity.error, tokens=n,
-                                        prompt_tokens=p, message=f"prompt alone is {p:,} tokens >= max length {max_length:,}"))
+                findings.append(
+                    Finding(
+                        id=rid,
+                        reason="no_completion_tokens",
+                        severity=Severity.error,
+                        tokens=n,
+                        prompt_tokens=p,
+                        message=f"prompt alone is {p:,} tokens >= max length {max_length:,}",
+                    )
+                )
             elif n > max_length:
-                findings.append(Finding(id=rid, reason="truncated", tokens=n, lost_tokens=n - max_length,
-                                        message=f"{n:,} tokens, {n - max_length:,} cut at max length {max_length:,}"))
+                findings.append(
+                    Finding(
+                        id=rid,
+                        reason="truncated",
+                        tokens=n,
+                        lost_tokens=n - max_length,
+                        message=f"{n:,} tokens, {n - max_length:,} cut at max length {max_length:,}",
+                    )
+                )
         findings.sort(key=lambda f: (f.reason != "no_completion_tokens", -f.tokens))
         truncated = sum(1 for n in a["tokens"] if n > max_length)
         summary = {"tokenizer": name, "max_length": int(max_length), "kind": kind.value,
@@ -155,11 +178,22 @@ class TokenAuditCheck(Check):
         """Text records: what packing into blocks of `max_length` makes of them (nothing is cut)."""
         total = sum(tokens)
         longer = sum(1 for n in tokens if n > max_length)
-        summary = {"tokenizer": name, "max_length": max_length, "kind": "text", "chat_template": _has_template(tok),
-                   "rows": len(tokens), "tokens_total": total, "blocks": -(-total // max_length),
-                   "documents_longer_than_a_block": longer, "truncated": 0, "tokens_lost": 0,
-                   "tokens": _quantiles(tokens)}
-        msg = (f"{total:,} tokens pack into {summary['blocks']:,} blocks of {max_length:,}; nothing is truncated. "
-               f"{longer:,} document(s) span more than one block (a continuation starts a block without the "
-               "text before the cut).")
+        summary = {
+            "tokenizer": name,
+            "max_length": max_length,
+            "kind": "text",
+            "chat_template": _has_template(tok),
+            "rows": len(tokens),
+            "tokens_total": total,
+            "blocks": -(-total // max_length),
+            "documents_longer_than_a_block": longer,
+            "truncated": 0,
+            "tokens_lost": 0,
+            "tokens": _quantiles(tokens),
+        }
+        msg = (
+            f"{total:,} tokens pack into {summary['blocks']:,} blocks of {max_length:,}; nothing is truncated. "
+            f"{longer:,} document(s) span more than one block (a continuation starts a block without the "
+            "text before the cut)."
+        )
         return self.result([], status=CheckStatus.passed, summary=summary, message=msg)

@@ -22,7 +22,9 @@ def resolve_config(data: str | None, config: Path | None, sets: list[str], flags
     from schemas.errors import UsageError
 
     if data is None and config is None:
-        raise UsageError("no data to check", fix="pass a data file, folder or bundled:NAME, or --config with input.path")
+        raise UsageError(
+            "no data to check", fix="pass a data file, folder or bundled:NAME, or --config with input.path"
+        )
     overrides: dict[str, Any] = {".".join(k): v for k, v in (parse_override(s) for s in sets)}
     if data is not None:
         overrides["input.path"] = data
@@ -33,51 +35,142 @@ def resolve_config(data: str | None, config: Path | None, sets: list[str], flags
 def register(app: typer.Typer) -> None:
     @app.command()
     def check(
-        data: Annotated[Optional[str], typer.Argument(help="Data file, folder, or bundled:NAME (default: input.path "
-                                                      "of --config).")] = None,
-        config: Annotated[Optional[Path], typer.Option("--config", help="A curate YAML config (CurateConfig: input, "
-                                                       "checks, enable, disable, fail_on, ...) (default: none).")] = None,
-        sets: Annotated[Optional[list[str]], typer.Option("--set", metavar="KEY=VALUE", help="Override a config key, "
-                                                          "e.g. --set checks.length.max_chars=2000 (repeatable; default: none).")] = None,
-        against: Annotated[Optional[str], typer.Option("--against", help="Another split to check for leakage "
-                                                       "(default: none).")] = None,
-        split_field: Annotated[Optional[str], typer.Option("--split-field", help="Column naming each row's split, "
-                                                           "for leakage within one file (default: none).")] = None,
-        group_field: Annotated[Optional[str], typer.Option("--group-field", help="Column naming each row's group, "
-                                                           "for the bias checks (default: none).")] = None,
-        tokenizer: Annotated[Optional[str], typer.Option("--tokenizer", help="Model whose tokenizer audits lengths: "
-                                                         "minilm, smollm2, or a folder (default: no token audit).")] = None,
-        max_length: Annotated[Optional[int], typer.Option("--max-length", min=1, help="Max sequence length for the "
-                                                          "token audit (default: none; needs --tokenizer).")] = None,
-        kfold: Annotated[Optional[int], typer.Option("--kfold", min=2, help="Planned k of a k-fold split, for "
-                                                     "class_balance (default: none).")] = None,
-        expectations: Annotated[Optional[Path], typer.Option("--expectations", help="A great-expectations suite "
-                                                             "YAML (default: none).")] = None,
-        enable: Annotated[Optional[list[str]], typer.Option("--enable", help="Run an opt-in check, e.g. "
-                                                            "semantic_duplicate (repeatable; default: none; `curate checks` lists "
-                                                            "them).")] = None,
-        disable: Annotated[Optional[list[str]], typer.Option("--disable", help="Do not run this check "
-                                                             "(repeatable; default: none).")] = None,
-        dedup_key: Annotated[Optional[str], typer.Option("--dedup-key", help="What duplicate detection ignores: "
-                             "a comma list of whitespace, urls, mentions, numbers, punctuation, case, or social "
-                             "(all but case) or none (default: whitespace).")] = None,
-        json_out: Annotated[Optional[Path], typer.Option("--json", help="Write the machine-readable result to this "
-                                                         "file (docs/json-contract.md) (default: none).")] = None,
-        out: Annotated[Optional[Path], typer.Option("--out", help="Write the QA report folder here: index.html, "
-                                                    "report.md, checks.json, manifest.json (default: none).")] = None,
-        label_issues: Annotated[Optional[Path], typer.Option("--label-issues", help="label_issues.json from "
-                                                             "`evalsuite cv`: likely label errors to show (default: "
-                                                             "none).")] = None,
-        fail_on: Annotated[Optional[str], typer.Option("--fail-on", help="Exit 1 when a check reaches this status: "
-                                                       "fail (fail or error), warn (also warn), never (default: the "
-                                                       "config's fail_on, else fail).")] = None,
-        kind: o.Kind = None, format: o.Format = "auto", text_field: o.TextField = None,
-        label_field: o.LabelField = None, prompt_field: o.PromptField = None,
-        completion_field: o.CompletionField = None, messages_field: o.MessagesField = None,
-        id_field: o.IdField = "id", encoding: o.Encoding = None, head: o.Head = None,
-        sample: o.Sample = None, seed: Annotated[Optional[int], typer.Option(
-            "--seed", help="Seed of --sample and of seeded checks (default: config, else 0).")] = None,
-        limit: o.Limit = None, split: o.HfSplit = None, overwrite: o.Overwrite = False,
+        data: Annotated[
+            Optional[str],
+            typer.Argument(help="Data file, folder, or bundled:NAME (default: input.path of --config)."),
+        ] = None,
+        config: Annotated[
+            Optional[Path],
+            typer.Option(
+                "--config",
+                help="A curate YAML config (CurateConfig: input, "
+                "checks, enable, disable, fail_on, ...) (default: none).",
+            ),
+        ] = None,
+        sets: Annotated[
+            Optional[list[str]],
+            typer.Option(
+                "--set",
+                metavar="KEY=VALUE",
+                help="Override a config key, "
+                "e.g. --set checks.length.max_chars=2000 (repeatable; default: none).",
+            ),
+        ] = None,
+        against: Annotated[
+            Optional[str],
+            typer.Option("--against", help="Another split to check for leakage (default: none)."),
+        ] = None,
+        split_field: Annotated[
+            Optional[str],
+            typer.Option(
+                "--split-field",
+                help="Column naming each row's split, for leakage within one file (default: none).",
+            ),
+        ] = None,
+        group_field: Annotated[
+            Optional[str],
+            typer.Option(
+                "--group-field", help="Column naming each row's group, for the bias checks (default: none)."
+            ),
+        ] = None,
+        tokenizer: Annotated[
+            Optional[str],
+            typer.Option(
+                "--tokenizer",
+                help="Model whose tokenizer audits lengths: "
+                "minilm, smollm2, or a folder (default: no token audit).",
+            ),
+        ] = None,
+        max_length: Annotated[
+            Optional[int],
+            typer.Option(
+                "--max-length",
+                min=1,
+                help="Max sequence length for the token audit (default: none; needs --tokenizer).",
+            ),
+        ] = None,
+        kfold: Annotated[
+            Optional[int],
+            typer.Option(
+                "--kfold", min=2, help="Planned k of a k-fold split, for class_balance (default: none)."
+            ),
+        ] = None,
+        expectations: Annotated[
+            Optional[Path],
+            typer.Option("--expectations", help="A great-expectations suite YAML (default: none)."),
+        ] = None,
+        enable: Annotated[
+            Optional[list[str]],
+            typer.Option(
+                "--enable",
+                help="Run an opt-in check, e.g. "
+                "semantic_duplicate (repeatable; default: none; `curate checks` lists "
+                "them).",
+            ),
+        ] = None,
+        disable: Annotated[
+            Optional[list[str]],
+            typer.Option("--disable", help="Do not run this check (repeatable; default: none)."),
+        ] = None,
+        dedup_key: Annotated[
+            Optional[str],
+            typer.Option(
+                "--dedup-key",
+                help="What duplicate detection ignores: "
+                "a comma list of whitespace, urls, mentions, numbers, punctuation, case, or social "
+                "(all but case) or none (default: whitespace).",
+            ),
+        ] = None,
+        json_out: Annotated[
+            Optional[Path],
+            typer.Option(
+                "--json",
+                help="Write the machine-readable result to this "
+                "file (docs/json-contract.md) (default: none).",
+            ),
+        ] = None,
+        out: Annotated[
+            Optional[Path],
+            typer.Option(
+                "--out",
+                help="Write the QA report folder here: index.html, "
+                "report.md, checks.json, manifest.json (default: none).",
+            ),
+        ] = None,
+        label_issues: Annotated[
+            Optional[Path],
+            typer.Option(
+                "--label-issues",
+                help="label_issues.json from `evalsuite cv`: likely label errors to show (default: none).",
+            ),
+        ] = None,
+        fail_on: Annotated[
+            Optional[str],
+            typer.Option(
+                "--fail-on",
+                help="Exit 1 when a check reaches this status: "
+                "fail (fail or error), warn (also warn), never (default: the "
+                "config's fail_on, else fail).",
+            ),
+        ] = None,
+        kind: o.Kind = None,
+        format: o.Format = "auto",
+        text_field: o.TextField = None,
+        label_field: o.LabelField = None,
+        prompt_field: o.PromptField = None,
+        completion_field: o.CompletionField = None,
+        messages_field: o.MessagesField = None,
+        id_field: o.IdField = "id",
+        encoding: o.Encoding = None,
+        head: o.Head = None,
+        sample: o.Sample = None,
+        seed: Annotated[
+            Optional[int],
+            typer.Option("--seed", help="Seed of --sample and of seeded checks (default: config, else 0)."),
+        ] = None,
+        limit: o.Limit = None,
+        split: o.HfSplit = None,
+        overwrite: o.Overwrite = False,
         cli: typer.Context = None,  # type: ignore[assignment]
     ) -> None:
         """Load DATA, validate every row, run the data checks, and gate on the result."""
@@ -93,23 +186,42 @@ def register(app: typer.Typer) -> None:
             raise UsageError("the token audit needs both --tokenizer and --max-length",
                              fix="pass both, e.g. --tokenizer smollm2 --max-length 512")
         flags = {
-            "input.kind": kind.value if kind else None, "input.format": None if format == "auto" else format,
-            "input.text_field": text_field, "input.label_field": label_field, "input.prompt_field": prompt_field,
-            "input.completion_field": completion_field, "input.messages_field": messages_field,
-            "input.id_field": None if id_field == "id" else id_field, "input.encoding": encoding,
-            "input.head": o.head_or_limit(head, limit), "input.sample": sample, "input.seed": seed, "seed": seed,
+            "input.kind": kind.value if kind else None,
+            "input.format": None if format == "auto" else format,
+            "input.text_field": text_field,
+            "input.label_field": label_field,
+            "input.prompt_field": prompt_field,
+            "input.completion_field": completion_field,
+            "input.messages_field": messages_field,
+            "input.id_field": None if id_field == "id" else id_field,
+            "input.encoding": encoding,
+            "input.head": o.head_or_limit(head, limit),
+            "input.sample": sample,
+            "input.seed": seed,
+            "seed": seed,
             "input.split": split,
-            "input.group_field": group_field, "against": against, "split_field": split_field,
-            "group_field": group_field, "tokenizer": tokenizer, "max_length": max_length,
-            "expectations": str(expectations) if expectations else None, "fail_on": fail_on,
+            "input.group_field": group_field,
+            "against": against,
+            "split_field": split_field,
+            "group_field": group_field,
+            "tokenizer": tokenizer,
+            "max_length": max_length,
+            "expectations": str(expectations) if expectations else None,
+            "fail_on": fail_on,
         }
         if dedup_key is not None:
             flags.update({f"dedup_key.{k}": v for k, v in o.dedup_key_spec(dedup_key).model_dump().items()})
         cfg = resolve_config(data, config, sets or [], flags)
         # progress (loading, then each check) goes to stderr from run_suite's checks runner
-        outcome = run_suite(cfg, config_dir=config.parent if config is not None else None, enable=enable or [],
-                            disable=disable or [], kfold=kfold, label_issues=label_issues,
-                            on_load=lambda d: print_load_summary(d.summary))
+        outcome = run_suite(
+            cfg,
+            config_dir=config.parent if config is not None else None,
+            enable=enable or [],
+            disable=disable or [],
+            kfold=kfold,
+            label_issues=label_issues,
+            on_load=lambda d: print_load_summary(d.summary),
+        )
         ctx, report = outcome.ctx, outcome.report
         print_check_summary(report)
         from curate.console import print_verdict

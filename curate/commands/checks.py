@@ -22,8 +22,15 @@ def check_catalogue() -> list[dict[str, Any]]:
 
     out = []
     for name, cls in REGISTRY.items():
-        params = [{"name": k, "type": _type_name(f.annotation), "default": f.get_default(call_default_factory=True),
-                   "description": f.description or ""} for k, f in cls.Params.model_fields.items()]
+        params = [
+            {
+                "name": k,
+                "type": _type_name(f.annotation),
+                "default": f.get_default(call_default_factory=True),
+                "description": f.description or "",
+            }
+            for k, f in cls.Params.model_fields.items()
+        ]
         out.append({"name": name, "description": cls.description, "default_enabled": cls.default_enabled,
                     "params": params})
     out += [{"name": n, "description": d, "default_enabled": False, "params": [], "reserved": True}

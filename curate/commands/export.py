@@ -13,12 +13,21 @@ from curate.commands import options as o
 def register(app: typer.Typer) -> None:
     @app.command()
     def export(
-        data: Annotated[str, typer.Argument(help="bundled:tweets, bundled:bbc, bundled:chat, or any data path.")],
+        data: Annotated[
+            str, typer.Argument(help="bundled:tweets, bundled:bbc, bundled:chat, or any data path.")
+        ],
         out: Annotated[Path, typer.Argument(help="Output: .jsonl, .parquet, or a folder (HF save_to_disk).")],
-        kind: o.Kind = None, text_field: o.TextField = None, label_field: o.LabelField = None,
-        prompt_field: o.PromptField = None, completion_field: o.CompletionField = None,
-        messages_field: o.MessagesField = None, head: o.Head = None, sample: o.Sample = None,
-        seed: o.SampleSeed = 0, limit: o.Limit = None, split: o.HfSplit = None,
+        kind: o.Kind = None,
+        text_field: o.TextField = None,
+        label_field: o.LabelField = None,
+        prompt_field: o.PromptField = None,
+        completion_field: o.CompletionField = None,
+        messages_field: o.MessagesField = None,
+        head: o.Head = None,
+        sample: o.Sample = None,
+        seed: o.SampleSeed = 0,
+        limit: o.Limit = None,
+        split: o.HfSplit = None,
         overwrite: o.Overwrite = False,
     ) -> None:
         """Write DATA's validated records to OUT (quarantined rows go to OUT's quarantine file)."""

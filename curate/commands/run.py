@@ -11,19 +11,45 @@ import typer
 def register(app: typer.Typer) -> None:
     @app.command()
     def run(
-        config: Annotated[Path, typer.Option("--config", help="YAML config (schemas.configs.curate.CurateConfig; "
-                                             "see configs/curate/) (required).")],
-        sets: Annotated[Optional[list[str]], typer.Option("--set", metavar="KEY=VALUE", help="Override a config "
-                                                          "key, e.g. --set fail_on=warn (repeatable; default: none).")] = None,
-        out: Annotated[Optional[str], typer.Option("--out", help="Output folder (default: the config's `out`, "
-                                                   "else reports/curated).")] = None,
-        engine: Annotated[str, typer.Option("--engine", help="local (default) or ray (needs datavet[ray]; "
-                                            "see docs/scaling.md).")] = "local",
-        address: Annotated[Optional[str], typer.Option("--address", help="Ray cluster address for --engine "
-                                                       "ray (default: start a local Ray).")] = None,
-        overwrite: Annotated[bool, typer.Option(
-            "--overwrite", help="Replace an earlier datavet output in the output folder (never another "
-            "program's; default: refuse).")] = False,
+        config: Annotated[
+            Path,
+            typer.Option(
+                "--config",
+                help="YAML config (schemas.configs.curate.CurateConfig; see configs/curate/) (required).",
+            ),
+        ],
+        sets: Annotated[
+            Optional[list[str]],
+            typer.Option(
+                "--set",
+                metavar="KEY=VALUE",
+                help="Override a config key, e.g. --set fail_on=warn (repeatable; default: none).",
+            ),
+        ] = None,
+        out: Annotated[
+            Optional[str],
+            typer.Option("--out", help="Output folder (default: the config's `out`, else reports/curated)."),
+        ] = None,
+        engine: Annotated[
+            str,
+            typer.Option(
+                "--engine", help="local (default) or ray (needs datavet[ray]; see docs/scaling.md)."
+            ),
+        ] = "local",
+        address: Annotated[
+            Optional[str],
+            typer.Option(
+                "--address", help="Ray cluster address for --engine ray (default: start a local Ray)."
+            ),
+        ] = None,
+        overwrite: Annotated[
+            bool,
+            typer.Option(
+                "--overwrite",
+                help="Replace an earlier datavet output in the output folder (never another "
+                "program's; default: refuse).",
+            ),
+        ] = False,
     ) -> None:
         """Curate the data described by --config and write the curated dataset, removed rows and reports."""
         from curate.console import print_check_summary, print_load_summary
@@ -34,11 +60,19 @@ def register(app: typer.Typer) -> None:
         items = list(sets or []) + ([f"out={out}"] if out else [])
         cfg = load_config(CurateConfig, config, items)
         if cfg.input.limit is not None:
-            typer.secho("note: input.limit is deprecated: it takes the first N rows; say input.head for that, or "
-                        "input.sample (random rows, seeded by input.seed)", fg="yellow", err=True)
+            typer.secho(
+                "note: input.limit is deprecated: it takes the first N rows; say input.head for that, or "
+                "input.sample (random rows, seeded by input.seed)",
+                fg="yellow",
+                err=True,
+            )
         command = f"curate run --config {config}" + "".join(f" --set {o}" for o in items)
-        command += f" --engine {engine}" + (f" --address {address}" if address else "") if engine != "local" else ""
-        res = run_engine(cfg, command, engine=engine, address=address, config_dir=config.parent, overwrite=overwrite)
+        command += (
+            f" --engine {engine}" + (f" --address {address}" if address else "") if engine != "local" else ""
+        )
+        res = run_engine(
+            cfg, command, engine=engine, address=address, config_dir=config.parent, overwrite=overwrite
+        )
         print_load_summary(res.report.input)
         print_check_summary(res.report)
         reasons = ", ".join(f"{k} {v}" for k, v in sorted(res.removed_by_reason.items())) or "none"

@@ -15,34 +15,73 @@ def register(app: typer.Typer) -> None:
     def split(
         data: Annotated[str, typer.Argument(help="Data file, folder, or bundled:NAME.")],
         out: Annotated[Path, typer.Option("--out", help="Output folder (new, empty, or an earlier split).")],
-        val: Annotated[Optional[float], typer.Option("--val", help="Validation fraction (holdout; default 0.1).")] = None,
-        test: Annotated[Optional[float], typer.Option(
-            "--test", help="Test fraction (default 0.1 for holdout; with --kfold, held out of all folds).")] = None,
-        kfold: Annotated[Optional[int], typer.Option("--kfold", help="Write K folds instead of a holdout split (default: holdout).")] = None,
-        stratify: Annotated[str, typer.Option(
-            "--stratify", help="auto, label, length, none, or a field name.")] = "auto",
-        group_field: Annotated[Optional[str], typer.Option(
-            "--group-field", help="Keep rows sharing this field's value in one split (default: none).")] = None,
-        group_by: Annotated[Optional[str], typer.Option(
-            "--group-by", help="near_duplicate or exact_duplicate: keep duplicate clusters in one split (default: none).")] = None,
-        threshold: Annotated[float, typer.Option(
-            "--threshold", help="Jaccard threshold for --group-by near_duplicate.")] = 0.8,
-        dedup_key: Annotated[Optional[str], typer.Option(
-            "--dedup-key", help="What --group-by clustering and the straddle count ignore: a comma list of "
-                                "whitespace, urls, mentions, numbers, punctuation, case; or social, none "
-                                "(default: whitespace).")] = None,
-        rare_class: Annotated[str, typer.Option(
-            "--rare-class", help="Classes too small for every split: error, drop, train-only.")] = "error",
-        length_buckets: Annotated[int, typer.Option(
-            "--length-buckets", help="Quantile buckets for --stratify length.")] = 4,
-        method: Annotated[str, typer.Option(
-            "--method", help="balanced (default); sklearn or iterstrat, for comparison.")] = "balanced",
-        seed: Annotated[int, typer.Option("--seed", help="Seed; same data, options and seed give identical files.")] = 0,
-        kind: o.Kind = None, format: o.Format = "auto", text_field: o.TextField = None,
-        label_field: o.LabelField = None, prompt_field: o.PromptField = None,
-        completion_field: o.CompletionField = None, messages_field: o.MessagesField = None,
-        id_field: o.IdField = "id", encoding: o.Encoding = None, head: o.Head = None,
-        sample: o.Sample = None, limit: o.Limit = None, overwrite: o.Overwrite = False,
+        val: Annotated[
+            Optional[float], typer.Option("--val", help="Validation fraction (holdout; default 0.1).")
+        ] = None,
+        test: Annotated[
+            Optional[float],
+            typer.Option(
+                "--test", help="Test fraction (default 0.1 for holdout; with --kfold, held out of all folds)."
+            ),
+        ] = None,
+        kfold: Annotated[
+            Optional[int],
+            typer.Option("--kfold", help="Write K folds instead of a holdout split (default: holdout)."),
+        ] = None,
+        stratify: Annotated[
+            str, typer.Option("--stratify", help="auto, label, length, none, or a field name.")
+        ] = "auto",
+        group_field: Annotated[
+            Optional[str],
+            typer.Option(
+                "--group-field", help="Keep rows sharing this field's value in one split (default: none)."
+            ),
+        ] = None,
+        group_by: Annotated[
+            Optional[str],
+            typer.Option(
+                "--group-by",
+                help="near_duplicate or exact_duplicate: keep duplicate clusters in one split (default: none).",
+            ),
+        ] = None,
+        threshold: Annotated[
+            float, typer.Option("--threshold", help="Jaccard threshold for --group-by near_duplicate.")
+        ] = 0.8,
+        dedup_key: Annotated[
+            Optional[str],
+            typer.Option(
+                "--dedup-key",
+                help="What --group-by clustering and the straddle count ignore: a comma list of "
+                "whitespace, urls, mentions, numbers, punctuation, case; or social, none "
+                "(default: whitespace).",
+            ),
+        ] = None,
+        rare_class: Annotated[
+            str,
+            typer.Option("--rare-class", help="Classes too small for every split: error, drop, train-only."),
+        ] = "error",
+        length_buckets: Annotated[
+            int, typer.Option("--length-buckets", help="Quantile buckets for --stratify length.")
+        ] = 4,
+        method: Annotated[
+            str, typer.Option("--method", help="balanced (default); sklearn or iterstrat, for comparison.")
+        ] = "balanced",
+        seed: Annotated[
+            int, typer.Option("--seed", help="Seed; same data, options and seed give identical files.")
+        ] = 0,
+        kind: o.Kind = None,
+        format: o.Format = "auto",
+        text_field: o.TextField = None,
+        label_field: o.LabelField = None,
+        prompt_field: o.PromptField = None,
+        completion_field: o.CompletionField = None,
+        messages_field: o.MessagesField = None,
+        id_field: o.IdField = "id",
+        encoding: o.Encoding = None,
+        head: o.Head = None,
+        sample: o.Sample = None,
+        limit: o.Limit = None,
+        overwrite: o.Overwrite = False,
     ) -> None:
         """Split DATA into train/val/test or K folds, stratified, keeping groups whole; write DIR/manifest.json."""
         from curate.console import console, print_load_summary

@@ -96,9 +96,16 @@ class NearDuplicates:
     candidates: int
 
 
-def near_duplicates(texts: Sequence[str], threshold: float = DEFAULT_THRESHOLD, num_perm: int = DEFAULT_NUM_PERM,
-                    shingle: int = DEFAULT_SHINGLE, seed: int = 0, bands: int | None = None,
-                    verify: str = "exact", prepared: Signatures | None = None) -> NearDuplicates:
+def near_duplicates(
+    texts: Sequence[str],
+    threshold: float = DEFAULT_THRESHOLD,
+    num_perm: int = DEFAULT_NUM_PERM,
+    shingle: int = DEFAULT_SHINGLE,
+    seed: int = 0,
+    bands: int | None = None,
+    verify: str = "exact",
+    prepared: Signatures | None = None,
+) -> NearDuplicates:
     """Find near-duplicate clusters with MinHash LSH (see `curate.dedup.lsh` for the defaults' rationale).
 
     Identical texts are collapsed before hashing, so they always share a cluster and cost nothing extra.
@@ -124,7 +131,12 @@ def near_duplicates(texts: Sequence[str], threshold: float = DEFAULT_THRESHOLD, 
     n = len(texts)
     if prepared is None:
         prepared = prepare(texts, num_perm, shingle, seed)
-    elif (prepared.num_perm, prepared.shingle, prepared.seed, len(prepared.group)) != (num_perm, shingle, seed, n):
+    elif (prepared.num_perm, prepared.shingle, prepared.seed, len(prepared.group)) != (
+        num_perm,
+        shingle,
+        seed,
+        n,
+    ):
         raise ValueError("prepared signatures were computed with other num_perm/shingle/seed or other texts")
     group, uniq, sig = prepared.group, prepared.uniq, prepared.sig
     utexts = [texts[i] for i in uniq.tolist()] if len(uniq) < n else texts
@@ -135,8 +147,15 @@ def near_duplicates(texts: Sequence[str], threshold: float = DEFAULT_THRESHOLD, 
     dup = np.flatnonzero(group != np.arange(n))
     links = np.concatenate([pairs, np.stack([group[dup], dup], axis=1)]) if len(dup) else pairs
     cluster = components(n, links)
-    return NearDuplicates(cluster=cluster, pairs=pairs, jaccard=scored.jaccard, exact_group=group, bands=bands,
-                          rows=rows, candidates=len(cand))
+    return NearDuplicates(
+        cluster=cluster,
+        pairs=pairs,
+        jaccard=scored.jaccard,
+        exact_group=group,
+        bands=bands,
+        rows=rows,
+        candidates=len(cand),
+    )
 
 
 def _candidates(sig: np.ndarray, bands: int, rows: int, workers: int | None = None) -> np.ndarray:
@@ -206,7 +225,9 @@ def _verify(texts: Sequence[str], sig: np.ndarray, cand: np.ndarray, threshold: 
             parts = list(pool.imap(_verify_slice, bounds))
     finally:
         _FORK_VERIFY = None
-    return PairScores(np.concatenate([p for p, _ in parts]), np.concatenate([j for _, j in parts]), verify == "exact")
+    return PairScores(
+        np.concatenate([p for p, _ in parts]), np.concatenate([j for _, j in parts]), verify == "exact"
+    )
 
 
 def _verify_slice(bounds: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:

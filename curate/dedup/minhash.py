@@ -47,7 +47,8 @@ _LOW32 = np.uint64(0xFFFFFFFF)
 PARALLEL_MIN_ROWS = 50_000
 # Slabs per worker: a few, so a worker that finishes early picks up another and the cores stay busy.
 _SLABS_PER_WORKER = 4
-# The texts a forked worker reads and the shared output it writes (set in the parent just before the fork; never pickled).
+# The texts a forked worker reads and the shared output it writes (set in the parent just before the fork;
+# never pickled).
 _FORK_TEXTS: tuple[Sequence[str], np.ndarray] | None = None
 
 

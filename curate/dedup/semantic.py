@@ -7,7 +7,9 @@ from collections.abc import Sequence
 import numpy as np
 
 
-def embed(texts: Sequence[str], model: str = "minilm", batch_size: int = 64, max_length: int = 128) -> np.ndarray:
+def embed(
+    texts: Sequence[str], model: str = "minilm", batch_size: int = 64, max_length: int = 128
+) -> np.ndarray:
     """L2-normalised mean-pooled embeddings of `texts` (common.embed) from the encoder `model`."""
     from common.embed import load_encoder, mean_pooled
 

@@ -41,11 +41,15 @@ def dedup_texts(ctx: Any) -> list[str]:
 def exact_groups(ctx: Any) -> list[int]:
     if "exact_groups" not in ctx.shared:
         sigs = [v for k, v in ctx.shared.items() if isinstance(k, tuple) and k[0] == "signatures"]
-        ctx.shared["exact_groups"] = sigs[0].group.tolist() if sigs else exact_duplicate_groups(dedup_texts(ctx))
+        ctx.shared["exact_groups"] = (
+            sigs[0].group.tolist() if sigs else exact_duplicate_groups(dedup_texts(ctx))
+        )
     return ctx.shared["exact_groups"]
 
 
-def near(ctx: Any, threshold: float, num_perm: int, shingle: int, bands: int | None, seed: int = 0) -> NearDuplicates:
+def near(
+    ctx: Any, threshold: float, num_perm: int, shingle: int, bands: int | None, seed: int = 0
+) -> NearDuplicates:
     key = ("near", threshold, num_perm, shingle, bands, seed)
     if key not in ctx.shared:
         # signatures do not depend on the threshold: near_duplicate (0.8) and conflicting_labels (0.9)
@@ -58,8 +62,11 @@ def near(ctx: Any, threshold: float, num_perm: int, shingle: int, bands: int | N
         # a default run has exactly two users (near_duplicate, conflicting_labels): once a second threshold
         # is served, drop the signatures (256 MiB at 1M rows) so later checks do not carry them; a third
         # user, if any, recomputes them (results never depend on this cache)
-        served = [k for k in ctx.shared
-                  if isinstance(k, tuple) and k[0] == "near" and (k[2], k[3], k[5]) == (num_perm, shingle, seed)]
+        served = [
+            k
+            for k in ctx.shared
+            if isinstance(k, tuple) and k[0] == "near" and (k[2], k[3], k[5]) == (num_perm, shingle, seed)
+        ]
         if len(served) >= 2:
             ctx.shared.pop(skey, None)
     return ctx.shared[key]

@@ -26,7 +26,9 @@ def run(cfg: Any, command: str = "curate run", engine: str = "local", address: s
         raise UsageError(f"unknown engine {engine!r}", fix=f"use one of: {', '.join(ENGINES)}")
     if engine == "local":
         if address:
-            raise UsageError("--address only applies to --engine ray", fix="add --engine ray or drop --address")
+            raise UsageError(
+                "--address only applies to --engine ray", fix="add --engine ray or drop --address"
+            )
         from curate.pipeline import run_pipeline
 
         return run_pipeline(cfg, command, config_dir=config_dir, overwrite=overwrite)

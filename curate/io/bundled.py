@@ -33,17 +33,29 @@ BUNDLED = {
 DEFAULT_FIELDS: dict[str, dict[RecordKind, dict[str, str]]] = {
     "tweets": {RecordKind.classification: {"text_field": "text", "label_field": "sentiment"}},
     "bbc": {
-        RecordKind.completion: {"prompt_field": "lead", "completion_field": "headline", "group_field": "topic"},
+        RecordKind.completion: {
+            "prompt_field": "lead",
+            "completion_field": "headline",
+            "group_field": "topic",
+        },
         RecordKind.classification: {"text_field": "body", "label_field": "topic"},
         RecordKind.text: {"text_field": "body", "group_field": "topic"},
     },
     "chat": {
-        RecordKind.completion: {"prompt_field": "question", "completion_field": "answer", "group_field": "category"},
+        RecordKind.completion: {
+            "prompt_field": "question",
+            "completion_field": "answer",
+            "group_field": "category",
+        },
         RecordKind.chat: {"messages_field": "messages", "group_field": "category"},
         RecordKind.classification: {"text_field": "question", "label_field": "category"},
     },
 }
-DEFAULT_KIND = {"tweets": RecordKind.classification, "bbc": RecordKind.completion, "chat": RecordKind.completion}
+DEFAULT_KIND = {
+    "tweets": RecordKind.classification,
+    "bbc": RecordKind.completion,
+    "chat": RecordKind.completion,
+}
 
 
 def package_root(dist: str, rel: str) -> Path:
@@ -61,7 +73,10 @@ def package_root(dist: str, rel: str) -> Path:
 
 def bundled_path(name: str) -> Path:
     if name not in BUNDLED:
-        raise DataUsageError(f"unknown bundled dataset {name!r}", fix=f"use one of: {', '.join('bundled:' + n for n in BUNDLED)}")
+        raise DataUsageError(
+            f"unknown bundled dataset {name!r}",
+            fix=f"use one of: {', '.join('bundled:' + n for n in BUNDLED)}",
+        )
     return package_root(*BUNDLED[name])
 
 
@@ -119,6 +134,11 @@ def open_bundled(cfg: LoadConfig) -> tuple[Source, list[str] | None, Iterator[Ra
         src.path = cfg.path
         return src, columns, rows, cfg
     if name == "bbc":
-        return Source(cfg.path, "bundled", "utf-8"), ["id", "topic", "headline", "lead", "body"], _bbc_rows(root), cfg
+        return (
+            Source(cfg.path, "bundled", "utf-8"),
+            ["id", "topic", "headline", "lead", "body"],
+            _bbc_rows(root),
+            cfg,
+        )
     return (Source(cfg.path, "bundled", "utf-8"), ["id", "category", "question", "answer", "messages"],
             _chat_rows(root), cfg)

@@ -62,7 +62,9 @@ class Decoded:
         else:
             note = None
         if binary:
-            note = (note + "; " if note else "") + f"{binary} binary line(s) quarantined{scope if note is None else ''}"
+            note = (
+                note + "; " if note else ""
+            ) + f"{binary} binary line(s) quarantined{scope if note is None else ''}"
         return note
 
 
@@ -124,14 +126,20 @@ def decode_bytes(data: bytes, forced: str | None = None) -> Decoded:
         except LookupError:
             from curate.errors import DataUsageError
 
-            raise DataUsageError(f"unknown encoding {forced!r}",
-                                 fix="drop --encoding to let datavet detect it, or name a Python codec") from None
+            raise DataUsageError(
+                f"unknown encoding {forced!r}",
+                fix="drop --encoding to let datavet detect it, or name a Python codec",
+            ) from None
         if name.startswith(("utf-16", "utf-32")):
             return _wide(data, forced, None)
     if not forced:
         for mark, wide in WIDE_BOMS:
             if data.startswith(mark):
-                return _wide(data[len(mark):], wide, f"decoded as {wide.upper()} (the file starts with its byte-order mark)")
+                return _wide(
+                    data[len(mark) :],
+                    wide,
+                    f"decoded as {wide.upper()} (the file starts with its byte-order mark)",
+                )
     if data.startswith(BOM):
         data = data[len(BOM):]
         encoding = "utf-8-sig"
@@ -144,8 +152,13 @@ def decode_bytes(data: bytes, forced: str | None = None) -> Decoded:
             except UnicodeDecodeError:
                 out.append(None)
         bad_at = [i for i, x in enumerate(out) if x is None]
-        return Decoded(out, raw_lines, forced, f"{len(bad_at)} line(s) are not valid {forced}" if bad_at else None,
-                       forced_bad_at=bad_at)
+        return Decoded(
+            out,
+            raw_lines,
+            forced,
+            f"{len(bad_at)} line(s) are not valid {forced}" if bad_at else None,
+            forced_bad_at=bad_at,
+        )
     try:
         data.decode("utf-8")
         return Decoded([ln.decode("utf-8") for ln in raw_lines], raw_lines, encoding)
@@ -172,7 +185,10 @@ def decode_bytes(data: bytes, forced: str | None = None) -> Decoded:
     if any_utf8_non_ascii:
         enc, note = encoding, f"{len(fallback_at)} line(s) were not valid UTF-8 and were decoded as cp1252"
     else:
-        enc, note = "cp1252", "the file is not UTF-8; decoded as cp1252/latin-1 (re-save it as UTF-8 to silence this)"
+        enc, note = (
+            "cp1252",
+            "the file is not UTF-8; decoded as cp1252/latin-1 (re-save it as UTF-8 to silence this)",
+        )
     if binary_at:
         note += f"; {len(binary_at)} binary line(s) quarantined"
     return Decoded(lines, raw_lines, enc, note, len(fallback_at), fallback_at, binary_at,

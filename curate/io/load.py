@@ -75,7 +75,11 @@ def resolve_fields(kind: RecordKind, columns: set[str], cfg: LoadConfig) -> dict
     }
     mapping: dict[str, str] = {}
     missing: list[str] = []
-    if kind is RecordKind.completion and set(ALPACA) <= columns and not (cfg.prompt_field or cfg.completion_field):
+    if (
+        kind is RecordKind.completion
+        and set(ALPACA) <= columns
+        and not (cfg.prompt_field or cfg.completion_field)
+    ):
         return {"instruction": "instruction", "input": "input", "output": "output"}
     prompt_col, completion_col = cfg.prompt_field or "prompt", cfg.completion_field or "completion"
     if (kind is RecordKind.chat and not cfg.messages_field and {prompt_col, completion_col} <= columns
@@ -123,7 +127,9 @@ def record_model(kind: RecordKind, fields: tuple[str, ...] | None = None) -> typ
     return create_model(f"Partial{model.__name__}", __base__=model, **optional) if optional else model
 
 
-def _shape(obj: dict[str, Any], kind: RecordKind, mapping: dict[str, str], cfg: LoadConfig, row: int) -> dict[str, Any]:
+def _shape(
+    obj: dict[str, Any], kind: RecordKind, mapping: dict[str, str], cfg: LoadConfig, row: int
+) -> dict[str, Any]:
     """Rename input columns to record fields; everything else goes to `metadata`, kept verbatim.
 
     A mapped column that is absent from this row is left out (not set to None), so validation reports it as
@@ -167,10 +173,22 @@ def _metadata_object(value: Any) -> dict[str, Any] | None:
 _WRONG_TYPE = ("string_type", "list_type", "dict_type", "int_type", "float_type", "bool_type", "model_type",
                "model_attributes_type", "union_tag_invalid", "is_instance_of")
 # Our own PydanticCustomError codes in schemas.records; they are reasons as they stand.
-_RECORD_REASONS = ("empty_conversation", "misplaced_system_message", "bad_role_order", "empty_assistant_turn",
-                   "bad_content_part", "bad_tool_arguments", "bad_weight", "missing_field", "misplaced_tool_call",
-                   "orphan_tool_result", "unanswered_tool_call",
-                   "no_assistant_reply", "empty_completion", "missing_label")
+_RECORD_REASONS = (
+    "empty_conversation",
+    "misplaced_system_message",
+    "bad_role_order",
+    "empty_assistant_turn",
+    "bad_content_part",
+    "bad_tool_arguments",
+    "bad_weight",
+    "missing_field",
+    "misplaced_tool_call",
+    "orphan_tool_result",
+    "unanswered_tool_call",
+    "no_assistant_reply",
+    "empty_completion",
+    "missing_label",
+)
 
 
 def _reason(err: ValidationError) -> tuple[str, str]:
@@ -188,7 +206,10 @@ def _reason(err: ValidationError) -> tuple[str, str]:
     if typ == "literal_error" and loc.endswith("role"):
         return "unknown_role", f"{loc}: role {got!r} is not one of system, user, assistant, tool"
     if typ == "extra_forbidden" and ".role" not in loc and loc.startswith("messages"):
-        return "wrong_type", f"{loc}: unexpected key in a chat message (a message has role, content, name, tool_calls, tool_call_id, weight)"
+        return (
+            "wrong_type",
+            f"{loc}: unexpected key in a chat message (a message has role, content, name, tool_calls, tool_call_id, weight)",
+        )
     if typ in _RECORD_REASONS:
         return typ, f"{loc}: {first['msg']}"
     if typ in _WRONG_TYPE or typ.endswith("_type") or typ.startswith(("string_", "list_", "int_")):
@@ -262,7 +283,9 @@ class _FastRecord:
             if not (self.classification and type(b) is int and -_INT_LIMIT < b < _INT_LIMIT):
                 return None
             b = str(b)
-        elif not b.strip() or (self.classification and len(b) <= 9 and b.strip().lower() in MISSING_LABEL_WORDS):
+        elif not b.strip() or (
+            self.classification and len(b) <= 9 and b.strip().lower() in MISSING_LABEL_WORDS
+        ):
             return None   # empty_completion / missing_label: pydantic words the reason
         rid = obj.get(self.id_col)
         if rid is None or rid == "":
@@ -347,8 +370,10 @@ def load(cfg: LoadConfig | str | Path | Any, **overrides: Any) -> LoadedData:
     with gc_paused():
         if is_in_memory(cfg):
             opened = open_memory(cfg)
-            return _load(LoadConfig(path=opened[0].path, **{k: v for k, v in overrides.items() if v is not None}),
-                         opened=opened)
+            return _load(
+                LoadConfig(path=opened[0].path, **{k: v for k, v in overrides.items() if v is not None}),
+                opened=opened,
+            )
         return _load(cfg, **overrides)
 
 
@@ -364,8 +389,10 @@ def _load(cfg: LoadConfig | str | Path, opened: tuple | None = None, **overrides
     else:
         path = Path(cfg.path).expanduser()
         if not path.exists():
-            raise DataUsageError(f"{path} does not exist",
-                                 fix="check the path, or use a bundled dataset: bundled:tweets, bundled:bbc, bundled:chat")
+            raise DataUsageError(
+                f"{path} does not exist",
+                fix="check the path, or use a bundled dataset: bundled:tweets, bundled:bbc, bundled:chat",
+            )
         check_regular(path)
         fmt = detect_format(path) if cfg.format == "auto" else cfg.format
         source, columns, rows = open_source(path, fmt, cfg.encoding, cfg.split)
@@ -384,12 +411,19 @@ def _load(cfg: LoadConfig | str | Path, opened: tuple | None = None, **overrides
 
     def quarantine_row(r: RawRow, reason: str, message: str) -> None:
         rid = r.obj.get(cfg.id_field) if r.obj is not None else None
-        quarantine.append(QuarantineEntry(
-            source=r.source or source.path, line=r.line, row=r.row,
-            id=str(rid) if isinstance(rid, str | int) and not isinstance(rid, bool) and rid != "" else str(r.row),
-            reason=reason,
-            message=message, raw=r.raw if len(r.raw) <= 100_000 else r.raw[:100_000] + "…[truncated]",
-        ))
+        quarantine.append(
+            QuarantineEntry(
+                source=r.source or source.path,
+                line=r.line,
+                row=r.row,
+                id=str(rid)
+                if isinstance(rid, str | int) and not isinstance(rid, bool) and rid != ""
+                else str(r.row),
+                reason=reason,
+                message=message,
+                raw=r.raw if len(r.raw) <= 100_000 else r.raw[:100_000] + "…[truncated]",
+            )
+        )
 
     def decide(sample: list[RawRow]) -> None:
         nonlocal kind, mapping, fast
@@ -500,19 +534,36 @@ def _load(cfg: LoadConfig | str | Path, opened: tuple | None = None, **overrides
         note = source.note_for(last_line or None)  # the counts describe the lines this load used
     notes = list(source.notes)
     if renamed:
-        notes.append(f"{len(renamed)} row(s) without an id got a new id because the input uses their row "
-                     f"number as another row's id: " + "; ".join(renamed[:3]) + (" ..." if len(renamed) > 3 else ""))
+        notes.append(
+            f"{len(renamed)} row(s) without an id got a new id because the input uses their row "
+            f"number as another row's id: " + "; ".join(renamed[:3]) + (" ..." if len(renamed) > 3 else "")
+        )
     summary = InputSummary(
-        path=cfg.path, format=source.format, encoding=source.encoding, kind=kind.value, rows_read=rows_read,
-        rows_loaded=len(records), rows_quarantined=len(quarantine), quarantine_reasons=dict(reasons.most_common()),
-        encoding_note=note, notes=notes, split=source.split, subset=describe(subset),
+        path=cfg.path,
+        format=source.format,
+        encoding=source.encoding,
+        kind=kind.value,
+        rows_read=rows_read,
+        rows_loaded=len(records),
+        rows_quarantined=len(quarantine),
+        quarantine_reasons=dict(reasons.most_common()),
+        encoding_note=note,
+        notes=notes,
+        split=source.split,
+        subset=describe(subset),
     )
     assert summary.rows_read == summary.rows_loaded + summary.rows_quarantined
     return LoadedData(kind, records, quarantine, summary, cfg, mapping)
 
 
-def _accept(r: RawRow, kind: RecordKind, mapping: dict[str, str], cfg: LoadConfig,
-            quarantine_row: Callable[[RawRow, str, str], None], add: Callable[[RawRow, dict[str, Any]], None]) -> None:
+def _accept(
+    r: RawRow,
+    kind: RecordKind,
+    mapping: dict[str, str],
+    cfg: LoadConfig,
+    quarantine_row: Callable[[RawRow, str, str], None],
+    add: Callable[[RawRow, dict[str, Any]], None],
+) -> None:
     """Validate one row: hand its record to `add` (which settles its id), or quarantine it with the first
     reason that applies.
 

@@ -48,8 +48,10 @@ def open_memory(data: Any) -> tuple[Source, list[str] | None, Iterator[RawRow]]:
     if isinstance(data, list):
         bad = next((i for i, r in enumerate(data) if not isinstance(r, dict)), None)
         if bad is not None:
-            raise DataUsageError(f"row {bad} of the list is a {type(data[bad]).__name__}, not a dict",
-                                 fix="pass a list of dicts (one per record), a DataFrame or a datasets.Dataset")
+            raise DataUsageError(
+                f"row {bad} of the list is a {type(data[bad]).__name__}, not a dict",
+                fix="pass a list of dicts (one per record), a DataFrame or a datasets.Dataset",
+            )
         items: Any = data
         name, columns = "<list>", None
     elif _library(data) == "pandas":
@@ -68,8 +70,10 @@ def open_memory(data: Any) -> tuple[Source, list[str] | None, Iterator[RawRow]]:
             raise DataUsageError(f"cannot read a {type(data).__name__}",
                                  fix="pass a datasets.Dataset (pick a split of a DatasetDict: dd['train'])")
         names = {c: f.int2str for c, f in data.features.items() if isinstance(f, ClassLabel)}
-        items = ({k: (names[k](v) if k in names and isinstance(v, int) and v >= 0 else v) for k, v in r.items()}
-                 for r in data)
+        items = (
+            {k: (names[k](v) if k in names and isinstance(v, int) and v >= 0 else v) for k, v in r.items()}
+            for r in data
+        )
         name, columns = "<Dataset>", list(data.column_names)
 
     def rows() -> Iterator[RawRow]:

@@ -51,9 +51,17 @@ def check_regular(path: Path) -> None:
     """
     mode = path.stat().st_mode
     if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
-        kind = "a FIFO (named pipe)" if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(mode) else "a device"
-        raise DataUsageError(f"{path} is {kind}, not a regular file; datavet reads regular files only",
-                             fix="save the data to a file first (e.g. `cat pipe > data.jsonl`) and pass that file")
+        kind = (
+            "a FIFO (named pipe)"
+            if stat.S_ISFIFO(mode)
+            else "a socket"
+            if stat.S_ISSOCK(mode)
+            else "a device"
+        )
+        raise DataUsageError(
+            f"{path} is {kind}, not a regular file; datavet reads regular files only",
+            fix="save the data to a file first (e.g. `cat pipe > data.jsonl`) and pass that file",
+        )
 
 
 SUFFIX_FORMATS = {
@@ -64,7 +72,11 @@ SUFFIX_FORMATS = {
 
 def detect_format(path: Path) -> str:
     if path.is_dir():
-        if (path / "dataset_info.json").exists() or (path / "state.json").exists() or (path / "dataset_dict.json").exists():
+        if (
+            (path / "dataset_info.json").exists()
+            or (path / "state.json").exists()
+            or (path / "dataset_dict.json").exists()
+        ):
             return "hf"
         if any(p.is_dir() and any(f.suffix.lower() == ".txt" for f in p.iterdir()) for p in path.iterdir()):
             return "textdir"
@@ -136,7 +148,9 @@ def read_jsonl(path: Path, decoded: Decoded) -> Iterator[RawRow]:
     for i, text in enumerate(decoded.lines):
         if text is None:
             raw = decoded.raw_lines[i].decode("utf-8", errors="replace").rstrip("\r\n")
-            yield RawRow(row, raw, None, i + 1, ("undecodable_line", "line is binary or not in the given encoding"))
+            yield RawRow(
+                row, raw, None, i + 1, ("undecodable_line", "line is binary or not in the given encoding")
+            )
             row += 1
             continue
         stripped = text.strip()
@@ -147,13 +161,19 @@ def read_jsonl(path: Path, decoded: Decoded) -> Iterator[RawRow]:
             for part in parts:  # one physical line, several records separated by bare CRs
                 pobj, perr = _parse_json(part.strip())
                 if perr is None and not isinstance(pobj, dict):
-                    pobj, perr = None, ("not_an_object", f"expected a JSON object per line, got {type(pobj).__name__}")
+                    pobj, perr = (
+                        None,
+                        ("not_an_object", f"expected a JSON object per line, got {type(pobj).__name__}"),
+                    )
                 yield RawRow(row, part, pobj, i + 1, perr)
                 row += 1
             continue
         raw = text.rstrip("\r\n")
         if err and i == n - 1 and not text.endswith(("\n", "\r")) and err[0] == "malformed_json":
-            err = ("truncated_line", "the last line is cut off (no closing brace or newline): the file was truncated")
+            err = (
+                "truncated_line",
+                "the last line is cut off (no closing brace or newline): the file was truncated",
+            )
         if err is None and not isinstance(obj, dict):
             err = ("not_an_object", f"expected a JSON object per line, got {type(obj).__name__}")
             obj = None
@@ -194,8 +214,10 @@ def read_json_array(path: Path, decoded: Decoded) -> Iterator[RawRow]:
         if text.lstrip().startswith("{"):
             yield from read_jsonl(path, decoded)
             return
-        raise DataUsageError(f"{path.name} is not valid JSON: {err[1]}",
-                             fix="fix the JSON, or save one object per line as .jsonl so bad rows can be quarantined")
+        raise DataUsageError(
+            f"{path.name} is not valid JSON: {err[1]}",
+            fix="fix the JSON, or save one object per line as .jsonl so bad rows can be quarantined",
+        )
     if isinstance(obj, dict):
         for key in ("data", "rows", "records", "examples"):
             if isinstance(obj.get(key), list):
@@ -208,14 +230,30 @@ def read_json_array(path: Path, decoded: Decoded) -> Iterator[RawRow]:
     for i, item in enumerate(obj):
         raw = json.dumps(item, ensure_ascii=False)[:100_000] if not isinstance(item, str) else item
         if not isinstance(item, dict):
-            yield RawRow(i, raw, None, None, ("not_an_object", f"array item is a {type(item).__name__}, not an object"))
+            yield RawRow(
+                i, raw, None, None, ("not_an_object", f"array item is a {type(item).__name__}, not an object")
+            )
         elif _has_huge(item):
-            yield RawRow(i, raw, None, None, ("number_too_long", "an integer in the row is longer than Python "
-                                                                  "converts (4300 digits)"))
+            yield RawRow(
+                i,
+                raw,
+                None,
+                None,
+                ("number_too_long", "an integer in the row is longer than Python converts (4300 digits)"),
+            )
         elif surrogates and _has_lone_surrogate(item):
             raw = json.dumps(item)[:100_000]
-            yield RawRow(i, raw, None, None, ("lone_surrogate", "a string holds a lone UTF-16 surrogate escape "
-                                                                "(e.g. \\ud800), which is not valid Unicode text"))
+            yield RawRow(
+                i,
+                raw,
+                None,
+                None,
+                (
+                    "lone_surrogate",
+                    "a string holds a lone UTF-16 surrogate escape "
+                    "(e.g. \\ud800), which is not valid Unicode text",
+                ),
+            )
         else:
             yield RawRow(i, raw, item)
 
@@ -307,10 +345,14 @@ def read_csv(path: Path, decoded: Decoded, delimiter: str) -> tuple[list[str], I
     try:
         header = tap.restore(next(reader))
     except StopIteration:
-        raise DataUsageError(f"{path.name} is empty", fix="pass a file with a header row and data rows") from None
+        raise DataUsageError(
+            f"{path.name} is empty", fix="pass a file with a header row and data rows"
+        ) from None
     except csv.Error as e:
-        raise DataUsageError(f"the header row of {path.name} cannot be parsed: {e}",
-                             fix="check the first line of the file, or pass the right --format") from None
+        raise DataUsageError(
+            f"the header row of {path.name} cannot be parsed: {e}",
+            fix="check the first line of the file, or pass the right --format",
+        ) from None
     header = [h.strip() for h in header]
     dupes = sorted(n for n, c in Counter(header).items() if c > 1)
     if dupes:
@@ -327,7 +369,13 @@ def read_csv(path: Path, decoded: Decoded, delimiter: str) -> tuple[list[str], I
             if text is None or not text.strip():
                 if text is None:
                     raw = decoded.raw_lines[j].decode("utf-8", errors="replace").rstrip("\r\n")
-                    yield RawRow(row, raw, None, j + 1, ("undecodable_line", "line is binary or not in the given encoding"))
+                    yield RawRow(
+                        row,
+                        raw,
+                        None,
+                        j + 1,
+                        ("undecodable_line", "line is binary or not in the given encoding"),
+                    )
                     row += 1
                 continue
             raw = text.rstrip("\r\n")
@@ -336,8 +384,13 @@ def read_csv(path: Path, decoded: Decoded, delimiter: str) -> tuple[list[str], I
                 yield RawRow(row, raw, None, j + 1, ("unclosed_quote", "a quote opened on this line is not "
                                                     "closed on it: it would swallow the rows after it"))
             elif len(fields) != width:
-                yield RawRow(row, raw, None, j + 1, ("wrong_field_count", f"row has {len(fields)} fields, the "
-                                                                          f"header has {width}"))
+                yield RawRow(
+                    row,
+                    raw,
+                    None,
+                    j + 1,
+                    ("wrong_field_count", f"row has {len(fields)} fields, the header has {width}"),
+                )
             else:
                 yield RawRow(row, raw, dict(zip(header, fields, strict=True)), j + 1)
             row += 1
@@ -364,8 +417,12 @@ def read_csv(path: Path, decoded: Decoded, delimiter: str) -> tuple[list[str], I
                 continue
             first = lines[0] + 1 if lines else None
             if any(decoded.lines[j] is None for j in lines):
-                raw = "".join(decoded.raw_lines[j].decode("utf-8", errors="replace") for j in lines).rstrip("\r\n")
-                yield RawRow(row, raw, None, first, ("undecodable_line", "line is binary or not in the given encoding"))
+                raw = "".join(decoded.raw_lines[j].decode("utf-8", errors="replace") for j in lines).rstrip(
+                    "\r\n"
+                )
+                yield RawRow(
+                    row, raw, None, first, ("undecodable_line", "line is binary or not in the given encoding")
+                )
                 row += 1
                 continue
             texts: list[str] = [decoded.lines[j] for j in lines]  # type: ignore[misc]
@@ -532,4 +589,6 @@ def open_source(path: Path, fmt: str, encoding: str | None,
     if fmt == "textdir":
         src = Source(str(path), fmt, "utf-8", None, ["id", "text", "label"])
         return src, ["id", "text", "label"], read_textdir(path, src)
-    raise DataUsageError(f"unknown format {fmt!r}", fix="use one of jsonl, json, csv, tsv, parquet, hf, textdir")
+    raise DataUsageError(
+        f"unknown format {fmt!r}", fix="use one of jsonl, json, csv, tsv, parquet, hf, textdir"
+    )

@@ -59,8 +59,12 @@ def write_json(obj: Any, target: str | Path) -> None:
 
 def _flatten_for_arrow(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     # Arrow needs one type per column; free-form metadata is stored as a JSON string.
-    return [{**r, "metadata": json.dumps(r["metadata"], ensure_ascii=False)} if isinstance(r.get("metadata"), dict)
-            else r for r in rows]
+    return [
+        {**r, "metadata": json.dumps(r["metadata"], ensure_ascii=False)}
+        if isinstance(r.get("metadata"), dict)
+        else r
+        for r in rows
+    ]
 
 
 def write_parquet(rows: list[dict[str, Any]], target: str | Path) -> int:

@@ -49,7 +49,8 @@ class SplitResult:
     method: str
     dropped: list[dict[str, Any]] = field(default_factory=list)
     seconds: float = 0.0
-    keys: list[str] = field(default_factory=list)  # per row: "g:<group>" or "row:<i>" (see grouping.group_keys)
+    # per row: "g:<group>" or "row:<i>" (see grouping.group_keys)
+    keys: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
     @property
@@ -127,9 +128,11 @@ def split_records(records: list[dict[str, Any]], cfg: SplitConfig, group_ids: li
         named = ", ".join(f"{k!r} ({v} row{'s' * (v != 1)})" for k, v in sorted(rare.items()))
         msg = f"{len(part_names)} {what} need at least {len(part_names)} rows of each class"
         if cfg.rare_class == "error":
-            raise SplitError(f"{len(rare)} class{'es' * (len(rare) != 1)} too small to split: {named}; {msg}",
-                             fix="pass --rare-class drop (rows go to dropped.jsonl) or --rare-class train-only, "
-                                 "merge the class into another, or use fewer folds")
+            raise SplitError(
+                f"{len(rare)} class{'es' * (len(rare) != 1)} too small to split: {named}; {msg}",
+                fix="pass --rare-class drop (rows go to dropped.jsonl) or --rare-class train-only, "
+                "merge the class into another, or use fewer folds",
+            )
         idx = [strata.names.index(k) for k in rare]
         hit = strata.matrix[:, idx].any(axis=1)
         if cfg.rare_class == "drop":
@@ -141,7 +144,9 @@ def split_records(records: list[dict[str, Any]], cfg: SplitConfig, group_ids: li
         else:
             forced = hit
     if not active.any():
-        raise SplitError("every row was dropped as a rare class", fix="use --rare-class train-only or add data")
+        raise SplitError(
+            "every row was dropped as a rare class", fix="use --rare-class train-only or add data"
+        )
 
     unit, unit_keys = units_from_keys(keys)
     unit_active = np.zeros(len(unit_keys), dtype=bool)
@@ -151,7 +156,9 @@ def split_records(records: list[dict[str, Any]], cfg: SplitConfig, group_ids: li
     assignable_units = np.flatnonzero(unit_active & ~unit_forced)
     row_assignable = active & ~unit_forced[unit]
     n_rows = int(row_assignable.sum())
-    _check_feasible(cfg, part_names, fractions, n_rows, unit, row_assignable, unit_keys, len(assignable_units))
+    _check_feasible(
+        cfg, part_names, fractions, n_rows, unit, row_assignable, unit_keys, len(assignable_units)
+    )
 
     # Dense re-indexing of the assignable units.
     local = np.full(len(unit_keys), -1, dtype=np.int64)
@@ -216,8 +223,10 @@ def _check_feasible(cfg: SplitConfig, part_names: list[str], fractions: np.ndarr
                          fix=f"use --kfold {n_units} or fewer, or group less coarsely")
     for name, f in zip(part_names, fractions, strict=True):
         if f * n_rows < 1:
-            raise SplitError(f"split {name!r} would be empty: {f:.3g} x {n_rows:,} rows = {f * n_rows:.2f} rows",
-                             fix=f"raise its fraction to at least {1 / max(n_rows, 1):.3g}, or add data")
+            raise SplitError(
+                f"split {name!r} would be empty: {f:.3g} x {n_rows:,} rows = {f * n_rows:.2f} rows",
+                fix=f"raise its fraction to at least {1 / max(n_rows, 1):.3g}, or add data",
+            )
     sizes = np.bincount(unit[row_assignable])
     if len(sizes) and sizes.max() > 0:
         big = int(sizes.argmax())
@@ -292,7 +301,9 @@ def write_splits(result: SplitResult, out_dir: str | Path, *, overwrite: bool = 
         write_json(result.manifest(), tmp / "manifest.json")
         from curate.card import split_card_text, write_card
 
-        write_card(tmp / "README.md", split_card_text(result.manifest().model_dump(mode="json"), result.records[:1]))
+        write_card(
+            tmp / "README.md", split_card_text(result.manifest().model_dump(mode="json"), result.records[:1])
+        )
         with os_errors_as_usage(out):
             replace_dir(tmp, out, overwrite=overwrite, command="curate split")
     except BaseException:

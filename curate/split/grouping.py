@@ -51,7 +51,9 @@ def group_keys(records: list[dict[str, Any]], kind: RecordKind, cfg: SplitConfig
         texts = [record_text(r, kind) for r in records]
         ids = cluster_ids(texts, cfg)
         # a cluster is named by its first row's id, which is what the split files record as `group`
-        return [f"g:{records[g]['id']}" for g in ids], f"{cfg.group_by} clusters (key: {cfg.dedup_key.spec()})"
+        return [
+            f"g:{records[g]['id']}" for g in ids
+        ], f"{cfg.group_by} clusters (key: {cfg.dedup_key.spec()})"
     return [f"row:{i}" for i in range(n)], "none (each row its own group)"
 
 

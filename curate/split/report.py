@@ -45,8 +45,10 @@ def summary_lines(result: SplitResult) -> list[str]:
     lines = []
     if result.config.kfold:
         trains = [s.rows for k, s in result.stats.items() if k.endswith("/train")]
-        lines.append(f"fold-i/train.jsonl = the other folds{' + train-only rows' * ('train-only' in result.parts)}"
-                     f" ({min(trains):,}-{max(trains):,} rows)")
+        lines.append(
+            f"fold-i/train.jsonl = the other folds{' + train-only rows' * ('train-only' in result.parts)}"
+            f" ({min(trains):,}-{max(trains):,} rows)"
+        )
     lines += [
         f"groups: {result.groups:,} from {result.group_source}; {ok}groups straddling splits: "
         f"{result.groups_straddling}[/]",

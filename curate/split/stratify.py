@@ -98,7 +98,9 @@ def strata_matrix(records: list[dict[str, Any]], kind: RecordKind, stratify: str
 
 def _drop_empty(s: Strata) -> Strata:
     keep = s.matrix.sum(axis=0) > 0
-    return Strata(s.matrix[:, keep], [nm for nm, k in zip(s.names, keep, strict=True) if k], s.by, s.multilabel)
+    return Strata(
+        s.matrix[:, keep], [nm for nm, k in zip(s.names, keep, strict=True) if k], s.by, s.multilabel
+    )
 
 
 def rare_strata(strata: Strata, need: int) -> dict[str, int]:

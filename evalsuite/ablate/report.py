@@ -30,7 +30,9 @@ def verdict(ci: tuple[float, float], better: str = "helped", worse: str = "hurt"
     return "no measurable effect"
 
 
-def _delta(a: str, b: str, preds: dict[str, dict[int, list[str]]], refs: list[str], cfg: AblateConfig) -> dict[str, Any]:
+def _delta(
+    a: str, b: str, preds: dict[str, dict[int, list[str]]], refs: list[str], cfg: AblateConfig
+) -> dict[str, Any]:
     """b - a on the primary metric, seeds paired by seed value."""
     from evalsuite.bootstrap import paired_bootstrap_seeds
     from evalsuite.metrics import metrics_for
@@ -39,8 +41,15 @@ def _delta(a: str, b: str, preds: dict[str, dict[int, list[str]]], refs: list[st
     seeds = sorted(set(preds[a]) & set(preds[b]))
     d = paired_bootstrap_seeds(metric, [preds[a][s] for s in seeds], [preds[b][s] for s in seeds], refs,
                                n_resamples=cfg.n_resamples, seed=cfg.seed)
-    return {"base": a, "variant": b, "base_score": d.base, "score": d.tuned, "delta": d.delta, "ci": list(d.ci),
-            "seeds": seeds}
+    return {
+        "base": a,
+        "variant": b,
+        "base_score": d.base,
+        "score": d.tuned,
+        "delta": d.delta,
+        "ci": list(d.ci),
+        "seeds": seeds,
+    }
 
 
 def compare_variants(data: Any, preds: dict[str, dict[int, list[str]]], refs: list[str],
@@ -93,26 +102,51 @@ def build_report(data: Any, res: Any, cfg: AblateConfig, manifest: dict[str, Any
     vs_raw = {c["variant"]: c for c in res.comparisons}
     step_rows = []
     for s in res.steps:
-        removed = s["rows_removed"] if s["rows_changed"] is None else f"0 removed, {s['rows_changed']} changed"
-        step_rows.append([s["step"], removed, _fmt_ci(s.get("effect")), s["verdict"], _fmt_ci(s.get("vs_random")),
-                          s.get("random_verdict", "n/a (no rows removed or no twin)")])
+        removed = (
+            s["rows_removed"] if s["rows_changed"] is None else f"0 removed, {s['rows_changed']} changed"
+        )
+        step_rows.append(
+            [
+                s["step"],
+                removed,
+                _fmt_ci(s.get("effect")),
+                s["verdict"],
+                _fmt_ci(s.get("vs_random")),
+                s.get("random_verdict", "n/a (no rows removed or no twin)"),
+            ]
+        )
     helped = [s["step"] for s in res.steps if s["verdict"] == "helped"]
     hurt = [s["step"] for s in res.steps if s["verdict"] == "hurt"]
     cur = vs_raw.get("curated")
-    headline = (f"Curated vs raw: macro-F1 {cur['score']:.4f} vs {cur['base_score']:.4f}, delta {_fmt_ci(cur)}: "
-                f"{cur['verdict']}. " if cur else "")
+    headline = (
+        f"Curated vs raw: macro-F1 {cur['score']:.4f} vs {cur['base_score']:.4f}, delta {_fmt_ci(cur)}: "
+        f"{cur['verdict']}. "
+        if cur
+        else ""
+    )
     summary = TableBlock(
         title="Per curation step: does it pay?",
-        columns=["step", "rows removed by the step", "effect: curated - without step (95% CI)", "verdict",
-                 "curated - random removal of as many rows (95% CI)", "these rows vs random rows"],
-        rows=step_rows, status_column="verdict",
-        caption=headline + f"Steps that helped (CI above 0): {', '.join(helped) or 'none'}; hurt (CI below 0): "
-                f"{', '.join(hurt) or 'none'}; the others had no measurable effect at this budget "
-                f"({cfg.max_steps} steps, seeds {cfg.seeds}, {len(refs)} test items).")
+        columns=[
+            "step",
+            "rows removed by the step",
+            "effect: curated - without step (95% CI)",
+            "verdict",
+            "curated - random removal of as many rows (95% CI)",
+            "these rows vs random rows",
+        ],
+        rows=step_rows,
+        status_column="verdict",
+        caption=headline
+        + f"Steps that helped (CI above 0): {', '.join(helped) or 'none'}; hurt (CI below 0): "
+        f"{', '.join(hurt) or 'none'}; the others had no measurable effect at this budget "
+        f"({cfg.max_steps} steps, seeds {cfg.seeds}, {len(refs)} test items).",
+    )
     var_rows = []
     for v in data.variants:
         if v.name not in preds:
-            var_rows.append([v.name, v.rows, v.description, None, None, "", "not trained (identical to curated)"])
+            var_rows.append(
+                [v.name, v.rows, v.description, None, None, "", "not trained (identical to curated)"]
+            )
             continue
         scores = [metric.compute(preds[v.name][s], refs) for s in sorted(preds[v.name])]
         c = vs_raw.get(v.name)
@@ -123,39 +157,68 @@ def build_report(data: Any, res: Any, cfg: AblateConfig, manifest: dict[str, Any
                                                           "macro-F1 (mean over seeds)", "std over seeds",
                                                           "delta vs raw (95% CI)", "vs raw"],
                           rows=var_rows, status_column="vs raw", page_size=None)
-    chart = ChartBlock(title="macro-F1 per variant and seed", chart="bar",
-                       x=[v.name for v in data.variants if v.name in preds],
-                       series={f"seed {s}": [metric.compute(preds[v.name][s], refs) if s in preds[v.name] else None
-                                             for v in data.variants if v.name in preds] for s in cfg.seeds})
-    removed = TableBlock(title="What curation removed or changed, per variant",
-                         columns=["variant", "rows", "removed / changed by reason"],
-                         rows=[[v.name, v.rows, ", ".join(f"{k}: {n}" for k, n in v.removed_by_reason.items()) or "-"]
-                               for v in data.variants], page_size=None)
+    chart = ChartBlock(
+        title="macro-F1 per variant and seed",
+        chart="bar",
+        x=[v.name for v in data.variants if v.name in preds],
+        series={
+            f"seed {s}": [
+                metric.compute(preds[v.name][s], refs) if s in preds[v.name] else None
+                for v in data.variants
+                if v.name in preds
+            ]
+            for s in cfg.seeds
+        },
+    )
+    removed = TableBlock(
+        title="What curation removed or changed, per variant",
+        columns=["variant", "rows", "removed / changed by reason"],
+        rows=[
+            [v.name, v.rows, ", ".join(f"{k}: {n}" for k, n in v.removed_by_reason.items()) or "-"]
+            for v in data.variants
+        ],
+        page_size=None,
+    )
     h = data.heldout
-    test_text = (f"{h['held_out']} rows were set aside (seeded shuffle, seed {cfg.seed}) before any curation. They "
-                 f"went through the full curation ({h['after_curation']} left), then {h['exact_duplicates_of_training']}"
-                 f" exact and {h['near_duplicates_of_training']} near duplicates (curate's MinHash dedup on "
-                 f"normalized, lowercased text) of any row in any variant's training file were dropped. Val "
-                 f"(best-checkpoint selection, the same for every run): {h['val']} rows; test: {h['test']} rows.")
-    method = ("Every variant is trained with the same `finetune run` config, the same number of optimizer steps "
-              f"({cfg.max_steps}) and the same seeds ({', '.join(map(str, cfg.seeds))}); only the training rows "
-              "differ. The curated variants are `curate run` outputs of the same raw pool, one step switched off "
-              "for each leave-one-out variant. Deltas are seed-averaged macro-F1 differences on the same test "
-              f"items with 95% paired-bootstrap percentile intervals ({cfg.n_resamples} resamples over test "
-              "items, every seed scored on each resample). A verdict is helped/hurt only when the interval "
-              "excludes 0; otherwise no measurable effect, which at this budget can also mean the effect is "
-              "smaller than the test set can resolve. Removing rows also shrinks the data, so each removing step "
-              "is compared with a random removal of as many rows.")
+    test_text = (
+        f"{h['held_out']} rows were set aside (seeded shuffle, seed {cfg.seed}) before any curation. They "
+        f"went through the full curation ({h['after_curation']} left), then {h['exact_duplicates_of_training']}"
+        f" exact and {h['near_duplicates_of_training']} near duplicates (curate's MinHash dedup on "
+        f"normalized, lowercased text) of any row in any variant's training file were dropped. Val "
+        f"(best-checkpoint selection, the same for every run): {h['val']} rows; test: {h['test']} rows."
+    )
+    method = (
+        "Every variant is trained with the same `finetune run` config, the same number of optimizer steps "
+        f"({cfg.max_steps}) and the same seeds ({', '.join(map(str, cfg.seeds))}); only the training rows "
+        "differ. The curated variants are `curate run` outputs of the same raw pool, one step switched off "
+        "for each leave-one-out variant. Deltas are seed-averaged macro-F1 differences on the same test "
+        f"items with 95% paired-bootstrap percentile intervals ({cfg.n_resamples} resamples over test "
+        "items, every seed scored on each resample). A verdict is helped/hurt only when the interval "
+        "excludes 0; otherwise no measurable effect, which at this budget can also mean the effect is "
+        "smaller than the test set can resolve. Removing rows also shrinks the data, so each removing step "
+        "is compared with a random removal of as many rows."
+    )
     if len(cfg.seeds) == 1:
-        method += (" Only one training seed was run: the intervals then cover test-set sampling only, not the "
-                   "run-to-run variation of training, so a difference between variants can be training noise.")
+        method += (
+            " Only one training seed was run: the intervals then cover test-set sampling only, not the "
+            "run-to-run variation of training, so a difference between variants can be training noise."
+        )
     sections = [
         Section(id="variants", title="Variants", blocks=[variants, chart, removed]),
         Section(id="test-set", title="The held-out test set", blocks=[TextBlock(text=test_text)]),
         Section(id="method", title="Method", blocks=[TextBlock(text=method)]),
-        Section(id="runs", title="Runs", blocks=[TextBlock(text=(
-            f"Trained in this invocation: {len(res.trained)} ({', '.join(res.trained) or 'none'}); reused from an "
-            f"earlier invocation: {len(res.reused)}. Wall time of this invocation: {res.wall_s:.0f} s."))]),
+        Section(
+            id="runs",
+            title="Runs",
+            blocks=[
+                TextBlock(
+                    text=(
+                        f"Trained in this invocation: {len(res.trained)} ({', '.join(res.trained) or 'none'}); reused from an "
+                        f"earlier invocation: {len(res.reused)}. Wall time of this invocation: {res.wall_s:.0f} s."
+                    )
+                )
+            ],
+        ),
     ]
     return Report(title="Does curation pay? Data ablation", kind="eval", summary=summary, sections=sections,
                   signatures={PRIMARY: metric.signature}, manifest=manifest)

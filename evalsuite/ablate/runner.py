@@ -41,9 +41,19 @@ def train_config(cfg: AblateConfig, train: Path, val: Path, out: Path, seed: int
     from schemas.configs.base import apply_overrides, validate_config
     from schemas.configs.train import TrainConfig
 
-    body = apply_overrides(cfg.train, {"kind": "classification", "data.train": str(train), "data.val": str(val),
-                                       "out": str(out), "seed": seed, "max_steps": cfg.max_steps, "progress": False,
-                                       "early_stopping.patience": None})
+    body = apply_overrides(
+        cfg.train,
+        {
+            "kind": "classification",
+            "data.train": str(train),
+            "data.val": str(val),
+            "out": str(out),
+            "seed": seed,
+            "max_steps": cfg.max_steps,
+            "progress": False,
+            "early_stopping.patience": None,
+        },
+    )
     resume = (out / "checkpoint").is_dir()
     return validate_config(TrainConfig, {**body, "resume": resume}, "train section of the ablation config")
 
@@ -71,7 +81,11 @@ def train_and_predict(cfg: AblateConfig, train: Path, val: Path, test_texts: lis
         result = run(tcfg)
         trained = True
     if preds_file.is_file() and not trained:
-        preds = [json.loads(line)["prediction"] for line in preds_file.read_text(encoding="utf-8").splitlines() if line]
+        preds = [
+            json.loads(line)["prediction"]
+            for line in preds_file.read_text(encoding="utf-8").splitlines()
+            if line
+        ]
         if len(preds) == len(test_texts):
             return preds, False
     model, tok = load_for_inference(result.model_path, "classification")
@@ -138,20 +152,41 @@ def run_ablation(cfg: AblateConfig) -> AblationResult:
         res.predictions.setdefault(v.name, {})[seed] = preds
         (res.trained if trained else res.reused).append(f"{v.name}/seed-{seed}")
         acc = sum(p == r for p, r in zip(preds, refs, strict=True)) / len(refs)
-        _say(f"[{k}/{len(runs)}] {v.name} seed {seed}: done in {time.perf_counter() - t1:.0f}s, test accuracy {acc:.3f}")
+        _say(
+            f"[{k}/{len(runs)}] {v.name} seed {seed}: done in {time.perf_counter() - t1:.0f}s, test accuracy {acc:.3f}"
+        )
     res.comparisons, res.steps = compare_variants(data, res.predictions, refs, cfg)
     res.wall_s = round(time.perf_counter() - t0, 1)
-    manifest = RunManifest.create("evalsuite ablate", inputs={cfg.data: _input_file(cfg.data)},
-                                  config=cfg.model_dump(mode="json"), seed=cfg.seed,
-                                  extra={"variants": [v.to_json() for v in data.variants], "heldout": data.heldout,
-                                         "steps": data.steps, "trained_now": res.trained, "reused": res.reused,
-                                         "wall_s": res.wall_s})
+    manifest = RunManifest.create(
+        "evalsuite ablate",
+        inputs={cfg.data: _input_file(cfg.data)},
+        config=cfg.model_dump(mode="json"),
+        seed=cfg.seed,
+        extra={
+            "variants": [v.to_json() for v in data.variants],
+            "heldout": data.heldout,
+            "steps": data.steps,
+            "trained_now": res.trained,
+            "reused": res.reused,
+            "wall_s": res.wall_s,
+        },
+    )
     write_json(manifest, out / "manifest.json")
     report = build_report(data, res, cfg, manifest=manifest.model_dump(mode="json"))
     res.paths = write_report(report, out / "report")
-    (out / "result.json").write_text(json.dumps({"comparisons": res.comparisons, "steps": res.steps,
-                                                 "variants": [v.to_json() for v in data.variants],
-                                                 "heldout": data.heldout, "wall_s": res.wall_s}, indent=1, default=str))
+    (out / "result.json").write_text(
+        json.dumps(
+            {
+                "comparisons": res.comparisons,
+                "steps": res.steps,
+                "variants": [v.to_json() for v in data.variants],
+                "heldout": data.heldout,
+                "wall_s": res.wall_s,
+            },
+            indent=1,
+            default=str,
+        )
+    )
     return res
 
 

@@ -50,8 +50,16 @@ class Variant:
     removed_by_reason: dict[str, int] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
-        return {"name": self.name, "path": str(self.path), "rows": self.rows, "description": self.description,
-                "step": self.step, "role": self.role, "train": self.train, "removed_by_reason": self.removed_by_reason}
+        return {
+            "name": self.name,
+            "path": str(self.path),
+            "rows": self.rows,
+            "description": self.description,
+            "step": self.step,
+            "role": self.role,
+            "train": self.train,
+            "removed_by_reason": self.removed_by_reason,
+        }
 
 
 @dataclass
@@ -143,8 +151,21 @@ def build_data(cfg: AblateConfig, work: Path, log: Any = None) -> AblationData:
     from schemas.errors import UsageError
 
     say = log or (lambda msg: None)
-    key = cfg.model_dump(mode="json", include={"data", "kind", "train_size", "test_size", "val_size", "curate",
-                                               "label_issues", "steps", "random_twins", "seed"})
+    key = cfg.model_dump(
+        mode="json",
+        include={
+            "data",
+            "kind",
+            "train_size",
+            "test_size",
+            "val_size",
+            "curate",
+            "label_issues",
+            "steps",
+            "random_twins",
+            "seed",
+        },
+    )
     cached = _cached(work, key)
     if cached is not None:
         say("data variants and held-out sets built earlier with the same settings: reusing them")
@@ -176,17 +197,29 @@ def build_data(cfg: AblateConfig, work: Path, log: Any = None) -> AblationData:
     k_all = len(pool) - len(curated_rows)
     if cfg.random_twins and k_all > 0:
         rows = _random_drop(pool, k_all, cfg.seed + 1)
-        variants.append(Variant("random_curated", _write(rows, work / "variants" / "random_curated" / "train.jsonl"),
-                                len(rows), f"raw minus {k_all} random rows (as many as curation removed)",
-                                role="random"))
+        variants.append(
+            Variant(
+                "random_curated",
+                _write(rows, work / "variants" / "random_curated" / "train.jsonl"),
+                len(rows),
+                f"raw minus {k_all} random rows (as many as curation removed)",
+                role="random",
+            )
+        )
     step_info: dict[str, dict[str, Any]] = {}
     for j, step in enumerate(steps):
         say(f"curating without {step}")
         rows, reasons = _curated(cfg, raw, work, f"minus_{step}", step, issues)
         removed = len(rows) - len(curated_rows)
-        changed_text = sum(1 for a, b in zip(rows, curated_rows, strict=False) if a.get("text") != b.get("text"))
+        changed_text = sum(
+            1 for a, b in zip(rows, curated_rows, strict=False) if a.get("text") != b.get("text")
+        )
         same = removed == 0 and [str(r["id"]) for r in rows] == curated_ids and changed_text == 0
-        info = {"rows_removed": removed, "rows_changed": changed_text if removed == 0 else None, "identical": same}
+        info = {
+            "rows_removed": removed,
+            "rows_changed": changed_text if removed == 0 else None,
+            "identical": same,
+        }
         step_info[step] = info
         name = f"minus_{step}"
         variants.append(Variant(name, _write(rows, work / "variants" / name / "train.jsonl"), len(rows),
@@ -262,8 +295,10 @@ def _heldout(cfg: AblateConfig, held: list[dict[str, Any]], variants: list[Varia
         raise UsageError(f"only {len(keep)} held-out rows are left after curation and dedup against training",
                          fix="raise test_size, or lower val_size")
     val, test = keep[: cfg.val_size], keep[cfg.val_size:]
-    say(f"held out {len(held)} rows: {len(rows)} after curation, {n_exact} exact and {n_near} near duplicates of "
-        f"training rows dropped; val {len(val)}, test {len(test)}")
+    say(
+        f"held out {len(held)} rows: {len(rows)} after curation, {n_exact} exact and {n_near} near duplicates of "
+        f"training rows dropped; val {len(val)}, test {len(test)}"
+    )
     return (_write(test, work / "test.jsonl"), _write(val, work / "val.jsonl"),
             {"held_out": len(held), "after_curation": len(rows), "exact_duplicates_of_training": n_exact,
              "near_duplicates_of_training": n_near, "val": len(val), "test": len(test)})

@@ -11,14 +11,33 @@ import typer
 def register(app: typer.Typer) -> None:
     @app.command()
     def ablate(
-        config_arg: Annotated[Optional[Path], typer.Argument(metavar="CONFIG", help="YAML config "
-                              "(schemas.configs.ablate.AblateConfig), e.g. configs/ablate/tweets.yaml; or --config.")] = None,
-        config: Annotated[Optional[Path], typer.Option("--config", help="YAML config (the same as CONFIG; "
-                                                       "default: none, one of the two is required).")] = None,
-        overrides: Annotated[Optional[list[str]], typer.Option("--set", metavar="KEY=VALUE", help="Override a "
-                             "config key, e.g. --set max_steps=50 (repeatable; default: none).")] = None,
-        out: Annotated[Optional[str], typer.Option("--out", help="Output folder (default: the config's `out`, "
-                                                   "else reports/ablate).")] = None,
+        config_arg: Annotated[
+            Optional[Path],
+            typer.Argument(
+                metavar="CONFIG",
+                help="YAML config "
+                "(schemas.configs.ablate.AblateConfig), e.g. configs/ablate/tweets.yaml; or --config.",
+            ),
+        ] = None,
+        config: Annotated[
+            Optional[Path],
+            typer.Option(
+                "--config",
+                help="YAML config (the same as CONFIG; default: none, one of the two is required).",
+            ),
+        ] = None,
+        overrides: Annotated[
+            Optional[list[str]],
+            typer.Option(
+                "--set",
+                metavar="KEY=VALUE",
+                help="Override a config key, e.g. --set max_steps=50 (repeatable; default: none).",
+            ),
+        ] = None,
+        out: Annotated[
+            Optional[str],
+            typer.Option("--out", help="Output folder (default: the config's `out`, else reports/ablate)."),
+        ] = None,
     ) -> None:
         """Train the same model with the same budget on each data variant and report what each curation step
         did to macro-F1 on one clean held-out test set. Re-running resumes: finished runs are not retrained."""
@@ -29,7 +48,9 @@ def register(app: typer.Typer) -> None:
 
         path = config or config_arg
         if path is None:
-            raise UsageError("no ablation config given", fix="pass one: evalsuite ablate configs/ablate/tweets.yaml")
+            raise UsageError(
+                "no ablation config given", fix="pass one: evalsuite ablate configs/ablate/tweets.yaml"
+            )
         items = list(overrides or []) + ([f"out={out}"] if out else [])
         cfg = load_config(AblateConfig, path, items)
         res = run_ablation(cfg)

@@ -26,8 +26,13 @@ Opt = typer.Option
 def register(app: typer.Typer) -> None:
     @app.command()
     def cv(
-        data: Annotated[str, Opt("--data", help="Split folder with fold-0/, fold-1/, ... from `curate split "
-                                 "--kfold` (required).")] = "",
+        data: Annotated[
+            str,
+            Opt(
+                "--data",
+                help="Split folder with fold-0/, fold-1/, ... from `curate split --kfold` (required).",
+            ),
+        ] = "",
         config: ConfigOpt = None,
         sets: SetOpt = None,
         model: ModelOpt = None,
@@ -38,17 +43,39 @@ def register(app: typer.Typer) -> None:
         batch_size: BatchOpt = None,
         max_length: MaxLenOpt = None,
         seed: SeedOpt = None,
-        eval_limit: Annotated[Optional[int], Opt("--eval-limit", min=1, help="Each fold run validates on a seeded "
-                                                 "sample of N val rows; out-of-fold predictions still cover all "
-                                                 "(default: every row).")] = None,
-        out: Annotated[Path, Opt("--out", help="Fold runs, out-of-fold predictions, label_issues.json, "
-                                 "manifest.json and the report (in OUT/report).")] = Path("reports/cv"),
-        report_dir: Annotated[Optional[Path], Opt("--report-dir", hidden=True,
-                                                  help="Deprecated: the report goes to OUT/report.")] = None,
-        json_out: Annotated[Optional[Path], Opt("--json", help="Write the JSON result to this file (default: "
-                                                "none).")] = None,
-        overwrite: Annotated[bool, Opt("--overwrite", help="Replace an earlier datavet output in OUT (never a "
-                                       "folder another program wrote; default: refuse).")] = False,
+        eval_limit: Annotated[
+            Optional[int],
+            Opt(
+                "--eval-limit",
+                min=1,
+                help="Each fold run validates on a seeded "
+                "sample of N val rows; out-of-fold predictions still cover all "
+                "(default: every row).",
+            ),
+        ] = None,
+        out: Annotated[
+            Path,
+            Opt(
+                "--out",
+                help="Fold runs, out-of-fold predictions, label_issues.json, "
+                "manifest.json and the report (in OUT/report).",
+            ),
+        ] = Path("reports/cv"),
+        report_dir: Annotated[
+            Optional[Path],
+            Opt("--report-dir", hidden=True, help="Deprecated: the report goes to OUT/report."),
+        ] = None,
+        json_out: Annotated[
+            Optional[Path], Opt("--json", help="Write the JSON result to this file (default: none).")
+        ] = None,
+        overwrite: Annotated[
+            bool,
+            Opt(
+                "--overwrite",
+                help="Replace an earlier datavet output in OUT (never a "
+                "folder another program wrote; default: refuse).",
+            ),
+        ] = False,
         cli: typer.Context = None,  # type: ignore[assignment]
     ) -> None:
         """Train each fold with finetune's `run`, evaluate it, and report mean +/- std and likely label errors."""
@@ -60,7 +87,10 @@ def register(app: typer.Typer) -> None:
         from schemas.errors import UsageError
 
         if not data:
-            raise UsageError("no split folder given", fix="pass --data DIR written by `curate split DATA --kfold K --out DIR`")
+            raise UsageError(
+                "no split folder given",
+                fix="pass --data DIR written by `curate split DATA --kfold K --out DIR`",
+            )
         from curate.io.outputs import claim_outputs
 
         claim_outputs(cli, folder=out, files=(json_out,), overwrite=overwrite, command="evalsuite cv")

@@ -11,14 +11,31 @@ import typer
 def register(app: typer.Typer) -> None:
     @app.command()
     def demo(
-        out: Annotated[Path, typer.Option("--out", help="Where the demo's reports land.")] = Path("reports/demo"),
-        quick: Annotated[bool, typer.Option("--quick", help="Tiny sizes, for CI smoke tests (default: full "
-                                            "sizes).")] = False,
-        seed: Annotated[int, typer.Option("--seed", help="Seed for sampling, splits and training (default: 0).")] = 0,
-        sets: Annotated[Optional[list[str]], typer.Option("--set", help="Override a stage size, e.g. --set "
-                        "cls_batch=16 (repeatable; names: see evalsuite/demo.py DemoSizes; default: none).")] = None,
-        readme_summary: Annotated[bool, typer.Option("--readme-summary", help="Run nothing: print the README's "
-                                  "demo paragraph from the finished run in --out (its JSON outputs; default: off).")] = False,
+        out: Annotated[Path, typer.Option("--out", help="Where the demo's reports land.")] = Path(
+            "reports/demo"
+        ),
+        quick: Annotated[
+            bool, typer.Option("--quick", help="Tiny sizes, for CI smoke tests (default: full sizes).")
+        ] = False,
+        seed: Annotated[
+            int, typer.Option("--seed", help="Seed for sampling, splits and training (default: 0).")
+        ] = 0,
+        sets: Annotated[
+            Optional[list[str]],
+            typer.Option(
+                "--set",
+                help="Override a stage size, e.g. --set "
+                "cls_batch=16 (repeatable; names: see evalsuite/demo.py DemoSizes; default: none).",
+            ),
+        ] = None,
+        readme_summary: Annotated[
+            bool,
+            typer.Option(
+                "--readme-summary",
+                help="Run nothing: print the README's "
+                "demo paragraph from the finished run in --out (its JSON outputs; default: off).",
+            ),
+        ] = False,
     ) -> None:
         """Run curate -> split -> finetune -> compare on the bundled data and models; print the report path."""
         if readme_summary:

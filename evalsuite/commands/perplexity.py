@@ -19,30 +19,72 @@ def register(app: typer.Typer) -> None:
     @app.command()
     def perplexity(
         model: Annotated[str, typer.Option("--model", help="smollm2 or a causal-LM folder (required).")],
-        data: Annotated[str, typer.Option("--data", help="Text, prompt/completion or chat data file, or bundled:NAME (required).")],
-        adapter: Annotated[Optional[str], typer.Option("--adapter", help="A LoRA adapter folder (default: none).")] = None,
-        max_length: Annotated[Optional[int], typer.Option("--max-length", help="Window length in tokens (raw); "
-                              "truncation length for --template auto (use the trainer's max_length; default: "
-                              "the model's max positions, capped at 1024).")] = None,
-        stride: Annotated[Optional[int], typer.Option("--stride", help="Raw windows only: window step "
-                                                      "(default: max-length/2).")] = None,
-        kind: Annotated[Optional[str], typer.Option("--kind", help="text (plain documents), classification (its "
-                                                    "text), completion or chat (SFT: completion tokens only) "
-                                                    "(default: inferred from the fields).")] = None,
-        template: Annotated[str, typer.Option("--template", help="SFT records: auto = the trainer's formatting "
-                            "(chat template when the tokenizer has one), one pass per record truncated at "
-                            "--max-length; raw = prompt + completion text, sliding windows.")] = "auto",
-        sample: Annotated[Optional[int], typer.Option("--sample", min=1, help="A seeded random sample of N "
-                                                      "records (default: all).")] = None,
-        head: Annotated[Optional[int], typer.Option("--head", min=1, help="First N records only (default: all).")] = None,
+        data: Annotated[
+            str,
+            typer.Option(
+                "--data", help="Text, prompt/completion or chat data file, or bundled:NAME (required)."
+            ),
+        ],
+        adapter: Annotated[
+            Optional[str], typer.Option("--adapter", help="A LoRA adapter folder (default: none).")
+        ] = None,
+        max_length: Annotated[
+            Optional[int],
+            typer.Option(
+                "--max-length",
+                help="Window length in tokens (raw); "
+                "truncation length for --template auto (use the trainer's max_length; default: "
+                "the model's max positions, capped at 1024).",
+            ),
+        ] = None,
+        stride: Annotated[
+            Optional[int],
+            typer.Option("--stride", help="Raw windows only: window step (default: max-length/2)."),
+        ] = None,
+        kind: Annotated[
+            Optional[str],
+            typer.Option(
+                "--kind",
+                help="text (plain documents), classification (its "
+                "text), completion or chat (SFT: completion tokens only) "
+                "(default: inferred from the fields).",
+            ),
+        ] = None,
+        template: Annotated[
+            str,
+            typer.Option(
+                "--template",
+                help="SFT records: auto = the trainer's formatting "
+                "(chat template when the tokenizer has one), one pass per record truncated at "
+                "--max-length; raw = prompt + completion text, sliding windows.",
+            ),
+        ] = "auto",
+        sample: Annotated[
+            Optional[int],
+            typer.Option("--sample", min=1, help="A seeded random sample of N records (default: all)."),
+        ] = None,
+        head: Annotated[
+            Optional[int], typer.Option("--head", min=1, help="First N records only (default: all).")
+        ] = None,
         seed: Annotated[int, typer.Option("--seed", help="Seed of --sample (default: 0).")] = 0,
-        limit: Annotated[Optional[int], typer.Option("--limit", min=1, hidden=True,
-                                                     help="Deprecated alias of --head.")] = None,
-        batch_size: Annotated[int, typer.Option("--batch-size", min=1, help="Records/windows per forward pass.")] = 8,
-        slice_by: Annotated[Optional[list[str]], typer.Option("--slice-by", help="Also report token perplexity "
-                            "per value of this record field (or metadata key), token-weighted, with a bootstrap "
-                            "CI; repeatable (default: none).")] = None,
-        json_out: Annotated[Optional[Path], typer.Option("--json", help="Write the JSON result to this file (default: none).")] = None,
+        limit: Annotated[
+            Optional[int], typer.Option("--limit", min=1, hidden=True, help="Deprecated alias of --head.")
+        ] = None,
+        batch_size: Annotated[
+            int, typer.Option("--batch-size", min=1, help="Records/windows per forward pass.")
+        ] = 8,
+        slice_by: Annotated[
+            Optional[list[str]],
+            typer.Option(
+                "--slice-by",
+                help="Also report token perplexity "
+                "per value of this record field (or metadata key), token-weighted, with a bootstrap "
+                "CI; repeatable (default: none).",
+            ),
+        ] = None,
+        json_out: Annotated[
+            Optional[Path], typer.Option("--json", help="Write the JSON result to this file (default: none).")
+        ] = None,
     ) -> None:
         """Token perplexity, bits per byte and word perplexity, each labelled, with the scoring signature."""
         import json
@@ -72,7 +114,9 @@ def register(app: typer.Typer) -> None:
         lm, tok = load_causal_lm(model, adapter)
         if sft and template == "auto":
             cap = getattr(lm.config, "max_position_embeddings", 1024) or 1024
-            res = sft_perplexity(lm, tok, recs, max_length=int(max_length or min(cap, 1024)), batch_size=batch_size)
+            res = sft_perplexity(
+                lm, tok, recs, max_length=int(max_length or min(cap, 1024)), batch_size=batch_size
+            )
         else:
             if any("messages" in r for r in recs):
                 raise UsageError("chat records can only be scored through the chat template",
@@ -91,9 +135,15 @@ def register(app: typer.Typer) -> None:
             from evalsuite.perplexity_slices import group_value, perplexity_by_group
 
             for fld in slice_by:
-                slices[fld] = perplexity_by_group(res.doc_nll_sum, res.doc_tokens, [group_value(r, fld) for r in recs])
+                slices[fld] = perplexity_by_group(
+                    res.doc_nll_sum, res.doc_tokens, [group_value(r, fld) for r in recs]
+                )
                 for g in slices[fld]:
-                    ppl_s = "n/a (no scored tokens)" if g["token_perplexity"] is None else f"{g['token_perplexity']:.4f}"
+                    ppl_s = (
+                        "n/a (no scored tokens)"
+                        if g["token_perplexity"] is None
+                        else f"{g['token_perplexity']:.4f}"
+                    )
                     ci = f"  CI [{g['ci'][0]:.4f}, {g['ci'][1]:.4f}]" if g["ci"] else ""
                     typer.echo(f"  {fld}={g['value']:<20} {ppl_s}{ci}  ({g['n_documents']} documents, "
                                f"{g['n_tokens']} tokens)")
@@ -101,8 +151,20 @@ def register(app: typer.Typer) -> None:
             from curate import write_text
             from schemas.manifest import invocation
 
-            settings = {"model": model, "data": data, "adapter": adapter, "max_length": max_length, "stride": stride,
-                        "kind": kind, "template": template, "head": head, "sample": sample, "seed": seed, "limit": limit, "batch_size": batch_size}
+            settings = {
+                "model": model,
+                "data": data,
+                "adapter": adapter,
+                "max_length": max_length,
+                "stride": stride,
+                "kind": kind,
+                "template": template,
+                "head": head,
+                "sample": sample,
+                "seed": seed,
+                "limit": limit,
+                "batch_size": batch_size,
+            }
             write_text(json.dumps({"metrics": res.metrics(), "n_tokens": res.n_tokens,
                                    "n_documents": res.n_documents, "truncated": res.truncated,
                                    **({"slices": slices} if slices else {}),

@@ -52,11 +52,16 @@ def print_result(res: dict) -> None:
         typer.echo(f"{k:<18} {_fmt(v['value'])}  {ci:<20}  {v['signature']}")
     acc = res["accounting"]
     p, r = acc["predictions"], acc["references"]
-    typer.echo(f"n={res['n']} scored; predictions: {p['rows']} rows = {p['scored']} scored + {p['unmatched']} "
-               f"unmatched + {p['duplicate']} duplicate + {p['invalid']} invalid", err=True)
-    typer.echo(f"references ({acc['reference_field']}): {r['rows']} rows = {r['scored']} scored + "
-               f"{r['without_prediction']} without prediction + {r['duplicate']} duplicate + {r['invalid']} invalid",
-               err=True)
+    typer.echo(
+        f"n={res['n']} scored; predictions: {p['rows']} rows = {p['scored']} scored + {p['unmatched']} "
+        f"unmatched + {p['duplicate']} duplicate + {p['invalid']} invalid",
+        err=True,
+    )
+    typer.echo(
+        f"references ({acc['reference_field']}): {r['rows']} rows = {r['scored']} scored + "
+        f"{r['without_prediction']} without prediction + {r['duplicate']} duplicate + {r['invalid']} invalid",
+        err=True,
+    )
     if not acc["clean"]:
         from collections import Counter
 
@@ -64,7 +69,9 @@ def print_result(res: dict) -> None:
         typer.echo("warning: not a clean one-to-one match; rows not scored: "
                    + "; ".join(f"{f} {why}: {n}" for (f, why), n in sorted(reasons.items())), err=True)
         for x in res["problems"][:5]:
-            typer.echo(f"  {x['file']} line {x['line']} id={x['id']!r}: {x['status']} ({x['reason']})", err=True)
+            typer.echo(
+                f"  {x['file']} line {x['line']} id={x['id']!r}: {x['status']} ({x['reason']})", err=True
+            )
         if len(res["problems"]) > 5:
             typer.echo(f"  ... {len(res['problems']) - 5} more in the JSON's \"problems\"", err=True)
     for note in res.get("notes", []):
@@ -77,33 +84,94 @@ def print_result(res: dict) -> None:
 def register(app: typer.Typer) -> None:
     @app.command()
     def score(
-        kind: Annotated[str, typer.Option("--kind", help="classification (labels) or completion/chat/text "
-                                          "(generated text) (required).")],
-        predictions: Annotated[Path, typer.Option("--predictions", help="JSONL with id and prediction (and "
-                               "optionally probabilities: {label: p}) (required).")],
-        references: Annotated[str, typer.Option("--references", help="Data file with id and the reference "
-                              "(label, completion or text; a list = several references / labels) (required).")],
-        metric_args: Annotated[Optional[list[str]], typer.Option("--metric-args", help="KEY.OPTION=VALUE, "
-                               "repeatable, e.g. bleu.tokenize=intl, rouge.use_stemmer=true, "
-                               "classification.pos_label=pos (docs/metrics.md lists all) (default: none).")] = None,
-        config: Annotated[Optional[str], typer.Option("--config", help="YAML with metric_args: {KEY: {OPTION: "
-                          "VALUE}}; --metric-args override it (default: none).")] = None,
-        sets: Annotated[Optional[list[str]], typer.Option("--set", help="Override a key of the --config file: "
-                        "metric_args.KEY.OPTION=VALUE (repeatable; default: none).")] = None,
-        reference_field: Annotated[Optional[str], typer.Option("--reference-field", help="Reference column "
-                                   "(default: label; generation: completion, reference, references or text).")] = None,
-        slice_by: Annotated[Optional[list[str]], typer.Option("--slice-by", help="Also score each value of "
-                            "this field (reference row, else prediction row); repeatable (default: none).")] = None,
-        strict: Annotated[bool, typer.Option("--strict", help="Exit 1 unless every row of both files is "
-                          "scored one-to-one (the JSON is still written) (default: off).")] = False,
-        n_resamples: Annotated[int, typer.Option("--n-resamples", help="Bootstrap resamples for the CIs "
-                               "(0: none) (default: 1000).", min=0)] = 1000,
+        kind: Annotated[
+            str,
+            typer.Option(
+                "--kind", help="classification (labels) or completion/chat/text (generated text) (required)."
+            ),
+        ],
+        predictions: Annotated[
+            Path,
+            typer.Option(
+                "--predictions",
+                help="JSONL with id and prediction (and optionally probabilities: {label: p}) (required).",
+            ),
+        ],
+        references: Annotated[
+            str,
+            typer.Option(
+                "--references",
+                help="Data file with id and the reference "
+                "(label, completion or text; a list = several references / labels) (required).",
+            ),
+        ],
+        metric_args: Annotated[
+            Optional[list[str]],
+            typer.Option(
+                "--metric-args",
+                help="KEY.OPTION=VALUE, "
+                "repeatable, e.g. bleu.tokenize=intl, rouge.use_stemmer=true, "
+                "classification.pos_label=pos (docs/metrics.md lists all) (default: none).",
+            ),
+        ] = None,
+        config: Annotated[
+            Optional[str],
+            typer.Option(
+                "--config",
+                help="YAML with metric_args: {KEY: {OPTION: "
+                "VALUE}}; --metric-args override it (default: none).",
+            ),
+        ] = None,
+        sets: Annotated[
+            Optional[list[str]],
+            typer.Option(
+                "--set",
+                help="Override a key of the --config file: "
+                "metric_args.KEY.OPTION=VALUE (repeatable; default: none).",
+            ),
+        ] = None,
+        reference_field: Annotated[
+            Optional[str],
+            typer.Option(
+                "--reference-field",
+                help="Reference column "
+                "(default: label; generation: completion, reference, references or text).",
+            ),
+        ] = None,
+        slice_by: Annotated[
+            Optional[list[str]],
+            typer.Option(
+                "--slice-by",
+                help="Also score each value of "
+                "this field (reference row, else prediction row); repeatable (default: none).",
+            ),
+        ] = None,
+        strict: Annotated[
+            bool,
+            typer.Option(
+                "--strict",
+                help="Exit 1 unless every row of both files is "
+                "scored one-to-one (the JSON is still written) (default: off).",
+            ),
+        ] = False,
+        n_resamples: Annotated[
+            int,
+            typer.Option(
+                "--n-resamples", help="Bootstrap resamples for the CIs (0: none) (default: 1000).", min=0
+            ),
+        ] = 1000,
         confidence: Annotated[float, typer.Option("--confidence", help="CI mass (default: 0.95).")] = 0.95,
         seed: Annotated[int, typer.Option("--seed", help="Bootstrap seed (default: 0).")] = 0,
-        rouge_tokenizer: Annotated[Optional[str], typer.Option("--rouge-tokenizer", help="Same as --metric-args "
-                                   "rouge.tokenizer=default|unicode (default: default).")] = None,
-        json_out: Annotated[Optional[Path], typer.Option("--json", help="Write the JSON result to this file "
-                                                         "(default: none).")] = None,
+        rouge_tokenizer: Annotated[
+            Optional[str],
+            typer.Option(
+                "--rouge-tokenizer",
+                help="Same as --metric-args rouge.tokenizer=default|unicode (default: default).",
+            ),
+        ] = None,
+        json_out: Annotated[
+            Optional[Path], typer.Option("--json", help="Write the JSON result to this file (default: none).")
+        ] = None,
     ) -> None:
         """Score given predictions against references; print every metric with its CI and signature."""
         from curate.io.writers import write_json

@@ -142,6 +142,9 @@ def check_signatures(a: dict[str, str], b: dict[str, str]) -> None:
     """Raise when two score sets computed the same metric with different settings (they are not comparable)."""
     bad = [f"{k}: {a[k]!r} vs {b[k]!r}" for k in sorted(set(a) & set(b)) if a[k] != b[k]]
     if bad:
-        raise UsageError("refusing to compare scores whose signatures differ", details=bad,
-                         fix="recompute both sides with the same metric settings (tokenizer, smoothing, stemmer, "
-                             "window/stride)")
+        raise UsageError(
+            "refusing to compare scores whose signatures differ",
+            details=bad,
+            fix="recompute both sides with the same metric settings (tokenizer, smoothing, stemmer, "
+            "window/stride)",
+        )

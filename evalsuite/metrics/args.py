@@ -30,7 +30,9 @@ def parse_metric_args(items: Sequence[str] | None) -> MetricArgs:
         head, eq, raw = item.partition("=")
         key, dot, opt = head.strip().partition(".")
         if not eq or not dot or not key or not opt:
-            raise UsageError(f"bad --metric-args {item!r}", fix="write KEY.OPTION=VALUE, e.g. bleu.tokenize=intl")
+            raise UsageError(
+                f"bad --metric-args {item!r}", fix="write KEY.OPTION=VALUE, e.g. bleu.tokenize=intl"
+            )
         try:
             value = yaml.safe_load(raw) if raw.strip() else ""
         except yaml.YAMLError:
@@ -102,8 +104,11 @@ class ArgResolver:
         bad = sorted(f"{k}.{o}" for k, opts in self.args.items() for o in opts if (k, o) not in self.used)
         if bad:
             known = [f"{k}: {', '.join(sorted(v))}" for k, v in sorted(self.known.items()) if v]
-            raise UsageError(f"unknown metric option(s): {', '.join(bad)}", details=known,
-                             fix="use one of the KEY.OPTION pairs listed above (docs/metrics.md lists them all)")
+            raise UsageError(
+                f"unknown metric option(s): {', '.join(bad)}",
+                details=known,
+                fix="use one of the KEY.OPTION pairs listed above (docs/metrics.md lists them all)",
+            )
 
 
 def sig_opts(opts: Mapping[str, Any]) -> str:
@@ -135,11 +140,15 @@ def load_metric_config(path: str | None) -> MetricArgs:
     try:
         data = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as e:
-        raise UsageError(f"cannot read config {p}: {e}", fix="give a UTF-8 YAML file with metric_args: {...}") from None
+        raise UsageError(
+            f"cannot read config {p}: {e}", fix="give a UTF-8 YAML file with metric_args: {...}"
+        ) from None
     if not isinstance(data, dict) or set(map(str, data)) - {"metric_args"}:
         extra = sorted(map(str, data)) if isinstance(data, dict) else [type(data).__name__]
-        raise UsageError(f"config {p}: unexpected keys {extra}",
-                         fix="write metric_args: {KEY: {OPTION: VALUE}}, e.g. metric_args: {bleu: {tokenize: intl}}")
+        raise UsageError(
+            f"config {p}: unexpected keys {extra}",
+            fix="write metric_args: {KEY: {OPTION: VALUE}}, e.g. metric_args: {bleu: {tokenize: intl}}",
+        )
     return merge_args(data.get("metric_args") or {})
 
 
@@ -156,7 +165,9 @@ def sets_to_metric_args(sets: Sequence[str] | None) -> list[str]:
     for item in sets or ():
         head, eq, value = item.partition("=")
         if not eq or not head.startswith("metric_args."):
-            raise UsageError(f"--set {item!r}: this command's config has only metric_args",
-                             fix="write --set metric_args.KEY.OPTION=VALUE, e.g. --set metric_args.bleu.tokenize=intl")
+            raise UsageError(
+                f"--set {item!r}: this command's config has only metric_args",
+                fix="write --set metric_args.KEY.OPTION=VALUE, e.g. --set metric_args.bleu.tokenize=intl",
+            )
         out.append(f"{head[len('metric_args.'):]}={value}")
     return out

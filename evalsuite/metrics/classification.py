@@ -192,7 +192,9 @@ def _binarize(p: Sequence[Any], r: Sequence[Any]) -> tuple[Any, Any]:
     return mlb.fit_transform([_s(x) for x in r]), mlb.transform([_s(x) for x in p])
 
 
-def _ml(name: str, avg: str | None, zd: Any, p: Sequence[Any], r: Sequence[Any], sample_weight: Any = None) -> float:
+def _ml(
+    name: str, avg: str | None, zd: Any, p: Sequence[Any], r: Sequence[Any], sample_weight: Any = None
+) -> float:
     from sklearn.metrics import accuracy_score, fbeta_score, hamming_loss, precision_score, recall_score
 
     yt, yp = _binarize(p, r)
@@ -241,7 +243,9 @@ def ece(confidence: Any, correct: Any, n_bins: int = 15, sample_weight: Any = No
     for b in range(n_bins):
         m = bins == b
         if w[m].sum() > 0:
-            out += w[m].sum() / total * abs(np.average(ok[m], weights=w[m]) - np.average(conf[m], weights=w[m]))
+            out += (
+                w[m].sum() / total * abs(np.average(ok[m], weights=w[m]) - np.average(conf[m], weights=w[m]))
+            )
     return float(out)
 
 
@@ -274,8 +278,18 @@ def classification_metrics(args: ArgResolver | None = None, *, multilabel: bool 
         out = []
         for name, higher in (("accuracy", True), ("hamming_loss", False)):
             o = args.resolve(["classification", name], {"sample_weight": ""})
-            out.append(Metric(name, "classification", higher, partial(_ml, name, None, zd), _sig(o) + "|multilabel",
-                              per_example=_ml_subset if name == "accuracy" else None, options=o, uses=W))
+            out.append(
+                Metric(
+                    name,
+                    "classification",
+                    higher,
+                    partial(_ml, name, None, zd),
+                    _sig(o) + "|multilabel",
+                    per_example=_ml_subset if name == "accuracy" else None,
+                    options=o,
+                    uses=W,
+                )
+            )
         for avg in ML_AVERAGES:
             for kind in ("precision", "recall", "f1"):
                 o = args.resolve(["classification", f"{kind}_{avg}"], COMMON)
@@ -298,20 +312,55 @@ def classification_metrics(args: ArgResolver | None = None, *, multilabel: bool 
                               _sig({"average": avg, **o}), options=o, uses=W,
                               codes_fn=partial(prf_from_codes, kind, avg) if z == 0.0 else None))
     o = opts("balanced_accuracy", {"adjusted": False})
-    out.append(Metric("balanced_accuracy", "classification", True, partial(_balanced, o["adjusted"]),
-                      _sig({"adjusted": o["adjusted"], "sample_weight": o["sample_weight"]}), options=o, uses=W,
-                      codes_fn=partial(balanced_from_codes, bool(o["adjusted"]))))
+    out.append(
+        Metric(
+            "balanced_accuracy",
+            "classification",
+            True,
+            partial(_balanced, o["adjusted"]),
+            _sig({"adjusted": o["adjusted"], "sample_weight": o["sample_weight"]}),
+            options=o,
+            uses=W,
+            codes_fn=partial(balanced_from_codes, bool(o["adjusted"])),
+        )
+    )
     o = opts("fbeta", {"beta": 0.5, "average": "macro"})
     if o["average"] not in (*AVERAGES, "binary"):
         raise UsageError(f"fbeta.average={o['average']!r}", fix="use macro, micro, weighted or binary")
-    out.append(Metric("fbeta", "classification", True,
-                      partial(_prf, "fbeta", o["average"], _zd(o["zero_division"]), pos_label=str(o["pos_label"]),
-                              beta=float(o["beta"])), _sig(o), options=o, uses=W,
-                      codes_fn=partial(prf_from_codes, "fbeta", o["average"], beta=float(o["beta"]))
-                      if o["average"] != "binary" and _zd(o["zero_division"]) == 0.0 else None))
+    out.append(
+        Metric(
+            "fbeta",
+            "classification",
+            True,
+            partial(
+                _prf,
+                "fbeta",
+                o["average"],
+                _zd(o["zero_division"]),
+                pos_label=str(o["pos_label"]),
+                beta=float(o["beta"]),
+            ),
+            _sig(o),
+            options=o,
+            uses=W,
+            codes_fn=partial(prf_from_codes, "fbeta", o["average"], beta=float(o["beta"]))
+            if o["average"] != "binary" and _zd(o["zero_division"]) == 0.0
+            else None,
+        )
+    )
     o = opts("mcc")
-    out.append(Metric("mcc", "classification", True, _mcc, _sig({"sample_weight": o["sample_weight"]}), options=o,
-                      uses=W, codes_fn=mcc_from_codes))
+    out.append(
+        Metric(
+            "mcc",
+            "classification",
+            True,
+            _mcc,
+            _sig({"sample_weight": o["sample_weight"]}),
+            options=o,
+            uses=W,
+            codes_fn=mcc_from_codes,
+        )
+    )
     o = opts("cohen_kappa", {"weights": "none"})
     if o["weights"] not in ("none", "linear", "quadratic"):
         raise UsageError(f"cohen_kappa.weights={o['weights']!r}", fix="use none, linear or quadratic")
@@ -321,9 +370,17 @@ def classification_metrics(args: ArgResolver | None = None, *, multilabel: bool 
     for kind in ("precision", "recall", "f1"):
         o = opts(f"{kind}_binary")
         if o["pos_label"] != "":
-            out.append(Metric(f"{kind}_binary", "classification", True,
-                              partial(_prf, kind, "binary", _zd(o["zero_division"]), pos_label=str(o["pos_label"])),
-                              _sig({"average": "binary", **o}), options=o, uses=W))
+            out.append(
+                Metric(
+                    f"{kind}_binary",
+                    "classification",
+                    True,
+                    partial(_prf, kind, "binary", _zd(o["zero_division"]), pos_label=str(o["pos_label"])),
+                    _sig({"average": "binary", **o}),
+                    options=o,
+                    uses=W,
+                )
+            )
     if probabilities:
         labs = [str(x) for x in (labels or [])]
         P = ("probabilities", "sample_weight")
@@ -335,9 +392,18 @@ def classification_metrics(args: ArgResolver | None = None, *, multilabel: bool 
                           _sig({"scale_by_half": o["scale_by_half"], "sample_weight": o["sample_weight"]}),
                           options=o, uses=P))
         o = opts("ece", {"n_bins": 15})
-        out.append(Metric("ece", "classification", False, partial(_ece, int(o["n_bins"]), labs),
-                          f"datavet:ece|top_label|equal_width|n_bins:{o['n_bins']}"
-                          + (f"|sample_weight:{o['sample_weight']}" if o["sample_weight"] else ""), options=o, uses=P))
+        out.append(
+            Metric(
+                "ece",
+                "classification",
+                False,
+                partial(_ece, int(o["n_bins"]), labs),
+                f"datavet:ece|top_label|equal_width|n_bins:{o['n_bins']}"
+                + (f"|sample_weight:{o['sample_weight']}" if o["sample_weight"] else ""),
+                options=o,
+                uses=P,
+            )
+        )
     return out
 
 
@@ -348,21 +414,31 @@ def per_class_arrays(predictions: Sequence[Any], references: Sequence[Any], zero
 
     r, p = _s(references), _s(predictions)
     labels = sorted(set(r) | set(p))
-    pr, rc, f1, sup = precision_recall_fscore_support(r, p, labels=labels, average=None, zero_division=zero_division,
-                                                      sample_weight=sample_weight)
+    pr, rc, f1, sup = precision_recall_fscore_support(
+        r, p, labels=labels, average=None, zero_division=zero_division, sample_weight=sample_weight
+    )
     if len(labels) == 1:  # sklearn's confusion_matrix warns about one label; the 1x1 matrix is still right
-        return {"labels": labels, "precision": [float(pr[0])], "recall": [float(rc[0])], "f1": [float(f1[0])],
-                "support": [int(sup[0])], "confusion_matrix": [[float(sum(sample_weight)) if sample_weight is not None
-                                                                else len(r)]]}
+        return {
+            "labels": labels,
+            "precision": [float(pr[0])],
+            "recall": [float(rc[0])],
+            "f1": [float(f1[0])],
+            "support": [int(sup[0])],
+            "confusion_matrix": [[float(sum(sample_weight)) if sample_weight is not None else len(r)]],
+        }
     return {"labels": labels, "precision": [float(x) for x in pr], "recall": [float(x) for x in rc],
             "f1": [float(x) for x in f1], "support": [int(x) for x in sup],
             "confusion_matrix": confusion_matrix(r, p, labels=labels, sample_weight=sample_weight).tolist()}
 
 
-def per_class_table(predictions: Sequence[Any], references: Sequence[Any]) -> tuple[list[str], list[list[Any]]]:
+def per_class_table(
+    predictions: Sequence[Any], references: Sequence[Any]
+) -> tuple[list[str], list[list[Any]]]:
     """Columns and rows of a per-class table: label, precision, recall, f1, support."""
     a = per_class_arrays(predictions, references)
-    rows = [list(x) for x in zip(a["labels"], a["precision"], a["recall"], a["f1"], a["support"], strict=True)]
+    rows = [
+        list(x) for x in zip(a["labels"], a["precision"], a["recall"], a["f1"], a["support"], strict=True)
+    ]
     return ["label", "precision", "recall", "f1", "support"], rows
 
 

@@ -32,8 +32,11 @@ def warn_non_ascii(references: Sequence[Any], tokenizer: str) -> bool:
         return False
     n = sum(1 for r in references if any(ord(ch) > 127 and ch.isalpha() for x in ref_list(r) for ch in x))
     if n:
-        warnings.warn(f"{n} references contain non-ASCII letters, which rouge-score's default tokenizer drops "
-                      "(they score 0); use --metric-args rouge.tokenizer=unicode", stacklevel=2)
+        warnings.warn(
+            f"{n} references contain non-ASCII letters, which rouge-score's default tokenizer drops "
+            "(they score 0); use --metric-args rouge.tokenizer=unicode",
+            stacklevel=2,
+        )
     return bool(n)
 
 

@@ -62,9 +62,13 @@ def _build(kind: str, frozen: tuple[tuple[str, Any], ...]) -> Any:
         return TER(**opts)
     except (RuntimeError, ValueError, AssertionError, TypeError, KeyError) as e:
         tok = str(opts.get("tokenize", ""))
-        fix = ("install the Japanese extra: pip install 'datavet[ja]' (mecab-python3 + ipadic)" if tok == "ja-mecab"
-               else "install Korean support: pip install 'sacrebleu[ko]'" if tok == "ko-mecab"
-               else f"check the {kind} options (docs/metrics.md)")
+        fix = (
+            "install the Japanese extra: pip install 'datavet[ja]' (mecab-python3 + ipadic)"
+            if tok == "ja-mecab"
+            else "install Korean support: pip install 'sacrebleu[ko]'"
+            if tok == "ko-mecab"
+            else f"check the {kind} options (docs/metrics.md)"
+        )
         raise UsageError(f"sacrebleu rejected {kind} options {opts}: {str(e).strip()}", fix=fix) from None
 
 
@@ -86,7 +90,9 @@ def _sentences(kind: str, opts: dict[str, Any], p: Sequence[str], r: Sequence[An
 def _stats(kind: str, opts: dict[str, Any], p: Sequence[str], r: Sequence[Any]) -> Any:
     import numpy as np
 
-    return np.asarray(_obj(kind, opts)._extract_corpus_statistics([str(x) for x in p], ref_streams(r)), dtype=float)
+    return np.asarray(
+        _obj(kind, opts)._extract_corpus_statistics([str(x) for x in p], ref_streams(r)), dtype=float
+    )
 
 
 def _from_stats(kind: str, opts: dict[str, Any], summed: Any) -> float:

@@ -94,7 +94,9 @@ def text_metrics(args: ArgResolver, nrefs: int | str = 1) -> list[Metric]:
         try:
             re.compile(rx)
         except re.error as e:
-            raise UsageError(f"exact_match.regexes_to_ignore: bad regex {rx!r}: {e}", fix="give Python regexes") from None
+            raise UsageError(
+                f"exact_match.regexes_to_ignore: bad regex {rx!r}: {e}", fix="give Python regexes"
+            ) from None
     out = [Metric("exact_match", "generation", True, partial(_exact, o), f"exact|{sig_opts(o)}|multi:any",
                   per_example=partial(_exact_one, o), options=o)]
     try:
@@ -103,7 +105,16 @@ def text_metrics(args: ArgResolver, nrefs: int | str = 1) -> list[Metric]:
         return out
     for name, unit in (("wer", "word"), ("cer", "char")):
         args.resolve([name], {})
-        out.append(Metric(name, "generation", False, partial(_rate, unit), f"jiwer:{jv}|unit:{unit}|transform:default"
-                          f"|agg:corpus{'|multi:min' if nrefs != 1 else ''}", items=partial(_rate_items, unit),
-                          stats=partial(_rate_stats, unit), from_stats=_rate_from))
+        out.append(
+            Metric(
+                name,
+                "generation",
+                False,
+                partial(_rate, unit),
+                f"jiwer:{jv}|unit:{unit}|transform:default|agg:corpus{'|multi:min' if nrefs != 1 else ''}",
+                items=partial(_rate_items, unit),
+                stats=partial(_rate_stats, unit),
+                from_stats=_rate_from,
+            )
+        )
     return out

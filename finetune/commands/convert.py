@@ -11,7 +11,10 @@ import typer
 def register(app: typer.Typer) -> None:
     @app.command("convert-weights")
     def convert_weights(
-        folder: Annotated[Path, typer.Argument(help="Model or adapter folder holding pytorch_model.bin / adapter_model.bin.")],
+        folder: Annotated[
+            Path,
+            typer.Argument(help="Model or adapter folder holding pytorch_model.bin / adapter_model.bin."),
+        ],
     ) -> None:
         """Convert pickle weights (.bin) to safetensors, which is what datavet loads. The pickle is read with
         torch's restricted unpickler (tensors only), so a payload hidden in it is refused, never run."""

@@ -38,17 +38,23 @@ def print_result(result: Any) -> None:
     for k in result.final_metrics:
         t.add_row(k, f"{result.best_metrics.get(k, float('nan')):.4f}", f"{result.final_metrics[k]:.4f}")
     Console().print(t)
-    Console().print(f"steps {result.steps}  stop: {result.stop_reason}  best step {result.best_step}  "
-                    f"{result.tokens_per_s:,.0f} tok/s  peak {result.peak_mem_mb:,.0f} MB  {result.wall_s:.1f} s")
+    Console().print(
+        f"steps {result.steps}  stop: {result.stop_reason}  best step {result.best_step}  "
+        f"{result.tokens_per_s:,.0f} tok/s  peak {result.peak_mem_mb:,.0f} MB  {result.wall_s:.1f} s"
+    )
     for split in ("train", "val"):
         st = result.data_stats.get(split, {})
         q = sum(result.data_stats.get("quarantined", {}).get(split, {}).values())
         if "blocks" in st:  # continued pre-training: documents packed into blocks, nothing truncated
-            Console().print(f"{split}: {st['rows']} documents ({st['empty_documents']} empty), {st['tokens']} tokens "
-                            f"in {st['blocks']} blocks of max_length, {q} quarantined by the loader")
+            Console().print(
+                f"{split}: {st['rows']} documents ({st['empty_documents']} empty), {st['tokens']} tokens "
+                f"in {st['blocks']} blocks of max_length, {q} quarantined by the loader"
+            )
             continue
-        Console().print(f"{split}: {st.get('rows', 0)} rows, {st.get('truncated', 0)} truncated at max_length, "
-                        f"{st.get('no_answer_tokens', 0)} dropped with no answer token left, {q} quarantined by the loader")
+        Console().print(
+            f"{split}: {st.get('rows', 0)} rows, {st.get('truncated', 0)} truncated at max_length, "
+            f"{st.get('no_answer_tokens', 0)} dropped with no answer token left, {q} quarantined by the loader"
+        )
 
 
 def _h(key: str, text: str) -> str:
@@ -56,26 +62,55 @@ def _h(key: str, text: str) -> str:
 
 
 # Options shared by `finetune run`, `finetune sweep` and `evalsuite cv` (one help text each).
-ConfigOpt = Annotated[Optional[Path], Opt("--config", help="A finetune YAML config (see configs/finetune/); "
-                                          "flags and --set override it (default: none, the built-in defaults).")]
-SetOpt = Annotated[Optional[list[str]], Opt("--set", metavar="KEY=VALUE", help="Override any config key, e.g. "
-                                            "--set optim.lr=3e-5 (repeatable; wins over flags; default: none).")]
-ModelOpt = Annotated[Optional[str], Opt("--model", help=_h("model", "minilm, smollm2, a save_pretrained folder, "
-                                                                     "or a hub id"))]
-KindOpt = Annotated[Optional[str], Opt("--kind", help=_h("kind", "Record kind: classification (label head), "
-                                                                  "completion or chat (causal-LM SFT), or text "
-                                                                  "(continued pre-training on plain documents)"))]
+ConfigOpt = Annotated[
+    Optional[Path],
+    Opt(
+        "--config",
+        help="A finetune YAML config (see configs/finetune/); "
+        "flags and --set override it (default: none, the built-in defaults).",
+    ),
+]
+SetOpt = Annotated[
+    Optional[list[str]],
+    Opt(
+        "--set",
+        metavar="KEY=VALUE",
+        help="Override any config key, e.g. "
+        "--set optim.lr=3e-5 (repeatable; wins over flags; default: none).",
+    ),
+]
+ModelOpt = Annotated[
+    Optional[str], Opt("--model", help=_h("model", "minilm, smollm2, a save_pretrained folder, or a hub id"))
+]
+KindOpt = Annotated[
+    Optional[str],
+    Opt(
+        "--kind",
+        help=_h(
+            "kind",
+            "Record kind: classification (label head), "
+            "completion or chat (causal-LM SFT), or text "
+            "(continued pre-training on plain documents)",
+        ),
+    ),
+]
 MethodOpt = Annotated[Optional[str], Opt("--method", help=_h("method", "full, lora or qlora"))]
 EpochsOpt = Annotated[Optional[float], Opt("--epochs", help=_h("epochs", "Passes over the training data"))]
 MaxStepsOpt = Annotated[Optional[int], Opt("--max-steps", help=_h("max_steps", "Optimizer steps; overrides "
                                                                                 "--epochs when set"))]
 LrOpt = Annotated[Optional[float], Opt("--lr", help=_h("optim.lr", "Peak learning rate (AdamW)"))]
-BatchOpt = Annotated[Optional[int], Opt("--batch-size", help=_h("batch_size", "Training examples per micro-batch"))]
-GradAccumOpt = Annotated[Optional[int], Opt("--grad-accum", help=_h("grad_accum", "Micro-batches per optimizer "
-                                                                                   "step"))]
-MaxLenOpt = Annotated[Optional[int], Opt("--max-length", help=_h("max_length", "Tokens per example; longer ones "
-                                                                               "are truncated"))]
-SeedOpt = Annotated[Optional[int], Opt("--seed", help=_h("seed", "Seed for weights, data order and sampling"))]
+BatchOpt = Annotated[
+    Optional[int], Opt("--batch-size", help=_h("batch_size", "Training examples per micro-batch"))
+]
+GradAccumOpt = Annotated[
+    Optional[int], Opt("--grad-accum", help=_h("grad_accum", "Micro-batches per optimizer step"))
+]
+MaxLenOpt = Annotated[
+    Optional[int], Opt("--max-length", help=_h("max_length", "Tokens per example; longer ones are truncated"))
+]
+SeedOpt = Annotated[
+    Optional[int], Opt("--seed", help=_h("seed", "Seed for weights, data order and sampling"))
+]
 
 
 def register(app: typer.Typer) -> None:
@@ -86,14 +121,27 @@ def register(app: typer.Typer) -> None:
         model: ModelOpt = None,
         kind: KindOpt = None,
         method: MethodOpt = None,
-        data: Annotated[Optional[str], Opt("--data", help="Split folder with train.* and val.* (from `curate "
-                                           "split`); or use --train/--val (default: none; config key data.split_dir)"
-                                           )] = None,
-        train: Annotated[Optional[str], Opt("--train", help=_h("data.train", "Training file, folder or "
-                                                                              "bundled:NAME"))] = None,
-        val: Annotated[Optional[str], Opt("--val", help=_h("data.val", "Validation file; without one, "
-                                                                       "data.val_fraction of train is held out"))] = None,
-        out: Annotated[Optional[str], Opt("--out", help=_h("out", "Output folder: model, metrics, manifest"))] = None,
+        data: Annotated[
+            Optional[str],
+            Opt(
+                "--data",
+                help="Split folder with train.* and val.* (from `curate "
+                "split`); or use --train/--val (default: none; config key data.split_dir)",
+            ),
+        ] = None,
+        train: Annotated[
+            Optional[str], Opt("--train", help=_h("data.train", "Training file, folder or bundled:NAME"))
+        ] = None,
+        val: Annotated[
+            Optional[str],
+            Opt(
+                "--val",
+                help=_h("data.val", "Validation file; without one, data.val_fraction of train is held out"),
+            ),
+        ] = None,
+        out: Annotated[
+            Optional[str], Opt("--out", help=_h("out", "Output folder: model, metrics, manifest"))
+        ] = None,
         epochs: EpochsOpt = None,
         max_steps: MaxStepsOpt = None,
         lr: LrOpt = None,
@@ -101,29 +149,75 @@ def register(app: typer.Typer) -> None:
         grad_accum: GradAccumOpt = None,
         max_length: MaxLenOpt = None,
         seed: SeedOpt = None,
-        eval_limit: Annotated[Optional[int], Opt("--eval-limit", min=1, help="Validate on a seeded random sample "
-                                                 "of N val rows (config key data.limit_val; default: every row).")] = None,
-        resume: Annotated[bool, Opt("--resume", help="Continue exactly from the checkpoint in --out (default: "
-                                    "start afresh).")] = False,
-        merge: Annotated[bool, Opt("--merge", help="LoRA: also write merged full weights to OUT/merged (default: "
-                                   "adapter only).")] = False,
-        no_progress: Annotated[bool, Opt("--no-progress", help="Show no progress on stderr (default: a bar on a "
-                                         "terminal, periodic lines otherwise).")] = False,
-        overwrite: Annotated[bool, Opt("--overwrite", help="Replace an earlier run in --out (never a folder "
-                                       "another program wrote; default: refuse).")] = False,
-        allow_pickle: Annotated[bool, Opt("--allow-pickle", help="Also load pickle weights (pytorch_model.bin), "
-                                          "which can run code: only files you trust (default: safetensors "
-                                          "only).")] = False,
+        eval_limit: Annotated[
+            Optional[int],
+            Opt(
+                "--eval-limit",
+                min=1,
+                help="Validate on a seeded random sample "
+                "of N val rows (config key data.limit_val; default: every row).",
+            ),
+        ] = None,
+        resume: Annotated[
+            bool,
+            Opt("--resume", help="Continue exactly from the checkpoint in --out (default: start afresh)."),
+        ] = False,
+        merge: Annotated[
+            bool,
+            Opt(
+                "--merge", help="LoRA: also write merged full weights to OUT/merged (default: adapter only)."
+            ),
+        ] = False,
+        no_progress: Annotated[
+            bool,
+            Opt(
+                "--no-progress",
+                help="Show no progress on stderr (default: a bar on a terminal, periodic lines otherwise).",
+            ),
+        ] = False,
+        overwrite: Annotated[
+            bool,
+            Opt(
+                "--overwrite",
+                help="Replace an earlier run in --out (never a folder "
+                "another program wrote; default: refuse).",
+            ),
+        ] = False,
+        allow_pickle: Annotated[
+            bool,
+            Opt(
+                "--allow-pickle",
+                help="Also load pickle weights (pytorch_model.bin), "
+                "which can run code: only files you trust (default: safetensors "
+                "only).",
+            ),
+        ] = False,
     ) -> None:
         """Fine-tune a model on curated splits (classification, SFT or continued pre-training on text; full,
         LoRA or QLoRA)."""
         from finetune.train import run as train_run
 
-        flags = {"model": model, "kind": kind, "method": method, "data.split_dir": data, "data.train": train,
-                 "data.val": val, "out": out, "epochs": epochs, "max_steps": max_steps, "optim.lr": lr,
-                 "batch_size": batch_size, "grad_accum": grad_accum, "max_length": max_length, "seed": seed,
-                 "data.limit_val": eval_limit, "resume": resume or None, "merge": merge or None, "progress": False if no_progress else None,
-                 "allow_pickle": allow_pickle or None}
+        flags = {
+            "model": model,
+            "kind": kind,
+            "method": method,
+            "data.split_dir": data,
+            "data.train": train,
+            "data.val": val,
+            "out": out,
+            "epochs": epochs,
+            "max_steps": max_steps,
+            "optim.lr": lr,
+            "batch_size": batch_size,
+            "grad_accum": grad_accum,
+            "max_length": max_length,
+            "seed": seed,
+            "data.limit_val": eval_limit,
+            "resume": resume or None,
+            "merge": merge or None,
+            "progress": False if no_progress else None,
+            "allow_pickle": allow_pickle or None,
+        }
         cfg = resolve_config(config, flags, sets or [])
         from common.models import check_max_length, resolve_model
 
@@ -151,6 +245,7 @@ def claim_run_dir(out: str, *, resume: bool, overwrite: bool) -> Any:
         return nullcontext()
     if resume:
         # Continuing a run replaces nothing: the trainer reads the folder's checkpoint (refusing anything that
-        # is not one) and writes the rest of the run beside it. Folders from before markers existed resume too.
+        # is not one) and writes the rest of the run beside it. Folders from before markers existed resume
+        # too.
         return nullcontext()
     return output_dir(out, overwrite=overwrite, command="finetune run", lock=False)

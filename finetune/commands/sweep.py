@@ -21,7 +21,9 @@ def _values(raw: Optional[str], cast: Any) -> list[Any] | None:
     try:
         return [cast(v) for v in raw.split(",") if v.strip()]
     except ValueError:
-        raise UsageError(f"cannot read {raw!r} as a comma-separated list of numbers", fix="write e.g. 1e-5,3e-5") from None
+        raise UsageError(
+            f"cannot read {raw!r} as a comma-separated list of numbers", fix="write e.g. 1e-5,3e-5"
+        ) from None
 
 
 def register(app: typer.Typer) -> None:
@@ -32,25 +34,52 @@ def register(app: typer.Typer) -> None:
         model: ModelOpt = None,
         kind: KindOpt = None,
         method: MethodOpt = None,
-        data: Annotated[Optional[str], Opt("--data", help="Split folder with train.* and val.* (default: none; "
-                                           "config key data.split_dir).")] = None,
+        data: Annotated[
+            Optional[str],
+            Opt(
+                "--data",
+                help="Split folder with train.* and val.* (default: none; config key data.split_dir).",
+            ),
+        ] = None,
         train: Annotated[Optional[str], Opt("--train", help=_h("data.train", "Training file"))] = None,
         val: Annotated[Optional[str], Opt("--val", help=_h("data.val", "Validation file"))] = None,
-        out: Annotated[Optional[str], Opt("--out", help=_h("out", "Folder for the trials and sweep.json"))] = None,
+        out: Annotated[
+            Optional[str], Opt("--out", help=_h("out", "Folder for the trials and sweep.json"))
+        ] = None,
         max_steps: MaxStepsOpt = None,
-        lr: Annotated[Optional[str], Opt("--lr", help="Learning rates to try, comma-separated, e.g. "
-                                         "1e-5,3e-5,1e-4 (default: the config's only).")] = None,
-        batch_size: Annotated[Optional[str], Opt("--batch-size", help="Batch sizes to try, comma-separated "
-                                                 "(default: the config's only).")] = None,
-        epochs: Annotated[Optional[str], Opt("--epochs", help="Epoch counts to try, comma-separated (default: "
-                                             "the config's only).")] = None,
-        lora_r: Annotated[Optional[str], Opt("--lora-r", help="LoRA ranks to try, comma-separated (default: the "
-                                             "config's only).")] = None,
+        lr: Annotated[
+            Optional[str],
+            Opt(
+                "--lr",
+                help="Learning rates to try, comma-separated, e.g. "
+                "1e-5,3e-5,1e-4 (default: the config's only).",
+            ),
+        ] = None,
+        batch_size: Annotated[
+            Optional[str],
+            Opt("--batch-size", help="Batch sizes to try, comma-separated (default: the config's only)."),
+        ] = None,
+        epochs: Annotated[
+            Optional[str],
+            Opt("--epochs", help="Epoch counts to try, comma-separated (default: the config's only)."),
+        ] = None,
+        lora_r: Annotated[
+            Optional[str],
+            Opt("--lora-r", help="LoRA ranks to try, comma-separated (default: the config's only)."),
+        ] = None,
         strategy: Annotated[str, Opt("--strategy", help="grid (every combination) or random.")] = "grid",
-        n_trials: Annotated[Optional[int], Opt("--n-trials", help="Trials to run (random) or at most (grid) "
-                                               "(default: the whole grid).")] = None,
-        overwrite: Annotated[bool, Opt("--overwrite", help="Replace an earlier sweep in --out (never a folder "
-                                       "another program wrote; default: refuse).")] = False,
+        n_trials: Annotated[
+            Optional[int],
+            Opt("--n-trials", help="Trials to run (random) or at most (grid) (default: the whole grid)."),
+        ] = None,
+        overwrite: Annotated[
+            bool,
+            Opt(
+                "--overwrite",
+                help="Replace an earlier sweep in --out (never a folder "
+                "another program wrote; default: refuse).",
+            ),
+        ] = False,
         cli: typer.Context = None,  # type: ignore[assignment]
     ) -> None:
         """Search a small grid or random space on the validation metric and print the ranked trials."""
@@ -68,15 +97,30 @@ def register(app: typer.Typer) -> None:
         from curate.io.outputs import claim_outputs
 
         claim_outputs(cli, folder=cfg.out, overwrite=overwrite, command="finetune sweep")
-        space = {k: v for k, v in {"lr": _values(lr, float), "batch_size": _values(batch_size, int),
-                                   "epochs": _values(epochs, float), "lora_r": _values(lora_r, int)}.items() if v}
+        space = {
+            k: v
+            for k, v in {
+                "lr": _values(lr, float),
+                "batch_size": _values(batch_size, int),
+                "epochs": _values(epochs, float),
+                "lora_r": _values(lora_r, int),
+            }.items()
+            if v
+        }
         result = do_sweep(cfg, space, n_trials=n_trials, strategy=strategy, seed=cfg.seed)
         print_table(result)
-        ranked = [{"params": t.params, result.metric: t.value, "metrics": t.metrics, "out": t.out} for t in result.ranked()]
+        ranked = [
+            {"params": t.params, result.metric: t.value, "metrics": t.metrics, "out": t.out}
+            for t in result.ranked()
+        ]
         from curate import write_text
 
         write_text(json.dumps(ranked, indent=1), Path(cfg.out) / "sweep.json")
-        manifest = RunManifest.create("finetune sweep", inputs=[p for p in (cfg.data.split_dir, cfg.data.train, cfg.data.val) if p],
-                                      config=cfg.model_dump(mode="json"), seed=cfg.seed,
-                                      extra={"space": space, "strategy": strategy, "n_trials": n_trials})
+        manifest = RunManifest.create(
+            "finetune sweep",
+            inputs=[p for p in (cfg.data.split_dir, cfg.data.train, cfg.data.val) if p],
+            config=cfg.model_dump(mode="json"),
+            seed=cfg.seed,
+            extra={"space": space, "strategy": strategy, "n_trials": n_trials},
+        )
         write_text(manifest.model_dump_json(indent=1), Path(cfg.out) / "manifest.json")

@@ -49,8 +49,16 @@ def load_tokenizer(path: str) -> Any:
     return tok
 
 
-def load_for_training(name: str, task: str, *, method: str = "full", lora: Any = None, dropout: float | None = None,
-                      id2label: dict[int, str] | None = None, allow_pickle: bool = False) -> tuple[Any, Any]:
+def load_for_training(
+    name: str,
+    task: str,
+    *,
+    method: str = "full",
+    lora: Any = None,
+    dropout: float | None = None,
+    id2label: dict[int, str] | None = None,
+    allow_pickle: bool = False,
+) -> tuple[Any, Any]:
     """Model and tokenizer ready to train: the task head, optional dropout override, LoRA/QLoRA wrapping.
 
     Weights load from safetensors only unless `allow_pickle` (see `common.weights`)."""
@@ -59,7 +67,8 @@ def load_for_training(name: str, task: str, *, method: str = "full", lora: Any =
 
     quiet_transformers()
     ref = resolve_model(name)
-    safe = safe_weights(ref.path, allow_pickle=allow_pickle)  # before anything loads: refuse pickle weights early
+    # before anything loads: refuse pickle weights early
+    safe = safe_weights(ref.path, allow_pickle=allow_pickle)
     tok = load_tokenizer(ref.path)
     config = AutoConfig.from_pretrained(ref.path)
     if dropout is not None:
@@ -95,7 +104,9 @@ def _qlora_config() -> Any:
                             fix="`pip install bitsandbytes`, or use --method lora")
     from transformers import BitsAndBytesConfig
 
-    return BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_compute_dtype=torch.bfloat16)
+    return BitsAndBytesConfig(
+        load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_compute_dtype=torch.bfloat16
+    )
 
 
 def wrap_lora(model: Any, task: str, lora: Any) -> Any:
@@ -104,8 +115,11 @@ def wrap_lora(model: Any, task: str, lora: Any) -> Any:
     targets = (lora.target_modules if lora is not None and lora.target_modules
                else LORA_TARGETS.get(model.config.model_type))
     cfg = LoraConfig(
-        r=lora.r if lora else 8, lora_alpha=lora.alpha if lora else 16, lora_dropout=lora.dropout if lora else 0.05,
-        target_modules=targets, task_type=TaskType.SEQ_CLS if task == "classification" else TaskType.CAUSAL_LM,
+        r=lora.r if lora else 8,
+        lora_alpha=lora.alpha if lora else 16,
+        lora_dropout=lora.dropout if lora else 0.05,
+        target_modules=targets,
+        task_type=TaskType.SEQ_CLS if task == "classification" else TaskType.CAUSAL_LM,
     )
     try:
         return get_peft_model(model, cfg)
@@ -133,12 +147,17 @@ def load_for_inference(path_or_name: str, task: str, adapter: str | None = None,
     if adapter is None and (Path(ref.path) / "adapter_config.json").exists():
         adapter_path = ref.path
         base_id = json.loads((Path(ref.path) / "adapter_config.json").read_text())["base_model_name_or_path"]
-        # the adapter names its base by hub id (finetune.card); a bundled model's id resolves to its local copy
+        # the adapter names its base by hub id (finetune.card); a bundled model's id resolves to its local
+        # copy
         base_path = resolve_model(base_id).path
     if adapter_path:
         safe_weights(adapter_path, allow_pickle=allow_pickle)
     kwargs: dict[str, Any] = safe_weights(base_path, allow_pickle=allow_pickle)
-    tok_src = adapter_path if adapter_path and (Path(adapter_path) / "tokenizer_config.json").exists() else base_path
+    tok_src = (
+        adapter_path
+        if adapter_path and (Path(adapter_path) / "tokenizer_config.json").exists()
+        else base_path
+    )
     tok = load_tokenizer(tok_src)
     if task == "classification":
         if adapter_path and num_labels is None:
@@ -146,7 +165,9 @@ def load_for_inference(path_or_name: str, task: str, adapter: str | None = None,
             labels_file = Path(adapter_path) / "labels.json"
             if labels_file.exists():
                 id2label = {int(k): v for k, v in json.loads(labels_file.read_text()).items()}
-                kwargs.update(num_labels=len(id2label), id2label=id2label, label2id={v: k for k, v in id2label.items()})
+                kwargs.update(
+                    num_labels=len(id2label), id2label=id2label, label2id={v: k for k, v in id2label.items()}
+                )
         elif num_labels is not None:
             kwargs["num_labels"] = num_labels
         model = AutoModelForSequenceClassification.from_pretrained(base_path, **kwargs)

@@ -71,7 +71,10 @@ def format_validation_error(err: ValidationError, source: str) -> ConfigError:
         if e["type"] == "extra_forbidden":
             details.append(f"{loc}: unknown key")
         else:
-            details.append(f"{loc}: {e['msg']}" + (f" (got {e['input']!r})" if "input" in e and not isinstance(e["input"], dict) else ""))
+            details.append(
+                f"{loc}: {e['msg']}"
+                + (f" (got {e['input']!r})" if "input" in e and not isinstance(e["input"], dict) else "")
+            )
     return ConfigError(
         f"{source} has {len(details)} problem{'s' * (len(details) != 1)}",
         details=details,
@@ -118,17 +121,23 @@ def load_config(
         try:
             loaded = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
         except UnicodeDecodeError as e:
-            raise ConfigError(f"{p} is not UTF-8 text (byte {e.object[e.start]:#04x} at position {e.start})",
-                              fix="save the config as UTF-8 (YAML files are read as UTF-8)") from None
+            raise ConfigError(
+                f"{p} is not UTF-8 text (byte {e.object[e.start]:#04x} at position {e.start})",
+                fix="save the config as UTF-8 (YAML files are read as UTF-8)",
+            ) from None
         except yaml.YAMLError as e:
-            raise ConfigError(f"{p} is not valid YAML: {e}", fix="fix the YAML syntax at the position shown") from None
+            raise ConfigError(
+                f"{p} is not valid YAML: {e}", fix="fix the YAML syntax at the position shown"
+            ) from None
         if not isinstance(loaded, dict):
             raise ConfigError(f"{p} must hold a mapping of keys, not a {type(loaded).__name__}")
         bad = _non_string_keys(loaded)
         if bad:
-            raise ConfigError(f"{p} has keys that are not names: {', '.join(bad)}",
-                              fix="every config key is a name (e.g. `out:`); quote a key that YAML reads as a "
-                                  "number or boolean")
+            raise ConfigError(
+                f"{p} has keys that are not names: {', '.join(bad)}",
+                fix="every config key is a name (e.g. `out:`); quote a key that YAML reads as a "
+                "number or boolean",
+            )
         data = apply_overrides(data, {k: v for k, v in loaded.items()})
     data = apply_overrides(data, overrides)
     return validate_config(cls, data, source)

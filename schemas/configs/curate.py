@@ -47,14 +47,20 @@ class CurateConfig(StrictModel):
     normalize: NormalizeConfig = Field(default_factory=NormalizeConfig)
     dedup_key: DedupKeyConfig = Field(default_factory=DedupKeyConfig,
                                       description="What duplicate detection ignores (whitespace by default)")
-    checks: dict[str, dict[str, Any]] = Field(default_factory=dict, description="check name -> its parameters")
+    checks: dict[str, dict[str, Any]] = Field(
+        default_factory=dict, description="check name -> its parameters"
+    )
     disable: list[str] = Field(default_factory=list, description="checks not to run")
-    enable: list[str] = Field(default_factory=list, description="opt-in checks to run (e.g. semantic_duplicate)")
+    enable: list[str] = Field(
+        default_factory=list, description="opt-in checks to run (e.g. semantic_duplicate)"
+    )
     remove: RemoveConfig = Field(default_factory=RemoveConfig)
     mask_pii: bool = False
     expectations: str | None = Field(None, description="Path of a great-expectations suite YAML")
-    split: SplitConfig | None = Field(None, description="Split stage options (schemas/configs/split.py); its seed "
-                                                       "defaults to the run's seed")
+    split: SplitConfig | None = Field(
+        None,
+        description="Split stage options (schemas/configs/split.py); its seed defaults to the run's seed",
+    )
     out_format: Literal["jsonl", "parquet", "hf"] = "jsonl"
     fail_on: Literal["fail", "warn", "never"] = Field(
         "fail", description="Fail the quality gate (exit 1) when a check reaches this status: fail (fail or "

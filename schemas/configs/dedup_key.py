@@ -23,7 +23,9 @@ class DedupKeyConfig(StrictModel):
     urls: bool = Field(False, description="Mask URLs (http(s)://..., www....) as <url>")
     mentions: bool = Field(False, description="Mask @mentions as @user")
     numbers: bool = Field(False, description="Mask numbers as 0")
-    punctuation: bool = Field(False, description="Drop punctuation (Unicode P*, and ASCII symbols such as $ | ~)")
+    punctuation: bool = Field(
+        False, description="Drop punctuation (Unicode P*, and ASCII symbols such as $ | ~)"
+    )
     case: bool = Field(False, description="Fold case")
 
     @classmethod

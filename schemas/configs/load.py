@@ -23,16 +23,23 @@ class LoadConfig(StrictModel):
     completion_field: str | None = None
     messages_field: str | None = None
     group_field: str | None = None
-    encoding: str | None = Field(None, description="Force an encoding; by default UTF-8 with a reported fallback")
+    encoding: str | None = Field(
+        None, description="Force an encoding; by default UTF-8 with a reported fallback"
+    )
     split: str | None = Field(None, description="Which split of a Hugging Face DatasetDict folder to read "
                               "(default: train, and the summary says so)")
     head: int | None = Field(None, ge=1, description="Use only the first N rows (after the header)")
-    sample: int | None = Field(None, ge=1, description="Use a seeded random sample of N rows (reservoir sampling)")
+    sample: int | None = Field(
+        None, ge=1, description="Use a seeded random sample of N rows (reservoir sampling)"
+    )
     seed: int = Field(0, description="Seed of `sample`")
     limit: int | None = Field(None, ge=1, description="Deprecated alias of `head` (head takes its value)")
-    fields: list[str] | None = Field(None, description="Read and validate only these record fields (for a "
-                                                        "command that needs fewer than the kind has); the kind's "
-                                                        "other fields are None and their columns stay in metadata")
+    fields: list[str] | None = Field(
+        None,
+        description="Read and validate only these record fields (for a "
+        "command that needs fewer than the kind has); the kind's "
+        "other fields are None and their columns stay in metadata",
+    )
 
     @model_validator(mode="before")
     @classmethod

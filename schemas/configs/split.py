@@ -27,7 +27,9 @@ class SplitConfig(StrictModel):
     kfold: int | None = Field(None, ge=2, description="Number of folds; omit for a holdout split")
     stratify: str = Field("auto", description="auto (label for classification, length otherwise), label, "
                                               "length, none, or the name of a record/metadata field")
-    group_field: str | None = Field(None, description="Record or metadata field whose rows must stay together")
+    group_field: str | None = Field(
+        None, description="Record or metadata field whose rows must stay together"
+    )
     group_by: Literal["near_duplicate", "exact_duplicate"] | None = Field(
         None, description="Keep duplicate clusters together (clusters from curate.dedup)")
     near_dup_threshold: float = Field(0.8, gt=0, le=1, description="Jaccard threshold for near_duplicate")
@@ -53,10 +55,14 @@ class SplitConfig(StrictModel):
         if self.kfold is None and self.val_fraction + self.test_fraction <= 0:
             problems.append("val and test are both 0, so there is nothing to split off (set --val or --test)")
         if self.val_fraction + self.test_fraction >= 1:
-            problems.append(f"val + test = {self.val_fraction + self.test_fraction:g} leaves no training rows "
-                            "(keep val + test below 1)")
+            problems.append(
+                f"val + test = {self.val_fraction + self.test_fraction:g} leaves no training rows "
+                "(keep val + test below 1)"
+            )
         if self.method == "sklearn" and (self.kfold is None or self.test_fraction > 0):
-            problems.append("method=sklearn compares against StratifiedGroupKFold and needs kfold and no test")
+            problems.append(
+                "method=sklearn compares against StratifiedGroupKFold and needs kfold and no test"
+            )
         if self.method == "iterstrat" and (self.group_field or self.group_by):
             problems.append("method=iterstrat cannot keep groups together; drop the grouping or use balanced")
         if problems:
@@ -85,7 +91,9 @@ class SplitFileStats(BaseModel):
     rows: int
     label_counts: dict[str, int] = Field(default_factory=dict, description="Per label (classification data)")
     strata_counts: dict[str, int] = Field(default_factory=dict, description="Per stratum stratified on")
-    max_deviation_pp: float = Field(0.0, description="Largest |stratum share - global share|, percentage points")
+    max_deviation_pp: float = Field(
+        0.0, description="Largest |stratum share - global share|, percentage points"
+    )
     worst_stratum: str | None = None
     ids_sha256: str = Field(description="sha256 of the file's ids, sorted and joined with newlines")
 
@@ -103,13 +111,20 @@ class SplitManifest(BaseModel):
     input_rows: int
     dropped_rows: int = 0
     groups: int = Field(description="Number of groups (each row its own group when not grouping)")
-    groups_straddling: int = Field(description="Groups with rows in more than one disjoint split; 0 by design")
+    groups_straddling: int = Field(
+        description="Groups with rows in more than one disjoint split; 0 by design"
+    )
     exact_duplicate_texts_straddling: int = Field(
         0, description="Texts identical under the duplicate key (`duplicate_key`) found in more than one "
                        "disjoint split (informative leakage count)")
-    duplicate_key: str = Field("whitespace", description="What the duplicate key ignores (DedupKeyConfig.spec)")
+    duplicate_key: str = Field(
+        "whitespace", description="What the duplicate key ignores (DedupKeyConfig.spec)"
+    )
     order: str = Field("shuffled", description="Row order inside each file: shuffled with the split seed")
     warnings: list[str] = Field(default_factory=list, description="e.g. a split file holding a single class")
     splits: dict[str, SplitFileStats] = Field(description="Key: file path without .jsonl, e.g. fold-0/val")
-    argv: list[str] | None = Field(None, description="The `curate split` command line (no cwd, no time: equal "
-                                                     "commands still give byte-identical manifests)")
+    argv: list[str] | None = Field(
+        None,
+        description="The `curate split` command line (no cwd, no time: equal "
+        "commands still give byte-identical manifests)",
+    )

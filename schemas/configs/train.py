@@ -22,21 +22,35 @@ class LoraConfig(StrictModel):
     r: int = Field(8, ge=1, description="LoRA rank")
     alpha: int = Field(16, ge=1, description="LoRA alpha (scale = alpha / r)")
     dropout: float = Field(0.05, ge=0.0, lt=1.0)
-    target_modules: list[str] | None = Field(None, description="Module names; default chosen per architecture")
+    target_modules: list[str] | None = Field(
+        None, description="Module names; default chosen per architecture"
+    )
 
 
 class DataConfig(StrictModel):
     """Either a split folder (train.jsonl + val.jsonl as written by `curate split`) or train/val paths."""
 
-    split_dir: str | None = Field(None, description="Folder holding train.* and val.* (or validation.*/dev.*)")
+    split_dir: str | None = Field(
+        None, description="Folder holding train.* and val.* (or validation.*/dev.*)"
+    )
     train: str | None = Field(None, description="Training file, folder or bundled:NAME")
-    val: str | None = Field(None, description="Validation file; when absent, val_fraction of train is held out")
+    val: str | None = Field(
+        None, description="Validation file; when absent, val_fraction of train is held out"
+    )
     kind: Literal["classification", "completion", "chat", "text"] | None = Field(
         None, description="Record kind to load as; text selects continued pre-training (task=text)")
-    val_fraction: float = Field(0.1, gt=0.0, lt=1.0, description="Held-out fraction when no val file is given")
-    limit_train: int | None = Field(None, ge=1, description="Use a seeded random subsample of this many train rows")
-    limit_val: int | None = Field(None, ge=1, description="Validate on a seeded random subsample of this many val rows "
-                                 "(`--eval-limit`); every evaluation uses the same rows")
+    val_fraction: float = Field(
+        0.1, gt=0.0, lt=1.0, description="Held-out fraction when no val file is given"
+    )
+    limit_train: int | None = Field(
+        None, ge=1, description="Use a seeded random subsample of this many train rows"
+    )
+    limit_val: int | None = Field(
+        None,
+        ge=1,
+        description="Validate on a seeded random subsample of this many val rows "
+        "(`--eval-limit`); every evaluation uses the same rows",
+    )
 
     @model_validator(mode="after")
     def _one_source(self) -> DataConfig:
@@ -48,7 +62,9 @@ class DataConfig(StrictModel):
 class OptimConfig(StrictModel):
     lr: float = Field(5e-5, gt=0.0)
     weight_decay: float = Field(0.01, ge=0.0)
-    warmup: float = Field(0.06, ge=0.0, description="Warmup: a fraction of total steps if < 1, else a step count")
+    warmup: float = Field(
+        0.06, ge=0.0, description="Warmup: a fraction of total steps if < 1, else a step count"
+    )
     schedule: Literal["cosine", "linear", "constant"] = "cosine"
     max_grad_norm: float | None = Field(1.0, gt=0.0, description="Clip gradients to this norm; null disables")
     betas: tuple[float, float] = (0.9, 0.999)
@@ -72,9 +88,11 @@ class TrainConfig(StrictModel):
 
     model: str = Field("minilm", description="minilm, smollm2, a save_pretrained folder, or a hub id")
     kind: Literal["classification", "completion", "chat", "text"] = Field(
-        "classification", description="Record kind: classification trains a label head; completion and chat "
-                                      "train causal-LM SFT (loss on the answers); text is continued pre-training "
-                                      "(causal LM on every token of text records packed into max_length blocks)")
+        "classification",
+        description="Record kind: classification trains a label head; completion and chat "
+        "train causal-LM SFT (loss on the answers); text is continued pre-training "
+        "(causal LM on every token of text records packed into max_length blocks)",
+    )
     method: Literal["full", "lora", "qlora"] = "full"
     lora: LoraConfig = Field(default_factory=LoraConfig)
     data: DataConfig = Field(default_factory=DataConfig)
@@ -85,25 +103,40 @@ class TrainConfig(StrictModel):
     epochs: float = Field(1.0, gt=0.0)
     max_steps: int | None = Field(None, ge=1, description="Optimizer steps; overrides epochs when set")
     max_length: int = Field(128, ge=8)
-    eval_every: int | None = Field(None, ge=1, description="Validate every N optimizer steps; null: each epoch")
+    eval_every: int | None = Field(
+        None, ge=1, description="Validate every N optimizer steps; null: each epoch"
+    )
     log_every: int = Field(10, ge=1)
     eval_before: bool = Field(False, description="Also validate the untrained model (logged as step 0)")
     early_stopping: EarlyStoppingConfig = Field(default_factory=EarlyStoppingConfig)
     class_weights: Literal["none", "balanced"] | dict[str, float] = Field(
         "none", description="balanced: inverse class frequency; or an explicit label -> weight mapping")
-    dropout: float | None = Field(None, ge=0.0, lt=1.0, description="Override the model's dropout probabilities")
+    dropout: float | None = Field(
+        None, ge=0.0, lt=1.0, description="Override the model's dropout probabilities"
+    )
     seed: int = 0
     out: str = "reports/finetune/run"
     checkpoint_every: int | None = Field(None, ge=1, description="Write a resumable checkpoint every N steps")
     resume: bool = Field(False, description="Continue from the latest checkpoint in `out`")
-    loss_on: Literal["completion", "all"] = Field("completion", description="SFT: which tokens carry the loss")
-    packing: bool = Field(False, description="SFT: pack short examples into one row (no cross-sample attention)")
+    loss_on: Literal["completion", "all"] = Field(
+        "completion", description="SFT: which tokens carry the loss"
+    )
+    packing: bool = Field(
+        False, description="SFT: pack short examples into one row (no cross-sample attention)"
+    )
     group_by_length: bool = Field(True, description="Batch similar lengths together to cut padding")
-    precision: Literal["auto", "fp32", "bf16", "fp16"] = Field("auto", description="auto: bf16 on CUDA, fp32 on CPU")
+    precision: Literal["auto", "fp32", "bf16", "fp16"] = Field(
+        "auto", description="auto: bf16 on CUDA, fp32 on CPU"
+    )
     merge: bool = Field(False, description="LoRA: also write merged full weights to out/merged")
-    progress: bool = Field(True, description="Show progress on stderr: a rich bar on a terminal, periodic lines otherwise")
-    allow_pickle: bool = Field(False, description="Also load pickle weights (pytorch_model.bin), which can run code: "
-                                                  "only for files you trust; safetensors only otherwise")
+    progress: bool = Field(
+        True, description="Show progress on stderr: a rich bar on a terminal, periodic lines otherwise"
+    )
+    allow_pickle: bool = Field(
+        False,
+        description="Also load pickle weights (pytorch_model.bin), which can run code: "
+        "only for files you trust; safetensors only otherwise",
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -113,7 +146,11 @@ class TrainConfig(StrictModel):
         if not isinstance(data, dict):
             return data
         if "task" not in data:
-            if "kind" not in data and isinstance(data.get("data"), dict) and data["data"].get("kind") == "text":
+            if (
+                "kind" not in data
+                and isinstance(data.get("data"), dict)
+                and data["data"].get("kind") == "text"
+            ):
                 return {**data, "kind": "text"}
             return data
         data = dict(data)
@@ -134,11 +171,15 @@ class TrainConfig(StrictModel):
     def _consistent(self) -> TrainConfig:
         problems = []
         if (self.data.kind == "text") != (self.task == "text") and self.data.kind is not None:
-            problems.append(f"data.kind={self.data.kind} does not go with task={self.task}: text records train "
-                            "with task=text (continued pre-training), other kinds with classification or sft")
+            problems.append(
+                f"data.kind={self.data.kind} does not go with task={self.task}: text records train "
+                "with task=text (continued pre-training), other kinds with classification or sft"
+            )
         if self.packing and self.task != "sft":
-            problems.append("packing applies to kind=completion or chat only (kind=text always packs documents "
-                            "into blocks)")
+            problems.append(
+                "packing applies to kind=completion or chat only (kind=text always packs documents "
+                "into blocks)"
+            )
         if self.task != "classification" and self.class_weights != "none":
             problems.append("class_weights apply to kind=classification only")
         if problems:
@@ -155,7 +196,9 @@ class TrainResult(StrictModel):
     task: str = Field(description="classification or sft (kept for old readers; `kind` says the same)")
     kind: str | None = Field(None, description="Record kind trained on: classification, completion or chat")
     method: str
-    initial_metrics: dict[str, float] = Field(default_factory=dict, description="Before training (eval_before)")
+    initial_metrics: dict[str, float] = Field(
+        default_factory=dict, description="Before training (eval_before)"
+    )
     best_metrics: dict[str, float] = Field(default_factory=dict)
     final_metrics: dict[str, float] = Field(default_factory=dict)
     best_step: int | None = None

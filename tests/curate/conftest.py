@@ -33,6 +33,16 @@ def records_classification() -> list[dict]:
 
 @pytest.fixture
 def records_chat() -> list[dict]:
-    return [{"id": str(i), "messages": [{"role": "system", "content": "short"}, {"role": "user", "content": f"q{i}"},
-                                        {"role": "assistant", "content": f"a{i}"}],
-             "group": None, "metadata": {}} for i in range(3)]
+    return [
+        {
+            "id": str(i),
+            "messages": [
+                {"role": "system", "content": "short"},
+                {"role": "user", "content": f"q{i}"},
+                {"role": "assistant", "content": f"a{i}"},
+            ],
+            "group": None,
+            "metadata": {},
+        }
+        for i in range(3)
+    ]

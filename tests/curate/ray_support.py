@@ -6,7 +6,42 @@ import json
 import random
 from pathlib import Path
 
-WORDS = ["alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa", "lambda", "mu", "nu", "xi", "omicron", "pi", "rho", "sigma", "tau", "upsilon", "phi", "chi", "psi", "omega", "river", "stone", "cloud", "light", "music", "paper", "garden", "window", "orange", "silver"]
+WORDS = [
+    "alpha",
+    "beta",
+    "gamma",
+    "delta",
+    "epsilon",
+    "zeta",
+    "eta",
+    "theta",
+    "iota",
+    "kappa",
+    "lambda",
+    "mu",
+    "nu",
+    "xi",
+    "omicron",
+    "pi",
+    "rho",
+    "sigma",
+    "tau",
+    "upsilon",
+    "phi",
+    "chi",
+    "psi",
+    "omega",
+    "river",
+    "stone",
+    "cloud",
+    "light",
+    "music",
+    "paper",
+    "garden",
+    "window",
+    "orange",
+    "silver",
+]
 
 
 def planted_rows(n: int = 600, seed: int = 7) -> list[str]:
@@ -119,7 +154,9 @@ def differences(local: Path, ray: Path, same_source: bool = True) -> list[str]:
             sa, sb = {k: v for k, v in sa.items()}, {k: v for k, v in sb.items()}
         if sa != sb:
             keys = [k for k in set(sa) | set(sb) if sa.get(k) != sb.get(k)]
-            diffs.append(f"{a['name']}.summary differs in {keys}: {[(sa.get(k), sb.get(k)) for k in keys][:2]}")
+            diffs.append(
+                f"{a['name']}.summary differs in {keys}: {[(sa.get(k), sb.get(k)) for k in keys][:2]}"
+            )
         fa = [strip(f) if a["name"] == "schema" else f for f in a["findings"]]
         fb = [strip(f) if a["name"] == "schema" else f for f in b["findings"]]
         if fa != fb:

@@ -14,7 +14,23 @@ from curate.io import load
 from curate.runner import default_context
 from schemas.findings import CheckStatus
 
-WORDS = ["the", "a", "service", "flight", "crew", "seat", "bag", "gate", "time", "plane", "trip", "day", "staff", "food", "app"]
+WORDS = [
+    "the",
+    "a",
+    "service",
+    "flight",
+    "crew",
+    "seat",
+    "bag",
+    "gate",
+    "time",
+    "plane",
+    "trip",
+    "day",
+    "staff",
+    "food",
+    "app",
+]
 
 
 def sentence(rng: random.Random, n: int = 8) -> str:
@@ -24,7 +40,9 @@ def sentence(rng: random.Random, n: int = 8) -> str:
 def ctx_of(tmp_path: Path, rows: list[dict], **options):
     p = tmp_path / "data.jsonl"
     p.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
-    return default_context(load(p, group_field="region" if any("region" in r for r in rows) else None), **options)
+    return default_context(
+        load(p, group_field="region" if any("region" in r for r in rows) else None), **options
+    )
 
 
 def test_parity_gap_multiclass_one_vs_rest():
@@ -44,7 +62,9 @@ def test_bias_flags_planted_group_skew_not_balanced_groups(tmp_path):
         # north: 85% positive, south: 30% positive
         lab = "pos" if rng.random() < (0.85 if region == "north" else 0.30) else "neg"
         skewed.append({"id": str(i), "text": sentence(rng), "label": lab, "region": region})
-        fair.append({"id": str(i), "text": sentence(rng), "label": "pos" if i % 2 else "neg", "region": region})
+        fair.append(
+            {"id": str(i), "text": sentence(rng), "label": "pos" if i % 2 else "neg", "region": region}
+        )
     r = BiasCheck().run(ctx_of(tmp_path, skewed, group_field="region"))
     assert r.status is CheckStatus.warn and "parity_gap" in r.summary["problems"]
     assert r.summary["group"]["largest_gap"]["gap"] > 0.4

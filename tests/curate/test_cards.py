@@ -16,8 +16,14 @@ LONG = "the service on this flight was slow and the seats were very uncomfortabl
 def _data(tmp_path):
     rows = [{"id": "a", "text": LONG, "label": "neg"}, {"id": "b", "text": LONG + "  ", "label": "neg"},
             {"id": "c", "text": "   ", "label": "pos"}]
-    rows += [{"id": f"p{i}", "text": f"good flight number {i} with a friendly crew", "label": "pos" if i % 2 else "neg"}
-             for i in range(40)]
+    rows += [
+        {
+            "id": f"p{i}",
+            "text": f"good flight number {i} with a friendly crew",
+            "label": "pos" if i % 2 else "neg",
+        }
+        for i in range(40)
+    ]
     p = tmp_path / "d.jsonl"
     p.write_text("".join(json.dumps(r) + "\n" for r in rows) + "{not json\n", encoding="utf-8")
     return p

@@ -10,7 +10,23 @@ import yaml
 
 from curate.cli import main
 
-WORDS = ["seat", "crew", "gate", "bag", "delay", "meal", "staff", "pilot", "cabin", "wifi", "refund", "ticket", "lounge", "trip", "app"]
+WORDS = [
+    "seat",
+    "crew",
+    "gate",
+    "bag",
+    "delay",
+    "meal",
+    "staff",
+    "pilot",
+    "cabin",
+    "wifi",
+    "refund",
+    "ticket",
+    "lounge",
+    "trip",
+    "app",
+]
 
 
 @pytest.fixture
@@ -18,8 +34,15 @@ def data(tmp_path: Path) -> Path:
     import random
 
     rng = random.Random(0)
-    rows = [{"id": f"r{i}", "text": " ".join(rng.choice(WORDS) for _ in range(9)), "label": "neg" if i % 3 else "pos",
-             "region": "north" if i < 30 else "south"} for i in range(60)]
+    rows = [
+        {
+            "id": f"r{i}",
+            "text": " ".join(rng.choice(WORDS) for _ in range(9)),
+            "label": "neg" if i % 3 else "pos",
+            "region": "north" if i < 30 else "south",
+        }
+        for i in range(60)
+    ]
     rows.append({"id": "blank", "text": "   ", "label": "neg", "region": "north"})
     p = tmp_path / "data.jsonl"
     p.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
@@ -35,7 +58,16 @@ def test_runs_every_check_and_writes_the_contract(run_main, data, tmp_path):
     assert run_main(main, ["check", str(data), "--json", str(out), "--fail-on", "never"]) == 0
     c = contract(out)
     names = [x["name"] for x in c["checks"]]
-    for n in ("schema", "expectations", "class_balance", "bias", "length", "pii", "token_audit", "label_issues"):
+    for n in (
+        "schema",
+        "expectations",
+        "class_balance",
+        "bias",
+        "length",
+        "pii",
+        "token_audit",
+        "label_issues",
+    ):
         assert n in names
     by = {x["name"]: x for x in c["checks"]}
     assert by["label_issues"]["status"] == "not_run" and "evalsuite cv" in by["label_issues"]["message"]
@@ -65,16 +97,47 @@ def test_config_file_params_disable_and_flags_override(run_main, data, tmp_path)
     assert by["length"]["summary"]["reasons"]["too_short"] == 60       # min_chars 100 applies to every row
     assert by["class_balance"]["status"] == "warn"                    # 40 neg / 21 pos > 1.5
     # --set and flags override the file
-    assert run_main(main, ["check", "--config", str(cfg), "-c", "checks.length.min_chars=3", "--json", str(out),
-                           "--fail-on", "error"]) == 1
+    assert (
+        run_main(
+            main,
+            [
+                "check",
+                "--config",
+                str(cfg),
+                "-c",
+                "checks.length.min_chars=3",
+                "--json",
+                str(out),
+                "--fail-on",
+                "error",
+            ],
+        )
+        == 1
+    )
     by = {x["name"]: x for x in contract(out)["checks"]}
     assert "too_short" not in by["length"]["summary"]["reasons"]
 
 
 def test_group_field_reaches_the_bias_check(run_main, data, tmp_path):
     out = tmp_path / "o.json"
-    assert run_main(main, ["check", str(data), "--group-field", "region", "--json", str(out), "--fail-on", "never",
-                           "-c", "checks.bias.min_group_size=10"]) == 0
+    assert (
+        run_main(
+            main,
+            [
+                "check",
+                str(data),
+                "--group-field",
+                "region",
+                "--json",
+                str(out),
+                "--fail-on",
+                "never",
+                "-c",
+                "checks.bias.min_group_size=10",
+            ],
+        )
+        == 0
+    )
     bias = {x["name"]: x for x in contract(out)["checks"]}["bias"]
     assert set(bias["summary"]["group"]["groups"]) == {"north", "south"}
 
@@ -100,14 +163,24 @@ def test_no_data_is_a_usage_error(run_main, capsys):
 
 def test_report_dir_and_expectations_suite(run_main, data, tmp_path):
     suite = tmp_path / "suite.yaml"
-    suite.write_text(yaml.safe_dump({"expectations": [
-        {"type": "expect_column_value_lengths_to_be_between", "column": "text", "min_value": 1}]}), encoding="utf-8")
+    suite.write_text(
+        yaml.safe_dump(
+            {
+                "expectations": [
+                    {"type": "expect_column_value_lengths_to_be_between", "column": "text", "min_value": 1}
+                ]
+            }
+        ),
+        encoding="utf-8",
+    )
     rep = tmp_path / "rep"
     out = tmp_path / "o.json"
     assert run_main(main, ["check", str(data), "--expectations", str(suite), "--report-dir", str(rep),
                            "--json", str(out), "--fail-on", "never"]) == 0
     ex = {x["name"]: x for x in contract(out)["checks"]}["expectations"]
-    assert [(f["id"], f["reason"]) for f in ex["findings"]] == [("blank", "column_value_lengths_to_be_between")]
+    assert [(f["id"], f["reason"]) for f in ex["findings"]] == [
+        ("blank", "column_value_lengths_to_be_between")
+    ]
     assert {p.name for p in rep.iterdir()} >= {"index.html", "report.md", "report.json", "checks.json"}
     assert "expectations" in (rep / "index.html").read_text(encoding="utf-8")
 

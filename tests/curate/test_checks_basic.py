@@ -58,12 +58,16 @@ def test_balance_fails_when_rarest_class_cannot_fill_every_fold(tmp_path):
     assert r.status is CheckStatus.fail
     assert r.summary["unsplittable"] == ["y"] and r.summary["too_rare"] == ["y"]
     # The check's own parameter wins over the CLI option.
-    assert ClassBalanceCheck({"kfold": 3, "max_ratio": 10}).run(ctx).status is CheckStatus.warn  # still too rare
+    # still too rare
+    assert ClassBalanceCheck({"kfold": 3, "max_ratio": 10}).run(ctx).status is CheckStatus.warn
 
 
 def test_balance_counts_multilabel_and_skips_unlabelled(tmp_path):
     assert label_counts([{"label": ["a", "b"]}, {"label": "a"}]) == {"a": 2, "b": 1}
-    assert balance_stats(label_counts([{"label": "a"}, {"label": "a"}, {"label": "b"}]))["imbalance_ratio"] == 2.0
+    assert (
+        balance_stats(label_counts([{"label": "a"}, {"label": "a"}, {"label": "b"}]))["imbalance_ratio"]
+        == 2.0
+    )
     rows = [{"id": str(i), "prompt": f"q{i}", "completion": f"a{i}"} for i in range(5)]
     assert ClassBalanceCheck().run(ctx_of(tmp_path, rows)).status is CheckStatus.not_applicable
 
@@ -71,7 +75,10 @@ def test_balance_counts_multilabel_and_skips_unlabelled(tmp_path):
 # ---- length --------------------------------------------------------------------------------------------
 
 def test_length_finds_empty_short_long_and_outliers(tmp_path):
-    rows = [{"id": f"n{i}", "text": f"an ordinary sentence of normal size number {i}", "label": "a"} for i in range(40)]
+    rows = [
+        {"id": f"n{i}", "text": f"an ordinary sentence of normal size number {i}", "label": "a"}
+        for i in range(40)
+    ]
     rows += [{"id": "empty", "text": "   ", "label": "a"}, {"id": "short", "text": "ok", "label": "a"},
              {"id": "huge", "text": "word " * 2000, "label": "b"}]
     ctx = ctx_of(tmp_path, rows)

@@ -53,8 +53,12 @@ def test_signature_agreement_estimates_jaccard():
 
 
 def test_verified_pairs_are_above_threshold_and_exact():
-    texts = ["the quick brown fox jumps over the lazy dog today", "the quick brown fox jumps over the lazy dog tonight",
-             "something else entirely", "the quick brown fox"]
+    texts = [
+        "the quick brown fox jumps over the lazy dog today",
+        "the quick brown fox jumps over the lazy dog tonight",
+        "something else entirely",
+        "the quick brown fox",
+    ]
     nd = near_duplicates(texts, threshold=0.8)
     assert nd.pairs.tolist() == [[0, 1]]
     assert nd.jaccard[0] == pytest.approx(jaccard(shingle_set(texts[0], 5), shingle_set(texts[1], 5)))

@@ -66,8 +66,17 @@ def test_table_level_failure_is_reported_without_rows(result):
 
 def test_bad_suites_are_config_errors(tmp_path):
     bad = tmp_path / "bad.yaml"
-    bad.write_text(yaml.safe_dump({"expectations": [{"type": "expect_column_values_to_be_purple", "column": "x"},
-                                                    {"column": "text"}]}), encoding="utf-8")
+    bad.write_text(
+        yaml.safe_dump(
+            {
+                "expectations": [
+                    {"type": "expect_column_values_to_be_purple", "column": "x"},
+                    {"column": "text"},
+                ]
+            }
+        ),
+        encoding="utf-8",
+    )
     with pytest.raises(ConfigError) as e:
         load_suite(bad)
     assert len(e.value.details) == 2 and "expect_column_values_to_be_purple" in e.value.details[0]
@@ -79,11 +88,16 @@ def test_no_suite_is_skipped_and_unknown_column_is_an_error(tmp_path):
     (tmp_path / "d.jsonl").write_text(json.dumps(ROWS[0]) + "\n", encoding="utf-8")
     ctx = default_context(load(tmp_path / "d.jsonl"))
     assert ExpectationsCheck().run(ctx).status is CheckStatus.skipped
-    check = ExpectationsCheck({"expectations": [{"type": "expect_column_values_to_not_be_null", "column": "nope"}]})
+    check = ExpectationsCheck(
+        {"expectations": [{"type": "expect_column_values_to_not_be_null", "column": "nope"}]}
+    )
     with pytest.raises(ConfigError, match="nope"):
         check.run(ctx)
 
 
 def test_shipped_tweets_suite_loads():
     specs = load_suite(Path(__file__).resolve().parents[2] / "configs" / "expectations" / "tweets.yaml")
-    assert {s.gx_type for s in specs} >= {"expect_column_values_to_be_in_set", "expect_column_values_to_be_unique"}
+    assert {s.gx_type for s in specs} >= {
+        "expect_column_values_to_be_in_set",
+        "expect_column_values_to_be_unique",
+    }

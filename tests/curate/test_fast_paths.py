@@ -73,7 +73,20 @@ def test_near_duplicate_findings_match_a_brute_force_exact_jaccard(tmp_path):
     # The expectation is computed independently of the engine: exact Jaccard of 5-byte shingles over every
     # pair of distinct texts, clusters as connected components rooted at their first row.
     rng = random.Random(3)
-    words = ["alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa", "lambda", "mu"]
+    words = [
+        "alpha",
+        "beta",
+        "gamma",
+        "delta",
+        "epsilon",
+        "zeta",
+        "eta",
+        "theta",
+        "iota",
+        "kappa",
+        "lambda",
+        "mu",
+    ]
     base = [" ".join(rng.choice(words) for _ in range(12)) for _ in range(40)]
     texts = base + [t + " nu" for t in base[:15]] + base[:5]  # near copies and exact copies
     rows = [{"id": f"r{i}", "text": t, "label": "a"} for i, t in enumerate(texts)]
@@ -85,7 +98,8 @@ def test_near_duplicate_findings_match_a_brute_force_exact_jaccard(tmp_path):
         return {b[i:i + 5] for i in range(len(b) - 4)}
 
     first = {}
-    reps = [i for i, t in enumerate(ctx.texts) if first.setdefault(t, i) == i]  # exact copies are another check's
+    # exact copies are another check's
+    reps = [i for i, t in enumerate(ctx.texts) if first.setdefault(t, i) == i]
     sh = {i: shingles(ctx.texts[i]) for i in reps}
     best: dict[int, float] = {}
     parent = {i: i for i in reps}
@@ -121,14 +135,25 @@ def test_length_leakage_subsample_keeps_the_verdict_and_is_seeded():
     assert length_leakage(texts, labels, folds=5, sample=5000) == full  # sample above n: the full fit
 
 
-@pytest.mark.parametrize("obj", [
-    {"a": "x", "b": 1, "c": 2.5, "d": None, "e": True}, {"a": "x\x00y"}, {}, {"a": [1, 2]}, {"a": {"b": "\x00"}},
-    {"a": ["\x00"]}, {"a": b"bytes"},
-])
+@pytest.mark.parametrize(
+    "obj",
+    [
+        {"a": "x", "b": 1, "c": 2.5, "d": None, "e": True},
+        {"a": "x\x00y"},
+        {},
+        {"a": [1, 2]},
+        {"a": {"b": "\x00"}},
+        {"a": ["\x00"]},
+        {"a": b"bytes"},
+    ],
+)
 def test_flat_row_checks_agree_with_the_general_ones(obj):
     flat = _flat_nul(obj)
     if flat is None:
-        assert any(isinstance(v, dict | list) or not isinstance(v, str | int | float | type(None)) for v in obj.values())
+        assert any(
+            isinstance(v, dict | list) or not isinstance(v, str | int | float | type(None))
+            for v in obj.values()
+        )
     else:
         assert flat == _has_nul(obj) and not depth_exceeds(obj, MAX_NESTING_DEPTH)
 
@@ -137,8 +162,12 @@ def test_loader_still_quarantines_nul_and_deep_rows(write_bytes):
     deep: object = "x"
     for _ in range(MAX_NESTING_DEPTH + 2):
         deep = [deep]
-    rows = [{"id": "a", "text": "ok", "label": "p"}, {"id": "b", "text": "bad\x00", "label": "p"},
-            {"id": "c", "text": "ok", "label": "p", "extra": deep}, {"id": "d", "text": "ok", "label": "p", "n": 3}]
+    rows = [
+        {"id": "a", "text": "ok", "label": "p"},
+        {"id": "b", "text": "bad\x00", "label": "p"},
+        {"id": "c", "text": "ok", "label": "p", "extra": deep},
+        {"id": "d", "text": "ok", "label": "p", "n": 3},
+    ]
     data = load(write_bytes("d.jsonl", "".join(json.dumps(r) + "\n" for r in rows)))
     assert [r["id"] for r in data.records] == ["a", "d"]
     assert data.records[1]["metadata"] == {"n": 3}

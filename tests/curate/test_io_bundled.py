@@ -28,7 +28,11 @@ def test_bbc_views() -> None:
     d = load("bundled:bbc")
     assert d.summary.rows_read == 2_225 and d.kind.value == "completion"
     r = d.records[0]
-    assert r["prompt"] and r["completion"] and r["group"] in {"business", "entertainment", "politics", "sport", "tech"}
+    assert (
+        r["prompt"]
+        and r["completion"]
+        and r["group"] in {"business", "entertainment", "politics", "sport", "tech"}
+    )
     c = load("bundled:bbc", kind="classification", limit=10)
     assert c.summary.rows_read == 10 and c.records[0]["id"] == r["id"] and c.records[0]["label"] == r["group"]
     assert len(c.records[0]["text"]) > len(r["prompt"])  # body, not the lead paragraph

@@ -53,7 +53,9 @@ def test_cp1252_undefined_bytes_fall_back_to_latin1() -> None:
 
 
 def test_forced_encoding_quarantines_lines_that_do_not_decode(write_bytes) -> None:
-    p = write_bytes("f.jsonl", b'{"text": "ok", "label": "a"}\n' + '{"text": "é", "label": "a"}\n'.encode("latin-1"))
+    p = write_bytes(
+        "f.jsonl", b'{"text": "ok", "label": "a"}\n' + '{"text": "é", "label": "a"}\n'.encode("latin-1")
+    )
     d = load(p, encoding="ascii")
     assert d.summary.encoding == "ascii" and d.summary.rows_read == 2
     assert [q.reason for q in d.quarantine] == ["undecodable_line"]

@@ -13,8 +13,9 @@ def dataset_dict(tmp_path):
     from datasets import ClassLabel, Dataset, DatasetDict, Features, Value
 
     feats = Features({"text": Value("string"), "label": ClassLabel(names=["neg", "pos"])})
-    train = Dataset.from_dict({"text": [f"train {i}" for i in range(40)], "label": [i % 2 for i in range(40)]},
-                              features=feats)
+    train = Dataset.from_dict(
+        {"text": [f"train {i}" for i in range(40)], "label": [i % 2 for i in range(40)]}, features=feats
+    )
     test = Dataset.from_dict({"text": [f"test {i}" for i in range(24)], "label": [1] * 24}, features=feats)
     path = tmp_path / "dd"
     DatasetDict({"train": train, "test": test}).save_to_disk(str(path))

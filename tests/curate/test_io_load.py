@@ -102,7 +102,9 @@ def test_missing_column_is_a_usage_error_naming_the_columns(write_bytes) -> None
 
 def test_schemaless_kind_inference_sees_columns_beyond_the_first_row(write_bytes) -> None:
     # The first rows lack `label`; the kind and mapping come from the first INFER_SAMPLE parsed rows.
-    rows = ['{"text": "no label yet"}'] * 3 + ["{broken"] + ['{"text": "t", "label": "a"}'] * (INFER_SAMPLE + 5)
+    rows = (
+        ['{"text": "no label yet"}'] * 3 + ["{broken"] + ['{"text": "t", "label": "a"}'] * (INFER_SAMPLE + 5)
+    )
     d = load(write_bytes("i.jsonl", "\n".join(rows) + "\n"))
     _lossless(d, len(rows))
     assert d.kind.value == "classification" and d.field_map == {"text": "text", "label": "label"}
@@ -251,7 +253,9 @@ def test_textdir_labels_binary_and_legacy_files(tmp_path: Path, write_bytes) -> 
                                                          "pos/b.txt": "pos"}
     assert next(r["text"] for r in d.records if r["id"] == "pos/b.txt") == "café au lait"
     assert next(r["text"] for r in d.records if r["id"] == "neg/c.txt") == "bad film"  # BOM stripped
-    assert _reasons(d) == {1: "undecodable_file", 2: "nul_character"} and d.quarantine[0].source == "neg/d.txt"
+    assert (
+        _reasons(d) == {1: "undecodable_file", 2: "nul_character"} and d.quarantine[0].source == "neg/d.txt"
+    )
     assert "1 file(s)" in d.summary.encoding_note
 
 

@@ -44,7 +44,13 @@ def test_label_issues_for_rows_not_in_the_data_are_dropped_and_counted(tmp_path,
         {"id": "r1", "reason": "label_issue", "severity": "warning"},
         {"id": "gone", "reason": "label_issue", "severity": "warning"}]}), encoding="utf-8")
     out = tmp_path / "check.json"
-    assert run_main(curate.cli.main, ["check", str(path), "--label-issues", str(issues), "--json", str(out), "--fail-on", "never"]) == 0
+    assert (
+        run_main(
+            curate.cli.main,
+            ["check", str(path), "--label-issues", str(issues), "--json", str(out), "--fail-on", "never"],
+        )
+        == 0
+    )
     li = {c["name"]: c for c in json.loads(out.read_text())["checks"]}["label_issues"]
     assert [f["id"] for f in li["findings"]] == ["r1"] and li["count"] == 1
     assert "1 finding(s) name rows not in this data" in li["message"]

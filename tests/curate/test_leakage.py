@@ -29,16 +29,30 @@ def test_split_field_leakage(tmp_path):
 
 
 def test_against_per_field(tmp_path):
-    train = _load(tmp_path, [{"id": "a", "prompt": A, "completion": "go to settings"},
-                             {"id": "b", "prompt": B, "completion": "full refund within 30 days"}], "train.jsonl")
-    test = _load(tmp_path, [{"id": "x", "prompt": A, "completion": "call support"},
-                            {"id": "y", "prompt": "new question entirely", "completion": "full refund within 30 days"},
-                            {"id": "z", "prompt": "unseen prompt text", "completion": "unseen answer text"}],
-                 "test.jsonl")
+    train = _load(
+        tmp_path,
+        [
+            {"id": "a", "prompt": A, "completion": "go to settings"},
+            {"id": "b", "prompt": B, "completion": "full refund within 30 days"},
+        ],
+        "train.jsonl",
+    )
+    test = _load(
+        tmp_path,
+        [
+            {"id": "x", "prompt": A, "completion": "call support"},
+            {"id": "y", "prompt": "new question entirely", "completion": "full refund within 30 days"},
+            {"id": "z", "prompt": "unseen prompt text", "completion": "unseen answer text"},
+        ],
+        "test.jsonl",
+    )
     ctx = normalized_context(test)
     ctx.against = train
     r = LeakageCheck().run(ctx)
-    assert sorted((f.id, f.field, f.copies) for f in r.findings) == [("x", "prompt", "a"), ("y", "completion", "b")]
+    assert sorted((f.id, f.field, f.copies) for f in r.findings) == [
+        ("x", "prompt", "a"),
+        ("y", "completion", "b"),
+    ]
     assert r.summary["by_field"] == {"prompt": 1, "completion": 1}
 
 

@@ -13,7 +13,10 @@ def test_each_kind_is_counted():
     assert normalize_text("café â€œquotedâ€\x9d")[0] == "café “quoted”"
     assert "mojibake" in normalize_text("cafÃ© â€œquotedâ€\x9d")[1]
     assert normalize_text("a &amp; <b>b</b>", NormalizeConfig(html="strip"))[0] == "a & b"
-    assert normalize_text("A &amp; B", NormalizeConfig(html="unescape", lowercase=True)) == ("a & b", ["html", "lowercase"])
+    assert normalize_text("A &amp; B", NormalizeConfig(html="unescape", lowercase=True)) == (
+        "a & b",
+        ["html", "lowercase"],
+    )
     assert normalize_text("plain text") == ("plain text", [])
 
 
@@ -45,7 +48,9 @@ def test_dataset_labels_and_per_row_changes(tmp_path):
 def test_normalization_check_reports(tmp_path):
     from curate.checks.normalization import NormalizationCheck
 
-    p = _write(tmp_path, [{"id": "a", "text": "x\u200by", "label": "p"}, {"id": "b", "text": "ok", "label": "p"}])
+    p = _write(
+        tmp_path, [{"id": "a", "text": "x\u200by", "label": "p"}, {"id": "b", "text": "ok", "label": "p"}]
+    )
     ctx = normalized_context(load(p))
     r = NormalizationCheck().run(ctx)
     assert [(f.id, f.reason) for f in r.findings] == [("a", "normalized")]

@@ -15,8 +15,14 @@ SUITE = {"name": "mini", "expectations": [{"type": "expect_column_values_to_not_
 def _setup(tmp_path, **extra):
     rows = [{"id": "a", "text": LONG, "label": "neg"}, {"id": "b", "text": LONG, "label": "pos"},
             {"id": "c", "text": LONG.replace("slow", "slw"), "label": "neg"}]
-    rows += [{"id": f"r{i}", "text": f"flight {i} was {'great' if i % 2 else 'awful'} today", "label": "pos" if i % 2 else "neg"}
-             for i in range(30)]
+    rows += [
+        {
+            "id": f"r{i}",
+            "text": f"flight {i} was {'great' if i % 2 else 'awful'} today",
+            "label": "pos" if i % 2 else "neg",
+        }
+        for i in range(30)
+    ]
     data = tmp_path / "d.jsonl"
     data.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
     conf_dir = tmp_path / "conf"
@@ -31,8 +37,14 @@ def _setup(tmp_path, **extra):
 
 
 def _comparable(report: dict) -> dict:
-    return {c["name"]: (c["status"], c.get("count"), sorted((f["id"], f["reason"]) for f in c.get("findings", [])))
-            for c in report["checks"]}
+    return {
+        c["name"]: (
+            c["status"],
+            c.get("count"),
+            sorted((f["id"], f["reason"]) for f in c.get("findings", [])),
+        )
+        for c in report["checks"]
+    }
 
 
 def test_one_config_gives_the_same_check_results_in_check_and_run(tmp_path, run_main) -> None:

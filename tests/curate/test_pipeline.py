@@ -72,7 +72,9 @@ def test_cli_run(tmp_path):
     from curate.cli import main
 
     cfg = tmp_path / "c.yaml"
-    cfg.write_text(yaml.safe_dump({"input": {"path": str(_data(tmp_path))}, "fail_on": "never", "report": False}))
+    cfg.write_text(
+        yaml.safe_dump({"input": {"path": str(_data(tmp_path))}, "fail_on": "never", "report": False})
+    )
     with pytest.raises(SystemExit) as e:
         main(["run", str(cfg), "--out", str(tmp_path / "cli")])
     assert e.value.code == 0
@@ -98,7 +100,9 @@ def test_the_collector_is_restored_after_a_run_even_when_it_fails(tmp_path) -> N
     from curate.pipeline import run_pipeline
     from schemas.configs.curate import CurateConfig
 
-    cfg = CurateConfig.model_validate({"input": {"path": str(tmp_path / "missing.jsonl")}, "out": str(tmp_path / "o")})
+    cfg = CurateConfig.model_validate(
+        {"input": {"path": str(tmp_path / "missing.jsonl")}, "out": str(tmp_path / "o")}
+    )
     assert gc.isenabled()
     with pytest.raises(CurateError):
         run_pipeline(cfg)

@@ -36,9 +36,14 @@ def test_two_nodes_same_answers(two_nodes, tmp_path):
     src = write_planted(tmp_path / "shards", 300, shards=2)
     one = tmp_path / "one.jsonl"
     one.write_text("".join(p.read_text(encoding="utf-8") for p in src), encoding="utf-8")
-    conf = {"normalize": {"labels": ["positive", "negative", "neutral"]}, "remove": {"conflicting_labels": True},
-            "fail_on": "never"}
-    run_pipeline(CurateConfig.model_validate({**conf, "input": {"path": str(one)}, "out": str(tmp_path / "l")}))
+    conf = {
+        "normalize": {"labels": ["positive", "negative", "neutral"]},
+        "remove": {"conflicting_labels": True},
+        "fail_on": "never",
+    }
+    run_pipeline(
+        CurateConfig.model_validate({**conf, "input": {"path": str(one)}, "out": str(tmp_path / "l")})
+    )
     res = run_ray_pipeline(CurateConfig.model_validate({**conf, "input": {"path": str(tmp_path / "shards")},
                                                         "out": str(tmp_path / "r")}))
     assert differences(tmp_path / "l", tmp_path / "r", same_source=False) == []

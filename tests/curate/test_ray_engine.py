@@ -27,8 +27,14 @@ def local_ray():
     import os
 
     os.environ.setdefault("DATAVET_RAY_PARTITIONS", "2")
-    ray.init(address="local", num_cpus=2, object_store_memory=256 * 2**20, include_dashboard=False, log_to_driver=False,
-             logging_level="ERROR")
+    ray.init(
+        address="local",
+        num_cpus=2,
+        object_store_memory=256 * 2**20,
+        include_dashboard=False,
+        log_to_driver=False,
+        logging_level="ERROR",
+    )
     yield
     ray.shutdown()
 
@@ -45,9 +51,17 @@ def test_planted_corpus_same_answers(local_ray, tmp_path):
     res = run_ray_pipeline(_cfg(src, tmp_path / "ray"))
     assert differences(tmp_path / "local", tmp_path / "ray") == []
     # the corpus plants every kind of answer the comparison covers
-    assert loc.quarantined > 0 and {"exact_duplicate", "near_duplicate", "conflicting_labels", "empty"} <= set(
-        loc.removed_by_reason)
-    assert loc.pii_masked > 0 and (res.kept, res.removed, res.pii_masked) == (loc.kept, loc.removed, loc.pii_masked)
+    assert loc.quarantined > 0 and {
+        "exact_duplicate",
+        "near_duplicate",
+        "conflicting_labels",
+        "empty",
+    } <= set(loc.removed_by_reason)
+    assert loc.pii_masked > 0 and (res.kept, res.removed, res.pii_masked) == (
+        loc.kept,
+        loc.removed,
+        loc.pii_masked,
+    )
     assert res.rows_read == res.kept + res.quarantined + res.removed
     assert len(list((tmp_path / "ray" / "curated").glob("part-*.jsonl"))) >= 2   # written as shards
 
@@ -70,8 +84,13 @@ def test_no_duplicates_at_all(local_ray, tmp_path):
     from curate.engines.ray import run_ray_pipeline
 
     src = tmp_path / "unique.jsonl"
-    src.write_text("".join(json.dumps({"id": i, "text": f"row {i} says {'x' * i}", "label": "ab"[i % 2]}) + "\n"
-                           for i in range(40)), encoding="utf-8")
+    src.write_text(
+        "".join(
+            json.dumps({"id": i, "text": f"row {i} says {'x' * i}", "label": "ab"[i % 2]}) + "\n"
+            for i in range(40)
+        ),
+        encoding="utf-8",
+    )
     loc = run_pipeline(_cfg(src, tmp_path / "local", normalize={}))
     run_ray_pipeline(_cfg(src, tmp_path / "ray", normalize={}))
     assert loc.removed == 0

@@ -21,8 +21,14 @@ PAYLOAD = "<script>alert('pwned')</script>"
 @pytest.fixture(scope="module")
 def planted(tmp_path_factory):
     d = tmp_path_factory.mktemp("qa")
-    rows = [{"id": f"r{i}", "text": f"an ordinary text about flights number {i}", "label": "neg" if i % 4 else "pos"}
-            for i in range(40)]
+    rows = [
+        {
+            "id": f"r{i}",
+            "text": f"an ordinary text about flights number {i}",
+            "label": "neg" if i % 4 else "pos",
+        }
+        for i in range(40)
+    ]
     rows += [{"id": "evil", "text": PAYLOAD + " mail me at evil@example.com", "label": "neg"},
              {"id": "dup", "text": "an ordinary text about flights number 1", "label": "pos"},
              {"id": "blank", "text": "  ", "label": "neg"}]
@@ -51,7 +57,10 @@ def test_charts_and_findings_tables_carry_the_rows(planted):
     qa = build_qa_report(report, ctx)
     sec = {s.id: s for s in qa.sections}
     bar = next(b for b in sec["class_balance"].blocks if isinstance(b, ChartBlock))
-    assert bar.chart == "bar" and dict(zip(bar.x, bar.series["rows"], strict=True)) == {"neg": 32.0, "pos": 11.0}
+    assert bar.chart == "bar" and dict(zip(bar.x, bar.series["rows"], strict=True)) == {
+        "neg": 32.0,
+        "pos": 11.0,
+    }
     hist = next(b for b in sec["length"].blocks if isinstance(b, ChartBlock))
     assert hist.chart == "histogram" and set(hist.series) == {"neg", "pos"}
     dup_chart = next(b for b in sec["exact_duplicate"].blocks if isinstance(b, ChartBlock))
@@ -88,8 +97,12 @@ def test_written_report_escapes_dataset_text_and_is_self_contained(planted, tmp_
     assert PAYLOAD not in md and "&lt;script&gt;alert" in md
     assert md.index("## Summary") < md.index("| class_balance |") < md.index("## class_balance")
     contract = json.loads((tmp_path / "qa" / "checks.json").read_text(encoding="utf-8"))
-    assert contract["version"] == 1 and [c["name"] for c in contract["checks"]] == [c.name for c in report.checks]
-    assert Report.model_validate_json((tmp_path / "qa" / "report.json").read_text(encoding="utf-8")).kind == "qa"
+    assert contract["version"] == 1 and [c["name"] for c in contract["checks"]] == [
+        c.name for c in report.checks
+    ]
+    assert (
+        Report.model_validate_json((tmp_path / "qa" / "report.json").read_text(encoding="utf-8")).kind == "qa"
+    )
 
 
 def test_report_handles_an_errored_check(tmp_path):
@@ -97,7 +110,9 @@ def test_report_handles_an_errored_check(tmp_path):
 
     inp = InputSummary(path="x", format="jsonl", encoding="utf-8", kind="classification", rows_read=0,
                        rows_loaded=0, rows_quarantined=0)
-    rep = CheckReport(input=inp, checks=[CheckResult(name="bias", status=CheckStatus.error, message="ValueError: boom")])
+    rep = CheckReport(
+        input=inp, checks=[CheckResult(name="bias", status=CheckStatus.error, message="ValueError: boom")]
+    )
     qa = build_qa_report(rep)
     assert qa.summary.rows == [["bias", "error", 0, "ValueError: boom"]]
     assert Path(write_qa_report(rep, None, tmp_path)).is_file()

@@ -68,8 +68,9 @@ def test_kfold_label_counts_within_one_row_of_target(labelled):
         for lab, n in glob.items():
             assert abs(c[lab] - n / 5) <= 1, (i, lab, c)
     # the report's figure agrees with an independent computation
-    assert res.stats["fold-0/val"].max_deviation_pp == pytest.approx(_share_dev(res.rows("fold-0/val"), labelled),
-                                                                      abs=1e-3)
+    assert res.stats["fold-0/val"].max_deviation_pp == pytest.approx(
+        _share_dev(res.rows("fold-0/val"), labelled), abs=1e-3
+    )
 
 
 def test_holdout_fractions_and_label_shares(labelled):
@@ -132,7 +133,10 @@ def _straddling(res, keyfn) -> int:
 
 
 def test_group_field_keeps_groups_whole_kfold_and_holdout(grouped):
-    for cfg in (SplitConfig(kfold=4, group_field="user"), SplitConfig(group_field="user", val=0.15, test=0.15)):
+    for cfg in (
+        SplitConfig(kfold=4, group_field="user"),
+        SplitConfig(group_field="user", val=0.15, test=0.15),
+    ):
         res = split_records(grouped, cfg)
         assert _straddling(res, lambda r: r["metadata"]["user"]) == 0  # recomputed from the output rows
         assert res.groups_straddling == 0
@@ -221,7 +225,9 @@ def test_manifest_counts_and_id_hashes(labelled, tmp_path):
         rows = [json.loads(line) for line in (out / s["path"]).read_text().splitlines()]
         assert len(rows) == s["rows"]
         assert s["label_counts"] == dict(sorted(Counter(r["label"] for r in rows).items()))
-        assert s["ids_sha256"] == hashlib.sha256("\n".join(sorted(r["id"] for r in rows)).encode()).hexdigest()
+        assert (
+            s["ids_sha256"] == hashlib.sha256("\n".join(sorted(r["id"] for r in rows)).encode()).hexdigest()
+        )
         assert key == s["path"].removesuffix(".jsonl")
 
 
@@ -307,8 +313,11 @@ def test_group_larger_than_a_fold():
 
 def test_config_errors_are_collected_with_fixes():
     with pytest.raises(ConfigError) as e:
-        validate_config(SplitConfig, {"kfold": 5, "val": 0.2, "group_field": "u", "group_by": "near_duplicate"},
-                        "split options")
+        validate_config(
+            SplitConfig,
+            {"kfold": 5, "val": 0.2, "group_field": "u", "group_by": "near_duplicate"},
+            "split options",
+        )
     text = str(e.value)
     assert "val is set with kfold" in text and "choose one way to group" in text
     with pytest.raises(ConfigError, match="leaves no training rows"):

@@ -17,8 +17,15 @@ def _write_jsonl(path: Path, rows: list[dict]) -> Path:
 
 @pytest.fixture
 def data(tmp_path: Path) -> Path:
-    rows = [{"id": f"x{i}", "text": f"sample text number {i} about topic {i % 7}", "label": "pos" if i % 3 else "neg",
-             "user": f"u{i // 4}"} for i in range(120)]
+    rows = [
+        {
+            "id": f"x{i}",
+            "text": f"sample text number {i} about topic {i % 7}",
+            "label": "pos" if i % 3 else "neg",
+            "user": f"u{i // 4}",
+        }
+        for i in range(120)
+    ]
     return _write_jsonl(tmp_path / "data.jsonl", rows)
 
 

@@ -104,7 +104,9 @@ def test_run_removes_duplicates_accounts_for_every_row_and_reports_why(run_main,
     report = json.loads((out / "report.json").read_text())
     section = next(s for s in report["sections"] if s["id"] == "removed")
     tables = {b.get("title"): b for b in section["blocks"] if b.get("kind") == "table"}
-    assert dict(map(tuple, tables["Removed rows per reason"]["rows"])) == dict(Counter(r["reason"] for r in removed))
+    assert dict(map(tuple, tables["Removed rows per reason"]["rows"])) == dict(
+        Counter(r["reason"] for r in removed)
+    )
     assert {row[0] for row in tables["Removed rows"]["rows"]} == {r["id"] for r in removed}
     # the dataset card says it too
     card = (out / "README.md").read_text(encoding="utf-8")

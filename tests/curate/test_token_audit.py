@@ -33,7 +33,9 @@ def tok_dir(tmp_path_factory) -> Path:
     vocab = {t: i for i, t in enumerate(specials + WORDS)}
     core = Tokenizer(models.WordLevel(vocab=vocab, unk_token="<unk>"))
     core.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
-    tok = PreTrainedTokenizerFast(tokenizer_object=core, unk_token="<unk>", pad_token="<pad>", eos_token="<eos>")
+    tok = PreTrainedTokenizerFast(
+        tokenizer_object=core, unk_token="<unk>", pad_token="<pad>", eos_token="<eos>"
+    )
     tok.chat_template = TEMPLATE
     tok.save_pretrained(d)
     # A model folder needs a config; a tiny one (2 layers, hidden 64) as for every unit-test model.
@@ -97,7 +99,12 @@ def test_text_documents_are_packed_not_truncated(tmp_path, tok_dir):
     r = TokenAuditCheck().run(ctx_of(tmp_path, rows, tokenizer=str(tok_dir), max_length=10))
     assert r.status is CheckStatus.passed and r.findings == []
     s = r.summary
-    assert (s["kind"], s["tokens_total"], s["blocks"], s["documents_longer_than_a_block"]) == ("text", 45, 5, 2)
+    assert (s["kind"], s["tokens_total"], s["blocks"], s["documents_longer_than_a_block"]) == (
+        "text",
+        45,
+        5,
+        2,
+    )
     assert s["truncated"] == 0 and s["tokens_lost"] == 0 and "nothing is truncated" in r.message
 
 

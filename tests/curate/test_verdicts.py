@@ -39,7 +39,8 @@ def _sorted_file(tmp_path: Path, per_class: int = 100) -> Path:
     return _write(tmp_path / "sorted.jsonl", rows)
 
 
-# --- item 1: --sample vs --head on a sorted file ----------------------------------------------------------------
+# --- item 1: --sample vs --head on a sorted file
+# ----------------------------------------------------------------
 
 def test_head_of_a_sorted_file_is_one_class_and_a_sample_is_not(tmp_path):
     p = _sorted_file(tmp_path)
@@ -81,30 +82,53 @@ def test_cli_sample_head_and_deprecated_limit(tmp_path, run_module):
     h = json.loads((tmp_path / "h.json").read_text())
     cb = next(c for c in h["checks"] if c["name"] == "class_balance")
     assert cb["status"] == "fail" and "single class" in cb["message"]
-    r = run_module("curate", "check", str(p), "--sample", "60", "--seed", "1", "--json", str(tmp_path / "s.json"),
-                   "--fail-on", "never")
+    r = run_module(
+        "curate",
+        "check",
+        str(p),
+        "--sample",
+        "60",
+        "--seed",
+        "1",
+        "--json",
+        str(tmp_path / "s.json"),
+        "--fail-on",
+        "never",
+    )
     assert r.returncode == 0, r.stderr
     s = json.loads((tmp_path / "s.json").read_text())
     assert len(next(c for c in s["checks"] if c["name"] == "class_balance")["summary"]["counts"]) == 3
     assert s["input"]["subset"].startswith("a random sample of 60")
-    r = run_module("curate", "check", str(p), "--limit", "60", "--json", str(tmp_path / "l.json"), "--fail-on", "never")
+    r = run_module(
+        "curate", "check", str(p), "--limit", "60", "--json", str(tmp_path / "l.json"), "--fail-on", "never"
+    )
     assert r.returncode == 0
-    assert "--limit is deprecated" in r.stderr and len([ln for ln in r.stderr.splitlines() if "deprecated" in ln]) == 1
+    assert (
+        "--limit is deprecated" in r.stderr
+        and len([ln for ln in r.stderr.splitlines() if "deprecated" in ln]) == 1
+    )
     assert json.loads((tmp_path / "l.json").read_text())["input"]["rows_read"] == 60
     r = run_module("curate", "check", str(p), "--head", "5", "--sample", "5")
     assert r.returncode == 2 and "Traceback" not in r.stderr
 
 
 def test_curate_run_config_samples_with_input_sample(tmp_path):
-    cfg = CurateConfig.model_validate({"input": {"path": str(_sorted_file(tmp_path)), "sample": 90, "seed": 2},
-                                       "out": str(tmp_path / "out"), "fail_on": "never", "report": False})
+    cfg = CurateConfig.model_validate(
+        {
+            "input": {"path": str(_sorted_file(tmp_path)), "sample": 90, "seed": 2},
+            "out": str(tmp_path / "out"),
+            "fail_on": "never",
+            "report": False,
+        }
+    )
     res = run_pipeline(cfg)
     assert res.rows_read == 90
     kept = [json.loads(x) for x in (tmp_path / "out" / "curated.jsonl").read_text().splitlines()]
     assert {r["label"] for r in kept} == set(LABELS)
 
 
-# --- item 3: declared vs seen labels, one class, zero rows ------------------------------------------------------
+# --- item 3: declared vs seen labels, one class, zero rows
+# ------------------------------------------------------
 
 def _ctx(tmp_path: Path, rows: list[dict], **options):
     return normalized_context(load(_write(tmp_path / "d.jsonl", rows)), **options)
@@ -126,8 +150,13 @@ def test_class_balance_fails_on_declared_labels_never_seen_and_on_one_class(tmp_
 
 def test_zero_rows_loaded_means_not_run_never_pass(tmp_path):
     p = tmp_path / "bad.jsonl"
-    p.write_text(json.dumps({"text": "a\u0000b", "label": "x"}) + "\n" + json.dumps({"text": ["x"], "label": "y"})
-                 + "\n{broken\n", encoding="utf-8")
+    p.write_text(
+        json.dumps({"text": "a\u0000b", "label": "x"})
+        + "\n"
+        + json.dumps({"text": ["x"], "label": "y"})
+        + "\n{broken\n",
+        encoding="utf-8",
+    )
     data = load(p)
     assert data.summary.rows_loaded == 0
     ctx = default_context(data)
@@ -142,7 +171,8 @@ def test_zero_rows_loaded_means_not_run_never_pass(tmp_path):
     assert v.status == "fail" and "No rows loaded" in v.headline
 
 
-# --- item 6: the duplicate key ----------------------------------------------------------------------------------
+# --- item 6: the duplicate key
+# ----------------------------------------------------------------------------------
 
 TWEET = "check out our new flight deals to denver this weekend"
 
@@ -154,7 +184,9 @@ def test_duplicate_key_folds_whitespace_and_masks_social_trivia():
     b = dedup_key(f"@AmericanAir {TWEET} https://t.co/xyz9", social)
     assert a == b
     assert dedup_key(f"{TWEET} 2 tickets", social) == dedup_key(f"{TWEET} 14 tickets", social)
-    assert dedup_key("Hello", DedupKeyConfig.from_spec("case")) == dedup_key("hello", DedupKeyConfig.from_spec("case"))
+    assert dedup_key("Hello", DedupKeyConfig.from_spec("case")) == dedup_key(
+        "hello", DedupKeyConfig.from_spec("case")
+    )
     assert DedupKeyConfig.from_spec("none").identity
 
 
@@ -171,7 +203,10 @@ def test_line_break_copies_are_exact_duplicates_by_default(tmp_path):
 
 
 def test_tco_variants_are_duplicates_under_the_social_key(tmp_path):
-    rows = [{"id": f"t{i}", "text": f"@user{i} {TWEET} http://t.co/{i:06x}q", "label": "neutral"} for i in range(6)]
+    rows = [
+        {"id": f"t{i}", "text": f"@user{i} {TWEET} http://t.co/{i:06x}q", "label": "neutral"}
+        for i in range(6)
+    ]
     rows.append({"id": "z", "text": "a completely unrelated sentence about luggage", "label": "negative"})
     assert ExactDuplicateCheck().run(_ctx(tmp_path, rows)).findings == []
     social = DedupKeyConfig.from_spec("social")
@@ -181,7 +216,20 @@ def test_tco_variants_are_duplicates_under_the_social_key(tmp_path):
     assert nd.summary["duplicate_key"] == "whitespace,urls,mentions,numbers,punctuation"
 
 
-WORDS = ["alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa", "lambda", "omicron"]
+WORDS = [
+    "alpha",
+    "beta",
+    "gamma",
+    "delta",
+    "epsilon",
+    "zeta",
+    "eta",
+    "theta",
+    "iota",
+    "kappa",
+    "lambda",
+    "omicron",
+]
 
 
 def _tco_rows(copies: int = 4) -> list[dict]:
@@ -203,7 +251,9 @@ def test_split_straddle_count_is_true_under_the_key_and_grouping_by_it_keeps_gro
     # the default key sees no identical texts at all, so it truthfully reports 0
     assert split_records(rows, SplitConfig(val=0.25, test=0.25, seed=1)).exact_duplicate_texts_straddling == 0
     # grouped under the social key: every variant of a tweet in one split, and the group id in each row
-    res = split_records(rows, SplitConfig(val=0.25, test=0.25, dedup_key=social, group_by="exact_duplicate", seed=1))
+    res = split_records(
+        rows, SplitConfig(val=0.25, test=0.25, dedup_key=social, group_by="exact_duplicate", seed=1)
+    )
     assert res.groups == 12 and res.groups_straddling == 0 and res.exact_duplicate_texts_straddling == 0
     where: dict[str, set[str]] = {}
     for name in res.files:
@@ -246,7 +296,8 @@ def test_split_of_a_one_class_head_warns(tmp_path, run_module):
     assert manifest["warnings"] and "single class" in manifest["warnings"][0]
 
 
-# --- item 5: conflicting labels point at the row to fix ---------------------------------------------------------
+# --- item 5: conflicting labels point at the row to fix
+# ---------------------------------------------------------
 
 def test_conflicting_labels_mark_the_minority_as_likely_errors(tmp_path):
     text = "the flight was delayed for three hours and nobody told us anything"
@@ -257,9 +308,15 @@ def test_conflicting_labels_mark_the_minority_as_likely_errors(tmp_path):
     r = ConflictingLabelsCheck().run(_ctx(tmp_path, rows))
     first = r.findings[0]
     assert first.id == "odd" and first.likely_error is True and first.majority_label == "negative"
-    assert first.severity.value == "error" and text in first.message and "majority 'negative' (5 of 6)" in first.message
+    assert (
+        first.severity.value == "error"
+        and text in first.message
+        and "majority 'negative' (5 of 6)" in first.message
+    )
     majority = [f for f in r.findings if f.id.startswith("m")]
-    assert len(majority) == 5 and all(f.likely_error is False and f.severity.value == "info" for f in majority)
+    assert len(majority) == 5 and all(
+        f.likely_error is False and f.severity.value == "info" for f in majority
+    )
     tie = {f.id: f for f in r.findings if f.id.startswith("t")}
     assert all(f.likely_error and f.majority_label is None for f in tie.values())
     assert [f.likely_error for f in r.findings] == sorted((f.likely_error for f in r.findings), reverse=True)
@@ -273,19 +330,28 @@ def test_curate_run_removes_only_the_likely_errors_and_the_terminal_shows_text(t
     rows += [{"id": f"u{i}", "text": f"unique row {i} about {w}", "label": "ab"[i % 2]}
              for i, w in enumerate(["food", "seats", "crew", "wifi", "legroom"])]
     p = _write(tmp_path / "d.jsonl", rows)
-    cfg = CurateConfig.model_validate({"input": {"path": str(p)}, "out": str(tmp_path / "out"), "fail_on": "never",
-                                       "remove": {"exact_duplicates": False, "near_duplicates": False,
-                                                  "conflicting_labels": True}, "report": False})
+    cfg = CurateConfig.model_validate(
+        {
+            "input": {"path": str(p)},
+            "out": str(tmp_path / "out"),
+            "fail_on": "never",
+            "remove": {"exact_duplicates": False, "near_duplicates": False, "conflicting_labels": True},
+            "report": False,
+        }
+    )
     res = run_pipeline(cfg)
     removed = [json.loads(x) for x in (tmp_path / "out" / "removed.jsonl").read_text().splitlines()]
-    assert [(r["id"], r["reason"], r["majority_label"]) for r in removed] == [("odd", "conflicting_labels", "negative")]
+    assert [(r["id"], r["reason"], r["majority_label"]) for r in removed] == [
+        ("odd", "conflicting_labels", "negative")
+    ]
     assert res.kept == len(rows) - 1
     r = run_module("curate", "check", str(p), "--fail-on", "never")
     line = next(ln for ln in r.stdout.splitlines() if "conflicting_labels" in ln)
     assert "odd" in line and "delayed for three hours" in line
 
 
-# --- item 8: expectations name the file's own columns -----------------------------------------------------------
+# --- item 8: expectations name the file's own columns
+# -----------------------------------------------------------
 
 def test_expectations_accept_the_files_column_names(tmp_path):
     from curate.checks.expectations import ExpectationsCheck
@@ -293,17 +359,20 @@ def test_expectations_accept_the_files_column_names(tmp_path):
     p = tmp_path / "reviews.csv"
     p.write_text("review,sentiment\ngood food,pos\n,neg\nbad wifi,neg\n", encoding="utf-8")
     suite = tmp_path / "suite.yaml"
-    suite.write_text("name: reviews\nexpectations:\n"
-                     "  - type: expect_column_values_to_be_in_set\n    column: sentiment\n    value_set: [pos]\n"
-                     "  - type: expect_column_value_lengths_to_be_between\n    column: review\n    min_value: 1\n",
-                     encoding="utf-8")
+    suite.write_text(
+        "name: reviews\nexpectations:\n"
+        "  - type: expect_column_values_to_be_in_set\n    column: sentiment\n    value_set: [pos]\n"
+        "  - type: expect_column_value_lengths_to_be_between\n    column: review\n    min_value: 1\n",
+        encoding="utf-8",
+    )
     data = load(p)
     r = ExpectationsCheck({"suite": str(suite)}).run(normalized_context(data))
     assert r.status.value != "error", r.message
     assert {(f.column, f.id) for f in r.findings} >= {("sentiment", "2")}
 
 
-# --- item 4: the QA and curate-run verdicts ---------------------------------------------------------------------
+# --- item 4: the QA and curate-run verdicts
+# ---------------------------------------------------------------------
 
 def test_qa_verdict_names_the_failed_checks_and_why(tmp_path):
     text = "the flight was delayed for three hours and nobody told us anything"
@@ -322,12 +391,16 @@ def test_qa_verdict_names_the_failed_checks_and_why(tmp_path):
 
 
 def test_curate_run_report_opens_with_where_every_row_went(tmp_path):
-    rows = [{"id": str(i), "text": f"row number {i} " + "abcdefghij"[i % 10] * (i % 7 + 1), "label": "ab"[i % 2]}
-            for i in range(30)]
+    rows = [
+        {"id": str(i), "text": f"row number {i} " + "abcdefghij"[i % 10] * (i % 7 + 1), "label": "ab"[i % 2]}
+        for i in range(30)
+    ]
     rows.append({"id": "dup", "text": rows[0]["text"], "label": "a"})
     p = tmp_path / "d.jsonl"
     p.write_text("".join(json.dumps(r) + "\n" for r in rows) + "{broken\n", encoding="utf-8")
-    cfg = CurateConfig.model_validate({"input": {"path": str(p)}, "out": str(tmp_path / "out"), "fail_on": "never"})
+    cfg = CurateConfig.model_validate(
+        {"input": {"path": str(p)}, "out": str(tmp_path / "out"), "fail_on": "never"}
+    )
     res = run_pipeline(cfg)
     rep = json.loads((tmp_path / "out" / "report.json").read_text())
     v = rep["verdict"]
@@ -341,8 +414,10 @@ def test_curate_run_report_opens_with_where_every_row_went(tmp_path):
 def test_terminal_prints_the_verdict_and_config_limit_is_a_deprecated_head(tmp_path, run_module):
     p = _sorted_file(tmp_path)
     cfg = tmp_path / "c.yaml"
-    cfg.write_text(f"input:\n  path: {p}\n  limit: 50\nout: {tmp_path / 'out'}\nfail_on: error\nreport: false\n",
-                   encoding="utf-8")
+    cfg.write_text(
+        f"input:\n  path: {p}\n  limit: 50\nout: {tmp_path / 'out'}\nfail_on: error\nreport: false\n",
+        encoding="utf-8",
+    )
     r = run_module("curate", "run", str(cfg))
     assert r.returncode == 1, r.stderr  # one class: class_balance fails the gate
     assert "input.limit is deprecated" in r.stderr
@@ -360,4 +435,6 @@ def test_leakage_uses_the_duplicate_key(tmp_path):
     plain = LeakageCheck().run(_ctx(tmp_path, rows, split_field="split"))
     social = LeakageCheck().run(_ctx(tmp_path, rows, split_field="split", dedup_key="social"))
     assert sum(f.match == "exact" for f in plain.findings) == 0
-    assert sorted((f.id, f.copies, f.match) for f in social.findings) == [(f"te{i}", f"tr{i}", "exact") for i in range(6)]
+    assert sorted((f.id, f.copies, f.match) for f in social.findings) == [
+        (f"te{i}", f"tr{i}", "exact") for i in range(6)
+    ]

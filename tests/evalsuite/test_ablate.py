@@ -32,7 +32,9 @@ def _rows(n: int, seed: int) -> list[dict]:
         lab = rng.choice(sorted(WORDS))
         words = [rng.choice(WORDS[lab]) for _ in range(rng.randint(3, 7))]
         tag = "".join(rng.choice(string.ascii_lowercase) for _ in range(10))
-        rows.append({"id": f"r{i}", "text": f"{tag} it was " + " ".join(words) + f" {tag[::-1]}", "label": lab})
+        rows.append(
+            {"id": f"r{i}", "text": f"{tag} it was " + " ".join(words) + f" {tag[::-1]}", "label": lab}
+        )
     rows += [{**rows[i], "id": f"dup{i}"} for i in rng.sample(range(n), 30)]
     rng.shuffle(rows)
     return rows
@@ -45,15 +47,26 @@ def tiny(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def _cfg(tmp_path: Path, tiny: Path, **kw) -> AblateConfig:
     data = ft.write_jsonl(tmp_path / "data.jsonl", _rows(260, 0))
-    body = {"data": str(data), "test_size": 80, "val_size": 20, "seeds": [0, 1], "max_steps": 3,
-            "steps": ["exact_duplicate"], "random_twins": True, "n_resamples": 50, "out": str(tmp_path / "abl"),
-            "curate": {"remove": {"near_duplicates": False}, "disable": ["near_duplicate", "semantic_duplicate"]},
-            "train": {"model": str(tiny), "batch_size": 8, "max_length": 32, "optim": {"lr": 1e-3}}}
+    body = {
+        "data": str(data),
+        "test_size": 80,
+        "val_size": 20,
+        "seeds": [0, 1],
+        "max_steps": 3,
+        "steps": ["exact_duplicate"],
+        "random_twins": True,
+        "n_resamples": 50,
+        "out": str(tmp_path / "abl"),
+        "curate": {"remove": {"near_duplicates": False}, "disable": ["near_duplicate", "semantic_duplicate"]},
+        "train": {"model": str(tiny), "batch_size": 8, "max_length": 32, "optim": {"lr": 1e-3}},
+    }
     return AblateConfig.model_validate({**body, **kw})
 
 
 def _texts(path: Path) -> set[str]:
-    return {json.loads(line)["text"].lower() for line in path.read_text(encoding="utf-8").splitlines() if line}
+    return {
+        json.loads(line)["text"].lower() for line in path.read_text(encoding="utf-8").splitlines() if line
+    }
 
 
 def test_tiny_ablation_end_to_end_resumes_and_keeps_test_clean(tmp_path: Path, tiny: Path,
@@ -125,12 +138,25 @@ def test_config_rejects_keys_the_ablation_sets(tmp_path: Path) -> None:
 
 
 def test_steps_switch_off_in_the_curate_config(tmp_path: Path) -> None:
-    cfg = AblateConfig.model_validate({"data": "x", "curate": {"mask_pii": True, "remove": {"conflicting_labels": True}}})
+    cfg = AblateConfig.model_validate(
+        {"data": "x", "curate": {"mask_pii": True, "remove": {"conflicting_labels": True}}}
+    )
     full = curate_config(cfg, tmp_path / "d.jsonl", tmp_path / "o")
-    assert active_steps(cfg, full) == ["exact_duplicate", "near_duplicate", "conflicting_labels", "mojibake", "pii"]
+    assert active_steps(cfg, full) == [
+        "exact_duplicate",
+        "near_duplicate",
+        "conflicting_labels",
+        "mojibake",
+        "pii",
+    ]
     assert curate_config(cfg, tmp_path / "d.jsonl", tmp_path / "o", "pii").mask_pii is False
-    assert curate_config(cfg, tmp_path / "d.jsonl", tmp_path / "o", "mojibake").normalize.fix_mojibake is False
-    assert curate_config(cfg, tmp_path / "d.jsonl", tmp_path / "o", "near_duplicate").remove.near_duplicates is False
+    assert (
+        curate_config(cfg, tmp_path / "d.jsonl", tmp_path / "o", "mojibake").normalize.fix_mojibake is False
+    )
+    assert (
+        curate_config(cfg, tmp_path / "d.jsonl", tmp_path / "o", "near_duplicate").remove.near_duplicates
+        is False
+    )
     assert full.remove.near_duplicates is True
 
 

@@ -28,7 +28,8 @@ def test_classification_compare_finds_improvement_and_slices():
     assert acc.status == "improved" and acc.ci[0] > 0
     assert res.mcnemar["c"] > res.mcnemar["b"] and res.mcnemar["p_value"] < 0.01
     label_slices = {s["value"]: s for s in res.slices if s["slice"] == "label"}
-    assert label_slices["pos"]["base"] == 1.0 and label_slices["pos"]["delta"] < 0  # tuned loses pos in the tail
+    # tuned loses pos in the tail
+    assert label_slices["pos"]["base"] == 1.0 and label_slices["pos"]["delta"] < 0
     assert {s["value"] for s in res.slices if s["slice"] == "group"} == {"a", "b"}
     regs = [e for e in res.examples if e["kind"] == "regression"]
     assert regs and all(e["base"] == "pos" == e["reference"] for e in regs)

@@ -32,8 +32,14 @@ def _cls_rows(n: int, seed: int) -> list[dict]:
     rows = []
     for i in range(n):
         lab = rng.choice(sorted(WORDS))
-        rows.append({"id": f"c{seed}-{i}", "text": "it was " + " ".join(rng.choice(WORDS[lab]) for _ in range(4)),
-                     "label": lab, "group": "a" if i % 2 else "b"})
+        rows.append(
+            {
+                "id": f"c{seed}-{i}",
+                "text": "it was " + " ".join(rng.choice(WORDS[lab]) for _ in range(4)),
+                "label": lab,
+                "group": "a" if i % 2 else "b",
+            }
+        )
     return rows
 
 
@@ -86,10 +92,19 @@ def llama_folders(tmp_path_factory):
 
     root = tmp_path_factory.mktemp("llama")
     tok = AutoTokenizer.from_pretrained(str(smollm2_dir()))
-    cfg = LlamaConfig(vocab_size=len(tok), hidden_size=64, num_hidden_layers=2, num_attention_heads=2,
-                      num_key_value_heads=1, intermediate_size=128, max_position_embeddings=256,
-                      pad_token_id=tok.pad_token_id, bos_token_id=tok.bos_token_id, eos_token_id=tok.eos_token_id,
-                      tie_word_embeddings=True)
+    cfg = LlamaConfig(
+        vocab_size=len(tok),
+        hidden_size=64,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        num_key_value_heads=1,
+        intermediate_size=128,
+        max_position_embeddings=256,
+        pad_token_id=tok.pad_token_id,
+        bos_token_id=tok.bos_token_id,
+        eos_token_id=tok.eos_token_id,
+        tie_word_embeddings=True,
+    )
     torch.manual_seed(0)
     model = LlamaForCausalLM(cfg)
     model.save_pretrained(root / "base")
@@ -101,17 +116,28 @@ def llama_folders(tmp_path_factory):
     tok.save_pretrained(root / "tuned")
     # what `finetune run` leaves next to the model
     (root / "tuned" / "config.yaml").write_text("task: sft\nmax_length: 96\n")
-    log = [{"step": 5, "split": "train", "loss": 3.0, "lr": 1e-4}, {"step": 10, "split": "train", "loss": 2.5},
-           {"step": 10, "split": "val", "loss": 2.7, "perplexity": 14.9}, {"step": 20, "split": "train", "loss": 2.0},
-           {"step": 20, "split": "val", "loss": 2.4, "perplexity": 11.0}]
+    log = [
+        {"step": 5, "split": "train", "loss": 3.0, "lr": 1e-4},
+        {"step": 10, "split": "train", "loss": 2.5},
+        {"step": 10, "split": "val", "loss": 2.7, "perplexity": 14.9},
+        {"step": 20, "split": "train", "loss": 2.0},
+        {"step": 20, "split": "val", "loss": 2.4, "perplexity": 11.0},
+    ]
     (root / "tuned" / "metrics.jsonl").write_text("".join(json.dumps(r) + "\n" for r in log) + '{"step": 2')
     return root
 
 
 def _gen_data(tmp_path: Path) -> str:
     colours = ["red", "blue", "green", "yellow"]
-    rows = [{"id": f"g{i}", "prompt": f"Name the colour in: the {colours[i % 4]} car.",
-             "completion": f"{colours[i % 4]} car", "group": "even" if i % 2 == 0 else "odd"} for i in range(10)]
+    rows = [
+        {
+            "id": f"g{i}",
+            "prompt": f"Name the colour in: the {colours[i % 4]} car.",
+            "completion": f"{colours[i % 4]} car",
+            "group": "even" if i % 2 == 0 else "odd",
+        }
+        for i in range(10)
+    ]
     return _jsonl(tmp_path / "test.jsonl", rows)
 
 
@@ -174,8 +200,25 @@ def test_compare_manifest_records_every_argument(bert_folders, tmp_path, run_mai
 
     train = _jsonl(tmp_path / "train.jsonl", _cls_rows(40, 1))
     test = _jsonl(tmp_path / "test.jsonl", _cls_rows(24, 2))
-    argv = ["compare", "--base", str(bert_folders / "base"), "--tuned", str(bert_folders / "tuned"), "--data", test,
-            "--train-data", train, "--head", "20", "--n-resamples", "50", "--seed", "4", "--out", str(tmp_path / "rep")]
+    argv = [
+        "compare",
+        "--base",
+        str(bert_folders / "base"),
+        "--tuned",
+        str(bert_folders / "tuned"),
+        "--data",
+        test,
+        "--train-data",
+        train,
+        "--head",
+        "20",
+        "--n-resamples",
+        "50",
+        "--seed",
+        "4",
+        "--out",
+        str(tmp_path / "rep"),
+    ]
     assert run_main(evalsuite.cli.main, argv) == 0
     assert "kind: classification (inferred" in capsys.readouterr().err  # no --kind: read from the fields
     manifest = json.loads((tmp_path / "rep" / "manifest.json").read_text())
@@ -184,5 +227,6 @@ def test_compare_manifest_records_every_argument(bert_folders, tmp_path, run_mai
     assert (cfg["head"], cfg["train_data"], cfg["kind"], cfg["n_resamples"], cfg["seed"]) == \
         (20, train, "classification", 50, 4)
     assert set(manifest["inputs"]) == {test, train}
-    shown = json.loads((tmp_path / "rep" / "report.json").read_text())["manifest"]  # the report prints the same
+    # the report prints the same
+    shown = json.loads((tmp_path / "rep" / "report.json").read_text())["manifest"]
     assert shown["head"] == 20 and shown["train_data"] == train and shown["n_items"] == 20

@@ -27,7 +27,8 @@ def test_single_class_test_set_is_not_comparable_though_accuracy_jumps():
     tuned = ["negative" if i % 100 < 98 else "neutral" for i in range(n)]
     res = compare_predictions("classification", [str(i) for i in range(n)], refs, base, tuned,
                               labels=["negative", "neutral", "positive"])
-    assert res.deltas["accuracy"].delta > 0.15 and res.deltas["accuracy"].ci[0] > 0  # the CI alone says "improved"
+    # the CI alone says "improved"
+    assert res.deltas["accuracy"].delta > 0.15 and res.deltas["accuracy"].ci[0] > 0
     assert {d.status for d in res.deltas.values()} == {"not_comparable"}
     assert res.support == {"negative": 300, "neutral": 0, "positive": 0}
     v = res.verdict()
@@ -46,17 +47,27 @@ def test_a_class_without_test_items_withholds_the_call():
     res = compare_predictions("classification", ids, refs, base, tuned, labels=["neg", "pos", "neu"])
     assert res.support["neu"] == 0
     assert res.verdict().outcome == "not comparable"
-    table = next(b for s in res.report.sections for b in s.blocks if b.title == "Test items per class (support)")
+    table = next(
+        b for s in res.report.sections for b in s.blocks if b.title == "Test items per class (support)"
+    )
     assert ["neu", 0] in table.rows
 
 
 def test_improved_regressed_and_inconclusive_verdicts_name_the_primary_metric_and_ci():
     ids, refs, base, tuned = _planted()
     up = compare_predictions("classification", ids, refs, base, tuned, labels=["neg", "neu", "pos"]).verdict()
-    assert up.status == "pass" and up.outcome == "improved" and up.headline.startswith("Tuned beats base on f1_macro")
+    assert (
+        up.status == "pass"
+        and up.outcome == "improved"
+        and up.headline.startswith("Tuned beats base on f1_macro")
+    )
     assert "CI [" in up.headline and "n = 120 items" in up.reasons[0]
     down = compare_predictions("classification", ids, refs, tuned, base).verdict()
-    assert down.status == "fail" and down.outcome == "regressed" and "worse than base on f1_macro" in down.headline
+    assert (
+        down.status == "fail"
+        and down.outcome == "regressed"
+        and "worse than base on f1_macro" in down.headline
+    )
     near = list(base)
     for i in [i for i, (b, r) in enumerate(zip(base, refs, strict=True)) if b != r][:2]:
         near[i] = refs[i]  # two more right answers out of 120: no call either way
@@ -85,7 +96,12 @@ def _demo_stage(tmp_path, name: str, verdict: dict | None, ok: bool = True) -> S
 def test_demo_index_shows_a_regression_as_fail_not_pass(tmp_path):
     regressed = {"status": "fail", "outcome": "regressed", "headline": "Tuned is worse than base on f1_macro",
                  "reasons": []}
-    improved = {"status": "pass", "outcome": "improved", "headline": "Tuned beats base on rougeL", "reasons": []}
+    improved = {
+        "status": "pass",
+        "outcome": "improved",
+        "headline": "Tuned beats base on rougeL",
+        "reasons": [],
+    }
     stages = [_demo_stage(tmp_path, "cls-compare", regressed), _demo_stage(tmp_path, "gen-compare", improved),
               Stage("finetune", 2.0, True, {})]
     splits = tmp_path / "splits"

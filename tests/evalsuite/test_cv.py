@@ -27,8 +27,11 @@ def test_label_issues_find_the_planted_flips():
     n = 60
     labels = ["neg"] * 30 + ["pos"] * 30
     conf = rng.uniform(0.8, 0.95, n)  # a confident, mostly right out-of-fold model
-    conf[[3, 5, 40, 45]] = 0.98  # cleanlab flags rows where the model is more sure than its per-class threshold
-    probs = np.array([[c, 1 - c] if lab == "neg" else [1 - c, c] for c, lab in zip(conf, labels, strict=True)])
+    # cleanlab flags rows where the model is more sure than its per-class threshold
+    conf[[3, 5, 40, 45]] = 0.98
+    probs = np.array(
+        [[c, 1 - c] if lab == "neg" else [1 - c, c] for c, lab in zip(conf, labels, strict=True)]
+    )
     flipped = [3, 5, 40, 45]  # given label disagrees with a confident model
     for i in flipped:
         labels[i] = "pos" if labels[i] == "neg" else "neg"
@@ -37,8 +40,12 @@ def test_label_issues_find_the_planted_flips():
     assert {f.id for f in res.findings} == {"r3", "r5", "r40", "r45"}
     assert res.status.value == "warn" and res.count == 4
     assert all(f.reason == "likely_label_error" for f in res.findings)
-    r = CVResult([{"accuracy": 0.9}, {"accuracy": 0.8}], aggregate_folds([{"accuracy": 0.9}, {"accuracy": 0.8}]),
-                 {"accuracy": "sklearn"}, label_issues=res)
+    r = CVResult(
+        [{"accuracy": 0.9}, {"accuracy": 0.8}],
+        aggregate_folds([{"accuracy": 0.9}, {"accuracy": 0.8}]),
+        {"accuracy": "sklearn"},
+        label_issues=res,
+    )
     html = render_html(build_report(r))
     assert "Likely label errors" in html and "r40" in html
     assert r.to_json()["metrics"]["accuracy"]["value"] == pytest.approx(0.85)

@@ -15,7 +15,16 @@ def test_quick_demo_runs_every_stage_and_links_the_reports(quick_demo) -> None:
     assert code == 0
     # no stage runs silently: with stderr not a terminal each long stage writes progress lines
     err = (out.parent / "stderr.txt").read_text(encoding="utf-8", errors="replace")
-    for step in ("checks", "train", "evaluate", "embed", "predict", "perplexity", "generate (base)", "generate (tuned)"):
+    for step in (
+        "checks",
+        "train",
+        "evaluate",
+        "embed",
+        "predict",
+        "perplexity",
+        "generate (base)",
+        "generate (tuned)",
+    ):
         assert f"progress | {step}" in err, step
     stages = json.loads((out / "stages.json").read_text())
     assert [s["name"].split(" ")[0] for s in stages].count("finetune") == 2

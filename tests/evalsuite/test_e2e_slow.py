@@ -50,8 +50,12 @@ def test_generation_compare_same_model_is_unchanged(tmp_path):
     from evalsuite.compare import run_compare
 
     data = tmp_path / "t.jsonl"
-    data.write_text("".join(json.dumps({"id": str(i), "prompt": f"What is {i} plus {i}?", "completion": str(2 * i)}) + "\n"
-                            for i in range(4)))
+    data.write_text(
+        "".join(
+            json.dumps({"id": str(i), "prompt": f"What is {i} plus {i}?", "completion": str(2 * i)}) + "\n"
+            for i in range(4)
+        )
+    )
     res = run_compare("smollm2", "smollm2", str(data), task="generation", max_new_tokens=8, n_resamples=50,
                       report_dir=tmp_path / "rep")
     assert all(d.delta == 0 and d.status == "unchanged" for d in res.deltas.values())

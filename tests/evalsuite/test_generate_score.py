@@ -46,7 +46,9 @@ def test_score_command_writes_json_contract(tmp_path):
     refs.write_text("".join(json.dumps({"id": f"r{i}", "text": f"t{i}", "label": lab}) + "\n"
                             for i, lab in enumerate(["a", "b", "a", "b"])))
     preds = tmp_path / "preds.jsonl"
-    preds.write_text("".join(json.dumps({"id": f"r{i}", "prediction": p}) + "\n" for i, p in enumerate("abba")))
+    preds.write_text(
+        "".join(json.dumps({"id": f"r{i}", "prediction": p}) + "\n" for i, p in enumerate("abba"))
+    )
     out = tmp_path / "s.json"
     rc = run_app(app, "evalsuite", ["score", "--kind", "classification", "--predictions", str(preds),
                                     "--references", str(refs), "--json", str(out)])

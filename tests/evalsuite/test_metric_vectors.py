@@ -32,8 +32,11 @@ def cls(preds, refs, *args, name, aux=None, **kw):
 # sacrebleu README ("Using SacreBLEU from Python"; dist-info/METADATA) and test/test_bleu.py
 # `test_corpus_bleu_cases`: two references per segment, given here as a list per item.
 HYPS = ["The dog bit the man.", "It wasn't surprising.", "The man had just bitten him."]
-REFS2 = [["The dog bit the man.", "The dog had bit the man."], ["It was not unexpected.", "No one was surprised."],
-         ["The man bit him first.", "The man had bitten the dog."]]
+REFS2 = [
+    ["The dog bit the man.", "The dog had bit the man."],
+    ["It was not unexpected.", "No one was surprised."],
+    ["The man bit him first.", "The man had bitten the dog."],
+]
 
 
 @pytest.mark.parametrize("args, expected", [
@@ -93,12 +96,16 @@ def test_bleu_zh_and_ja_mecab_tokenizers():
 
     zh, m = gen(["我喜欢猫"], ["我喜欢狗"], "bleu.tokenize=zh", "bleu.effective_order=true", name="bleu")
     assert "tok:zh" in m.signature and 0 < zh < 100
-    assert zh == pytest.approx(BLEU(tokenize="zh", effective_order=True).corpus_score(["我喜欢猫"], [["我喜欢狗"]]).score)
+    assert zh == pytest.approx(
+        BLEU(tokenize="zh", effective_order=True).corpus_score(["我喜欢猫"], [["我喜欢狗"]]).score
+    )
     assert zh != pytest.approx(gen(["我喜欢猫"], ["我喜欢狗"], "bleu.effective_order=true", name="bleu")[0])
     pytest.importorskip("MeCab")
     ja, m = gen(["今日は良い天気です"], ["今日は良い天気ですね"], "bleu.tokenize=ja-mecab", name="bleu")
     assert "tok:ja-mecab" in m.signature
-    assert ja == pytest.approx(BLEU(tokenize="ja-mecab").corpus_score(["今日は良い天気です"], [["今日は良い天気ですね"]]).score)
+    assert ja == pytest.approx(
+        BLEU(tokenize="ja-mecab").corpus_score(["今日は良い天気です"], [["今日は良い天気ですね"]]).score
+    )
     assert ja == pytest.approx(81.87, abs=0.01)  # MeCab splits the sentence into words: 13a would give 0
 
 
@@ -121,18 +128,27 @@ def test_chrf_whitespace_and_multi_reference_and_chrfpp():
     ref = ["Das Verhältnis zwischen Obama und Netanyahu ist nicht gerade freundschaftlich."]
     v, m = gen(hyp, ref, "chrf.beta=3", "chrf.whitespace=true", name="chrf")
     assert v == pytest.approx(67.3481606, abs=1e-4) and "space:yes" in m.signature
-    assert gen(HYPS, REFS2, name="chrf", nrefs=2)[0] == pytest.approx(59.73, abs=0.005)  # README: chrF2 = 59.73
+    # README: chrF2 = 59.73
+    assert gen(HYPS, REFS2, name="chrf", nrefs=2)[0] == pytest.approx(59.73, abs=0.005)
     import sacrebleu
 
     v, m = gen(HYPS, REFS2, "chrf.word_order=2", name="chrf", nrefs=2)
     assert "nw:2" in m.signature  # chrF++; no published vector for this input: equal to sacrebleu itself
-    assert v == pytest.approx(sacrebleu.corpus_chrf(HYPS, [list(x) for x in zip(*REFS2, strict=True)], word_order=2).score)
+    assert v == pytest.approx(
+        sacrebleu.corpus_chrf(HYPS, [list(x) for x in zip(*REFS2, strict=True)], word_order=2).score
+    )
 
 
 # sacrebleu test/test_ter.py test_cases
-@pytest.mark.parametrize("hyp, ref, expected", [(["aaaa bbbb cccc dddd"], ["aaaa bbbb cccc dddd"], 0.0),
-                                                (["dddd eeee ffff"], ["aaaa bbbb cccc"], 100.0),
-                                                ([""], ["a"], 100.0), (["d e f g h a b c"], ["a b c d e f g h"], 12.5)])
+@pytest.mark.parametrize(
+    "hyp, ref, expected",
+    [
+        (["aaaa bbbb cccc dddd"], ["aaaa bbbb cccc dddd"], 0.0),
+        (["dddd eeee ffff"], ["aaaa bbbb cccc"], 100.0),
+        ([""], ["a"], 100.0),
+        (["d e f g h a b c"], ["a b c d e f g h"], 12.5),
+    ],
+)
 def test_ter(hyp, ref, expected):
     v, m = gen(hyp, ref, name="ter")
     assert v == pytest.approx(expected, abs=1e-3) and m.higher_is_better is False
@@ -185,14 +201,18 @@ def test_rouge_stemming():
     v, m = gen(pred, ref, "rouge.use_stemmer=true", name="rouge1")
     assert v == pytest.approx(1.0) and "stemmer:yes" in m.signature
     # the unicode tokenizer stems too (rouge-score ignores use_stemmer for a custom tokenizer)
-    assert gen(pred, ref, "rouge.use_stemmer=true", "rouge.tokenizer=unicode", name="rouge1")[0] == pytest.approx(1.0)
+    assert gen(pred, ref, "rouge.use_stemmer=true", "rouge.tokenizer=unicode", name="rouge1")[
+        0
+    ] == pytest.approx(1.0)
 
 
 def test_rougelsum_sentence_splitting():
     # testRougeLSumSentenceSplitting: without newlines 0.50; split into sentences 1.0
     target, prediction = "First sentence. Second Sentence.", "Second sentence. First Sentence."
     assert gen([prediction], [target], "rouge.use_stemmer=true", name="rougeLsum")[0] == pytest.approx(0.5)
-    v, m = gen([prediction], [target], "rouge.use_stemmer=true", "rougeLsum.split_summaries=true", name="rougeLsum")
+    v, m = gen(
+        [prediction], [target], "rouge.use_stemmer=true", "rougeLsum.split_summaries=true", name="rougeLsum"
+    )
     assert v == pytest.approx(1.0) and "split:regex" in m.signature
 
 
@@ -222,8 +242,14 @@ def test_exact_match_sentences_and_multi_reference():
 
 
 # jiwer tests/test_cer.py (test_input_gt_string_h_string, test_known_values) and tests/test_measures.py
-@pytest.mark.parametrize("ref, hyp, expected", [("This is a test", "This is a test", 0.0),
-                                                ("This is a test", "", 1.0), ("This is a test", "This test", 5 / 14)])
+@pytest.mark.parametrize(
+    "ref, hyp, expected",
+    [
+        ("This is a test", "This is a test", 0.0),
+        ("This is a test", "", 1.0),
+        ("This is a test", "This test", 5 / 14),
+    ],
+)
 def test_cer_jiwer(ref, hyp, expected):
     assert gen([hyp], [ref], name="cer")[0] == pytest.approx(expected)
 
@@ -257,7 +283,9 @@ def test_sklearn_prf_docstrings():
     assert cls(YP, YT, "fbeta.average=micro", name="fbeta") == pytest.approx(1 / 3)
     assert cls(YP, YT, "fbeta.beta=1", name="fbeta") == pytest.approx(cls(YP, YT, name="f1_macro"))
     # fbeta_score(y_true, [0]*6, average="macro", zero_division=np.nan, beta=0.5): 0.128
-    assert cls([0] * 6, YT, "classification.zero_division=nan", name="fbeta") == pytest.approx(0.128, abs=1e-3)
+    assert cls([0] * 6, YT, "classification.zero_division=nan", name="fbeta") == pytest.approx(
+        0.128, abs=1e-3
+    )
     # f1_score(average=None): [0.8, 0, 0]; precision_score(average=None): [0.66, 0, 0]
     a = per_class_arrays(YP, YT)
     assert a["f1"] == pytest.approx([0.8, 0, 0]) and a["precision"] == pytest.approx([2 / 3, 0, 0])
@@ -268,7 +296,9 @@ def test_sklearn_zero_division_docstring():
     z = [0] * 6
     assert cls(z, z, "classification.pos_label=1", name="f1_binary") == 0.0
     assert cls(z, z, "classification.pos_label=1", "classification.zero_division=1", name="f1_binary") == 1.0
-    assert math.isnan(cls(z, z, "classification.pos_label=1", "classification.zero_division=nan", name="f1_binary"))
+    assert math.isnan(
+        cls(z, z, "classification.pos_label=1", "classification.zero_division=nan", name="f1_binary")
+    )
     with pytest.raises(UsageError):
         cls(z, z, "classification.zero_division=warn", name="f1_macro")
 
@@ -282,7 +312,9 @@ def test_sklearn_mcc_kappa_balanced_docstrings():
     from sklearn.metrics import cohen_kappa_score
 
     q = cls([1, 2, 3, 3], [1, 2, 2, 3], "cohen_kappa.weights=quadratic", name="cohen_kappa")
-    assert q == pytest.approx(cohen_kappa_score(["1", "2", "2", "3"], ["1", "2", "3", "3"], weights="quadratic"))
+    assert q == pytest.approx(
+        cohen_kappa_score(["1", "2", "2", "3"], ["1", "2", "3", "3"], weights="quadratic")
+    )
 
 
 def test_sklearn_binary_pos_label_and_sample_weight():
@@ -347,12 +379,20 @@ def test_ece_by_its_definition():
 
 def test_every_option_is_in_the_signature_and_typos_are_refused():
     base = {m.name: m.signature for m in metrics_for("generation")}
-    for arg, name in [("bleu.tokenize=intl", "bleu"), ("chrf.word_order=2", "chrf"), ("ter.normalized=true", "ter"),
-                      ("rouge.use_stemmer=true", "rougeL"), ("exact_match.ignore_case=true", "exact_match")]:
+    for arg, name in [
+        ("bleu.tokenize=intl", "bleu"),
+        ("chrf.word_order=2", "chrf"),
+        ("ter.normalized=true", "ter"),
+        ("rouge.use_stemmer=true", "rougeL"),
+        ("exact_match.ignore_case=true", "exact_match"),
+    ]:
         changed = {m.name: m.signature for m in metrics_for("generation", parse_metric_args([arg]))}
         assert changed[name] != base[name], arg
     c0 = {m.name: m.signature for m in metrics_for("classification")}
-    c1 = {m.name: m.signature for m in metrics_for("classification", parse_metric_args(["cohen_kappa.weights=linear"]))}
+    c1 = {
+        m.name: m.signature
+        for m in metrics_for("classification", parse_metric_args(["cohen_kappa.weights=linear"]))
+    }
     assert c0["cohen_kappa"] != c1["cohen_kappa"] and c0["mcc"] == c1["mcc"]
     with pytest.raises(UsageError, match=r"bleu\.tokenise"):
         metrics_for("generation", parse_metric_args(["bleu.tokenise=intl"]))
@@ -387,7 +427,9 @@ def test_bootstrap_fast_paths_equal_sklearn_on_random_labels():
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # "y_pred contains classes not in y_true"
             assert balanced_from_codes(False, p, r, 5) == pytest.approx(balanced_accuracy_score(r, p))
-            assert balanced_from_codes(True, p, r, 5) == pytest.approx(balanced_accuracy_score(r, p, adjusted=True))
+            assert balanced_from_codes(True, p, r, 5) == pytest.approx(
+                balanced_accuracy_score(r, p, adjusted=True)
+            )
         for avg in ("macro", "micro", "weighted"):
             assert prf_from_codes("fbeta", avg, p, r, 5, beta=0.5) == pytest.approx(
                 fbeta_score(r, p, beta=0.5, average=avg, zero_division=0))

@@ -53,7 +53,9 @@ def test_full_context_equals_per_token_prefix_loop(tiny):
             n += 1
     assert res.n_tokens == n
     assert res.token_perplexity == pytest.approx(math.exp(total / n), rel=1e-4)
-    assert res.bits_per_byte == pytest.approx(total / math.log(2) / sum(len(d.encode()) for d in DOCS), rel=1e-4)
+    assert res.bits_per_byte == pytest.approx(
+        total / math.log(2) / sum(len(d.encode()) for d in DOCS), rel=1e-4
+    )
     assert res.word_perplexity == pytest.approx(math.exp(total / sum(len(d.split()) for d in DOCS)), rel=1e-4)
     assert "max_length:256" in res.signature and "bos:tokenizer" in res.signature
 
@@ -144,9 +146,14 @@ def tiny_chat(tmp_path_factory):
     return LlamaForCausalLM.from_pretrained(folder).eval(), tok, folder
 
 
-SFT = [{"prompt": "Name the colour: the red car.", "completion": "red"},
-       {"prompt": "Say hello to Ann, please, in a long and polite sentence.", "completion": "Hello Ann, nice to meet you."},
-       {"messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "hello there"}]}]
+SFT = [
+    {"prompt": "Name the colour: the red car.", "completion": "red"},
+    {
+        "prompt": "Say hello to Ann, please, in a long and polite sentence.",
+        "completion": "Hello Ann, nice to meet you.",
+    },
+    {"messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "hello there"}]},
+]
 
 
 def test_sft_perplexity_equals_the_trainers_loss(tiny_chat):
@@ -164,7 +171,10 @@ def test_sft_perplexity_equals_the_trainers_loss(tiny_chat):
         assert nll_sum == pytest.approx(float(loss) * k, rel=1e-4)
         total, n = total + float(loss) * k, n + k
     assert res.token_perplexity == pytest.approx(math.exp(total / n), rel=1e-4)
-    assert res.signature == "ppl:sft|template:chat|max_length:64|scored:completion tokens only|agg:token_weighted"
+    assert (
+        res.signature
+        == "ppl:sft|template:chat|max_length:64|scored:completion tokens only|agg:token_weighted"
+    )
     # truncation at the trainer's max_length drops the answers of long prompts; they are counted, not scored
     short = sft_perplexity(model, tok, SFT, max_length=40)
     assert short.truncated >= 1 and short.n_tokens < res.n_tokens
@@ -184,17 +194,40 @@ def test_perplexity_cli_template_auto_and_raw(tiny_chat, tmp_path):
     out = {}
     for template in ("auto", "raw"):
         j = tmp_path / f"{template}.json"
-        r = CliRunner().invoke(app, ["perplexity", "--model", str(folder), "--data", str(data), "--kind", "completion",
-                                     "--template", template, "--max-length", "64", "--json", str(j)])
+        r = CliRunner().invoke(
+            app,
+            [
+                "perplexity",
+                "--model",
+                str(folder),
+                "--data",
+                str(data),
+                "--kind",
+                "completion",
+                "--template",
+                template,
+                "--max-length",
+                "64",
+                "--json",
+                str(j),
+            ],
+        )
         assert r.exit_code == 0, r.output
         out[template] = json.loads(j.read_text())["metrics"]["token_perplexity"]
-    assert "template:chat" in out["auto"]["signature"] and "completion tokens only" in out["auto"]["signature"]
+    assert (
+        "template:chat" in out["auto"]["signature"] and "completion tokens only" in out["auto"]["signature"]
+    )
     assert out["raw"]["signature"].startswith("ppl:sliding") and "template" not in out["raw"]["signature"]
     assert out["auto"]["value"] != pytest.approx(out["raw"]["value"])
     from common.cli import run_app
 
     # the CLI wrapper turns the UsageError into one panel and exit code 2
-    assert run_app(app, "evalsuite", ["perplexity", "--model", str(folder), "--data", str(data), "--template", "x"]) == 2
+    assert (
+        run_app(
+            app, "evalsuite", ["perplexity", "--model", str(folder), "--data", str(data), "--template", "x"]
+        )
+        == 2
+    )
 
 
 def test_perplexity_slices_are_token_weighted_per_group():
@@ -207,7 +240,9 @@ def test_perplexity_slices_are_token_weighted_per_group():
     assert a["ci"][0] <= a["token_perplexity"] <= a["ci"][1]
     assert b["token_perplexity"] == pytest.approx(math.e) and b["ci"] == pytest.approx([math.e, math.e])
     assert c["n_documents"] == 1 and c["token_perplexity"] is None  # counted, not dropped
-    assert group_value({"metadata": {"lang": "de"}}, "lang") == "de" and group_value({}, "lang") == "(missing)"
+    assert (
+        group_value({"metadata": {"lang": "de"}}, "lang") == "de" and group_value({}, "lang") == "(missing)"
+    )
 
 
 def test_perplexity_cli_slice_by_equals_scoring_each_group_alone(tiny_chat, tmp_path):
@@ -220,16 +255,46 @@ def test_perplexity_cli_slice_by_equals_scoring_each_group_alone(tiny_chat, tmp_
     data = tmp_path / "sft.jsonl"
     data.write_text("".join(json.dumps(r) + "\n" for r in rows))
     j = tmp_path / "all.json"
-    r = CliRunner().invoke(app, ["perplexity", "--model", str(folder), "--data", str(data), "--kind", "completion",
-                                 "--max-length", "64", "--slice-by", "group", "--json", str(j)])
+    r = CliRunner().invoke(
+        app,
+        [
+            "perplexity",
+            "--model",
+            str(folder),
+            "--data",
+            str(data),
+            "--kind",
+            "completion",
+            "--max-length",
+            "64",
+            "--slice-by",
+            "group",
+            "--json",
+            str(j),
+        ],
+    )
     assert r.exit_code == 0, r.output
     groups = {g["value"]: g for g in json.loads(j.read_text())["slices"]["group"]}
     for i, name in enumerate(["x", "y"]):
         one = tmp_path / f"{name}.jsonl"
         one.write_text(json.dumps(rows[i]) + "\n")
         jo = tmp_path / f"{name}.json"
-        r = CliRunner().invoke(app, ["perplexity", "--model", str(folder), "--data", str(one), "--kind", "completion",
-                                     "--max-length", "64", "--json", str(jo)])
+        r = CliRunner().invoke(
+            app,
+            [
+                "perplexity",
+                "--model",
+                str(folder),
+                "--data",
+                str(one),
+                "--kind",
+                "completion",
+                "--max-length",
+                "64",
+                "--json",
+                str(jo),
+            ],
+        )
         assert r.exit_code == 0, r.output
         alone = json.loads(jo.read_text())["metrics"]["token_perplexity"]["value"]
         assert groups[name]["token_perplexity"] == pytest.approx(alone, rel=1e-5)

@@ -15,27 +15,66 @@ XSS = "<script>alert(1)</script>"
 
 def _report(n_rows: int = 60) -> Report:
     return Report(
-        title=f"Eval {XSS}", subtitle="base vs tuned", kind="eval",
-        summary=TableBlock(columns=["metric", "delta", "status"], rows=[["accuracy", 0.05, "improved"],
-                                                                        ["f1_macro", -0.01, "regressed"]],
-                           status_column="status"),
+        title=f"Eval {XSS}",
+        subtitle="base vs tuned",
+        kind="eval",
+        summary=TableBlock(
+            columns=["metric", "delta", "status"],
+            rows=[["accuracy", 0.05, "improved"], ["f1_macro", -0.01, "regressed"]],
+            status_column="status",
+        ),
         sections=[
-            Section(id="metrics", title="Metrics", status="pass", blocks=[
-                TextBlock(text="First paragraph.\n\nSecond <b>para</b>."),
-                KeyValueBlock(items={"model": "minilm", "n": 3, "nested": {"a": 1}}),
-                TableBlock(title="Rows", columns=["id", "text", "status"],
-                           rows=[[i, XSS if i == 0 else f"row {i}", "fail" if i % 2 else "pass"] for i in range(n_rows)],
-                           page_size=25, status_column="status"),
-            ]),
-            Section(id="charts", title="Charts", blocks=[
-                ChartBlock(title="F1 per class", chart="bar", x=["neg", XSS, "pos"],
-                           series={"base": [0.5, 0.6, 0.7], "tuned": [0.6, 0.65, None]}),
-                ChartBlock(title="Lengths", chart="histogram", x=[0, 10, 20, 30], series={"count": [3, 5, 2]}),
-                ChartBlock(title="Loss", chart="line", x=[1, 2, 3, 4], series={"train": [2.0, 1.5, None, 1.0]},
-                           x_label="step", y_label="loss"),
-                ChartBlock(title="Confusion", chart="heatmap", x=["a", "b"], y=["a", XSS], matrix=[[5, 1], [2, 7]],
-                           x_label="predicted", y_label="true"),
-            ]),
+            Section(
+                id="metrics",
+                title="Metrics",
+                status="pass",
+                blocks=[
+                    TextBlock(text="First paragraph.\n\nSecond <b>para</b>."),
+                    KeyValueBlock(items={"model": "minilm", "n": 3, "nested": {"a": 1}}),
+                    TableBlock(
+                        title="Rows",
+                        columns=["id", "text", "status"],
+                        rows=[
+                            [i, XSS if i == 0 else f"row {i}", "fail" if i % 2 else "pass"]
+                            for i in range(n_rows)
+                        ],
+                        page_size=25,
+                        status_column="status",
+                    ),
+                ],
+            ),
+            Section(
+                id="charts",
+                title="Charts",
+                blocks=[
+                    ChartBlock(
+                        title="F1 per class",
+                        chart="bar",
+                        x=["neg", XSS, "pos"],
+                        series={"base": [0.5, 0.6, 0.7], "tuned": [0.6, 0.65, None]},
+                    ),
+                    ChartBlock(
+                        title="Lengths", chart="histogram", x=[0, 10, 20, 30], series={"count": [3, 5, 2]}
+                    ),
+                    ChartBlock(
+                        title="Loss",
+                        chart="line",
+                        x=[1, 2, 3, 4],
+                        series={"train": [2.0, 1.5, None, 1.0]},
+                        x_label="step",
+                        y_label="loss",
+                    ),
+                    ChartBlock(
+                        title="Confusion",
+                        chart="heatmap",
+                        x=["a", "b"],
+                        y=["a", XSS],
+                        matrix=[[5, 1], [2, 7]],
+                        x_label="predicted",
+                        y_label="true",
+                    ),
+                ],
+            ),
         ],
         signatures={"bleu": "nrefs:1|case:mixed|tok:13a|smooth:exp|version:2.5"},
         manifest={"seed": 0, "note": XSS},
@@ -46,7 +85,8 @@ def _report(n_rows: int = 60) -> Report:
 def test_html_escapes_every_data_string():
     html = render_html(_report())
     assert "<script>alert(1)</script>" not in html
-    assert html.count("&lt;script&gt;alert(1)&lt;/script&gt;") >= 5  # title, cell, bar label, heatmap label, manifest
+    # title, cell, bar label, heatmap label, manifest
+    assert html.count("&lt;script&gt;alert(1)&lt;/script&gt;") >= 5
     assert "<b>para</b>" not in html
     assert 'href="javascript:' not in html
     # exactly one script element: our pagination code
@@ -86,7 +126,9 @@ def test_write_report_round_trips_json(tmp_path):
 
 
 def _chromium() -> str | None:
-    return next((p for p in (shutil.which(n) for n in ("chromium", "chromium-browser", "google-chrome")) if p), None)
+    return next(
+        (p for p in (shutil.which(n) for n in ("chromium", "chromium-browser", "google-chrome")) if p), None
+    )
 
 
 @pytest.mark.browser
@@ -96,11 +138,27 @@ def test_html_opens_in_headless_chromium_without_console_errors(tmp_path):
         pytest.skip("no chromium on PATH (tools/ensure_chromium.sh installs it)")
     paths = write_report(_report(), tmp_path / "r")
     shot = tmp_path / "shot.png"
-    proc = subprocess.run([exe, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                           "--disable-component-update", "--disable-sync", "--no-first-run",
-                           f"--user-data-dir={tmp_path / 'profile'}", f"--screenshot={shot}", "--window-size=1280,2000",
-                           "--enable-logging=stderr", "--v=0", paths["html"].as_uri()],
-                          capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [
+            exe,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            f"--user-data-dir={tmp_path / 'profile'}",
+            f"--screenshot={shot}",
+            "--window-size=1280,2000",
+            "--enable-logging=stderr",
+            "--v=0",
+            paths["html"].as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert shot.exists() and shot.stat().st_size > 10_000, proc.stderr[-2000:]
     console = [ln for ln in proc.stderr.splitlines() if "CONSOLE" in ln or "Uncaught" in ln]
     assert not console, "\n".join(console)

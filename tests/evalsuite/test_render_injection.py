@@ -12,10 +12,22 @@ from common.render.markdown import md_escape, render_markdown
 from schemas.report import Report, Section, TextBlock, Verdict
 
 
-@pytest.mark.parametrize("href", ["java\nscript:alert(1)", "java\tscript:alert(1)", " \x01javascript:alert(1)",
-                                  "JaVaScRiPt:alert(1)", "javascript&#58;alert(1)", "java&#x0A;script:alert(1)",
-                                  "data:text/html,<script>alert(1)</script>", "vbscript:x", "//evil.example/x",
-                                  "\\\\evil.example\\x", "file:///etc/passwd"])
+@pytest.mark.parametrize(
+    "href",
+    [
+        "java\nscript:alert(1)",
+        "java\tscript:alert(1)",
+        " \x01javascript:alert(1)",
+        "JaVaScRiPt:alert(1)",
+        "javascript&#58;alert(1)",
+        "java&#x0A;script:alert(1)",
+        "data:text/html,<script>alert(1)</script>",
+        "vbscript:x",
+        "//evil.example/x",
+        "\\\\evil.example\\x",
+        "file:///etc/passwd",
+    ],
+)
 def test_link_filter_refuses_everything_but_relative_and_http(href):
     assert safe_href(href) == "#"
 
@@ -31,11 +43,26 @@ def test_markdown_from_the_data_is_escaped():
     cell = md_escape(payload)
     assert not re.search(r"(?<!\\)[\[\]]", cell), cell  # every bracket escaped: no link or image can form
     assert "<img" not in cell
-    md = render_markdown(Report(
-        title=payload, verdict=Verdict(status="fail", outcome="gate failed", headline=payload, reasons=[payload]),
-        sections=[Section(id="s", title=payload, blocks=[TextBlock(text=f"{payload}\n- not a list\n# not a heading")])],
-        links={"bad": "java\nscript:alert(1)", "ok": "a b/index.html"}, manifest={"x": "```\n<script>"}))
-    assert not re.search(r"(?<!\\)\]\(http://evil", md) and "<img" not in md and "<script>" not in md.split("````json")[0]
+    md = render_markdown(
+        Report(
+            title=payload,
+            verdict=Verdict(status="fail", outcome="gate failed", headline=payload, reasons=[payload]),
+            sections=[
+                Section(
+                    id="s",
+                    title=payload,
+                    blocks=[TextBlock(text=f"{payload}\n- not a list\n# not a heading")],
+                )
+            ],
+            links={"bad": "java\nscript:alert(1)", "ok": "a b/index.html"},
+            manifest={"x": "```\n<script>"},
+        )
+    )
+    assert (
+        not re.search(r"(?<!\\)\]\(http://evil", md)
+        and "<img" not in md
+        and "<script>" not in md.split("````json")[0]
+    )
     assert "- [bad](#)" in md and "- [ok](a%20b/index.html)" in md
     assert "\n\\- not a list" in md and "\n\\# not a heading" in md
     assert "````json" in md  # a fence longer than the data's backtick run

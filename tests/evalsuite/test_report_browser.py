@@ -32,7 +32,9 @@ w:window.innerWidth,status:v&&v.className}));})();</script>"""
 
 
 def _chromium() -> str | None:
-    return next((p for p in (shutil.which(n) for n in ("chromium", "chromium-browser", "google-chrome")) if p), None)
+    return next(
+        (p for p in (shutil.which(n) for n in ("chromium", "chromium-browser", "google-chrome")) if p), None
+    )
 
 
 @pytest.fixture(scope="module")
@@ -44,17 +46,33 @@ def chromium() -> str:
 
 
 def _run(exe: str, url: str, profile: Path, *extra: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([exe, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-                           "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                           f"--user-data-dir={profile}", f"--window-size={SCREEN[0]},{SCREEN[1]}", *extra, url],
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [
+            exe,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            f"--user-data-dir={profile}",
+            f"--window-size={SCREEN[0]},{SCREEN[1]}",
+            *extra,
+            url,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def _dom(exe: str, path: Path, profile: Path) -> str:
     return _run(exe, path.as_uri(), profile, "--virtual-time-budget=3000", "--dump-dom").stdout
 
 
-# --- the four report kinds ---------------------------------------------------------------------------------------
+# --- the four report kinds
+# ---------------------------------------------------------------------------------------
 
 def _qa_and_run_reports(root: Path) -> dict[str, Path]:
     from curate import load
@@ -66,15 +84,23 @@ def _qa_and_run_reports(root: Path) -> dict[str, Path]:
     rows = []
     for i in range(240):
         text = f"review {i % 150} of the flight: seats {'good' if i % 3 else 'bad'} and crew {i % 11}"
-        rows.append({"id": str(i), "text": text, "label": ["negative", "neutral", "positive"][i % 3 if i < 200 else 0],
-                     "email": f"user{i}@example.com"})
+        rows.append(
+            {
+                "id": str(i),
+                "text": text,
+                "label": ["negative", "neutral", "positive"][i % 3 if i < 200 else 0],
+                "email": f"user{i}@example.com",
+            }
+        )
     data = root / "data.jsonl"
     data.write_text("".join(json.dumps(r) + "\n" for r in rows) + "{broken\n", encoding="utf-8")
     loaded = load(data)
     ctx = default_context(loaded)
     report = check_report(loaded, run_checks(build_checks(), ctx))
     qa = write_qa_report(report, ctx, root / "qa")
-    cfg = CurateConfig.model_validate({"input": {"path": str(data)}, "out": str(root / "run"), "fail_on": "never"})
+    cfg = CurateConfig.model_validate(
+        {"input": {"path": str(data)}, "out": str(root / "run"), "fail_on": "never"}
+    )
     run_pipeline(cfg)
     return {"qa": qa, "run": root / "run" / "index.html"}
 
@@ -138,7 +164,8 @@ def test_verdict_banner_is_within_the_first_screen(kind, reports, chromium, tmp_
     assert rows >= 20, f"{kind}: only {rows} banner-coloured rows in the first {w}x{h} screen"
 
 
-# --- injection payloads ------------------------------------------------------------------------------------------
+# --- injection payloads
+# ------------------------------------------------------------------------------------------
 
 class _Recorder(http.server.BaseHTTPRequestHandler):
     hits: list[str] = []
@@ -183,8 +210,13 @@ def _payload_report(root: Path, base: str):
     from curate.report import build_qa_report
     from curate.runner import build_checks, check_report, default_context, run_checks
 
-    rows = [{"id": f"p{i}", "text": p, "label": "neg" if i % 2 else "pos"} for i, p in enumerate(_payloads(base))]
-    rows += [{"id": f"p{i}dup", "text": p, "label": "pos" if i % 2 else "neg"} for i, p in enumerate(_payloads(base))]
+    rows = [
+        {"id": f"p{i}", "text": p, "label": "neg" if i % 2 else "pos"} for i, p in enumerate(_payloads(base))
+    ]
+    rows += [
+        {"id": f"p{i}dup", "text": p, "label": "pos" if i % 2 else "neg"}
+        for i, p in enumerate(_payloads(base))
+    ]
     data = root / "payloads.jsonl"
     data.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
     loaded = load(data)
@@ -212,10 +244,18 @@ def _assert_clean(dom: str, hits: list[str], what: str) -> None:
     parser = _Elements()
     parser.feed(dom)
     hrefs = [v for tag, k, v in parser.attrs if k in ("href", "src")]
-    bad = [v for v in hrefs if re.sub(r"[\s\x00-\x1f]", "", v).lower().startswith(("javascript:", "data:", "vbscript:"))]
+    bad = [
+        v
+        for v in hrefs
+        if re.sub(r"[\s\x00-\x1f]", "", v).lower().startswith(("javascript:", "data:", "vbscript:"))
+    ]
     assert hrefs and not bad, bad
-    assert not [(t, k) for t, k, _ in parser.attrs if k.startswith("on")], "an event handler attribute survived"
-    assert not [v for t, k, v in parser.attrs if t in ("img", "iframe", "link", "image") and k in ("src", "href")]
+    assert not [(t, k) for t, k, _ in parser.attrs if k.startswith("on")], (
+        "an event handler attribute survived"
+    )
+    assert not [
+        v for t, k, v in parser.attrs if t in ("img", "iframe", "link", "image") and k in ("src", "href")
+    ]
 
 
 def test_injection_payloads_neither_run_nor_fetch_in_the_html_report(chromium, recorder, tmp_path):

@@ -14,7 +14,9 @@ from evalsuite.commands.score import score_files
 
 
 def jsonl(path, rows):
-    path.write_text("".join((r if isinstance(r, str) else json.dumps(r)) + "\n" for r in rows), encoding="utf-8")
+    path.write_text(
+        "".join((r if isinstance(r, str) else json.dumps(r)) + "\n" for r in rows), encoding="utf-8"
+    )
     return path
 
 
@@ -30,10 +32,18 @@ def run(tmp_path, task, preds, refs, *extra):
 def test_unknown_prediction_ids_are_counted_not_hidden(tmp_path, capsys):
     # the reported case: 55 predictions with unknown ids were ignored and accuracy 1.0 printed on n=5
     refs = [{"id": f"r{i}", "label": "a"} for i in range(5)]
-    preds = [{"id": f"r{i}", "prediction": "a"} for i in range(5)] + [{"id": f"u{i}", "prediction": "b"} for i in range(55)]
+    preds = [{"id": f"r{i}", "prediction": "a"} for i in range(5)] + [
+        {"id": f"u{i}", "prediction": "b"} for i in range(55)
+    ]
     rc, res = run(tmp_path, "classification", preds, refs)
     assert rc == 0
-    assert res["accounting"]["predictions"] == {"rows": 60, "scored": 5, "unmatched": 55, "duplicate": 0, "invalid": 0}
+    assert res["accounting"]["predictions"] == {
+        "rows": 60,
+        "scored": 5,
+        "unmatched": 55,
+        "duplicate": 0,
+        "invalid": 0,
+    }
     assert res["accounting"]["clean"] is False
     assert sum(p["reason"] == "no_reference" for p in res["problems"]) == 55
     err = capsys.readouterr().err
@@ -49,7 +59,13 @@ def test_invalid_reference_rows_are_counted(tmp_path, capsys):
     rc, res = run(tmp_path, "classification", preds, refs)
     assert rc == 0
     acc = res["accounting"]
-    assert acc["references"] == {"rows": 6, "scored": 1, "without_prediction": 0, "duplicate": 0, "invalid": 5}
+    assert acc["references"] == {
+        "rows": 6,
+        "scored": 1,
+        "without_prediction": 0,
+        "duplicate": 0,
+        "invalid": 5,
+    }
     assert acc["predictions"]["unmatched"] == 3
     reasons = sorted(p["reason"] for p in res["problems"] if p["file"] == "references")
     assert reasons == ["empty_reference", "malformed_json", "missing_id", "nan_reference", "null_reference"]
@@ -58,7 +74,12 @@ def test_invalid_reference_rows_are_counted(tmp_path, capsys):
 
 
 def test_duplicates_are_never_resolved_last_wins(tmp_path):
-    refs = [{"id": "a", "label": "x"}, {"id": "b", "label": "y"}, {"id": "c", "label": "y"}, {"id": "c", "label": "x"}]
+    refs = [
+        {"id": "a", "label": "x"},
+        {"id": "b", "label": "y"},
+        {"id": "c", "label": "y"},
+        {"id": "c", "label": "x"},
+    ]
     preds = [{"id": "a", "prediction": "x"}, {"id": "b", "prediction": "x"}, {"id": "b", "prediction": "y"},
              {"id": "c", "prediction": "x"}]
     rc, res = run(tmp_path, "classification", preds, refs)
@@ -67,20 +88,41 @@ def test_duplicates_are_never_resolved_last_wins(tmp_path):
     # last-wins would score b correct (1.0 accuracy on a, b); the duplicated ids are set aside instead
     assert res["n"] == 1 and res["metrics"]["accuracy"]["value"] == 1.0
     assert acc["predictions"] == {"rows": 4, "scored": 1, "unmatched": 1, "duplicate": 2, "invalid": 0}
-    assert acc["references"] == {"rows": 4, "scored": 1, "without_prediction": 1, "duplicate": 2, "invalid": 0}
+    assert acc["references"] == {
+        "rows": 4,
+        "scored": 1,
+        "without_prediction": 1,
+        "duplicate": 2,
+        "invalid": 0,
+    }
     rows = {(p["file"], p["id"], p["reason"]) for p in res["problems"]}
-    assert ("references", "b", "prediction_duplicate_id") in rows and ("predictions", "c", "reference_duplicate_id") in rows
+    assert ("references", "b", "prediction_duplicate_id") in rows and (
+        "predictions",
+        "c",
+        "reference_duplicate_id",
+    ) in rows
 
 
 def test_null_and_nan_predictions_are_invalid_not_strings(tmp_path):
-    refs = [{"id": "a", "completion": "None"}, {"id": "b", "completion": "nan"}, {"id": "c", "completion": "ok"}]
-    preds = ['{"id": "a", "prediction": null}', '{"id": "b", "prediction": NaN}', {"id": "c", "prediction": "ok"}]
+    refs = [
+        {"id": "a", "completion": "None"},
+        {"id": "b", "completion": "nan"},
+        {"id": "c", "completion": "ok"},
+    ]
+    preds = [
+        '{"id": "a", "prediction": null}',
+        '{"id": "b", "prediction": NaN}',
+        {"id": "c", "prediction": "ok"},
+    ]
     rc, res = run(tmp_path, "generation", preds, refs)
     assert rc == 0
     # scored as the strings "None"/"nan" these would be exact matches; they are invalid rows instead
     assert res["n"] == 1 and res["metrics"]["exact_match"]["value"] == 1.0
     assert res["accounting"]["predictions"]["invalid"] == 2
-    assert {p["reason"] for p in res["problems"] if p["file"] == "predictions"} == {"null_prediction", "nan_prediction"}
+    assert {p["reason"] for p in res["problems"] if p["file"] == "predictions"} == {
+        "null_prediction",
+        "nan_prediction",
+    }
     assert res["accounting"]["references"]["without_prediction"] == 2 and res["missing"] == 2
 
 
@@ -100,7 +142,11 @@ def test_clean_match_strict_passes_and_references_need_only_id_and_field(tmp_pat
     assert rc == 0 and res["accounting"]["clean"] and res["problems"] == []
     rc, res = run(tmp_path, "generation", [{"id": "1", "prediction": "hi there"}],
                   [{"id": "1", "text": "hi there"}])
-    assert rc == 0 and res["accounting"]["reference_field"] == "text" and res["metrics"]["exact_match"]["value"] == 1
+    assert (
+        rc == 0
+        and res["accounting"]["reference_field"] == "text"
+        and res["metrics"]["exact_match"]["value"] == 1
+    )
 
 
 def test_no_match_at_all_is_a_usage_error(tmp_path):
@@ -137,8 +183,11 @@ def test_metric_args_multi_reference_and_sentence_bleu(tmp_path):
     refs = [{"id": "1", "completion": ["The dog bit the man.", "The dog had bit the man."]},
             {"id": "2", "completion": ["It was not unexpected.", "No one was surprised."]},
             {"id": "3", "completion": ["The man bit him first.", "The man had bitten the dog."]}]
-    preds = [{"id": "1", "prediction": "The dog bit the man."}, {"id": "2", "prediction": "It wasn't surprising."},
-             {"id": "3", "prediction": "The man had just bitten him."}]
+    preds = [
+        {"id": "1", "prediction": "The dog bit the man."},
+        {"id": "2", "prediction": "It wasn't surprising."},
+        {"id": "3", "prediction": "The man had just bitten him."},
+    ]
     rc, res = run(tmp_path, "generation", preds, refs, "--metric-args", "bleu.tokenize=intl")
     assert rc == 0
     bleu = res["metrics"]["bleu"]
@@ -165,21 +214,38 @@ def test_probabilities_add_topk_brier_ece_and_bad_ones_are_invalid(tmp_path):
 
 
 def test_sample_weight_field(tmp_path):
-    refs = [{"id": str(i), "label": lab, "w": w} for i, (lab, w) in enumerate(zip("abab", [3, 1, 1, 3], strict=True))]
+    refs = [
+        {"id": str(i), "label": lab, "w": w}
+        for i, (lab, w) in enumerate(zip("abab", [3, 1, 1, 3], strict=True))
+    ]
     preds = [{"id": str(i), "prediction": p} for i, p in enumerate("aaaa")]  # right on 0 (w 3) and 2 (w 1)
-    res = score_files("classification", jsonl(tmp_path / "p.jsonl", preds), str(jsonl(tmp_path / "r.jsonl", refs)),
-                      metric_args={"classification": {"sample_weight": "w"}}, n_resamples=20)
+    res = score_files(
+        "classification",
+        jsonl(tmp_path / "p.jsonl", preds),
+        str(jsonl(tmp_path / "r.jsonl", refs)),
+        metric_args={"classification": {"sample_weight": "w"}},
+        n_resamples=20,
+    )
     assert res["metrics"]["accuracy"]["value"] == pytest.approx(4 / 8)
     assert "sample_weight:w" in res["metrics"]["accuracy"]["signature"]
     refs[1]["w"] = "heavy"
-    res = score_files("classification", jsonl(tmp_path / "p.jsonl", preds), str(jsonl(tmp_path / "r.jsonl", refs)),
-                      metric_args={"classification": {"sample_weight": "w"}}, n_resamples=20)
+    res = score_files(
+        "classification",
+        jsonl(tmp_path / "p.jsonl", preds),
+        str(jsonl(tmp_path / "r.jsonl", refs)),
+        metric_args={"classification": {"sample_weight": "w"}},
+        n_resamples=20,
+    )
     assert res["accounting"]["references"]["invalid"] == 1 and res["n"] == 3
 
 
 def test_multilabel_rows(tmp_path):
     refs = [{"id": "1", "label": []}, {"id": "2", "label": ["a", "b", "c"]}, {"id": "3", "label": ["b", "c"]}]
-    preds = [{"id": "1", "prediction": []}, {"id": "2", "prediction": ["a", "b", "c"]}, {"id": "3", "prediction": ["a", "b"]}]
+    preds = [
+        {"id": "1", "prediction": []},
+        {"id": "2", "prediction": ["a", "b", "c"]},
+        {"id": "3", "prediction": ["a", "b"]},
+    ]
     rc, res = run(tmp_path, "classification", preds, refs)
     assert rc == 0
     assert res["metrics"]["f1_macro"]["value"] == pytest.approx((2 / 3 + 1 + 2 / 3) / 3)
@@ -194,7 +260,9 @@ def test_config_file_metric_args_and_cli_override(tmp_path):
     rc, res = run(tmp_path, "generation", preds, refs, "--config", str(cfg))
     assert rc == 0 and "tok:char" in res["metrics"]["bleu"]["signature"]
     assert res["metrics"]["exact_match"]["value"] == 1.0
-    rc, res = run(tmp_path, "generation", preds, refs, "--config", str(cfg), "--metric-args", "bleu.tokenize=none")
+    rc, res = run(
+        tmp_path, "generation", preds, refs, "--config", str(cfg), "--metric-args", "bleu.tokenize=none"
+    )
     assert rc == 0 and "tok:none" in res["metrics"]["bleu"]["signature"]
     cfg.write_text("metrics: {bleu: {tokenize: char}}\n")
     assert run(tmp_path, "generation", preds, refs, "--config", str(cfg))[0] == 2
@@ -221,8 +289,13 @@ def test_compare_takes_metric_args_and_refuses_other_signatures():
 def test_a_metric_that_fails_does_not_stop_the_others(tmp_path):
     refs = [{"id": str(i), "label": lab, "w": 0} for i, lab in enumerate("ab")]  # all weights zero
     preds = [{"id": str(i), "prediction": "a"} for i in range(2)]
-    res = score_files("classification", jsonl(tmp_path / "p.jsonl", preds), str(jsonl(tmp_path / "r.jsonl", refs)),
-                      metric_args={"classification": {"sample_weight": "w"}}, n_resamples=10)
+    res = score_files(
+        "classification",
+        jsonl(tmp_path / "p.jsonl", preds),
+        str(jsonl(tmp_path / "r.jsonl", refs)),
+        metric_args={"classification": {"sample_weight": "w"}},
+        n_resamples=10,
+    )
     failed = [k for k, v in res["metrics"].items() if "error" in v]
     assert failed and all(res["metrics"][k]["value"] is None for k in failed)
     assert any(k in n for n in res["notes"] for k in failed)
@@ -230,11 +303,24 @@ def test_a_metric_that_fails_does_not_stop_the_others(tmp_path):
 
 def test_reference_field_option_and_chat_references(tmp_path):
     preds = [{"id": "1", "prediction": "hello there"}, {"id": "2", "prediction": "bye"}]
-    refs = [{"id": "1", "gold": "hello there", "completion": "x"}, {"id": "2", "gold": "bye", "completion": "y"}]
+    refs = [
+        {"id": "1", "gold": "hello there", "completion": "x"},
+        {"id": "2", "gold": "bye", "completion": "y"},
+    ]
     rc, res = run(tmp_path, "generation", preds, refs, "--reference-field", "gold")
-    assert rc == 0 and res["metrics"]["exact_match"]["value"] == 1.0 and res["accounting"]["reference_field"] == "gold"
-    chat = [{"id": "1", "messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "hello there"}]},
-            {"id": "2", "messages": [{"role": "user", "content": "bye?"}]}]  # no assistant turn: invalid, counted
+    assert (
+        rc == 0
+        and res["metrics"]["exact_match"]["value"] == 1.0
+        and res["accounting"]["reference_field"] == "gold"
+    )
+    chat = [
+        {
+            "id": "1",
+            "messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "hello there"}],
+        },
+        # no assistant turn: invalid, counted
+        {"id": "2", "messages": [{"role": "user", "content": "bye?"}]},
+    ]
     rc, res = run(tmp_path, "chat", preds, chat)
     assert rc == 0 and res["n"] == 1 and res["metrics"]["exact_match"]["value"] == 1.0
     assert [p["reason"] for p in res["problems"] if p["file"] == "references"] == ["no_assistant_reply"]

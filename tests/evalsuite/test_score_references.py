@@ -20,13 +20,21 @@ def _score(tmp_path: Path, task: str, refs: Path, preds: list[str]) -> dict:
     p = _jsonl(tmp_path / "preds.jsonl", [{"id": f"r{i}", "prediction": x} for i, x in enumerate(preds)])
     out = tmp_path / "s.json"
     kind = {"generation": "completion"}.get(task, task)
-    assert run_app(app, "evalsuite", ["score", "--kind", kind, "--predictions", str(p), "--references", str(refs),
-                                      "--json", str(out)]) == 0
+    assert (
+        run_app(
+            app,
+            "evalsuite",
+            ["score", "--kind", kind, "--predictions", str(p), "--references", str(refs), "--json", str(out)],
+        )
+        == 0
+    )
     return json.loads(out.read_text())
 
 
 def test_classification_references_with_id_and_label_only(tmp_path):
-    refs = _jsonl(tmp_path / "refs.jsonl", [{"id": f"r{i}", "label": lab} for i, lab in enumerate([1, 0, 1, 1])])
+    refs = _jsonl(
+        tmp_path / "refs.jsonl", [{"id": f"r{i}", "label": lab} for i, lab in enumerate([1, 0, 1, 1])]
+    )
     res = _score(tmp_path, "classification", refs, ["1", "0", "0", "1"])
     assert res["metrics"]["accuracy"]["value"] == pytest.approx(0.75) and res["n"] == 4
 
@@ -37,7 +45,9 @@ def test_generation_references_with_a_completion_or_a_text_only(tmp_path):
     res = _score(tmp_path, "generation", with_completion, ["the red car", "a blue boat"])
     assert res["metrics"]["rougeL"]["value"] == pytest.approx(1.0) and res["n"] == 2
 
-    with_text = _jsonl(tmp_path / "t.jsonl", [{"id": "r0", "text": "the red car"}, {"id": "r1", "text": "a boat"}])
+    with_text = _jsonl(
+        tmp_path / "t.jsonl", [{"id": "r0", "text": "the red car"}, {"id": "r1", "text": "a boat"}]
+    )
     res = _score(tmp_path, "generation", with_text, ["the red car", "a green boat"])
     assert 0.5 < res["metrics"]["rougeL"]["value"] < 1.0
 

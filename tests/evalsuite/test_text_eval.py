@@ -30,10 +30,19 @@ def cpt(tmp_path_factory) -> dict[str, Path]:
 
     root = tmp_path_factory.mktemp("cpt")
     tok = AutoTokenizer.from_pretrained(str(smollm2_dir()))
-    cfg = LlamaConfig(vocab_size=len(tok), hidden_size=64, num_hidden_layers=2, num_attention_heads=2,
-                      num_key_value_heads=1, intermediate_size=128, max_position_embeddings=256,
-                      pad_token_id=tok.pad_token_id, bos_token_id=tok.bos_token_id, eos_token_id=tok.eos_token_id,
-                      tie_word_embeddings=True)
+    cfg = LlamaConfig(
+        vocab_size=len(tok),
+        hidden_size=64,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        num_key_value_heads=1,
+        intermediate_size=128,
+        max_position_embeddings=256,
+        pad_token_id=tok.pad_token_id,
+        bos_token_id=tok.bos_token_id,
+        eos_token_id=tok.eos_token_id,
+        tie_word_embeddings=True,
+    )
     torch.manual_seed(0)
     LlamaForCausalLM(cfg).save_pretrained(root / "base")
     tok.save_pretrained(root / "base")
@@ -43,10 +52,21 @@ def cpt(tmp_path_factory) -> dict[str, Path]:
     curate.write_jsonl(docs[40:48], split / "val.jsonl")
     # the held-out documents as a user has them: a plain file of {"id", "text"} (plus a group column)
     curate.write_jsonl(docs[48:72], root / "test.jsonl")
-    run(TrainConfig.model_validate({
-        "model": str(root / "base"), "data": {"split_dir": str(split), "kind": "text"}, "out": str(root / "run"),
-        "max_length": 64, "batch_size": 4, "max_steps": 12, "optim": {"lr": 5e-3, "warmup": 0}, "eval_every": 6,
-        "progress": False}))
+    run(
+        TrainConfig.model_validate(
+            {
+                "model": str(root / "base"),
+                "data": {"split_dir": str(split), "kind": "text"},
+                "out": str(root / "run"),
+                "max_length": 64,
+                "batch_size": 4,
+                "max_steps": 12,
+                "optim": {"lr": 5e-3, "warmup": 0},
+                "eval_every": 6,
+                "progress": False,
+            }
+        )
+    )
     return {"base": root / "base", "run": root / "run", "test": root / "test.jsonl"}
 
 

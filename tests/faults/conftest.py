@@ -14,8 +14,10 @@ import pytest
 def data_file(tmp_path: Path) -> Path:
     """A small classification JSONL file (two labels, six rows)."""
     p = tmp_path / "d.jsonl"
-    p.write_text("".join(json.dumps({"text": f"row number {i}", "label": "ab"[i % 2]}) + "\n" for i in range(6)),
-                 encoding="utf-8")
+    p.write_text(
+        "".join(json.dumps({"text": f"row number {i}", "label": "ab"[i % 2]}) + "\n" for i in range(6)),
+        encoding="utf-8",
+    )
     return p
 
 

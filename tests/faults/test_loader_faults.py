@@ -88,7 +88,11 @@ def test_odd_values_are_quarantined_and_the_rest_load(tmp_path):
 
 
 def test_over_long_number_in_a_json_array_costs_one_item(tmp_path):
-    d = load(_write(tmp_path, "d.json", '[{"text": "a", "label": ' + "1" * 5000 + '}, {"text": "b", "label": "x"}]'))
+    d = load(
+        _write(
+            tmp_path, "d.json", '[{"text": "a", "label": ' + "1" * 5000 + '}, {"text": "b", "label": "x"}]'
+        )
+    )
     assert d.summary.rows_read == 2 and [q.reason for q in d.quarantine] == ["number_too_long"]
 
 
@@ -131,7 +135,9 @@ def test_missing_labels_are_quarantined_in_every_format(tmp_path):
                                          '{"text": "e", "label": null}\n{"text": "f", "label": "x"}\n'))
     assert [q.reason for q in j.quarantine] == ["missing_label"] * 5 and j.summary.rows_loaded == 1
     c = load(_write(tmp_path, "d.csv", "text,label\na,NaN\nb,\nc,  \nd,inf\nf,x\n"))
-    assert [q.reason for q in c.quarantine] == ["missing_label"] * 4 and [r["label"] for r in c.records] == ["x"]
+    assert [q.reason for q in c.quarantine] == ["missing_label"] * 4 and [r["label"] for r in c.records] == [
+        "x"
+    ]
 
 
 def test_duplicate_csv_columns_are_refused_by_name(tmp_path):
@@ -212,7 +218,9 @@ def test_hub_id_fails_at_once_when_offline(monkeypatch):
     from common.errors import ModelAssetError
 
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    monkeypatch.setattr("socket.create_connection", lambda *a, **k: pytest.fail("no network probe when offline"))
+    monkeypatch.setattr(
+        "socket.create_connection", lambda *a, **k: pytest.fail("no network probe when offline")
+    )
     with pytest.raises(ModelAssetError, match="HF_HUB_OFFLINE") as e:
         registry.resolve_model("foo/bar")
     assert e.value.exit_code == 2 and "local" in e.value.fix
@@ -265,6 +273,8 @@ def test_perplexity_reports_the_rows_it_quarantined(tmp_path):
 
     (tmp_path / "m").mkdir()
     (tmp_path / "m" / "config.json").write_text('{"max_position_embeddings": 64}')  # no weights: fails later
-    data = _write(tmp_path, "d.jsonl", '{"prompt": "p", "completion": "c"}\n{"prompt": "p2", "completion": " "}\n')
+    data = _write(
+        tmp_path, "d.jsonl", '{"prompt": "p", "completion": "c"}\n{"prompt": "p2", "completion": " "}\n'
+    )
     r = CliRunner().invoke(app, ["perplexity", "--model", str(tmp_path / "m"), "--data", str(data)])
     assert "rows quarantined" in r.output and "empty_completion: 1" in r.output

@@ -22,7 +22,9 @@ from curate import load
 SETTINGS = settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 # Text built from the characters that break CSV/JSONL readers, mixed with arbitrary Unicode.
-_NASTY = st.sampled_from(['"', ",", "\t", "\n", "\r", "\r\n", "\x00", "'", "\\", "é", "€", "😀", " ", "{", "}"])
+_NASTY = st.sampled_from(
+    ['"', ",", "\t", "\n", "\r", "\r\n", "\x00", "'", "\\", "é", "€", "😀", " ", "{", "}"]
+)
 TEXT = st.lists(st.one_of(_NASTY, st.text(max_size=5)), max_size=8).map("".join)
 LABEL = st.sampled_from(["pos", "neg", "neutral", "0", "1", "a b"])
 RECORDS = st.lists(st.tuples(TEXT, LABEL), min_size=1, max_size=12)
@@ -83,7 +85,9 @@ def test_forced_legacy_encoding_round_trip(records):
 @given(RECORDS)
 def test_json_array_round_trip(records):
     p = _tmp("d.json")
-    p.write_text(json.dumps([{"text": t, "label": lb} for t, lb in records], ensure_ascii=False), encoding="utf-8")
+    p.write_text(
+        json.dumps([{"text": t, "label": lb} for t, lb in records], ensure_ascii=False), encoding="utf-8"
+    )
     _check(p, records)
 
 

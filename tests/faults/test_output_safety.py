@@ -54,7 +54,9 @@ def test_json_output_dot_does_not_touch_the_working_directory(run_main, data_fil
 
 
 @pytest.mark.parametrize("overwrite", [False, True])
-def test_export_into_a_foreign_folder_is_refused_even_with_overwrite(run_main, data_file, tmp_path, overwrite):
+def test_export_into_a_foreign_folder_is_refused_even_with_overwrite(
+    run_main, data_file, tmp_path, overwrite
+):
     v2 = tmp_path / "v2"
     v2.mkdir()
     (v2 / "notes.md").write_text("not datavet's")
@@ -77,11 +79,15 @@ def test_report_dir_of_another_program_is_refused(run_main, data_file, tmp_path)
     rep = tmp_path / "site"
     rep.mkdir()
     (rep / "index.html").write_text("<p>my own page</p>")
-    assert run_main(curate_main, ["check", str(data_file), "--report-dir", str(rep), "--fail-on", "never"]) == 2
+    assert (
+        run_main(curate_main, ["check", str(data_file), "--report-dir", str(rep), "--fail-on", "never"]) == 2
+    )
     assert (rep / "index.html").read_text() == "<p>my own page</p>"
 
 
-def test_curate_run_refuses_foreign_folder_and_needs_overwrite_for_its_own(run_main, data_file, tmp_path, capsys):
+def test_curate_run_refuses_foreign_folder_and_needs_overwrite_for_its_own(
+    run_main, data_file, tmp_path, capsys
+):
     out = tmp_path / "out"
     out.mkdir()
     (out / "thesis.tex").write_text("years of work")
@@ -104,7 +110,10 @@ def test_curate_run_refuses_foreign_folder_and_needs_overwrite_for_its_own(run_m
 def test_an_empty_existing_folder_is_used(tmp_path, data_file, run_main):
     out = tmp_path / "empty"
     out.mkdir()
-    assert run_main(curate_main, ["split", str(data_file), "--out", str(out), "--val", "0.34", "--test", "0.34"]) == 0
+    assert (
+        run_main(curate_main, ["split", str(data_file), "--out", str(out), "--val", "0.34", "--test", "0.34"])
+        == 0
+    )
     assert (out / "manifest.json").is_file()
 
 
@@ -321,7 +330,9 @@ def test_sigkill_during_a_write_leaves_the_old_file_whole(tmp_path):
     proc = subprocess.Popen([sys.executable, "-c", _WRITER, str(target)], env=_env(), stderr=subprocess.PIPE)
     deadline = time.monotonic() + 60
     # wait until the temporary file holds data (the write is under way), then kill
-    while not any(p.name.startswith(".data.jsonl.") and p.stat().st_size > 100_000 for p in tmp_path.iterdir()):
+    while not any(
+        p.name.startswith(".data.jsonl.") and p.stat().st_size > 100_000 for p in tmp_path.iterdir()
+    ):
         assert proc.poll() is None and time.monotonic() < deadline
         time.sleep(0.05)
     os.kill(proc.pid, signal.SIGKILL)
@@ -372,7 +383,9 @@ def test_compare_report_dir_of_another_program_is_refused_before_models_load(tmp
 def test_demo_replaces_only_an_earlier_demo(tmp_path, monkeypatch):
     import evalsuite.demo as demo
 
-    monkeypatch.setattr(demo, "_run_demo", lambda out, quick, seed, sizes: (out / "index.html").write_text("new") and 0)
+    monkeypatch.setattr(
+        demo, "_run_demo", lambda out, quick, seed, sizes: (out / "index.html").write_text("new") and 0
+    )
     foreign = tmp_path / "foreign"
     foreign.mkdir()
     (foreign / "stuff.txt").write_text("mine")
@@ -420,5 +433,8 @@ def test_the_python_api_run_claims_its_folder_like_the_cli(tmp_path) -> None:
     (foreign / "notes.txt").write_text("keep me")
     # refused by the folder claim itself, before the (missing) data is even looked at
     with pytest.raises(OutputError):
-        run({"model": "minilm", "data": {"split_dir": str(tmp_path / "none")}, "out": str(foreign)}, overwrite=True)
+        run(
+            {"model": "minilm", "data": {"split_dir": str(tmp_path / "none")}, "out": str(foreign)},
+            overwrite=True,
+        )
     assert (foreign / "notes.txt").read_text() == "keep me"

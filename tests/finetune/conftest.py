@@ -39,10 +39,19 @@ def make_tiny_llama(folder: Path) -> Path:
 
     tok = AutoTokenizer.from_pretrained(str(smollm2_dir()))
     torch.manual_seed(0)
-    cfg = LlamaConfig(vocab_size=len(tok), hidden_size=64, num_hidden_layers=2, num_attention_heads=2,
-                      num_key_value_heads=1, intermediate_size=128, max_position_embeddings=256,
-                      pad_token_id=tok.pad_token_id, bos_token_id=tok.bos_token_id, eos_token_id=tok.eos_token_id,
-                      tie_word_embeddings=True)
+    cfg = LlamaConfig(
+        vocab_size=len(tok),
+        hidden_size=64,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        num_key_value_heads=1,
+        intermediate_size=128,
+        max_position_embeddings=256,
+        pad_token_id=tok.pad_token_id,
+        bos_token_id=tok.bos_token_id,
+        eos_token_id=tok.eos_token_id,
+        tie_word_embeddings=True,
+    )
     LlamaForCausalLM(cfg).save_pretrained(folder)
     tok.save_pretrained(folder)
     return folder
@@ -58,11 +67,19 @@ def tiny_llama(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return make_tiny_llama(tmp_path_factory.mktemp("tiny-llama"))
 
 
-WORDS = {"pos": ["great", "love", "happy", "wonderful", "good"], "neg": ["awful", "hate", "sad", "terrible", "bad"],
-         "neu": ["table", "monday", "paper", "window", "street"]}
+WORDS = {
+    "pos": ["great", "love", "happy", "wonderful", "good"],
+    "neg": ["awful", "hate", "sad", "terrible", "bad"],
+    "neu": ["table", "monday", "paper", "window", "street"],
+}
 
 
-def cls_rows(n: int, seed: int, labels: tuple[str, ...] = ("pos", "neg", "neu"), weights: tuple[float, ...] | None = None) -> list[dict]:
+def cls_rows(
+    n: int,
+    seed: int,
+    labels: tuple[str, ...] = ("pos", "neg", "neu"),
+    weights: tuple[float, ...] | None = None,
+) -> list[dict]:
     """Planted sentiment: each row's words come from its label's word list, so the task is learnable."""
     rng = random.Random(seed)
     rows = []

@@ -12,14 +12,34 @@ from finetune.train import run
 from schemas.configs.train import TrainConfig
 from tests.finetune.conftest import write_jsonl
 
-TOOL_CHAT = {"messages": [
-    {"role": "user", "content": "Weather in Paris?"},
-    {"role": "assistant", "tool_calls": [
-        {"id": "c1", "type": "function", "function": {"name": "get_weather", "arguments": "{\"city\": \"Paris\"}"}}]},
-    {"role": "tool", "tool_call_id": "c1", "content": "18C and cloudy"},
-    {"role": "assistant", "content": "It is 18C and cloudy."}],
-    "metadata": {"tools": [{"type": "function", "function": {"name": "get_weather", "parameters": {
-        "type": "object", "properties": {"city": {"type": "string"}}}}}]}}
+TOOL_CHAT = {
+    "messages": [
+        {"role": "user", "content": "Weather in Paris?"},
+        {
+            "role": "assistant",
+            "tool_calls": [
+                {
+                    "id": "c1",
+                    "type": "function",
+                    "function": {"name": "get_weather", "arguments": '{"city": "Paris"}'},
+                }
+            ],
+        },
+        {"role": "tool", "tool_call_id": "c1", "content": "18C and cloudy"},
+        {"role": "assistant", "content": "It is 18C and cloudy."},
+    ],
+    "metadata": {
+        "tools": [
+            {
+                "type": "function",
+                "function": {
+                    "name": "get_weather",
+                    "parameters": {"type": "object", "properties": {"city": {"type": "string"}}},
+                },
+            }
+        ]
+    },
+}
 
 
 @pytest.fixture(scope="module")
@@ -34,8 +54,14 @@ def _learned(tok, ex) -> str:
 
 
 def test_weight_zero_turns_are_not_learned(chat_tok) -> None:
-    rec = {"messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "bad answer", "weight": 0},
-                        {"role": "user", "content": "again"}, {"role": "assistant", "content": "good answer"}]}
+    rec = {
+        "messages": [
+            {"role": "user", "content": "hi"},
+            {"role": "assistant", "content": "bad answer", "weight": 0},
+            {"role": "user", "content": "again"},
+            {"role": "assistant", "content": "good answer"},
+        ]
+    }
     learned = _learned(chat_tok, D.build_sft_example(rec, chat_tok, 256))
     assert "good answer" in learned and "bad answer" not in learned
 
@@ -50,8 +76,10 @@ def test_tool_calls_are_learned_and_tool_results_are_not(chat_tok) -> None:
     notes = prepare_chat(TOOL_CHAT, chat_tok).notes
     assert any("tool calls" in n for n in notes) and any("tool definitions" in n for n in notes)
     # exactly the two assistant turns are learned: the call and the reply; the tool's result is context only
-    assert learned == ('<tool_call>\n{"name": "get_weather", "arguments": {"city": "Paris"}}\n</tool_call><|im_end|>\n'
-                       "It is 18C and cloudy.<|im_end|>\n")
+    assert learned == (
+        '<tool_call>\n{"name": "get_weather", "arguments": {"city": "Paris"}}\n</tool_call><|im_end|>\n'
+        "It is 18C and cloudy.<|im_end|>\n"
+    )
     assert "<|im_start|>tool\n18C and cloudy<|im_end|>" in full
     assert '"parameters"' in full  # the tool definitions reach the prompt
 
@@ -131,10 +159,21 @@ def test_smollm2_adapter_loads_with_plain_peft_from_another_path(tmp_path) -> No
     from common.models import resolve_model
 
     out = tmp_path / "o"
-    run(TrainConfig.model_validate({
-        "model": "smollm2", "task": "sft", "method": "lora", "max_steps": 1, "batch_size": 2, "max_length": 64,
-        "data": {"train": "bundled:bbc", "kind": "completion", "limit_train": 8, "limit_val": 4},
-        "out": str(out), "progress": False}))
+    run(
+        TrainConfig.model_validate(
+            {
+                "model": "smollm2",
+                "task": "sft",
+                "method": "lora",
+                "max_steps": 1,
+                "batch_size": 2,
+                "max_length": 64,
+                "data": {"train": "bundled:bbc", "kind": "completion", "limit_train": 8, "limit_val": 4},
+                "out": str(out),
+                "progress": False,
+            }
+        )
+    )
     elsewhere = tmp_path / "copied" / "adapter"
     shutil.copytree(out, elsewhere)
     shutil.rmtree(out)

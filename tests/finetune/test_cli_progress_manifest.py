@@ -16,7 +16,13 @@ PROGRESS = "progress |"
 
 
 def _env() -> dict[str, str]:
-    env = {**os.environ, "PYTHONPATH": str(REPO), "COLUMNS": "200", "NO_COLOR": "1", "DATAVET_PROGRESS_EVERY": "0"}
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(REPO),
+        "COLUMNS": "200",
+        "NO_COLOR": "1",
+        "DATAVET_PROGRESS_EVERY": "0",
+    }
     for k in ("DATAVET_PROGRESS", "DATAVET_DEBUG"):
         env.pop(k, None)
     return env
@@ -28,12 +34,15 @@ def _args(model: Path, split: Path, out: Path) -> list[str]:
             "--set", "optim.lr=1e-3", "--set", "eval_every=6"]
 
 
-def test_piped_finetune_shows_progress_before_it_ends_and_reruns_from_its_manifest(tiny_bert, cls_split, tmp_path):
+def test_piped_finetune_shows_progress_before_it_ends_and_reruns_from_its_manifest(
+    tiny_bert, cls_split, tmp_path
+):
     out = tmp_path / "run"
     proc = subprocess.Popen([sys.executable, "-m", "finetune", *_args(tiny_bert, cls_split, out)], cwd=REPO,
                             env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     stdout: list[str] = []
-    reader = threading.Thread(target=lambda: stdout.extend(proc.stdout))  # a full stdout pipe must not block it
+    # a full stdout pipe must not block it
+    reader = threading.Thread(target=lambda: stdout.extend(proc.stdout))
     reader.start()
     seen = []  # (line, was the run still unfinished when the line arrived)
     for line in proc.stderr:

@@ -22,7 +22,10 @@ def test_every_shipped_config_loads(path):
 
 
 def test_shipped_configs_exist():
-    assert {p.name for p in (REPO / "configs" / "finetune").glob("*.yaml")} >= {"minilm-tweets.yaml", "smollm2-bbc-lora.yaml"}
+    assert {p.name for p in (REPO / "configs" / "finetune").glob("*.yaml")} >= {
+        "minilm-tweets.yaml",
+        "smollm2-bbc-lora.yaml",
+    }
 
 
 def test_unknown_and_bad_keys_are_collected_into_one_error():
@@ -78,7 +81,9 @@ def test_empty_data_is_rejected(tmp_path, tiny_bert):
 
 
 def test_wrong_record_kind_for_task_is_rejected(tmp_path, tiny_llama, cls_split):
-    err = _rejects(_cfg(tmp_path, tiny_llama, task="sft", data={"split_dir": str(cls_split)}), "cannot be used")
+    err = _rejects(
+        _cfg(tmp_path, tiny_llama, task="sft", data={"split_dir": str(cls_split)}), "cannot be used"
+    )
     assert any("task=sft needs" in x for x in err.details)
 
 
@@ -87,13 +92,20 @@ def test_max_length_shorter_than_prompts_is_rejected(tmp_path, tiny_llama):
     long = [{"id": str(i), "prompt": "long words " * 40, "completion": "x"} for i in range(8)]
     write_jsonl(d / "train.jsonl", long)
     write_jsonl(d / "val.jsonl", sft_rows(4, 2))
-    _rejects(_cfg(tmp_path, tiny_llama, task="sft", max_length=32, data={"split_dir": str(d)}), "shorter than the prompts")
+    _rejects(
+        _cfg(tmp_path, tiny_llama, task="sft", max_length=32, data={"split_dir": str(d)}),
+        "shorter than the prompts",
+    )
 
 
 def test_malformed_chat_is_quarantined_and_reported(tmp_path, tiny_llama):
     d = tmp_path / "s"
-    bad = [{"id": "c1", "messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": ""}]}]
-    good = [{"id": "c2", "messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "yo"}]}]
+    bad = [
+        {"id": "c1", "messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": ""}]}
+    ]
+    good = [
+        {"id": "c2", "messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "yo"}]}
+    ]
     write_jsonl(d / "train.jsonl", good + bad)
     write_jsonl(d / "val.jsonl", good)
     # the loader quarantines the malformed row with its reason; training goes on without it and says so

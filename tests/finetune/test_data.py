@@ -33,8 +33,14 @@ def test_loss_on_all_labels_every_token(chat_tok):
 
 
 def test_multi_turn_chat_masks_each_assistant_turn(chat_tok):
-    rec = {"messages": [{"role": "user", "content": "one"}, {"role": "assistant", "content": "first answer"},
-                        {"role": "user", "content": "two"}, {"role": "assistant", "content": "second answer"}]}
+    rec = {
+        "messages": [
+            {"role": "user", "content": "one"},
+            {"role": "assistant", "content": "first answer"},
+            {"role": "user", "content": "two"},
+            {"role": "assistant", "content": "second answer"},
+        ]
+    }
     text = _label_text(chat_tok, D.build_sft_example(rec, chat_tok, 256))
     assert "first answer" in text and "second answer" in text
     assert "one" not in text and "two" not in text
@@ -87,7 +93,9 @@ def test_balanced_class_weights_match_sklearn():
     w = D.class_weight_vector(train, l2i, "balanced")
     import numpy as np
 
-    ref = compute_class_weight("balanced", classes=np.array(["a", "b"]), y=np.array([r["label"] for r in train]))
+    ref = compute_class_weight(
+        "balanced", classes=np.array(["a", "b"]), y=np.array([r["label"] for r in train])
+    )
     assert w == pytest.approx(list(ref))
     assert D.class_weight_vector(train, l2i, {"b": 3.0}) == [1.0, 3.0]
     with pytest.raises(D.FinetuneError, match="unknown labels"):
@@ -103,14 +111,17 @@ def test_class_weights_change_the_loss(tiny_bert):
     model = AutoModelForSequenceClassification.from_pretrained(str(tiny_bert), num_labels=2)
     with torch.no_grad():  # a lopsided head, so the two examples' losses differ and weights matter
         model.classifier.bias.copy_(torch.tensor([2.0, -2.0]))
-    batch = D.collate([{"input_ids": [101, 2000, 102], "labels": 0}, {"input_ids": [101, 2001, 2002, 102], "labels": 1}], 0)
+    batch = D.collate(
+        [{"input_ids": [101, 2000, 102], "labels": 0}, {"input_ids": [101, 2001, 2002, 102], "labels": 1}], 0
+    )
     batch.pop("n_tokens")
     plain, logits = compute_loss(model.eval(), batch, "classification")
     weighted, _ = compute_loss(model, batch, "classification", torch.tensor([1.0, 3.0]))
     logp = torch.log_softmax(logits, -1)
     expected = -(1.0 * logp[0, 0] + 3.0 * logp[1, 1]) / 4.0  # torch's weighted mean divides by the weight sum
     assert float(weighted.detach()) == pytest.approx(float(expected.detach()), rel=1e-5)
-    assert float(weighted.detach()) > float(plain.detach()) + 0.5  # the misclassified minority example now counts 3x
+    # the misclassified minority example now counts 3x
+    assert float(weighted.detach()) > float(plain.detach()) + 0.5
 
 
 def test_packing_restarts_positions_per_example():
@@ -132,7 +143,9 @@ def test_packing_blocks_attention_across_samples(tiny_llama):
     packed = D.collate(D.pack_examples([{"input_ids": a, "labels": a, "attention_mask": [1] * 4},
                                         {"input_ids": b, "labels": b, "attention_mask": [1] * 3}], 8), 0)
     with torch.no_grad():
-        together = model(input_ids=packed["input_ids"], position_ids=packed["position_ids"], use_cache=False).logits
+        together = model(
+            input_ids=packed["input_ids"], position_ids=packed["position_ids"], use_cache=False
+        ).logits
         alone = model(input_ids=torch.tensor([b])).logits
     assert torch.allclose(together[0, 4:7], alone[0], atol=1e-5)
 

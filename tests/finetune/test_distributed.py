@@ -32,10 +32,21 @@ REPO = Path(__file__).resolve().parents[2]
 # all-reduce and of the padded matmuls); 1e-4 leaves room for other BLAS builds and is still 100 times smaller
 # than the range the curve moves over (asserted below).
 LOSS_TOL = 1e-4
-ACCELERATE_CONFIG = {  # written by the test, so a user's ~/.cache/huggingface/accelerate config cannot interfere
-    "compute_environment": "LOCAL_MACHINE", "distributed_type": "MULTI_GPU", "num_machines": 1, "machine_rank": 0,
-    "num_processes": 2, "gpu_ids": "all", "mixed_precision": "no", "rdzv_backend": "static", "same_network": True,
-    "main_training_function": "main", "use_cpu": False, "downcast_bf16": "no", "tpu_use_cluster": False,
+# written by the test, so a user's ~/.cache/huggingface/accelerate config cannot interfere
+ACCELERATE_CONFIG = {
+    "compute_environment": "LOCAL_MACHINE",
+    "distributed_type": "MULTI_GPU",
+    "num_machines": 1,
+    "machine_rank": 0,
+    "num_processes": 2,
+    "gpu_ids": "all",
+    "mixed_precision": "no",
+    "rdzv_backend": "static",
+    "same_network": True,
+    "main_training_function": "main",
+    "use_cpu": False,
+    "downcast_bf16": "no",
+    "tpu_use_cluster": False,
 }
 
 
@@ -63,7 +74,9 @@ def launch(tmp: Path, cfg: dict, name: str) -> subprocess.Popen:
     cmd = [str(accelerate), "launch", "--config_file", str(acc_file), "--main_process_port", str(free_port()),
            "-m", "finetune", "run", "--config", str(cfg_file)]
     env = {**os.environ, "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1"}
-    return subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env, text=True)
+    return subprocess.Popen(
+        cmd, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env, text=True
+    )
 
 
 def finish(proc: subprocess.Popen) -> str:
@@ -93,7 +106,9 @@ def kill_rank_after(proc: subprocess.Popen, out: Path, rank: int, min_step: int)
             assert not (out / "summary.json").exists()  # it really died mid-training
             return step
         time.sleep(0.01)
-    raise AssertionError(f"the run ended before a checkpoint at step {min_step}: {proc.communicate()[0][-3000:]}")
+    raise AssertionError(
+        f"the run ended before a checkpoint at step {min_step}: {proc.communicate()[0][-3000:]}"
+    )
 
 
 def events(out: Path, split: str) -> list[dict]:
@@ -121,7 +136,11 @@ def test_two_processes_follow_the_single_process_loss_curve(two_process_run, tin
     two = tmp / "two-proc-nodrop"
     finish(launch(tmp, {**base_cfg(split, tiny_bert, dropout=0.0), "out": str(two)}, "two-proc-nodrop"))
     one = tmp / "one-proc"
-    res = run(TrainConfig.model_validate({**base_cfg(split, tiny_bert, dropout=0.0, batch_size=16), "out": str(one)}))
+    res = run(
+        TrainConfig.model_validate(
+            {**base_cfg(split, tiny_bert, dropout=0.0, batch_size=16), "out": str(one)}
+        )
+    )
 
     two_train, one_train = events(two, "train"), events(one, "train")
     assert [e["step"] for e in two_train] == [e["step"] for e in one_train] == list(range(1, res.steps + 1))
@@ -136,8 +155,15 @@ def test_two_processes_follow_the_single_process_loss_curve(two_process_run, tin
 def test_only_the_main_process_writes(two_process_run):
     _, _, out, out_text = two_process_run
     names = {p.name for p in out.iterdir()}
-    assert {"model.safetensors", "metrics.jsonl", "summary.json", "config.yaml", "manifest.json", "labels.json",
-            "tb"} <= names
+    assert {
+        "model.safetensors",
+        "metrics.jsonl",
+        "summary.json",
+        "config.yaml",
+        "manifest.json",
+        "labels.json",
+        "tb",
+    } <= names
     assert not names & {"checkpoint", "checkpoint.tmp", "best.safetensors"}
     assert len(list((out / "tb").iterdir())) == 1  # one event file: the other process opened no writer
     for split in ("train", "val"):
@@ -151,7 +177,9 @@ def test_resume_after_either_process_is_killed(two_process_run, tiny_bert):
     out = tmp / "killed"
     cfg = {**base_cfg(split, tiny_bert), "out": str(out)}
     first = kill_rank_after(launch(tmp, cfg, "killed"), out, rank=1, min_step=4)
-    second = kill_rank_after(launch(tmp, {**cfg, "resume": True}, "resume-1"), out, rank=0, min_step=first + 4)
+    second = kill_rank_after(
+        launch(tmp, {**cfg, "resume": True}, "resume-1"), out, rank=0, min_step=first + 4
+    )
     assert first < second < 24
     finish(launch(tmp, {**cfg, "resume": True}, "resume-2"))
 
@@ -160,6 +188,8 @@ def test_resume_after_either_process_is_killed(two_process_run, tiny_bert):
     for k, v in ref["final_metrics"].items():
         assert got["final_metrics"][k] == pytest.approx(v, abs=1e-6), k
     for split_name in ("train", "val"):
-        assert [e["step"] for e in events(out, split_name)] == [e["step"] for e in events(reference, split_name)]
+        assert [e["step"] for e in events(out, split_name)] == [
+            e["step"] for e in events(reference, split_name)
+        ]
         assert [e["loss"] for e in events(out, split_name)] == pytest.approx(
             [e["loss"] for e in events(reference, split_name)], abs=1e-6)

@@ -11,10 +11,23 @@ pytestmark = pytest.mark.slow
 
 
 def test_smollm2_lora_lowers_headline_perplexity(tmp_path):
-    res = run(TrainConfig.model_validate({
-        "model": "smollm2", "task": "sft", "method": "lora", "max_steps": 8, "batch_size": 4, "max_length": 160,
-        "data": {"train": "bundled:bbc", "kind": "completion", "limit_train": 64, "limit_val": 16},
-        "optim": {"lr": 1e-3, "warmup": 0}, "eval_before": True, "out": str(tmp_path / "o"), "progress": False}))
+    res = run(
+        TrainConfig.model_validate(
+            {
+                "model": "smollm2",
+                "task": "sft",
+                "method": "lora",
+                "max_steps": 8,
+                "batch_size": 4,
+                "max_length": 160,
+                "data": {"train": "bundled:bbc", "kind": "completion", "limit_train": 64, "limit_val": 16},
+                "optim": {"lr": 1e-3, "warmup": 0},
+                "eval_before": True,
+                "out": str(tmp_path / "o"),
+                "progress": False,
+            }
+        )
+    )
     assert res.final_metrics["perplexity"] < res.initial_metrics["perplexity"]
 
 

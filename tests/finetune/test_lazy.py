@@ -72,8 +72,16 @@ def test_a_short_run_tokenizes_only_what_its_steps_reach(tiny_bert, tmp_path):
     d = tmp_path / "split"
     write_jsonl(d / "train.jsonl", cls_rows(900, 1))
     write_jsonl(d / "val.jsonl", cls_rows(30, 2))
-    cfg = TrainConfig.model_validate({"model": str(tiny_bert), "data": {"split_dir": str(d)}, "out": str(tmp_path / "o"),
-                                      "batch_size": 4, "max_steps": 3, "progress": False})
+    cfg = TrainConfig.model_validate(
+        {
+            "model": str(tiny_bert),
+            "data": {"split_dir": str(d)},
+            "out": str(tmp_path / "o"),
+            "batch_size": 4,
+            "max_steps": 3,
+            "progress": False,
+        }
+    )
     res = run(cfg)
     train = res.data_stats["train"]
     assert train["rows"] == 900 and train["tokenized"] == 4 * MEGA_BATCHES
@@ -116,7 +124,9 @@ def test_cv_takes_out_of_fold_probabilities_from_the_fold_runs(tiny_bert, tmp_pa
         raise AssertionError("cv predicted val again instead of reading the run's val_predictions.jsonl")
 
     monkeypatch.setattr(cv, "_predict_probs", no_second_pass)
-    cfg = TrainConfig.model_validate({"model": str(tiny_bert), "batch_size": 8, "max_steps": 4, "progress": False})
+    cfg = TrainConfig.model_validate(
+        {"model": str(tiny_bert), "batch_size": 8, "max_steps": 4, "progress": False}
+    )
     res = cv.run_cv(d, cfg, out=tmp_path / "cv")
     assert len(res.oof) == 80 and len(res.folds) == 2
     assert res.label_issues is not None and res.label_issues.summary["rows"] == 80

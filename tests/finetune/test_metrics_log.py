@@ -17,7 +17,9 @@ def write(path, events, tail=""):
     return path
 
 
-@pytest.mark.parametrize("tail", ['{"step": 5, "spl', '{"step": 5, "split": "train", "loss": 1.', "\x00\x00", "[1, 2"])
+@pytest.mark.parametrize(
+    "tail", ['{"step": 5, "spl', '{"step": 5, "split": "train", "loss": 1.', "\x00\x00", "[1, 2"]
+)
 def test_a_torn_last_line_is_dropped(tmp_path, tail):
     assert read_events(write(tmp_path / "m.jsonl", EVENTS, tail)) == EVENTS
 
@@ -48,7 +50,9 @@ def test_cv_and_compare_read_a_torn_log(tmp_path):
 
     d = tmp_path / "fold-0"
     d.mkdir()
-    write(d / "metrics.jsonl", [*EVENTS, {"step": 4, "split": "val", "loss": 1.5}], '{"step": 5, "split": "tr')
+    write(
+        d / "metrics.jsonl", [*EVENTS, {"step": 4, "split": "val", "loss": 1.5}], '{"step": 5, "split": "tr'
+    )
     train, val = training_curves([d])  # cv used to crash here with a JSONDecodeError (exit 3)
     assert train.x == [1, 2, 3, 4] and val.series == {"fold 0": [1.5]}
     loss = training_curve_charts(d / "metrics.jsonl")[0]

@@ -94,8 +94,27 @@ def test_payload_in_place_of_the_checkpoint_tensors_is_refused(tiny_bert, cls_sp
     ckpt = hand_made_checkpoint(c, tiny_bert)
     marker = tmp_path / "PWNED"
     plant(ckpt / "tensors.safetensors", marker)
-    code, err = cli(["run", "--model", str(tiny_bert), "--data", str(cls_split), "--out", c.out, "--max-steps", "4",
-                     "--batch-size", "8", "--seed", "0", "--resume", "--no-progress", "checkpoint_every=2"], capsys)
+    code, err = cli(
+        [
+            "run",
+            "--model",
+            str(tiny_bert),
+            "--data",
+            str(cls_split),
+            "--out",
+            c.out,
+            "--max-steps",
+            "4",
+            "--batch-size",
+            "8",
+            "--seed",
+            "0",
+            "--resume",
+            "--no-progress",
+            "checkpoint_every=2",
+        ],
+        capsys,
+    )
     assert code == 2, err
     assert "not a readable safetensors file" in err and "drop --resume" in err
     assert "Traceback" not in err
@@ -169,9 +188,13 @@ def test_adapter_folder_with_only_a_pickle_is_refused(tiny_bert, tmp_path):
     assert not marker.exists()
 
 
-def test_pickle_weights_load_when_the_user_opts_in_or_converts(tiny_bert, cls_split, tmp_path, capsys, monkeypatch):
+def test_pickle_weights_load_when_the_user_opts_in_or_converts(
+    tiny_bert, cls_split, tmp_path, capsys, monkeypatch
+):
     model = _pickle_only_model(tiny_bert, tmp_path / "bin-model", None)
-    res = run(cfg(model, cls_split, tmp_path / "opt-in", max_steps=1, checkpoint_every=None, allow_pickle=True))
+    res = run(
+        cfg(model, cls_split, tmp_path / "opt-in", max_steps=1, checkpoint_every=None, allow_pickle=True)
+    )
     assert res.steps == 1
     from common.weights import ALLOW_ENV, safe_weights
 

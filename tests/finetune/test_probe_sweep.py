@@ -27,7 +27,9 @@ def test_linear_probe_rejects_unseen_val_labels(tiny_bert):
     from finetune.probe import train_linear_probe
 
     with pytest.raises(FinetuneError, match="absent from train") as e:
-        train_linear_probe(str(tiny_bert), cls_rows(10, 1, labels=("pos", "neg")), cls_rows(10, 2, labels=("neu",)))
+        train_linear_probe(
+            str(tiny_bert), cls_rows(10, 1, labels=("pos", "neg")), cls_rows(10, 2, labels=("neu",))
+        )
     assert e.value.fix
 
 

@@ -32,8 +32,13 @@ def test_sigkill_then_resume_matches_uninterrupted(tiny_bert, cls_split, tmp_pat
     out = tmp_path / "killed"
     cfg_file = tmp_path / "run.yaml"
     cfg_file.write_text(yaml.safe_dump({**base, "out": str(out)}))
-    proc = subprocess.Popen([sys.executable, "-m", "finetune", "run", "--config", str(cfg_file)], cwd=REPO,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env={**os.environ, "PYTHONPATH": str(REPO)})
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "finetune", "run", "--config", str(cfg_file)],
+        cwd=REPO,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+    )
     state_file = out / "checkpoint" / "trainer_state.json"
     deadline = time.monotonic() + 120
     killed_at = None
@@ -48,7 +53,9 @@ def test_sigkill_then_resume_matches_uninterrupted(tiny_bert, cls_split, tmp_pat
             break
         time.sleep(0.01)
     proc.wait()
-    assert killed_at is not None, f"the run ended before a checkpoint was seen: {proc.stderr.read().decode()[-2000:]}"
+    assert killed_at is not None, (
+        f"the run ended before a checkpoint was seen: {proc.stderr.read().decode()[-2000:]}"
+    )
     assert proc.returncode == -signal.SIGKILL
     assert not (out / "summary.json").exists()  # it really died mid-training
     ckpt_step = json.loads(state_file.read_text())["step"]
@@ -81,4 +88,8 @@ def tb_scalars(folder: Path) -> dict[str, list[tuple[int, float]]]:
 
     acc = EventAccumulator(str(folder), size_guidance={"scalars": 0})
     acc.Reload()
-    return {t: [(e.step, e.value) for e in acc.Scalars(t)] for t in acc.Tags()["scalars"] if t != "train/tokens_per_s"}
+    return {
+        t: [(e.step, e.value) for e in acc.Scalars(t)]
+        for t in acc.Tags()["scalars"]
+        if t != "train/tokens_per_s"
+    }

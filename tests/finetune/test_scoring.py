@@ -17,8 +17,9 @@ def test_macro_f1_is_sklearns_default_macro_on_random_labels():
         n, k = rng.randint(1, 30), rng.randint(1, 6)
         golds = [rng.randrange(k) for _ in range(n)]
         preds = [rng.randrange(k + 1) for _ in range(n)]
-        assert macro_f1(golds, preds) == pytest.approx(f1_score(golds, preds, average="macro", zero_division=0),
-                                                       abs=1e-12)
+        assert macro_f1(golds, preds) == pytest.approx(
+            f1_score(golds, preds, average="macro", zero_division=0), abs=1e-12
+        )
 
 
 def test_a_class_absent_from_gold_and_predictions_is_not_averaged_in():

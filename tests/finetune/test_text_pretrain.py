@@ -73,7 +73,9 @@ def test_packed_documents_do_not_attend_to_each_other(tiny_llama) -> None:
     batch = collate(blocks, tok.pad_token_id)
     # use_cache=False as in the trainer: transformers reads packing from position ids only without a cache
     with torch.no_grad():
-        packed = model(input_ids=batch["input_ids"], position_ids=batch["position_ids"], use_cache=False).logits
+        packed = model(
+            input_ids=batch["input_ids"], position_ids=batch["position_ids"], use_cache=False
+        ).logits
         alone = model(input_ids=batch["input_ids"][:, n_a:], use_cache=False).logits[0]
         leaky = model(input_ids=batch["input_ids"], use_cache=False).logits[0, n_a:]
     packed = packed[0, n_a:]

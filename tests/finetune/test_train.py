@@ -19,7 +19,11 @@ def cfg(model, split, out, **kw):
 
 
 def events(out, split):
-    return [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines() if json.loads(line)["split"] == split]
+    return [
+        json.loads(line)
+        for line in (out / "metrics.jsonl").read_text().splitlines()
+        if json.loads(line)["split"] == split
+    ]
 
 
 def test_classification_learns_and_matches_stored_loss(tiny_bert, cls_split, tmp_path):
@@ -76,12 +80,24 @@ def test_the_best_checkpoint_is_what_gets_saved(tiny_bert, cls_split, tmp_path):
 
 def test_sft_full_lowers_val_loss(tiny_llama, sft_split, tmp_path):
     out = tmp_path / "o"
-    res = run(cfg(tiny_llama, sft_split, out, task="sft", epochs=4, eval_every=6, optim={"lr": 3e-3, "warmup": 0},
-                  eval_before=True))
+    res = run(
+        cfg(
+            tiny_llama,
+            sft_split,
+            out,
+            task="sft",
+            epochs=4,
+            eval_every=6,
+            optim={"lr": 3e-3, "warmup": 0},
+            eval_before=True,
+        )
+    )
     vals = events(out, "val")
     assert vals[0]["step"] == 0 and vals[0]["loss"] == res.initial_metrics["loss"]
     assert res.final_metrics["loss"] < res.initial_metrics["loss"] - 1.0
-    assert res.final_metrics["perplexity"] == pytest.approx(2.718281828 ** res.final_metrics["loss"], rel=1e-6)
+    assert res.final_metrics["perplexity"] == pytest.approx(
+        2.718281828 ** res.final_metrics["loss"], rel=1e-6
+    )
     assert res.data_stats["train"]["truncated"] == 0
 
 
@@ -111,7 +127,9 @@ def test_lora_classification_and_packing_run(tiny_bert, tiny_llama, cls_split, s
 
     model, _ = load_for_inference(str(tmp_path / "c"), "classification")
     assert model.config.id2label == {0: "neg", 1: "neu", 2: "pos"}
-    res = run(cfg(tiny_llama, sft_split, tmp_path / "p", task="sft", packing=True, max_length=128, max_steps=3))
+    res = run(
+        cfg(tiny_llama, sft_split, tmp_path / "p", task="sft", packing=True, max_length=128, max_steps=3)
+    )
     assert res.data_stats["train_rows_after_packing"] < 48
 
 

@@ -14,28 +14,64 @@ PARTS = {"id": "parts", "messages": [
     {"role": "user", "content": [{"type": "text", "text": "What is in this picture?"},
                                  {"type": "image_url", "image_url": {"url": "https://example.org/cat.png"}}]},
     {"role": "assistant", "content": [{"type": "text", "text": "A cat on a mat."}]}]}
-TOOLS = {"id": "tools", "tools": [{"type": "function", "function": {
-    "name": "get_weather", "parameters": {"type": "object", "properties": {"city": {"type": "string"}}}}}],
+TOOLS = {
+    "id": "tools",
+    "tools": [
+        {
+            "type": "function",
+            "function": {
+                "name": "get_weather",
+                "parameters": {"type": "object", "properties": {"city": {"type": "string"}}},
+            },
+        }
+    ],
     "messages": [
-    {"role": "system", "content": "You can call tools."},
-    {"role": "user", "content": "Weather in Paris?"},
-    {"role": "assistant", "content": None, "tool_calls": [
-        {"id": "c1", "type": "function", "function": {"name": "get_weather", "arguments": "{\"city\": \"Paris\"}"}},
-        {"id": "c2", "type": "function", "function": {"name": "get_weather", "arguments": {"city": "Lyon"}}}]},
-    {"role": "tool", "tool_call_id": "c2", "name": "get_weather", "content": "21C, sunny"},
-    {"role": "tool", "tool_call_id": "c1", "name": "get_weather", "content": "18C, cloudy"},
-    {"role": "assistant", "content": "Paris: 18C and cloudy (Lyon is sunny)."}]}
+        {"role": "system", "content": "You can call tools."},
+        {"role": "user", "content": "Weather in Paris?"},
+        {
+            "role": "assistant",
+            "content": None,
+            "tool_calls": [
+                {
+                    "id": "c1",
+                    "type": "function",
+                    "function": {"name": "get_weather", "arguments": '{"city": "Paris"}'},
+                },
+                {
+                    "id": "c2",
+                    "type": "function",
+                    "function": {"name": "get_weather", "arguments": {"city": "Lyon"}},
+                },
+            ],
+        },
+        {"role": "tool", "tool_call_id": "c2", "name": "get_weather", "content": "21C, sunny"},
+        {"role": "tool", "tool_call_id": "c1", "name": "get_weather", "content": "18C, cloudy"},
+        {"role": "assistant", "content": "Paris: 18C and cloudy (Lyon is sunny)."},
+    ],
+}
 WEIGHTS = {"id": "weights", "messages": [
     {"role": "developer", "content": "Be brief."},
     {"role": "user", "content": "hi", "name": "ana"},
     {"role": "assistant", "content": "bad answer", "weight": 0},
     {"role": "user", "content": "again"},
     {"role": "assistant", "content": "good answer", "train": True}]}
-SHAREGPT = {"id": "sharegpt", "conversations": [
-    {"from": "system", "value": "Be kind."}, {"from": "human", "value": "Hello"}, {"from": "gpt", "value": "Hi!"}]}
-TRL_PAIR = {"id": "trl", "prompt": [{"role": "user", "content": "2+2?"}, {"role": "assistant", "content": "4"},
-                                    {"role": "user", "content": "3+3?"}],
-            "completion": [{"role": "assistant", "content": "6"}]}
+SHAREGPT = {
+    "id": "sharegpt",
+    "conversations": [
+        {"from": "system", "value": "Be kind."},
+        {"from": "human", "value": "Hello"},
+        {"from": "gpt", "value": "Hi!"},
+    ],
+}
+TRL_PAIR = {
+    "id": "trl",
+    "prompt": [
+        {"role": "user", "content": "2+2?"},
+        {"role": "assistant", "content": "4"},
+        {"role": "user", "content": "3+3?"},
+    ],
+    "completion": [{"role": "assistant", "content": "6"}],
+}
 
 
 def _load(tmp_path, rows, name="chat.jsonl"):
@@ -87,29 +123,81 @@ def test_trl_pairs_from_parquet_are_chat_too(tmp_path) -> None:
     assert d.kind is RecordKind.chat and d.summary.rows_quarantined == 0
 
 
-@pytest.mark.parametrize(("messages", "reason"), [
-    ([{"role": "user", "content": "x"},
-      {"role": "assistant", "tool_calls": [{"id": "c1", "function": {"name": "f", "arguments": "{not json"}}]},
-      {"role": "tool", "tool_call_id": "c1", "content": "r"}, {"role": "assistant", "content": "ok"}],
-     "bad_tool_arguments"),
-    ([{"role": "user", "content": "x"}, {"role": "assistant", "tool_calls": [
-        {"id": "c1", "function": {"name": "f", "arguments": "[1, 2]"}}]},
-      {"role": "tool", "tool_call_id": "c1", "content": "r"}, {"role": "assistant", "content": "ok"}],
-     "bad_tool_arguments"),
-    ([{"role": "user", "content": "x"}, {"role": "tool", "tool_call_id": "zz", "content": "r"},
-      {"role": "assistant", "content": "ok"}], "orphan_tool_result"),
-    ([{"role": "user", "content": "x"},
-      {"role": "assistant", "tool_calls": [{"id": "c1", "function": {"name": "f", "arguments": "{}"}}]},
-      {"role": "tool", "tool_call_id": "other", "content": "r"}, {"role": "assistant", "content": "ok"}],
-     "orphan_tool_result"),
-    ([{"role": "user", "content": "x"},
-      {"role": "assistant", "tool_calls": [{"id": "c1", "function": {"name": "f", "arguments": "{}"}}]},
-      {"role": "assistant", "content": "ok"}], "unanswered_tool_call"),
-    ([{"role": "user", "content": "x"}, {"role": "assistant", "content": "ok", "weight": 3}], "bad_weight"),
-    ([{"role": "user", "content": [{"type": "text"}]}, {"role": "assistant", "content": "ok"}], "bad_content_part"),
-    ([{"role": "user", "content": "x", "tool_calls": [{"id": "c", "function": {"name": "f"}}]},
-      {"role": "assistant", "content": "ok"}], "misplaced_tool_call"),
-])
+@pytest.mark.parametrize(
+    ("messages", "reason"),
+    [
+        (
+            [
+                {"role": "user", "content": "x"},
+                {
+                    "role": "assistant",
+                    "tool_calls": [{"id": "c1", "function": {"name": "f", "arguments": "{not json"}}],
+                },
+                {"role": "tool", "tool_call_id": "c1", "content": "r"},
+                {"role": "assistant", "content": "ok"},
+            ],
+            "bad_tool_arguments",
+        ),
+        (
+            [
+                {"role": "user", "content": "x"},
+                {
+                    "role": "assistant",
+                    "tool_calls": [{"id": "c1", "function": {"name": "f", "arguments": "[1, 2]"}}],
+                },
+                {"role": "tool", "tool_call_id": "c1", "content": "r"},
+                {"role": "assistant", "content": "ok"},
+            ],
+            "bad_tool_arguments",
+        ),
+        (
+            [
+                {"role": "user", "content": "x"},
+                {"role": "tool", "tool_call_id": "zz", "content": "r"},
+                {"role": "assistant", "content": "ok"},
+            ],
+            "orphan_tool_result",
+        ),
+        (
+            [
+                {"role": "user", "content": "x"},
+                {
+                    "role": "assistant",
+                    "tool_calls": [{"id": "c1", "function": {"name": "f", "arguments": "{}"}}],
+                },
+                {"role": "tool", "tool_call_id": "other", "content": "r"},
+                {"role": "assistant", "content": "ok"},
+            ],
+            "orphan_tool_result",
+        ),
+        (
+            [
+                {"role": "user", "content": "x"},
+                {
+                    "role": "assistant",
+                    "tool_calls": [{"id": "c1", "function": {"name": "f", "arguments": "{}"}}],
+                },
+                {"role": "assistant", "content": "ok"},
+            ],
+            "unanswered_tool_call",
+        ),
+        (
+            [{"role": "user", "content": "x"}, {"role": "assistant", "content": "ok", "weight": 3}],
+            "bad_weight",
+        ),
+        (
+            [{"role": "user", "content": [{"type": "text"}]}, {"role": "assistant", "content": "ok"}],
+            "bad_content_part",
+        ),
+        (
+            [
+                {"role": "user", "content": "x", "tool_calls": [{"id": "c", "function": {"name": "f"}}]},
+                {"role": "assistant", "content": "ok"},
+            ],
+            "misplaced_tool_call",
+        ),
+    ],
+)
 def test_broken_tool_flows_are_quarantined_with_their_reason(tmp_path, messages, reason) -> None:
     d = _load(tmp_path, [{"id": "bad", "messages": messages}, PARTS])
     assert d.summary.rows_read == 2 and d.summary.rows_loaded == 1

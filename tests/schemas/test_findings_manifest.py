@@ -42,7 +42,9 @@ def test_report_worst_status() -> None:
 
 
 def test_quarantine_entry_round_trips_json() -> None:
-    q = QuarantineEntry(source="f.jsonl", line=2, row=1, id="1", reason="malformed_json", message="m", raw="{")
+    q = QuarantineEntry(
+        source="f.jsonl", line=2, row=1, id="1", reason="malformed_json", message="m", raw="{"
+    )
     assert QuarantineEntry.model_validate_json(q.model_dump_json()) == q
 
 

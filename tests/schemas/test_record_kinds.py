@@ -21,7 +21,8 @@ from schemas.records import RecordKind, TextRecord, infer_kind, record_text
     ({"id", "body", "topic"}, ("text",), "classification"),
     ({"id", "body"}, ("label",), "classification"),
     ({"q", "a"}, ("prompt", "completion"), "completion"),
-    ({"id", "foo"}, (), "classification"),                # nothing known: classification names what is missing
+    # nothing known: classification names what is missing
+    ({"id", "foo"}, (), "classification"),
     # a loaded record's own keys give back its kind
     ({"id", "metadata", "text", "group"}, (), "text"),
     ({"id", "metadata", "text", "label", "group"}, (), "classification"),

@@ -35,7 +35,9 @@ def test_classification_rejects_missing_and_wrong_types() -> None:
 
 
 def test_completion_maps_alpaca() -> None:
-    r = CompletionRecord.model_validate({"id": "0", "instruction": "Translate", "input": "chat", "output": "cat"})
+    r = CompletionRecord.model_validate(
+        {"id": "0", "instruction": "Translate", "input": "chat", "output": "cat"}
+    )
     assert (r.prompt, r.completion) == ("Translate\n\nchat", "cat")
     r = CompletionRecord.model_validate({"id": "0", "instruction": "Say hi", "input": "", "output": "hi"})
     assert r.prompt == "Say hi"

@@ -16,9 +16,15 @@ def annotate(exact: Any, state: Any, n: int) -> Any:
     """A bag keyed by pos: (pos, id, head_pos, head_id, gsize, label_key, clusters) where clusters maps a tag
     to (cluster_pos, cluster_id, best_jaccard) for heads in a verified pair (absent: the row's own group)."""
     def rows(batch: Any):
-        for pos, rid, hp, hid, gs, lk in zip(batch["pos"].tolist(), batch["id"].tolist(),
-                                             batch["head_pos"].tolist(), batch["head_id"].tolist(),
-                                             batch["gsize"].tolist(), batch["label_key"].tolist(), strict=True):
+        for pos, rid, hp, hid, gs, lk in zip(
+            batch["pos"].tolist(),
+            batch["id"].tolist(),
+            batch["head_pos"].tolist(),
+            batch["head_id"].tolist(),
+            batch["gsize"].tolist(),
+            batch["label_key"].tolist(),
+            strict=True,
+        ):
             yield hp, ("r", pos, rid, hp, hid, gs, lk)
 
     def states(items: list):

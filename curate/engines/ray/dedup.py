@@ -145,7 +145,9 @@ def candidates(heads: Any, configs: list[LshConfig], num_perm: int, shingle: int
     return bag.to_bag(uniq, to_bag, n)
 
 
-def _pair_tags(bucket: np.ndarray, tag: np.ndarray, pos: np.ndarray, a: np.ndarray, c: np.ndarray) -> np.ndarray:
+def _pair_tags(
+    bucket: np.ndarray, tag: np.ndarray, pos: np.ndarray, a: np.ndarray, c: np.ndarray
+) -> np.ndarray:
     """The config tag of each star pair: `star_pairs` returns pairs bucket by bucket in bucket order."""
     o = np.lexsort((pos, bucket))
     b = bucket[o]

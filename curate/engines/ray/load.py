@@ -70,7 +70,9 @@ def list_units(path: str) -> list[str]:
             return [path]
         if info.type == pafs.FileType.Directory:
             sel = fs.get_file_info(pafs.FileSelector(base, recursive=False))
-            files = sorted(f.path for f in sel if f.type == pafs.FileType.File and f.path.endswith(SHARD_SUFFIXES))
+            files = sorted(
+                f.path for f in sel if f.type == pafs.FileType.File and f.path.endswith(SHARD_SUFFIXES)
+            )
             if files:
                 return [f"{scheme}://{f}" for f in files]
         raise DataUsageError(f"{path} names no file and no folder of shards",
@@ -78,11 +80,15 @@ def list_units(path: str) -> list[str]:
     if any(c in path for c in "*?["):
         files = sorted(p for p in _glob.glob(os.path.expanduser(path)) if Path(p).is_file())
         if not files:
-            raise DataUsageError(f"the pattern {path} matches no file", fix="check the pattern and the folder")
+            raise DataUsageError(
+                f"the pattern {path} matches no file", fix="check the pattern and the folder"
+            )
         return files
     p = Path(path).expanduser()
     if not p.exists():
-        raise DataUsageError(f"{p} does not exist", fix="check the path, or use a bundled dataset: bundled:tweets")
+        raise DataUsageError(
+            f"{p} does not exist", fix="check the path, or use a bundled dataset: bundled:tweets"
+        )
     if p.is_dir():
         files = sorted(str(f) for f in p.iterdir() if f.is_file() and f.suffix.lower() in SHARD_SUFFIXES)
         if files:
@@ -170,15 +176,23 @@ def read_unit(batch: dict[str, Any], plan: Plan) -> Iterator[dict[str, list]]:
         def qentry(r: Any, reason: str, message: str) -> str:
             rid = r.obj.get(cfg.id_field) if r.obj is not None else None
             return QuarantineEntry(
-                source=r.source or source_name, line=r.line, row=r.row,
-                id=str(rid) if isinstance(rid, str | int) and not isinstance(rid, bool) and rid != "" else str(r.row),
-                reason=reason, message=message,
-                raw=r.raw if len(r.raw) <= 100_000 else r.raw[:100_000] + "…[truncated]").model_dump_json()
+                source=r.source or source_name,
+                line=r.line,
+                row=r.row,
+                id=str(rid)
+                if isinstance(rid, str | int) and not isinstance(rid, bool) and rid != ""
+                else str(r.row),
+                reason=reason,
+                message=message,
+                raw=r.raw if len(r.raw) <= 100_000 else r.raw[:100_000] + "…[truncated]",
+            ).model_dump_json()
 
         for r in rows:
             got: list[Any] = []
             quarantined: list[str] = []
-            built = fast.build(r.obj, r.row) if fast.enabled and r.error is None and r.obj is not None else None
+            built = (
+                fast.build(r.obj, r.row) if fast.enabled and r.error is None and r.obj is not None else None
+            )
             if built is not None:
                 got.append(built)
             else:

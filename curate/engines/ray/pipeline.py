@@ -94,8 +94,15 @@ def _run(cfg: CurateConfig, command: str):
                            encoding_note=plan.encoding_note, notes=plan.notes, split=plan.split)
 
     # -- normalize and the row-local facts (one batch map)
-    rows = loaded.map_batches(rowmod.row_columns, batch_format="pandas", fn_kwargs={
-        "kind": kind, "norm": cfg.normalize.model_dump(mode="json"), "group_field": cfg.group_field}).materialize()
+    rows = loaded.map_batches(
+        rowmod.row_columns,
+        batch_format="pandas",
+        fn_kwargs={
+            "kind": kind,
+            "norm": cfg.normalize.model_dump(mode="json"),
+            "group_field": cfg.group_field,
+        },
+    ).materialize()
 
     # -- exact groups, near-duplicate clusters, conflicting labels
     nd = checks.get("near_duplicate")
@@ -209,11 +216,25 @@ def _run(cfg: CurateConfig, command: str):
     from schemas.manifest import RunManifest
 
     inputs = {p: _hashable_path(p) for p in [cfg.input.path] + ([cfg.against] if cfg.against else [])}
-    manifest = RunManifest.create(command, inputs=inputs, config=cfg.model_dump(mode="json"), seed=cfg.seed,
-                                  extra={"rows_read": rows_read, "kept": kept, "quarantined": len(quarantine),
-                                         "removed": removed, "removed_by_reason": by_reason, "pii_masked": masked,
-                                         "checks": names, "notes": [], "engine": "ray", "shards": len(stats),
-                                         "units": len(plan.units)})
+    manifest = RunManifest.create(
+        command,
+        inputs=inputs,
+        config=cfg.model_dump(mode="json"),
+        seed=cfg.seed,
+        extra={
+            "rows_read": rows_read,
+            "kept": kept,
+            "quarantined": len(quarantine),
+            "removed": removed,
+            "removed_by_reason": by_reason,
+            "pii_masked": masked,
+            "checks": names,
+            "notes": [],
+            "engine": "ray",
+            "shards": len(stats),
+            "units": len(plan.units),
+        },
+    )
     write_json(manifest, out / "manifest.json")
     files.append("manifest.json")
     _write_card(out, cfg, summary, kept, by_reason, names, fmt)
@@ -248,7 +269,9 @@ def _where(ds: Any, pred: Any) -> Any:
 def _empty_bag() -> Any:
     import ray
 
-    return ray.data.from_items([{"_b": 0, "_v": b""}]).map_batches(lambda b: b.iloc[0:0], batch_format="pandas")
+    return ray.data.from_items([{"_b": 0, "_v": b""}]).map_batches(
+        lambda b: b.iloc[0:0], batch_format="pandas"
+    )
 
 
 def _skipped():
@@ -313,10 +336,12 @@ def _duplicate_ids(raw: Any, n: int) -> list[tuple[int, str]]:
     got = sorted(v for v in bag.unpack(bag.step(bag.to_bag(raw, keyed, n), later, n)))
     clashes = [rid for p, rid in got if p == -1]
     if clashes:
-        raise ConfigError(f"{len(clashes)} id(s) that the loader made up for rows without an id (their row "
-                          f"number) are also used by other rows, e.g. {clashes[0]!r}; the local engine renames "
-                          "them, the ray engine does not",
-                          fix="give every row an id, or run with --engine local")
+        raise ConfigError(
+            f"{len(clashes)} id(s) that the loader made up for rows without an id (their row "
+            f"number) are also used by other rows, e.g. {clashes[0]!r}; the local engine renames "
+            "them, the ray engine does not",
+            fix="give every row an id, or run with --engine local",
+        )
     return got
 
 
@@ -347,7 +372,9 @@ def _lsh_configs(nd: Any, cl: Any):
         if p.num_perm & (p.num_perm - 1):
             raise ConfigError(f"near_duplicate.num_perm must be a power of two, got {p.num_perm}",
                               fix="use 64, 128 or 256")
-        bands, rows = choose_bands(p.threshold, p.num_perm) if p.bands is None else (p.bands, p.num_perm // p.bands)
+        bands, rows = (
+            choose_bands(p.threshold, p.num_perm) if p.bands is None else (p.bands, p.num_perm // p.bands)
+        )
         configs.append(LshConfig("nd", p.threshold, bands, rows))
         sig.add((p.num_perm, p.shingle, p.seed))
     if cl is not None and cl.params.near:
@@ -380,9 +407,16 @@ def _exact_result(check: Any, exact: Any, key: Any):
     findings = [Finding(id=r["id"], reason="exact_duplicate", severity=Severity.warning,
                         duplicate_of=r["head_id"], cluster=r["head_id"]) for r in got]
     largest = max((a["largest"] for a in agg), default=1)
-    res = check.result(findings, summary=exact_summary(len(findings), sum(a["groups"] for a in agg),
-                                                       largest if largest > 1 else 1, sum(a["rows"] for a in agg),
-                                                       key))
+    res = check.result(
+        findings,
+        summary=exact_summary(
+            len(findings),
+            sum(a["groups"] for a in agg),
+            largest if largest > 1 else 1,
+            sum(a["rows"] for a in agg),
+            key,
+        ),
+    )
     return res, {r["pos"]: f for r, f in zip(got, findings, strict=True)}
 
 
@@ -414,8 +448,12 @@ def _near_result(check: Any, annotated: Any, verified: Any, cand_counts: Counter
         ["pos", "text"]).take_all()} if need else {}
     sample = [{"a": pairs[k][3], "b": pairs[k][4], "jaccard": round(float(pairs[k][2]), 4),
                "text_a": texts[pairs[k][0]][:300], "text_b": texts[pairs[k][1]][:300]} for k in want]
-    res = check.result(findings, summary=near_summary(p, findings, cfg.bands, cfg.rows, cand_counts.get("nd", 0),
-                                                      len(pairs), key, sample))
+    res = check.result(
+        findings,
+        summary=near_summary(
+            p, findings, cfg.bands, cfg.rows, cand_counts.get("nd", 0), len(pairs), key, sample
+        ),
+    )
     return res, {h[0]: f for h, f in zip(hits, findings, strict=True)}
 
 

@@ -325,8 +325,11 @@ def _length_leakage(rows: Any, st: dict, p: Any, seed: int) -> dict | None:
 
         sel = b[b["slabel"] != ""]
         if frac < 1.0:
-            h = [int.from_bytes(hashlib.blake2b(f"{seed}:{x}".encode(), digest_size=8).digest(), "little") / 2**64
-                 for x in sel["pos"].tolist()]
+            h = [
+                int.from_bytes(hashlib.blake2b(f"{seed}:{x}".encode(), digest_size=8).digest(), "little")
+                / 2**64
+                for x in sel["pos"].tolist()
+            ]
             sel = sel[pd.Series(h, index=sel.index) < frac]
         return sel[["pos", "slabel", "text"]]
 

@@ -92,7 +92,9 @@ def row_columns(batch: Any, kind: str, norm: dict, group_field: str | None) -> d
     cols: dict[str, list] = {k: [] for k in (
         "pos", "id", "rec", "text", "label_key", "labels", "slabel", "group", "kinds", "examples", "unknown",
         "raw_label", "chars", "nstrip", "stripped", "words", "pii", "empty")}
-    for pos, rid, rec_json in zip(batch["pos"].tolist(), batch["id"].tolist(), batch["rec"].tolist(), strict=True):
+    for pos, rid, rec_json in zip(
+        batch["pos"].tolist(), batch["id"].tolist(), batch["rec"].tolist(), strict=True
+    ):
         raw = json.loads(rec_json)
         rec, kinds, examples, unknown = normalize_record(raw, kind, cfg, canon, relabel)
         text = record_text(rec, rk)

@@ -58,7 +58,9 @@ def ray_session(address: str | None = None) -> Iterator[None]:
             cpus = os.environ.get("DATAVET_RAY_CPUS")
             store = int(os.environ.get("DATAVET_RAY_OBJECT_STORE_MB", "512")) * 2**20
             # "local": always a new instance, never a cluster another process left running on this machine
-            ray.init(address="local", num_cpus=int(cpus) if cpus else None, object_store_memory=store, **common)
+            ray.init(
+                address="local", num_cpus=int(cpus) if cpus else None, object_store_memory=store, **common
+            )
         started = True
     configure_data_context()
     try:
