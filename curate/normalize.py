@@ -207,6 +207,71 @@ class LabelCanonicalizer:
         return out
 
 
+# The record fields that hold text, per kind (chat texts are in the messages).
+TEXT_FIELDS = {RecordKind.classification: ("text",), RecordKind.completion: ("prompt", "completion"),
+               RecordKind.chat: (), RecordKind.text: ("text",)}
+
+
+def normalize_record(r: dict[str, Any], kind: RecordKind | str, cfg: NormalizeConfig,
+                     canon: LabelCanonicalizer, relabel: bool,
+                     texts: list[tuple[str, list[str]]] | None = None):
+    """One record's normalization: its text fields, its messages (chat) and its label.
+
+    The loop body of `normalize_dataset`, shared with the Ray engine's batch map
+    (`curate.engines.ray.rows`). An unchanged record is returned as the same dict (never mutated).
+
+    Args:
+        r: The record.
+        kind: Its record kind.
+        cfg: What to normalize.
+        canon: The label canonicalizer (it counts unknown labels in `canon.unknown`).
+        relabel: Whether labels are mapped at all (`label_map` or `labels` is set).
+        texts: `normalize_text` of each of `TEXT_FIELDS[kind]`, when already computed in a batch.
+
+    Returns:
+        (record, its change kinds in first-seen order without repeats, examples [(kind, {id, field, before,
+        after})] one per field and kind, the raw labels of this row that are not allowed labels).
+    """
+    kind = RecordKind(kind)
+    row_kinds: list[str] = []
+    examples: list[tuple[str, dict[str, str]]] = []
+    # unchanged rows keep their dict (shared with the input, never mutated here): 1M copies would cost
+    # ~300 MB and a second per million rows
+    new = None
+    for i, f in enumerate(TEXT_FIELDS[kind]):
+        t, ks = texts[i] if texts is not None else normalize_text(r[f], cfg)
+        if ks:
+            if t != r[f]:
+                new = new if new is not None else dict(r)
+                new[f] = t
+            row_kinds.extend(ks)
+            for k in ks:
+                examples.append((k, {"id": r["id"], "field": f, "before": r[f][:300], "after": t[:300]}))
+    if kind is RecordKind.chat:
+        msgs = []
+        for m in r["messages"]:
+            m2, ks = map_message_text(m, lambda text: normalize_text(text, cfg))
+            row_kinds.extend(ks)
+            msgs.append(m2 if ks else m)
+        if any(a is not b for a, b in zip(msgs, r["messages"], strict=True)):
+            new = new if new is not None else dict(r)
+            new["messages"] = msgs
+    unknown: list[Any] = []
+    if relabel and "label" in r:
+        raw = r["label"]
+        before = sum(canon.unknown.values())
+        lab: Any = [canon(x) for x in raw] if isinstance(raw, list) else canon(raw)
+        if sum(canon.unknown.values()) != before:
+            # the canonicalizer is a function of the label: a label it counted as unknown is unknown here
+            unknown = [x for x in (raw if isinstance(raw, list) else [raw]) if canon.unknown.get(x)]
+        if lab != raw:
+            new = new if new is not None else dict(r)
+            new["label"] = lab
+            row_kinds.append("label")
+    uniq = list(dict.fromkeys(row_kinds)) if row_kinds else row_kinds
+    return (r if new is None else new), uniq, examples, unknown
+
+
 @dataclass
 class NormalizeResult:
     """Normalized data and what changed.
@@ -239,8 +304,7 @@ def normalize_dataset(data: LoadedData, cfg: NormalizeConfig | None = None) -> N
     """
     cfg = cfg or NormalizeConfig()
     kind = RecordKind(data.kind)
-    fields = {RecordKind.classification: ("text",), RecordKind.completion: ("prompt", "completion"),
-              RecordKind.chat: (), RecordKind.text: ("text",)}[kind]
+    fields = TEXT_FIELDS[kind]
     canon = LabelCanonicalizer(cfg)
     relabel = bool(cfg.label_map) or cfg.labels is not None
     changes: dict[str, list[str]] = {}
@@ -249,50 +313,20 @@ def normalize_dataset(data: LoadedData, cfg: NormalizeConfig | None = None) -> N
     unknown_rows: list[str] = []
     records: list[dict[str, Any]] = []
     # Text fields are normalized in one batch (parallel when large), then applied row by row.
-    normalized = {f: iter(normalize_many([r[f] for r in data.records], cfg)) for f in fields}
+    normalized = [iter(normalize_many([r[f] for r in data.records], cfg)) for f in fields]
     for r in data.records:
-        row_kinds: list[str] = []
-        # unchanged rows keep their dict (shared with `data`, never mutated here): 1M copies would cost
-        # ~300 MB and a second per million rows
-        new = None
-        for f in fields:
-            t, ks = next(normalized[f])
-            if ks:
-                if t != r[f]:
-                    new = new if new is not None else dict(r)
-                    new[f] = t
-                row_kinds.extend(ks)
-                for k in ks:
-                    ex = examples.setdefault(k, [])
-                    if len(ex) < 5:
-                        ex.append({"id": r["id"], "field": f, "before": r[f][:300], "after": t[:300]})
-        if kind is RecordKind.chat:
-            msgs = []
-            for m in r["messages"]:
-                m2, ks = map_message_text(m, lambda text: normalize_text(text, cfg))
-                row_kinds.extend(ks)
-                msgs.append(m2 if ks else m)
-            if any(a is not b for a, b in zip(msgs, r["messages"], strict=True)):
-                new = new if new is not None else dict(r)
-                new["messages"] = msgs
-        if relabel and "label" in r:
-            before = len(canon.unknown)
-            total_before = sum(canon.unknown.values())
-            if isinstance(r["label"], list):
-                lab: Any = [canon(x) for x in r["label"]]
-            else:
-                lab = canon(r["label"])
-            if sum(canon.unknown.values()) != total_before or len(canon.unknown) != before:
-                unknown_rows.append(r["id"])
-            if lab != r["label"]:
-                new = new if new is not None else dict(r)
-                new["label"] = lab
-                row_kinds.append("label")
-        if row_kinds:
-            uniq = list(dict.fromkeys(row_kinds))
+        new, uniq, found, unknown = normalize_record(r, kind, cfg, canon, relabel,
+                                                     [next(it) for it in normalized])
+        for k, ex in found:
+            lst = examples.setdefault(k, [])
+            if len(lst) < 5:
+                lst.append(ex)
+        if unknown:
+            unknown_rows.append(r["id"])
+        if uniq:
             changes[r["id"]] = uniq
             counts.update(uniq)
-        records.append(r if new is None else new)
+        records.append(new)
     out = replace(data, records=records)
     texts = [record_text(r, kind) for r in records]
     return NormalizeResult(data=out, texts=texts, changes=changes, counts=dict(counts),

@@ -212,26 +212,9 @@ def _run_pipeline(cfg: CurateConfig, command: str, config_dir: Path | None) -> P
     by_reason: dict[str, int] = {}
     for r in removed_rows:
         by_reason[r["reason"]] = by_reason.get(r["reason"], 0) + 1
-    from schemas.manifest import RunManifest
-
-    inputs = {p: _hashable_path(p) for p in [cfg.input.path] + ([cfg.against] if cfg.against else [])}
-    manifest = RunManifest.create(
-        command,
-        inputs=inputs,
-        config=cfg.model_dump(mode="json"),
-        seed=cfg.seed,
-        extra={
-            "rows_read": rows_read,
-            "kept": len(kept),
-            "quarantined": quarantined,
-            "removed": len(removed_rows),
-            "removed_by_reason": by_reason,
-            "pii_masked": masked,
-            "checks": names,
-            "notes": notes,
-        },
-    )
-    write_json(manifest, out / "manifest.json")
+    write_run_manifest(out, cfg, command, rows_read=rows_read, kept=len(kept), quarantined=quarantined,
+                       removed=len(removed_rows), removed_by_reason=by_reason, pii_masked=masked,
+                       checks=names, notes=notes)
     files.append("manifest.json")
     _write_card(out, cfg, data, kept, by_reason, names, target.name)
     files.append("README.md")
@@ -249,6 +232,18 @@ def _run_pipeline(cfg: CurateConfig, command: str, config_dir: Path | None) -> P
         notes=notes,
         verdict=qa_verdict(report, cfg.fail_on, run),
     )
+
+
+def write_run_manifest(out: Path, cfg: CurateConfig, command: str, **extra: Any) -> None:
+    """manifest.json of a `curate run` output folder: the command, the inputs' hashes, the resolved config,
+    the seed and `extra` (the row accounting). Shared with the Ray engine, which adds its own keys."""
+    from curate.io import write_json
+    from schemas.manifest import RunManifest
+
+    inputs = {p: _hashable_path(p) for p in [cfg.input.path] + ([cfg.against] if cfg.against else [])}
+    manifest = RunManifest.create(command, inputs=inputs, config=cfg.model_dump(mode="json"), seed=cfg.seed,
+                                  extra=extra)
+    write_json(manifest, out / "manifest.json")
 
 
 def _write_card(

@@ -410,20 +410,7 @@ def _load(cfg: LoadConfig | str | Path, opened: tuple | None = None, **overrides
     fast: _FastRecord | None = None
 
     def quarantine_row(r: RawRow, reason: str, message: str) -> None:
-        rid = r.obj.get(cfg.id_field) if r.obj is not None else None
-        quarantine.append(
-            QuarantineEntry(
-                source=r.source or source.path,
-                line=r.line,
-                row=r.row,
-                id=str(rid)
-                if isinstance(rid, str | int) and not isinstance(rid, bool) and rid != ""
-                else str(r.row),
-                reason=reason,
-                message=message,
-                raw=r.raw if len(r.raw) <= 100_000 else r.raw[:100_000] + "…[truncated]",
-            )
-        )
+        quarantine.append(quarantine_entry(r, reason, message, source.path, cfg.id_field))
 
     def decide(sample: list[RawRow]) -> None:
         nonlocal kind, mapping, fast
@@ -554,6 +541,31 @@ def _load(cfg: LoadConfig | str | Path, opened: tuple | None = None, **overrides
     )
     assert summary.rows_read == summary.rows_loaded + summary.rows_quarantined
     return LoadedData(kind, records, quarantine, summary, cfg, mapping)
+
+
+def quarantine_entry(r: RawRow, reason: str, message: str, source: str, id_field: str) -> QuarantineEntry:
+    """The quarantine entry of raw row `r` (shared with the Ray engine's loader, `curate.engines.ray.load`).
+
+    Its id is the row's own id when it is a non-empty string or int, else its row number; its raw text is kept
+    up to 100,000 characters.
+
+    Args:
+        r: The raw row.
+        reason: The snake_case reason code.
+        message: What was wrong, for a person.
+        source: The source's name, when the row does not carry its own (`r.source`).
+        id_field: The field that holds row ids.
+    """
+    rid = r.obj.get(id_field) if r.obj is not None else None
+    return QuarantineEntry(
+        source=r.source or source,
+        line=r.line,
+        row=r.row,
+        id=str(rid) if isinstance(rid, str | int) and not isinstance(rid, bool) and rid != "" else str(r.row),
+        reason=reason,
+        message=message,
+        raw=r.raw if len(r.raw) <= 100_000 else r.raw[:100_000] + "…[truncated]",
+    )
 
 
 def _accept(

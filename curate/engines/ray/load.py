@@ -158,8 +158,7 @@ def _rows(unit: str, local: str, cfg: LoadConfig) -> Iterator[Any]:
 def read_unit(batch: dict[str, Any], plan: Plan) -> Iterator[dict[str, list]]:
     """Ray task: the validated rows of one unit, in batches: pos, ok, id, rec (record JSON), q (quarantine
     entry JSON: the entry for a quarantined row, and for a loaded row the entry it gets if its id repeats)."""
-    from curate.io.load import _accept, _FastRecord
-    from schemas.findings import QuarantineEntry
+    from curate.io.load import _accept, _FastRecord, quarantine_entry
     from schemas.records import RecordKind
 
     unit_no, unit = int(batch["unit"][0]), str(batch["path"][0])
@@ -174,18 +173,7 @@ def read_unit(batch: dict[str, Any], plan: Plan) -> Iterator[dict[str, list]]:
         out: dict[str, list] = {"pos": [], "ok": [], "id": [], "explicit": [], "rec": [], "q": []}
 
         def qentry(r: Any, reason: str, message: str) -> str:
-            rid = r.obj.get(cfg.id_field) if r.obj is not None else None
-            return QuarantineEntry(
-                source=r.source or source_name,
-                line=r.line,
-                row=r.row,
-                id=str(rid)
-                if isinstance(rid, str | int) and not isinstance(rid, bool) and rid != ""
-                else str(r.row),
-                reason=reason,
-                message=message,
-                raw=r.raw if len(r.raw) <= 100_000 else r.raw[:100_000] + "…[truncated]",
-            ).model_dump_json()
+            return quarantine_entry(r, reason, message, source_name, cfg.id_field).model_dump_json()
 
         for r in rows:
             got: list[Any] = []

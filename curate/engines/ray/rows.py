@@ -1,5 +1,6 @@
-"""The row-local stages as one batch map: normalize (text fields and labels, as `curate.normalize`), then
-what each row-local check needs from a row: its judged text and length, PII findings, label and group.
+"""The row-local stages as one batch map: normalize (`curate.normalize.normalize_record`, the local loop
+body), then what each row-local check needs from a row: its judged text and length, PII findings, label and
+group.
 
 Nothing here depends on another row, so every batch is processed apart and the result equals the local
 engine's row for row; what the checks sum over rows (change counts, label counts, length distribution)
@@ -12,53 +13,6 @@ import json
 from typing import Any
 
 from schemas.configs.curate import NormalizeConfig
-
-TEXT_FIELDS = {"classification": ("text",), "completion": ("prompt", "completion"), "chat": ()}
-
-
-def normalize_record(r: dict[str, Any], kind: str, cfg: NormalizeConfig, canon: Any, relabel: bool):
-    """One record through `curate.normalize.normalize_dataset`'s loop body.
-
-    Returns:
-        (normalized record, change kinds in order (deduplicated), examples [(kind, example)], unknown raw
-        labels seen in this row).
-    """
-    from curate.normalize import normalize_text
-
-    row_kinds: list[str] = []
-    examples: list[tuple[str, dict]] = []
-    new = None
-    for f in TEXT_FIELDS[kind]:
-        t, ks = normalize_text(r[f], cfg)
-        if ks:
-            if t != r[f]:
-                new = new if new is not None else dict(r)
-                new[f] = t
-            row_kinds.extend(ks)
-            for k in ks:
-                examples.append((k, {"id": r["id"], "field": f, "before": r[f][:300], "after": t[:300]}))
-    if kind == "chat":
-        msgs = []
-        for m in r["messages"]:
-            t, ks = normalize_text(m["content"], cfg)
-            row_kinds.extend(ks)
-            msgs.append({**m, "content": t} if ks else m)
-        if any(a is not b for a, b in zip(msgs, r["messages"], strict=True)):
-            new = new if new is not None else dict(r)
-            new["messages"] = msgs
-    unknown: list[str] = []
-    if relabel and "label" in r:
-        before = sum(canon.unknown.values())
-        lab: Any = [canon(x) for x in r["label"]] if isinstance(r["label"], list) else canon(r["label"])
-        if sum(canon.unknown.values()) != before:
-            unknown = [x for x in (r["label"] if isinstance(r["label"], list) else [r["label"]])
-                       if canon.unknown.get(x)]
-            canon.unknown.clear()
-        if lab != r["label"]:
-            new = new if new is not None else dict(r)
-            new["label"] = lab
-            row_kinds.append("label")
-    return (r if new is None else new), list(dict.fromkeys(row_kinds)), examples, unknown
 
 
 def pii_findings(text: str) -> list[dict]:
@@ -82,7 +36,7 @@ def row_columns(batch: Any, kind: str, norm: dict, group_field: str | None) -> d
     """Batch map over loaded rows (pandas batch with pos, id, rec): the normalized rows and their per-row facts."""
     from curate.checks.bias import group_of
     from curate.checks.conflicting_labels import _label_key
-    from curate.normalize import LabelCanonicalizer
+    from curate.normalize import LabelCanonicalizer, normalize_record
     from schemas.records import RecordKind, record_text
 
     cfg = NormalizeConfig.model_validate(norm)
