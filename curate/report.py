@@ -73,6 +73,8 @@ def findings_table(result: CheckResult, texts: dict[str, str] | None) -> TableBl
         if n > MAX_FINDING_ROWS
         else None
     )
+    if result.findings_file:  # the Ray engine keeps the first findings in checks.json, all in this file
+        caption = f"first {min(n, MAX_FINDING_ROWS):,} findings; all are in {result.findings_file}"
     return TableBlock(title="Findings", columns=columns, rows=rows, page_size=25, caption=caption,
                       status_column=None)
 

@@ -60,6 +60,10 @@ class CheckResult(BaseModel):
     message: str | None = None
     summary: dict[str, Any] = Field(default_factory=dict)
     findings: list[Finding] = Field(default_factory=list)
+    # Set by the Ray engine, which keeps only the first findings (in the check's order) in `findings`: the
+    # JSONL file, relative to the output folder, that holds every finding (in input order). None: all are
+    # in `findings`.
+    findings_file: str | None = None
 
 
 class QuarantineEntry(BaseModel):

@@ -80,9 +80,13 @@ def conflicts_result(check: Check, keyed: list[tuple[tuple, Finding]], n_groups:
     keyed = sorted(keyed, key=lambda kf: kf[0])
     out = [f for _, f in keyed]
     likely_n = sum(1 for f in out if f.likely_error)
-    return check.result(out, count=likely_n,
-                        summary={"conflict_groups": n_groups, "rows": len(out), "likely_errors": likely_n,
-                                 "near": p.near, "threshold": p.threshold if p.near else 1.0})
+    return check.result(out, count=likely_n, summary=conflicts_summary(p, n_groups, len(out), likely_n))
+
+
+def conflicts_summary(p: ConflictingLabelsParams, groups: int, rows: int, likely: int) -> dict:
+    """The check's summary (also built by the Ray engine from its counts)."""
+    return {"conflict_groups": groups, "rows": rows, "likely_errors": likely, "near": p.near,
+            "threshold": p.threshold if p.near else 1.0}
 
 
 class ConflictingLabelsCheck(Check):

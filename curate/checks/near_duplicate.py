@@ -76,13 +76,16 @@ class NearDuplicateCheck(Check):
         sample = [{"a": ids[int(nd.pairs[k, 0])], "b": ids[int(nd.pairs[k, 1])],
                    "jaccard": round(float(nd.jaccard[k]), 4), "text_a": ctx.texts[int(nd.pairs[k, 0])][:300],
                    "text_b": ctx.texts[int(nd.pairs[k, 1])][:300]} for k in sorted(idx)]
-        return self.result(findings, summary=near_summary(p, findings, nd.bands, nd.rows, nd.candidates,
-                                                          len(nd.pairs), key_options(ctx), sample))
+        clusters = len({f.cluster for f in findings})
+        summary = near_summary(p, len(findings), clusters, nd.bands, nd.rows, nd.candidates, len(nd.pairs),
+                               key_options(ctx), sample)
+        return self.result(findings, summary=summary)
 
 
 def near_summary(
     p: NearDuplicateParams,
-    findings: list[Finding],
+    rows: int,
+    clusters: int,
     bands: int,
     rows_per_band: int,
     candidates: int,
@@ -90,8 +93,9 @@ def near_summary(
     key: DedupKeyConfig,
     sample: list[dict],
 ) -> dict:
-    """The check's summary (also built by the Ray engine from its distributed pairs)."""
-    return {"near_duplicate_rows": len(findings), "clusters": len({f.cluster for f in findings}),
+    """The check's summary (also built by the Ray engine from its distributed pairs): `rows` near-duplicate
+    rows (findings) in `clusters` clusters."""
+    return {"near_duplicate_rows": rows, "clusters": clusters,
             "threshold": p.threshold, "num_perm": p.num_perm, "bands": bands, "rows_per_band": rows_per_band,
             "shingle": p.shingle, "candidate_pairs": candidates, "verified_pairs": verified,
             "duplicate_key": key.spec(), "sample_pairs": sample}

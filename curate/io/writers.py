@@ -28,6 +28,11 @@ _ENCODE = json.JSONEncoder(ensure_ascii=False, sort_keys=False).encode
 _BATCH = 4096
 
 
+def encode_line(row: dict[str, Any]) -> str:
+    """One JSON line as `write_jsonl` writes it (no newline)."""
+    return _ENCODE(row)
+
+
 def write_jsonl(rows: Iterable[Any], target: str | Path) -> int:
     """Write dicts or pydantic models as JSON lines (UTF-8, sorted by nothing: input order kept)."""
     n = 0

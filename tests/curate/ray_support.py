@@ -159,7 +159,18 @@ def differences(local: Path, ray: Path, same_source: bool = True) -> list[str]:
             )
         fa = [strip(f) if a["name"] == "schema" else f for f in a["findings"]]
         fb = [strip(f) if a["name"] == "schema" else f for f in b["findings"]]
+        if b.get("findings_file"):
+            # the Ray engine keeps the first `findings_cap` findings in checks.json, every one in the file
+            cap = json.loads((ray / "manifest.json").read_text(encoding="utf-8"))["extra"]["findings_cap"]
+            every = [strip(f) if a["name"] == "schema" else f for f in _jsonl(ray / b["findings_file"])]
+            if sorted(map(_key, every)) != sorted(map(_key, fa)):
+                diffs.append(f"{a['name']}: {b['findings_file']} holds {len(every)} findings, local {len(fa)}")
+            fa = fa[:cap]
         if fa != fb:
             bad = [(x, y) for x, y in zip(fa, fb, strict=False) if x != y][:2]
             diffs.append(f"{a['name']}.findings differ ({len(fa)} vs {len(fb)}): {bad}")
     return diffs
+
+
+def _key(finding: dict) -> str:
+    return json.dumps(finding, sort_keys=True)

@@ -66,6 +66,38 @@ def test_planted_corpus_same_answers(local_ray, tmp_path):
     assert len(list((tmp_path / "ray" / "curated").glob("part-*.jsonl"))) >= 2   # written as shards
 
 
+def test_driver_keeps_only_the_first_findings(local_ray, tmp_path, monkeypatch):
+    """Findings are written by the workers: with a cap of 3 findings per check, the driver's result (and
+    checks.json) holds the local engine's first 3 findings of each check and its counts, while the findings
+    files, removed.jsonl and quarantine.jsonl hold every finding and row."""
+    import json
+
+    from curate.engines.ray import findings, run_ray_pipeline
+
+    src = write_planted(tmp_path / "planted.jsonl", 400)[0]
+    loc = run_pipeline(_cfg(src, tmp_path / "local"))
+    monkeypatch.setattr(findings, "CAP", 3)
+    res = run_ray_pipeline(_cfg(src, tmp_path / "ray"))
+    assert differences(tmp_path / "local", tmp_path / "ray") == []
+    over = [c for c in loc.report.checks if len(c.findings) > 3]
+    assert {"normalization", "exact_duplicate", "near_duplicate", "conflicting_labels", "length"} <= {
+        c.name for c in over}
+    got = {c.name: c for c in res.report.checks}
+    assert max(len(c.findings) for c in res.report.checks) == 3
+    for c in over:
+        r = got[c.name]
+        assert (r.findings, r.count, r.status) == (c.findings[:3], c.count, c.status)
+        lines = (tmp_path / "ray" / r.findings_file).read_text(encoding="utf-8").splitlines()
+        assert r.findings_file == f"findings/{c.name}.jsonl" and len(lines) == len(c.findings)
+    assert loc.removed > 3 and loc.quarantined > 3
+    for name in ("removed.jsonl", "quarantine.jsonl"):
+        assert (tmp_path / "ray" / name).read_text(encoding="utf-8") == (tmp_path / "local" / name).read_text(
+            encoding="utf-8")
+    on_disk = json.loads((tmp_path / "ray" / "checks.json").read_text(encoding="utf-8"))
+    assert max(len(c["findings"]) for c in on_disk["checks"]) == 3
+    assert not (tmp_path / "ray" / findings.PARTS).exists()   # the part files were joined and removed
+
+
 def test_shards_give_the_single_file_answers(local_ray, tmp_path):
     from curate.engines.ray import run_ray_pipeline
 

@@ -10,7 +10,9 @@ Stages, one module each:
   buckets, candidate pairs and their verification by shuffles.
 * `components`: connected components of verified pairs by min-label propagation (one shuffle per round).
 * `clusters`: each row joined with its cluster; conflicting labels by a shuffle on the cluster.
-* `results`: every check's result from aggregates (the driver sees findings and counters, never all rows).
+* `results`, `duplicates`: every check's result from aggregates and its findings made on the workers.
+* `findings`: findings and quarantined rows written as shards by the workers; the driver keeps counts and
+  the first `findings.CAP` findings of each check (it never holds all rows, nor all findings).
 * `write`: kept and removed rows as shards in input order, by a range shuffle on row position.
 
 `bag` and `shuffle` hold the shuffle plumbing; `session` connects to Ray. docs/scaling.md has the how-to.

@@ -1,5 +1,6 @@
 """Per-row cluster facts: each row joined (a shuffle on its exact-group head) with its head's near-duplicate
-cluster at each threshold, then conflicting labels by a shuffle on the 0.9 cluster.
+cluster at each threshold, then conflicting labels by a shuffle on the 0.9 cluster (their findings made on
+the workers).
 
 A row's near cluster is its head's: exact duplicates always share a cluster, as in the local engine, where
 each exact duplicate is linked to its first copy before the components are taken.
@@ -46,10 +47,18 @@ def annotate(exact: Any, state: Any, n: int) -> Any:
     return bag.step(joined, join, n)
 
 
-def conflicting_labels(annotated: Any, tag: str | None, n: int) -> Any:
-    """The groups of `conflicting_labels` whose rows carry more than one label, as a bag keyed by the group's
-    first pos: (root_pos, root_id, [(pos, id, label_key), ...] in pos order). Groups are the near clusters at
-    `tag` (None: exact groups); the findings are built on the driver by the check's own `group_findings`."""
+def conflict_findings(annotated: Any, rows: Any, tag: str | None, n: int) -> Any:
+    """The findings of `conflicting_labels` as a findings dataset (`curate.engines.ray.findings`), built on
+    the workers by the check's own `group_findings`: `c` is 1 for a likely error (the check's count), `x` is
+    1 on each group's first row (the number of conflicting groups).
+
+    Groups are the near clusters at `tag` (None: exact groups). Four shuffles: rows by group; each
+    conflicting group's members, with the group, by row position, where they meet their rows' texts; the
+    texts back by group, where the findings are made.
+    """
+    from curate.checks.conflicting_labels import group_findings
+    from curate.engines.ray.findings import finding_row, frame
+
     def by_cluster(items: list):
         for _, v in items:
             pos, rid, hp, hid, _gs, lk, cl = v
@@ -61,10 +70,55 @@ def conflicting_labels(annotated: Any, tag: str | None, n: int) -> Any:
         members: dict[int, list] = {}
         for root, v in items:
             members.setdefault(root, []).append(v)
-        for root, rows in members.items():
-            if len(rows) < 2 or len({r[3] for r in rows}) < 2:
+        for root, got in members.items():
+            if len(got) < 2 or len({r[3] for r in got}) < 2:
                 continue
-            rows.sort(key=lambda r: r[1])
-            yield root, (root, rows[0][0], [(pos, rid, lk) for _, pos, rid, lk in rows])
+            got.sort(key=lambda r: r[1])
+            yield root, ("g", got[0][0], [(pos, rid, lk) for _, pos, rid, lk in got])
+            for _, pos, _, _ in got:
+                yield pos, ("m", root)
 
-    return bag.step(bag.step(annotated, by_cluster, n), groups, n)
+    def texts(batch: Any):
+        for pos, text in zip(batch["pos"].tolist(), batch["text"].tolist(), strict=True):
+            yield pos, ("t", text)
+
+    def meet(items: list):
+        text: dict[int, str] = {}
+        wants: list[tuple[int, int]] = []
+        for k, v in items:
+            if v[0] == "t":
+                text[k] = v[1]
+            elif v[0] == "m":
+                wants.append((k, v[1]))
+            else:
+                yield k, v
+        for pos, root in wants:
+            yield root, ("t", pos, text[pos])
+
+    def found(items: list):
+        by: dict[int, dict] = {}
+        for root, v in items:
+            g = by.setdefault(root, {"t": {}})
+            if v[0] == "g":
+                g["g"] = v[1:]
+            else:
+                g["t"][v[1]] = v[2]
+        for root, g in by.items():
+            root_id, members = g["g"]
+            got = group_findings(root, root_id, [(pos, rid, lk, g["t"][pos]) for pos, rid, lk in members])
+            for key, f in got:
+                yield key[-1], (key, f)
+
+    def to_frame(b: Any) -> Any:
+        import pickle
+
+        out = []
+        for v in b["_v"].tolist():
+            pos, (key, f) = pickle.loads(v)
+            out.append(finding_row(pos, 0, list(key), f, count=int(bool(f.likely_error)),
+                                   extra=int(pos == key[3])))
+        return frame(out)
+
+    grouped = bag.step(bag.step(annotated, by_cluster, n), groups, n)
+    met = bag.step(grouped.union(bag.to_bag(rows.select_columns(["pos", "text"]), texts, n)), meet, n)
+    return bag.step(met, found, n).map_batches(to_frame, batch_format="pandas")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pickle
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -48,13 +47,14 @@ def run_ray_pipeline(cfg: CurateConfig, command: str = "curate run --engine ray"
 
 
 def _run(cfg: CurateConfig, command: str):
+    import numpy as np
     import yaml
 
-    from curate.engines.ray import clusters, components, dedup, load, results, write
+    from curate.engines.ray import clusters, components, dedup, duplicates, findings, load, results, write
     from curate.engines.ray import rows as rowmod
     from curate.engines.ray.shuffle import partitions
-    from curate.io import atomic_text, write_json, write_jsonl
-    from curate.pipeline import PipelineResult, _hashable_path, select_checks
+    from curate.io import atomic_text, write_json
+    from curate.pipeline import PipelineResult, select_checks, write_run_manifest
     from curate.runner import build_checks, gate_fails
     from schemas.results import CheckReport, InputSummary
 
@@ -73,8 +73,8 @@ def _run(cfg: CurateConfig, command: str):
         raise ConfigError("the ray engine does not run these checks with this config: " + "; ".join(bad),
                           fix="disable them (disable: [...]) or run with --engine local")
     raw = load.read(plan).materialize()
-    dup_ids = _duplicate_ids(raw, n)
-    quarantine = _quarantine(raw, dup_ids)
+    # positions of rows whose id repeats (8 bytes each on the driver; they are quarantined)
+    dup_pos = np.unique(np.array([p for p, _ in _duplicate_ids(raw, n)], dtype=np.int64))
     unit_rows = Counter()
     for part in raw.map_batches(_unit_rows, batch_format="pandas").take_all():
         unit_rows[int(part["unit"])] = max(unit_rows[int(part["unit"])], int(part["rows"]))
@@ -85,12 +85,19 @@ def _run(cfg: CurateConfig, command: str):
     for u in range(len(plan.units)):
         offsets.append(acc)
         acc += unit_rows.get(u, 0)
-    dup_set = {p for p, _ in dup_ids}
-    loaded = _where(raw, lambda b: b["ok"] & ~b["pos"].isin(sorted(dup_set)))
+    out = Path(cfg.out)
+    out.mkdir(parents=True, exist_ok=True)
+    # findings, quarantined and removed rows are written by the workers; the driver keeps counts and the
+    # first `cap` findings of each check (curate.engines.ray.findings)
+    sink = findings.Sink(out, offsets, rows_read, n, findings.CAP)
+    loaded = _where(raw, lambda b: b["ok"] & ~b["pos"].isin(dup_pos))
+    q_rows, schema_rows = results.quarantine_findings(_quarantine(raw, dup_pos))
+    q_sunk = sink.write(q_rows, "quarantine.jsonl")
+    quarantined = q_sunk.lines
     summary = InputSummary(path=cfg.input.path, format=plan.fmt, encoding=plan.encoding, kind=kind,
-                           rows_read=rows_read, rows_loaded=rows_read - len(quarantine),
-                           rows_quarantined=len(quarantine),
-                           quarantine_reasons=dict(Counter(q.reason for q in quarantine).most_common()),
+                           rows_read=rows_read, rows_loaded=rows_read - quarantined,
+                           rows_quarantined=quarantined,
+                           quarantine_reasons=dict(Counter(q_sunk.reasons).most_common()),
                            encoding_note=plan.encoding_note, notes=plan.notes, split=plan.split)
 
     # -- normalize and the row-local facts (one batch map)
@@ -114,25 +121,26 @@ def _run(cfg: CurateConfig, command: str):
     if configs:
         num_perm, shingle, seed = sig_params
         cand = dedup.candidates(heads, configs, num_perm, shingle, seed, n).materialize()
-        cand_counts = Counter(k[0] for k, _ in _iter(cand))
+        cand_counts = duplicates.tag_counts(cand)
         verified = dedup.verify(cand, heads, configs, num_perm, shingle, seed, n).materialize()
         state = components.components(verified, n) if verified.count() else None
     else:
         cand_counts, state = Counter(), None
     if state is None:
-        import ray
-
         state = _empty_bag()
     annotated = clusters.annotate(exact, state, n).materialize()
 
-    # -- check results (driver: aggregates and findings only)
-    st = results.row_stats(rows, checks["length"].params if "length" in checks else _default_length())
+    # -- check results (driver: aggregates, counts and the first findings of each check)
+    length_params = checks["length"].params if "length" in checks else _default_length()
+    st = results.row_stats(rows)
+    hi, bounds = results.length_outlier_bound(length_params, st)
+    row_found = results.row_findings(rows, length_params, bounds, hi)
     # the options `curate.runner.run_suite` gives the local checks (class_balance reads normalize.labels)
     options = {"split_field": cfg.split_field, "group_field": cfg.group_field, "seed": cfg.seed,
                "tokenizer": cfg.tokenizer, "max_length": cfg.max_length, "kfold": None,
                "normalize": cfg.normalize, "dedup_key": cfg.dedup_key}
     out_results = []
-    removal: dict[str, dict[int, dict]] = {}
+    removal: dict[str, Any] = {}   # check -> its findings dataset, for the removals
     for name, check in checks.items():
         na = check.not_applicable(kind)   # as curate.runner.run_checks: a check that does not judge this kind
         if na is not None:
@@ -140,21 +148,20 @@ def _run(cfg: CurateConfig, command: str):
             continue
         try:
             if name == "schema":
-                res = results.schema_result(check, quarantine, summary)
+                res = results.schema_result(check, sink, sink.write(schema_rows, _file(name)), summary)
             elif name == "normalization":
-                res = results.normalization_result(check, st)
+                res = results.normalization_result(check, st, sink, sink.write(row_found[name], _file(name)))
             elif name == "exact_duplicate":
-                res, removal[name] = _exact_result(check, exact, cfg.dedup_key)
+                res, removal[name] = duplicates.exact_result(check, exact, cfg.dedup_key, sink)
             elif name == "near_duplicate":
-                res, removal[name] = _near_result(check, annotated, verified, cand_counts, configs, rows,
-                                                  cfg.dedup_key)
+                nd_cfg = next(c for c in configs if c.tag == "nd")
+                res, removal[name] = duplicates.near_result(
+                    check, annotated, verified, cand_counts.get("nd", 0), nd_cfg, rows, cfg.dedup_key, sink)
             elif name == "conflicting_labels":
                 if kind != "classification":
                     res = check.result([], status=_skipped(), message="only for classification data")
                 else:
-                    tag = "cl" if check.params.near else None
-                    groups = sorted(v for _, v in _iter(clusters.conflicting_labels(annotated, tag, n)))
-                    res, removal[name] = _conflict_result(check, groups, rows)
+                    res, removal[name] = duplicates.conflict_result(check, annotated, rows, n, sink)
             elif name == "class_balance":
                 if not st["labels"]:
                     res = check.result([], status=_skipped(),
@@ -162,9 +169,9 @@ def _run(cfg: CurateConfig, command: str):
                 else:
                     res = results.class_balance_result(check, st, options)
             elif name == "length":
-                res = results.length_result(check, st, rows)
+                res = results.length_result(check, st, sink, sink.write(row_found[name], _file(name)), bounds)
             elif name == "pii":
-                res = results.pii_result(check, st)
+                res = results.pii_result(check, st, sink, sink.write(row_found[name], _file(name)))
             elif name == "bias":
                 res = results.bias_result(check, st, rows, options)
             else:
@@ -175,6 +182,8 @@ def _run(cfg: CurateConfig, command: str):
 
             msg = str(e) if isinstance(e, DatavetError) else f"{type(e).__name__}: {e}"
             res = CheckResult(name=name, description=check.description, status=CheckStatus.error, message=msg)
+            removal.pop(name, None)
+            sink.discard(_file(name))   # the local engine gives an errored check no findings
         out_results.append(res)
     from curate.runner import reserved_results
 
@@ -183,15 +192,9 @@ def _run(cfg: CurateConfig, command: str):
     report = CheckReport(input=summary, checks=out_results + extra)
 
     # -- removal decisions (REMOVAL_ORDER), then the write shuffle
-    decisions = _decide(cfg, report, removal, rows)
-    import ray
-
-    rm_bag = ray.data.from_items([{"_b": 0, "_v": pickle.dumps((k, v))} for k, v in decisions.items()]) \
-        if decisions else _empty_bag()
-    out = Path(cfg.out)
-    out.mkdir(parents=True, exist_ok=True)
+    rm = _removals(cfg, report, removal, rows)
     fmt = cfg.out_format
-    stats = write.write_shards(rows, rm_bag, str(out), fmt, kind, cfg.mask_pii, offsets, rows_read, n)
+    stats = write.write_shards(rows, rm, str(out), fmt, kind, cfg.mask_pii, offsets, rows_read, n)
     kept = sum(s["kept"] for s in stats)
     removed = sum(s["removed"] for s in stats)
     masked = sum(s["masked"] for s in stats)
@@ -199,11 +202,13 @@ def _run(cfg: CurateConfig, command: str):
     for s in sorted(stats, key=lambda s: s["shard"]):
         for k, v in s["by_reason"].items():
             by_reason[k] = by_reason.get(k, 0) + v
-    if rows_read != kept + len(quarantine) + removed:
+    if rows_read != kept + quarantined + removed:
         raise CurateError(f"row accounting failed: read {rows_read} != kept {kept} + quarantined "
-                          f"{len(quarantine)} + removed {removed}", fix="report this as a bug with the input")
-    _concat(sorted((out / "removed").glob("part-*.jsonl")), out / "removed.jsonl")
-    write_jsonl(quarantine, out / "quarantine.jsonl")
+                          f"{quarantined} + removed {removed}", fix="report this as a bug with the input")
+    removed_parts = sorted((out / "removed").glob("part-*.jsonl"))
+    findings.concat(removed_parts, out / "removed.jsonl")
+    if removed_parts:
+        removed_parts[0].parent.rmdir()
     write_json(report, out / "checks.json")
     with atomic_text(out / "config.yaml") as fh:
         yaml.safe_dump(cfg.model_dump(mode="json"), fh, sort_keys=False, allow_unicode=True)
@@ -213,33 +218,16 @@ def _run(cfg: CurateConfig, command: str):
 
         write_qa_report(report, None, out, write_contract=False)
         files.append("report")
-    from schemas.manifest import RunManifest
-
-    inputs = {p: _hashable_path(p) for p in [cfg.input.path] + ([cfg.against] if cfg.against else [])}
-    manifest = RunManifest.create(
-        command,
-        inputs=inputs,
-        config=cfg.model_dump(mode="json"),
-        seed=cfg.seed,
-        extra={
-            "rows_read": rows_read,
-            "kept": kept,
-            "quarantined": len(quarantine),
-            "removed": removed,
-            "removed_by_reason": by_reason,
-            "pii_masked": masked,
-            "checks": names,
-            "notes": [],
-            "engine": "ray",
-            "shards": len(stats),
-            "units": len(plan.units),
-        },
-    )
-    write_json(manifest, out / "manifest.json")
+    found_files = sorted(c.findings_file for c in report.checks if c.findings_file)
+    files += [f"findings/ ({len(found_files)} files)"] if found_files else []
+    write_run_manifest(out, cfg, command, rows_read=rows_read, kept=kept, quarantined=quarantined,
+                       removed=removed, removed_by_reason=by_reason, pii_masked=masked, checks=names,
+                       notes=[], engine="ray", shards=len(stats), units=len(plan.units),
+                       findings_cap=sink.cap, findings_files=found_files)
     files.append("manifest.json")
     _write_card(out, cfg, summary, kept, by_reason, names, fmt)
     files.append("README.md")
-    return PipelineResult(out=out, report=report, rows_read=rows_read, kept=kept, quarantined=len(quarantine),
+    return PipelineResult(out=out, report=report, rows_read=rows_read, kept=kept, quarantined=quarantined,
                           removed=removed, removed_by_reason=by_reason, pii_masked=masked,
                           gate_failed=gate_fails(report, cfg.fail_on), files=files, notes=[])
 
@@ -284,12 +272,6 @@ def _default_length():
     from curate.checks.length import LengthParams
 
     return LengthParams()
-
-
-def _iter(ds: Any):
-    from curate.engines.ray.bag import unpack
-
-    return unpack(ds)
 
 
 def _unit_rows(df: Any) -> Any:
@@ -345,21 +327,15 @@ def _duplicate_ids(raw: Any, n: int) -> list[tuple[int, str]]:
     return got
 
 
-def _quarantine(raw: Any, dup_ids: list) -> list:
-    """Quarantine entries in source order: rows that did not validate, and rows whose id repeats."""
-    from schemas.findings import QuarantineEntry
-
-    dup = {p for p, _ in dup_ids}
-    dup_list = sorted(dup)
-
+def _quarantine(raw: Any, dup_pos: Any) -> Any:
+    """The (pos, q) rows to quarantine: rows that did not validate, and rows whose id repeats."""
     def pick(b: Any) -> Any:
-        mask = ~b["ok"]
-        if dup_list:
-            mask = mask | b["pos"].isin(dup_list)
+        mask = ~b["ok"].astype(bool)
+        if len(dup_pos):
+            mask = mask | b["pos"].isin(dup_pos)
         return b[mask][["pos", "q"]]
 
-    got = sorted(raw.map_batches(pick, batch_format="pandas").take_all(), key=lambda r: r["pos"])
-    return [QuarantineEntry.model_validate_json(r["q"]) for r in got]
+    return raw.map_batches(pick, batch_format="pandas").materialize()
 
 
 def _lsh_configs(nd: Any, cl: Any):
@@ -388,92 +364,6 @@ def _lsh_configs(nd: Any, cl: Any):
     return configs, (next(iter(sig)) if sig else None)
 
 
-def _exact_result(check: Any, exact: Any, key: Any):
-    from curate.checks.exact_duplicate import exact_summary
-    from schemas.findings import Finding, Severity
-
-    def dups(b: Any) -> Any:
-        return b[b["pos"] != b["head_pos"]][["pos", "id", "head_id"]]
-
-    def stats(b: Any) -> Any:
-        import pandas as pd
-
-        heads = b[(b["pos"] == b["head_pos"])]
-        return pd.DataFrame({"rows": [len(b)], "groups": [int((heads["gsize"] > 1).sum())],
-                             "largest": [int(b["gsize"].max()) if len(b) else 1]})
-
-    got = sorted(exact.map_batches(dups, batch_format="pandas").take_all(), key=lambda r: r["pos"])
-    agg = exact.map_batches(stats, batch_format="pandas").take_all()
-    findings = [Finding(id=r["id"], reason="exact_duplicate", severity=Severity.warning,
-                        duplicate_of=r["head_id"], cluster=r["head_id"]) for r in got]
-    largest = max((a["largest"] for a in agg), default=1)
-    res = check.result(
-        findings,
-        summary=exact_summary(
-            len(findings),
-            sum(a["groups"] for a in agg),
-            largest if largest > 1 else 1,
-            sum(a["rows"] for a in agg),
-            key,
-        ),
-    )
-    return res, {r["pos"]: f for r, f in zip(got, findings, strict=True)}
-
-
-def _near_result(check: Any, annotated: Any, verified: Any, cand_counts: Counter, configs: list, rows: Any,
-                 key: Any):
-    import random
-
-    from curate.checks.near_duplicate import near_summary
-    from schemas.findings import Finding, Severity
-
-    p = check.params
-    cfg = next(c for c in configs if c.tag == "nd")
-    hits = []
-    for _, v in _iter(annotated):
-        pos, rid, hp, _hid, _gs, _lk, cl = v
-        c = cl.get("nd")
-        if pos == hp and c is not None and c[0] != pos:
-            hits.append((pos, rid, c[1], c[2]))
-    hits.sort()
-    findings = [Finding(id=rid, reason="near_duplicate", severity=Severity.warning, duplicate_of=cid,
-                        cluster=cid, jaccard=round(j, 4)) for _, rid, cid, j in hits]
-    pairs = sorted((a, b, j, aid, bid) for (tag, a), (b, j, aid, bid) in _iter(verified) if tag == "nd") \
-        if verified is not None else []
-    rng = random.Random(p.seed)
-    idx = rng.sample(range(len(pairs)), min(p.sample_pairs, len(pairs)))
-    want = sorted(idx)
-    need = {pairs[k][0] for k in want} | {pairs[k][1] for k in want}
-    texts = {r["pos"]: r["text"] for r in _where(rows, lambda b: b["pos"].isin(sorted(need))).select_columns(
-        ["pos", "text"]).take_all()} if need else {}
-    sample = [{"a": pairs[k][3], "b": pairs[k][4], "jaccard": round(float(pairs[k][2]), 4),
-               "text_a": texts[pairs[k][0]][:300], "text_b": texts[pairs[k][1]][:300]} for k in want]
-    res = check.result(
-        findings,
-        summary=near_summary(
-            p, findings, cfg.bands, cfg.rows, cand_counts.get("nd", 0), len(pairs), key, sample
-        ),
-    )
-    return res, {h[0]: f for h, f in zip(hits, findings, strict=True)}
-
-
-def _conflict_result(check: Any, groups: list, rows: Any):
-    """The check's result from the conflicting groups (`clusters.conflicting_labels`), by its own
-    `group_findings` and `conflicts_result`; the texts of the groups' rows (for the messages) are fetched."""
-    from curate.checks.conflicting_labels import conflicts_result, group_findings
-
-    need = sorted({pos for _, _, members in groups for pos, _, _ in members})
-    texts = {r["pos"]: r["text"] for r in _where(rows, lambda b: b["pos"].isin(need)).select_columns(
-        ["pos", "text"]).take_all()} if need else {}
-    keyed = []
-    pos_of = {}
-    for root, root_id, members in groups:
-        keyed += group_findings(root, root_id, [(pos, rid, lk, texts[pos]) for pos, rid, lk in members])
-        pos_of.update({rid: pos for pos, rid, _ in members})
-    res = conflicts_result(check, keyed, len(groups))
-    return res, {pos_of[f.id]: f for f in res.findings}
-
-
 def _passive(check: Any, kind: str, options: dict):
     """A check with nothing to do under this config (checked by `_unsupported`): its own skipped result."""
     from curate.checks.base import CheckContext
@@ -483,40 +373,33 @@ def _passive(check: Any, kind: str, options: dict):
     return check.run(CheckContext(data=data, texts=[], options=options))
 
 
-def _decide(cfg: CurateConfig, report: Any, removal: dict, rows: Any) -> dict[int, dict]:
-    """pos -> removal entry, by `curate.pipeline.REMOVAL_ORDER` (the first reason that applies); `removal`
-    maps each duplicate check to {pos: finding}, turned into entries by the local `removal_entry`."""
-    from curate.pipeline import REMOVAL_ORDER, removal_entry
+def _file(name: str) -> str:
+    return f"findings/{name}.jsonl"
+
+
+def _removals(cfg: CurateConfig, report: Any, removal: dict, rows: Any) -> Any:
+    """The removal rows (pos, priority, entry) of every check that removes (`curate.pipeline._removals`'
+    rules: the checks `cfg.remove` names that ran and found something), None when there are none; the write
+    shuffle takes the first reason in REMOVAL_ORDER per row."""
+    from curate.engines.ray.findings import removals
 
     wanted = {"exact_duplicate": cfg.remove.exact_duplicates, "near_duplicate": cfg.remove.near_duplicates,
               "semantic_duplicate": cfg.remove.semantic_duplicates,
               "conflicting_labels": cfg.remove.conflicting_labels}
     ran = {c.name for c in report.checks if c.findings}
-    out: dict[int, dict] = {}
+    parts = []
     if cfg.remove.empty:
-        for r in _where(rows, lambda b: b["empty"]).select_columns(["pos"]).take_all():
-            out[int(r["pos"])] = {"reason": "empty"}
-    for name in REMOVAL_ORDER[1:]:
-        if not wanted[name] or name not in ran:
-            continue
-        for pos, f in removal.get(name, {}).items():
-            if pos in out:
-                continue
-            entry = removal_entry(name, f)
-            if entry is not None:
-                out[pos] = entry
-    return out
+        def empty(b: Any) -> Any:
+            import pandas as pd
 
+            pos = b[b["empty"].astype(bool)]["pos"].astype("int64")
+            return pd.DataFrame({"pos": pos.values, "p": pd.Series([0] * len(pos), dtype="int64").values,
+                                 "e": pd.Series(['{"reason": "empty"}'] * len(pos), dtype=object).values})
 
-def _concat(parts: list[Path], target: Path) -> None:
-    from curate.io import atomic_path
-
-    with atomic_path(target) as tmp, open(tmp, "wb") as fh:
-        for p in parts:
-            with open(p, "rb") as src:
-                while chunk := src.read(1 << 20):
-                    fh.write(chunk)
-    for p in parts:
-        p.unlink()
-    if parts:
-        parts[0].parent.rmdir()
+        parts.append(rows.map_batches(empty, batch_format="pandas"))
+    for name, found in removal.items():
+        if wanted.get(name) and name in ran:
+            parts.append(removals(found, name))
+    if not parts:
+        return None
+    return parts[0].union(*parts[1:]) if len(parts) > 1 else parts[0]

@@ -1,8 +1,8 @@
 """Each check's CheckResult from distributed aggregates, built with the local check's own rules.
 
-The driver receives per-batch summaries (counters, and the findings of flagged rows with their pos) and
-never a row it does not report: memory on the driver is O(findings + distinct lengths and labels), not
-O(rows). Findings are put in the local check's order by sorting on pos.
+The driver receives per-batch summaries (counters, distributions) and never a row: the findings are built
+on the workers (`row_findings`, `quarantine_findings`) and written as shards (`curate.engines.ray.findings`),
+so the driver's memory is O(distinct lengths and labels + the findings cap), not O(rows) nor O(findings).
 
 Exact at any size: schema, normalization, exact_duplicate, near_duplicate, conflicting_labels,
 class_balance, length (quantiles and MAD from the exact length distribution), pii, and bias's group and term
@@ -24,99 +24,166 @@ from curate.engines.ray.shuffle import counter_batches
 from schemas.findings import CheckResult, CheckStatus, Finding, Severity
 
 
-def row_stats(rows: Any, length_params: Any) -> dict:
-    """One pass over the normalized rows: everything the row-local checks sum or list."""
-    p = length_params
-
+def row_stats(rows: Any) -> dict:
+    """One pass over the normalized rows: every count and distribution the row-local checks need (never a
+    list that grows with the rows; their findings are written by `row_findings`)."""
     def fn(b: Any) -> dict:
-        out: dict[str, Any] = {"n": len(b), "changes": [], "counts": Counter(), "unknown_rows": [],
-                               "unknown_labels": Counter(), "examples": {}, "labels": Counter(), "first": {},
-                               "chars": Counter(), "hist": Counter(), "flagged": [], "pii": [], "single": 0,
-                               "pairs": Counter()}
-        for pos, rid, kinds, ex, unk, raw_label, labels, slabel, group, chars, nstrip, stripped, pii in zip(
-                b["pos"].tolist(), b["id"].tolist(), b["kinds"].tolist(), b["examples"].tolist(),
-                b["unknown"].tolist(), b["raw_label"].tolist(), b["labels"].tolist(), b["slabel"].tolist(),
-                b["group"].tolist(), b["chars"].tolist(), b["nstrip"].tolist(), b["stripped"].tolist(),
+        out: dict[str, Any] = {"n": len(b), "rows_changed": 0, "single": 0, "pii_rows": 0, "examples": {},
+                               "first": {}, **{k: Counter() for k in _COUNTERS}}
+        for pos, kinds, ex, unk, labels, slabel, group, chars, pii in zip(
+                b["pos"].tolist(), b["kinds"].tolist(), b["examples"].tolist(), b["unknown"].tolist(),
+                b["labels"].tolist(), b["slabel"].tolist(), b["group"].tolist(), b["chars"].tolist(),
                 b["pii"].tolist(), strict=True):
             if kinds:
                 k = json.loads(kinds)
-                out["changes"].append((pos, rid, k))
                 out["counts"].update(k)
+                out["rows_changed"] += bool(set(k) - {"mojibake_unrepaired"})
             if ex:
                 for kind, e in json.loads(ex):
                     lst = out["examples"].setdefault(kind, [])
                     if len(lst) < 5:
                         lst.append((pos, e))
             if unk:
-                out["unknown_rows"].append((pos, rid, json.loads(raw_label)))
                 out["unknown_labels"].update(json.loads(unk))
             for lab in json.loads(labels):
                 out["labels"][lab] += 1
                 out["first"].setdefault(lab, pos)
             out["chars"][chars] += 1
             out["hist"][json.dumps([slabel or "all", chars])] += 1
-            if nstrip == 0:
-                out["flagged"].append((pos, rid, "empty_text", 0, None))
-            elif nstrip < p.min_chars:
-                out["flagged"].append((pos, rid, "too_short", nstrip, stripped))
-            elif p.max_chars is not None and chars > p.max_chars:
-                out["flagged"].append((pos, rid, "too_long", chars, None))
             if pii:
-                out["pii"].append((pos, rid, json.loads(pii)))
+                out["pii_rows"] += 1
+                for f in json.loads(pii):
+                    out["pii_matches"][f["reason"][4:]] += f["matches"]
+                    out["pii_kind_rows"][f["reason"][4:]] += 1
             if slabel:
                 out["single"] += 1
                 g = json.loads(group)
                 if g is not None:
                     out["pairs"][json.dumps([slabel, g])] += 1
-        for k in ("counts", "unknown_labels", "labels", "chars", "hist", "pairs"):
+        for k in _COUNTERS:
             out[k] = dict(out[k])
         return out
 
-    parts = counter_batches(rows, fn)
-    total: dict[str, Any] = {"n": 0, "changes": [], "counts": Counter(), "unknown_rows": [],
-                             "unknown_labels": Counter(), "examples": {}, "labels": Counter(), "first": {},
-                             "chars": Counter(), "hist": Counter(), "flagged": [], "pii": [], "single": 0,
-                             "pairs": Counter()}
-    for part in parts:
-        total["n"] += part["n"]
-        total["single"] += part["single"]
-        for k in ("changes", "unknown_rows", "flagged", "pii"):
-            total[k] += [tuple(x) for x in part[k]]
-        for k in ("counts", "unknown_labels", "labels", "chars", "hist", "pairs"):
-            total[k].update({kk: vv for kk, vv in part[k].items()})
+    total: dict[str, Any] = {"n": 0, "rows_changed": 0, "single": 0, "pii_rows": 0, "examples": {},
+                             "first": {}, **{k: Counter() for k in _COUNTERS}}
+    for part in counter_batches(rows, fn):
+        for k in ("n", "rows_changed", "single", "pii_rows"):
+            total[k] += part[k]
+        for k in _COUNTERS:
+            total[k].update(part[k])
         for lab, pos in part["first"].items():
             total["first"][lab] = min(pos, total["first"].get(lab, pos))
         for kind, lst in part["examples"].items():
             total["examples"].setdefault(kind, []).extend(tuple(x) for x in lst)
-    for k in ("changes", "unknown_rows", "flagged", "pii"):
-        total[k].sort(key=lambda x: x[0])
     total["chars"] = {int(k): v for k, v in total["chars"].items()}
     return total
 
 
-def schema_result(check: Check, quarantine: list, summary: Any) -> CheckResult:
-    findings = [Finding(id=q.id, reason=q.reason, severity=Severity.error, message=q.message, line=q.line,
-                        row=q.row, source=q.source, raw=q.raw[:2000]) for q in quarantine]
-    return check.result(findings, summary={
+_COUNTERS = ("counts", "unknown_labels", "labels", "chars", "hist", "pairs", "pii_matches", "pii_kind_rows")
+# the length check's order of reasons (`length_result` sorts by it, then by length, longest first)
+_LENGTH_ORDER = {"empty_text": 0, "too_long": 1, "too_short": 2, "length_outlier": 3}
+
+
+def row_findings(rows: Any, length: Any, bounds: dict, hi: float | None) -> dict[str, Any]:
+    """The findings of normalization, length and pii on every row, in one batch map: {check: findings
+    dataset} (`curate.engines.ray.findings`), each finding built as the local check builds it.
+
+    Args:
+        rows: The normalized rows (`rows.row_columns`).
+        length: The length check's parameters.
+        bounds: `length_bounds`' dict (for the outlier message); hi: its log bound, None for no outliers.
+    """
+    from curate.engines.ray.findings import finding_row, frame
+
+    p = length
+
+    def fn(b: Any) -> Any:
+        got: list[tuple[str, tuple]] = []
+        for pos, rid, kinds, unk, raw_label, chars, nstrip, stripped, pii in zip(
+                b["pos"].tolist(), b["id"].tolist(), b["kinds"].tolist(), b["unknown"].tolist(),
+                b["raw_label"].tolist(), b["chars"].tolist(), b["nstrip"].tolist(), b["stripped"].tolist(),
+                b["pii"].tolist(), strict=True):
+            if kinds:
+                k = json.loads(kinds)
+                bad = "mojibake_unrepaired" in k
+                f = Finding(id=rid, reason="mojibake_unrepaired" if bad else "normalized",
+                            severity=Severity.warning if bad else Severity.info, message=", ".join(k),
+                            kinds=k)
+                got.append(("normalization", finding_row(pos, 0, [0, pos], f)))
+            if unk:
+                label = json.loads(raw_label)
+                f = Finding(id=rid, reason="unknown_label", severity=Severity.warning,
+                            message=f"label {label!r} is not an allowed label", label=label)
+                got.append(("normalization", finding_row(pos, 1, [1, pos], f)))
+            if nstrip == 0:
+                f = Finding(id=rid, reason="empty_text", severity=Severity.error, chars=0)
+            elif nstrip < p.min_chars:
+                f = Finding(id=rid, reason="too_short", chars=nstrip, message=stripped)
+            elif p.max_chars is not None and chars > p.max_chars:
+                f = Finding(id=rid, reason="too_long", chars=chars, message=f"{chars:,} chars > max_chars "
+                                                                                f"{p.max_chars:,}")
+            elif hi is not None and math.log1p(chars) > hi:
+                f = Finding(id=rid, reason="length_outlier", chars=chars,
+                            message=f"{chars:,} chars > {bounds['outlier_above_chars']:,} "
+                                    f"(median {bounds['median_chars']:,})")
+            else:
+                f = None
+            if f is not None:
+                got.append(("length", finding_row(pos, 0, [_LENGTH_ORDER[f.reason], -f.chars, pos], f)))
+            for i, x in enumerate(json.loads(pii) if pii else []):
+                f = Finding(id=rid, reason=x["reason"], severity=Severity(x["severity"]),
+                            matches=x["matches"], message=x["message"])
+                got.append(("pii", finding_row(pos, i, [pos, i], f)))
+        df = frame([r for _, r in got])
+        df["ck"] = [ck for ck, _ in got]
+        df["ck"] = df["ck"].astype(object)
+        return df
+
+    both = rows.map_batches(fn, batch_format="pandas").materialize()
+    def only(b: Any, ck: str) -> Any:
+        return b[b["ck"] == ck].drop(columns=["ck"])
+
+    return {ck: both.map_batches(only, fn_kwargs={"ck": ck}, batch_format="pandas")
+            for ck in ("normalization", "length", "pii")}
+
+
+def quarantine_findings(picked: Any) -> tuple[Any, Any]:
+    """(quarantine rows, schema findings) as findings datasets, from the picked (pos, q) rows."""
+    from curate.engines.ray.findings import finding_row, frame
+    from curate.io.writers import encode_line
+    from schemas.findings import QuarantineEntry
+
+    def entries(b: Any) -> Any:
+        rows = []
+        for pos, q in zip(b["pos"].tolist(), b["q"].tolist(), strict=True):
+            e = QuarantineEntry.model_validate_json(q)
+            line = encode_line(e.model_dump(mode="json"))
+            rows.append((pos, 0, json.dumps([pos]), e.reason, "", 1, 0, line))
+        return frame(rows)
+
+    def schema(b: Any) -> Any:
+        rows = []
+        for pos, q in zip(b["pos"].tolist(), b["q"].tolist(), strict=True):
+            e = QuarantineEntry.model_validate_json(q)
+            f = Finding(id=e.id, reason=e.reason, severity=Severity.error, message=e.message, line=e.line,
+                        row=e.row, source=e.source, raw=e.raw[:2000])
+            rows.append(finding_row(pos, 0, [pos], f))
+        return frame(rows)
+
+    return (picked.map_batches(entries, batch_format="pandas"),
+            picked.map_batches(schema, batch_format="pandas"))
+
+
+def schema_result(check: Check, sink: Any, sunk: Any, summary: Any) -> CheckResult:
+    return sink.result(check, sunk, {
         "kind": summary.kind, "rows_read": summary.rows_read, "rows_loaded": summary.rows_loaded,
-        "rows_quarantined": summary.rows_quarantined, "reasons": dict(Counter(f.reason for f in findings))})
+        "rows_quarantined": summary.rows_quarantined, "reasons": dict(sunk.reasons)})
 
 
-def normalization_result(check: Check, st: dict) -> CheckResult:
-    findings = []
-    for _, rid, kinds in st["changes"]:
-        bad = "mojibake_unrepaired" in kinds
-        findings.append(Finding(id=rid, reason="mojibake_unrepaired" if bad else "normalized",
-                                severity=Severity.warning if bad else Severity.info, message=", ".join(kinds),
-                                kinds=kinds))
-    for _, rid, label in st["unknown_rows"]:
-        findings.append(Finding(id=rid, reason="unknown_label", severity=Severity.warning,
-                                message=f"label {label!r} is not an allowed label", label=label))
+def normalization_result(check: Check, st: dict, sink: Any, sunk: Any) -> CheckResult:
     examples = {k: [e for _, e in sorted(v, key=lambda x: x[0])[:5]] for k, v in st["examples"].items()}
-    counts = dict(st["counts"])
-    return check.result(findings, summary={
-        "rows_changed": sum(1 for _, _, k in st["changes"] if set(k) - {"mojibake_unrepaired"}),
-        "by_kind": counts, "unknown_labels": dict(st["unknown_labels"]), "examples": examples})
+    return sink.result(check, sunk, {"rows_changed": st["rows_changed"], "by_kind": dict(st["counts"]),
+                                     "unknown_labels": dict(st["unknown_labels"]), "examples": examples})
 
 
 def ordered_labels(st: dict) -> Counter:
@@ -174,47 +241,26 @@ def length_bounds(chars: dict[int, int], z: float) -> tuple[float | None, dict]:
                 "outlier_above_chars": math.floor(math.expm1(hi))}
 
 
-def length_result(check: Check, st: dict, rows: Any) -> CheckResult:
+def length_result(check: Check, st: dict, sink: Any, sunk: Any, bounds: dict) -> CheckResult:
     p = check.params
-    findings: list[Finding] = []
-    flagged = set()
-    for pos, rid, reason, n, msg in st["flagged"]:
-        flagged.add(pos)
-        if reason == "empty_text":
-            findings.append(Finding(id=rid, reason="empty_text", severity=Severity.error, chars=0))
-        elif reason == "too_short":
-            findings.append(Finding(id=rid, reason="too_short", chars=n, message=msg))
-        else:
-            findings.append(Finding(id=rid, reason="too_long", chars=n,
-                                    message=f"{n:,} chars > max_chars {p.max_chars:,}"))
-    bounds: dict = {}
     chars = st["chars"]
-    if p.outlier_z is not None and chars:
-        hi, bounds = length_bounds(chars, p.outlier_z)
-        if hi is not None:
-            cut = min((n for n in chars if math.log1p(n) > hi), default=None)
-            if cut is not None:
-                big = rows.map_batches(lambda b, cut=cut: b[b["chars"] >= cut][["pos", "id", "chars"]],
-                                       batch_format="pandas").take_all()
-                for r in sorted(big, key=lambda r: r["pos"]):
-                    if r["pos"] in flagged or not math.log1p(r["chars"]) > hi:
-                        continue
-                    c = int(r["chars"])
-                    findings.append(Finding(id=r["id"], reason="length_outlier", chars=c,
-                                            message=f"{c:,} chars > {bounds['outlier_above_chars']:,} "
-                                                    f"(median {bounds['median_chars']:,})"))
-    order = {"empty_text": 0, "too_long": 1, "too_short": 2, "length_outlier": 3}
-    findings.sort(key=lambda f: (order[f.reason], -getattr(f, "chars", 0)))
     lens = sorted(chars)
     w = [chars[n] for n in lens]
     summary = {
         "chars": {q: round(_wquantile(lens, w, v)) for q, v in
                   (("min", 0), ("p05", 0.05), ("median", 0.5), ("p95", 0.95), ("p99", 0.99), ("max", 1))},
-        "reasons": dict(Counter(f.reason for f in findings)),
+        "reasons": {r: sunk.reasons[r] for r in _LENGTH_ORDER if r in sunk.reasons},
         "min_chars": p.min_chars, "max_chars": p.max_chars, "outlier_z": p.outlier_z, **bounds,
         "histogram": _histogram(st, lens, w, p.bins) if lens else None,
     }
-    return check.result(findings, summary=summary)
+    return sink.result(check, sunk, summary)
+
+
+def length_outlier_bound(check_params: Any, st: dict) -> tuple[float | None, dict]:
+    """(the log bound above which a length is an outlier, or None; the bounds dict of the summary)."""
+    if check_params.outlier_z is None or not st["chars"]:
+        return None, {}
+    return length_bounds(st["chars"], check_params.outlier_z)
 
 
 def _histogram(st: dict, lens: list, w: list, bins: int) -> dict:
@@ -228,19 +274,9 @@ def _histogram(st: dict, lens: list, w: list, bins: int) -> dict:
     return {"edges": [i * width for i in range(bins + 1)], "series": dict(sorted(series.items()))}
 
 
-def pii_result(check: Check, st: dict) -> CheckResult:
-    findings = []
-    per_kind: Counter[str] = Counter()
-    rows_per_kind: Counter[str] = Counter()
-    for _, rid, found in st["pii"]:
-        for f in found:
-            kind = f["reason"][4:]
-            per_kind[kind] += f["matches"]
-            rows_per_kind[kind] += 1
-            findings.append(Finding(id=rid, reason=f["reason"], severity=Severity(f["severity"]),
-                                    matches=f["matches"], message=f["message"]))
-    return check.result(findings, summary={"rows_with_pii": len({f.id for f in findings}),
-                                           "matches": dict(per_kind), "rows": dict(rows_per_kind)})
+def pii_result(check: Check, st: dict, sink: Any, sunk: Any) -> CheckResult:
+    return sink.result(check, sunk, {"rows_with_pii": st["pii_rows"], "matches": dict(st["pii_matches"]),
+                                     "rows": dict(st["pii_kind_rows"])})
 
 
 def bias_result(check: Check, st: dict, rows: Any, options: dict) -> CheckResult:

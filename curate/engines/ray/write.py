@@ -22,7 +22,12 @@ def range_bucket(pos: int, offsets: list[int], total: int, n: int) -> int:
 
 def write_shards(rows: Any, removals: Any, out: str, fmt: str, kind: str, mask: bool, offsets: list[int],
                  total: int, n: int) -> list[dict]:
-    """Write kept and removed shards; returns per-shard counts: kept, removed, masked, by_reason."""
+    """Write kept and removed shards; returns per-shard counts: kept, removed, masked, by_reason.
+
+    `removals` (or None): rows (pos, p, e) asking to remove row `pos` with entry `e` (JSON) at priority `p`
+    (its reason's place in `curate.pipeline.REMOVAL_ORDER`); a row asked for by several checks is removed
+    for the first reason, as on the local engine.
+    """
     import pandas as pd
 
     from curate.engines.ray.shuffle import by_bucket
@@ -42,9 +47,10 @@ def write_shards(rows: Any, removals: Any, out: str, fmt: str, kind: str, mask: 
 
         import numpy as np
 
-        items = [pickle.loads(v) for v in batch["_v"].tolist()]
-        return {"_b": np.array([range_bucket(k, offsets, total, n) for k, _ in items], dtype=np.int64),
-                "_v": np.array([pickle.dumps((k, ("rm", v))) for k, v in items], dtype=object)}
+        pos = batch["pos"].tolist()
+        return {"_b": np.array([range_bucket(k, offsets, total, n) for k in pos], dtype=np.int64),
+                "_v": np.array([pickle.dumps((k, ("rm", (p, e)))) for k, p, e in zip(
+                    pos, batch["p"].tolist(), batch["e"].tolist(), strict=True)], dtype=object)}
 
     def shard(df: Any) -> Any:
         import pickle
@@ -54,7 +60,10 @@ def write_shards(rows: Any, removals: Any, out: str, fmt: str, kind: str, mask: 
 
         b = int(df["_b"].iloc[0])
         items = [pickle.loads(v) for v in df["_v"].tolist()]
-        rm = {k: v[1] for k, v in items if v[0] == "rm"}
+        rm: dict[int, tuple[int, str]] = {}
+        for k, v in items:
+            if v[0] == "rm" and (k not in rm or v[1][0] < rm[k][0]):
+                rm[k] = v[1]
         recs = sorted(((k, v[1]) for k, v in items if v[0] == "row"), key=lambda kv: kv[0])
         kept, removed, by_reason = [], [], {}
         for k, r in recs:
@@ -63,6 +72,7 @@ def write_shards(rows: Any, removals: Any, out: str, fmt: str, kind: str, mask: 
             if e is None:
                 kept.append(rec)
             else:
+                e = json.loads(e[1])
                 removed.append({"id": rec["id"], **e, "record": rec})
                 by_reason[e["reason"]] = by_reason.get(e["reason"], 0) + 1
         masked = _mask(kept, kind) if mask else 0
@@ -73,5 +83,6 @@ def write_shards(rows: Any, removals: Any, out: str, fmt: str, kind: str, mask: 
                                                "masked": masked, "by_reason": by_reason})]})
 
     both = rows.select_columns(["pos", "rec"]).map_batches(key_rows, batch_format="pandas")
-    both = both.union(removals.map_batches(key_removals, batch_format="pandas"))
+    if removals is not None:
+        both = both.union(removals.map_batches(key_removals, batch_format="pandas"))
     return [json.loads(r["s"]) for r in by_bucket(both, shard, n).take_all()]
