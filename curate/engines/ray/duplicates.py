@@ -46,10 +46,11 @@ def exact_result(check: Any, exact: Any, key: Any, sink: Sink) -> tuple[CheckRes
 
     found = exact.map_batches(dups, batch_format="pandas").materialize()
     sunk = sink.write(found, "findings/exact_duplicate.jsonl")
-    agg = counter_batches(exact, stats)
-    largest = max((a["largest"] for a in agg), default=1)
-    summary = exact_summary(sunk.lines, sum(a["groups"] for a in agg), largest if largest > 1 else 1,
-                            sum(a["rows"] for a in agg), key)
+    agg = {"rows": 0, "groups": 0, "largest": 1}
+    for a in counter_batches(exact, stats):
+        agg = {"rows": agg["rows"] + a["rows"], "groups": agg["groups"] + a["groups"],
+               "largest": max(agg["largest"], a["largest"])}
+    summary = exact_summary(sunk.lines, agg["groups"], agg["largest"], agg["rows"], key)
     return sink.result(check, sunk, summary), found
 
 

@@ -76,7 +76,7 @@ def _run(cfg: CurateConfig, command: str):
     # positions of rows whose id repeats (8 bytes each on the driver; they are quarantined)
     dup_pos = np.unique(np.array([p for p, _ in _duplicate_ids(raw, n)], dtype=np.int64))
     unit_rows = Counter()
-    for part in raw.map_batches(_unit_rows, batch_format="pandas").take_all():
+    for part in raw.map_batches(_unit_rows, batch_format="pandas").iter_rows():
         unit_rows[int(part["unit"])] = max(unit_rows[int(part["unit"])], int(part["rows"]))
     rows_read = sum(unit_rows.values())
     if rows_read == 0:

@@ -8,7 +8,7 @@ A bucket holds about 1/n of the keyed rows, so `n` (`partitions()`) sets the mem
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
@@ -38,12 +38,13 @@ def by_bucket(ds: Any, fn: Callable, n: int) -> Any:
     return ds.groupby("_b", num_partitions=n).map_groups(fn, batch_format="pandas")
 
 
-def counter_batches(ds: Any, fn: Callable[[Any], dict], **kw: Any) -> list[dict]:
-    """Small per-block summaries: `fn(batch)` returns a JSON-able dict per batch; the driver gets the list
-    (one entry per batch, never a row) and merges it."""
+def counter_batches(ds: Any, fn: Callable[[Any], dict], **kw: Any) -> Iterator[dict]:
+    """Small per-block summaries: `fn(batch)` returns a JSON-able dict per batch; the driver iterates them
+    (one entry per batch, never a row) and merges them as they come, so it holds one at a time."""
     import json
 
     def one(batch: Any) -> dict:
         return {"s": [json.dumps(fn(batch))]}
 
-    return [json.loads(r["s"]) for r in ds.map_batches(one, batch_format="pandas", **kw).take_all()]
+    for r in ds.map_batches(one, batch_format="pandas", **kw).iter_rows():
+        yield json.loads(r["s"])
