@@ -5,7 +5,12 @@ Ray engine (run_ray_pipeline in a child process that starts a local Ray with 2 C
 store). Ray's memory is sampled every 0.2 s from /proc: the driver's VmHWM, and each Ray worker process's
 VmHWM (its peak RSS; shared object-store pages it maps are counted in every process that touches them).
 Scaling: the same corpus on a `ray.cluster_utils.Cluster` of one node with 1 CPU, then two nodes with 1 CPU
-each (simulated on this machine). Kept/removed/quarantined counts of both engines are printed side by side.
+each (simulated on this machine). Kept/removed/quarantined counts of both engines are printed side by side,
+with the 1-minute load average sampled every 5 s during each run (mean / max): on a shared machine rows/s
+is what the run got, not what the machine can do; memory is unaffected.
+
+`--timeout S` stops a run after S seconds and reports what it reached (the driver's and workers' peaks so
+far); `--local-max N` skips the local engine above N rows.
 
     .venv/bin/python bench/ray_scaling.py --sizes 20000 80000 --scaling-n 40000 --write
 """
@@ -13,8 +18,11 @@ each (simulated on this machine). Kept/removed/quarantined counts of both engine
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
+import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -94,9 +102,13 @@ def _child_ray(path: str, out: str, nodes: int) -> None:
     done = threading.Event()
 
     def sample() -> None:
+        last = 0.0
         while not done.is_set():
             for pid in _ray_workers():
                 peaks[pid] = max(peaks.get(pid, 0), _hwm_kib(pid))
+            if time.monotonic() - last > 10:   # progress for the parent, which may stop a run (--timeout)
+                last = time.monotonic()
+                print(json.dumps({"progress": _peaks(peaks)}), file=sys.stderr, flush=True)
             done.wait(0.2)
 
     th = threading.Thread(target=sample, daemon=True)
@@ -109,30 +121,82 @@ def _child_ray(path: str, out: str, nodes: int) -> None:
     seconds = time.perf_counter() - t0
     done.set()
     th.join()
-    workers = sorted((v for v in peaks.values() if v), reverse=True)
     print(json.dumps({"seconds": seconds, "kept": res.kept, "removed": res.removed,
-                      "quarantined": res.quarantined, "driver_gib": _hwm_kib(os.getpid()) / 2**20,
-                      "workers": len(workers), "worker_max_gib": (workers[0] if workers else 0) / 2**20,
-                      "worker_median_gib": (workers[len(workers) // 2] if workers else 0) / 2**20}))
+                      "quarantined": res.quarantined, **_peaks(peaks)}))
     ray.shutdown()
     if cluster is not None:
         cluster.shutdown()
 
 
-def _run(args: list[str]) -> dict:
+def _peaks(peaks: dict[int, int]) -> dict:
+    """The driver's (this process's) and the Ray workers' peak RSS so far, in GiB."""
+    workers = sorted((v for v in peaks.values() if v), reverse=True)
+    return {"driver_gib": _hwm_kib(os.getpid()) / 2**20, "workers": len(workers),
+            "worker_max_gib": (workers[0] if workers else 0) / 2**20,
+            "worker_median_gib": (workers[len(workers) // 2] if workers else 0) / 2**20}
+
+
+def _stop(pid: int) -> None:
+    """Kill a timed-out child and every process it started (its Ray), by pid."""
+    import psutil
+
+    try:
+        family = [pid, *(c.pid for c in psutil.Process(pid).children(recursive=True))]
+    except psutil.NoSuchProcess:
+        family = [pid]
+    for p in family:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(p, signal.SIGKILL)
+
+
+def _run(args: list[str], timeout: float | None = None) -> dict:
     t0 = time.perf_counter()
-    proc = subprocess.run(
+    proc = subprocess.Popen(
         [sys.executable, __file__, *args],
-        capture_output=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         text=True,
-        check=False,
         env={**os.environ, "DATAVET_RAY_PARTITIONS": os.environ.get("DATAVET_RAY_PARTITIONS", "4")},
     )
+    loads, hwm = [os.getloadavg()[0]], 0
+    while True:
+        try:
+            out, err = proc.communicate(timeout=5)
+            break
+        except subprocess.TimeoutExpired:
+            loads.append(os.getloadavg()[0])
+            hwm = max(hwm, _hwm_kib(proc.pid))
+            if timeout and time.perf_counter() - t0 > timeout:
+                _stop(proc.pid)
+                out, err = proc.communicate()
+                progress = [json.loads(x)["progress"] for x in err.splitlines()
+                            if x.startswith('{"progress"')]
+                res = {"timed_out": True, "seconds": time.perf_counter() - t0,
+                       **(progress[-1] if progress else {"driver_gib": hwm / 2**20})}
+                res["driver_gib"] = max(res.get("driver_gib", 0), hwm / 2**20)
+                res.update(load_mean=sum(loads) / len(loads), load_max=max(loads))
+                return res
     if proc.returncode:
-        sys.exit(proc.stderr[-3000:])
-    res = json.loads(proc.stdout.strip().splitlines()[-1])
+        sys.exit(err[-3000:])
+    res = json.loads(out.strip().splitlines()[-1])
     res["wall"] = time.perf_counter() - t0
+    res.update(load_mean=sum(loads) / len(loads), load_max=max(loads))
     return res
+
+
+def _row(n: int, engine: str, r: dict) -> str:
+    """One table row; a run stopped by --timeout shows its time and its peaks so far."""
+    load = f"{r['load_mean']:.1f} / {r['load_max']:.1f}"
+    driver = r.get("driver_gib", r.get("peak_gib", 0))
+    if "workers" in r:
+        workers = f"{r['workers']} | {r['worker_max_gib']:.2f} / {r['worker_median_gib']:.2f}"
+    else:
+        workers = "– | –"
+    if r.get("timed_out"):
+        return (f"| {n:,} | {engine} | not finished in {r['seconds']:.0f} s | – | {driver:.2f} (so far) | "
+                f"{workers} (so far) | – | – | – | {load} |")
+    return (f"| {n:,} | {engine} | {r['seconds']:.1f} | {n / r['seconds']:,.0f} | {driver:.2f} | {workers} | "
+            f"{r['kept']:,} | {r['removed']:,} | {r['quarantined']:,} | {load} |")
 
 
 def _corpus(n: int, tmp: Path) -> tuple[Path, Path]:
@@ -155,6 +219,8 @@ def main() -> None:
     ap.add_argument("--sizes", type=int, nargs="+", default=[20_000, 80_000])
     ap.add_argument("--scaling-n", type=int, default=40_000, help="0: no 1 -> 2 node runs")
     ap.add_argument("--write", action="store_true")
+    ap.add_argument("--timeout", type=float, default=None, help="stop a run after this many seconds")
+    ap.add_argument("--local-max", type=int, default=None, help="skip the local engine above this many rows")
     ap.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
@@ -163,29 +229,31 @@ def main() -> None:
         else:
             _child_ray(args.child[1], args.child[2], int(args.child[3]))
         return
-    tmp = Path(tempfile.mkdtemp())
+    tmp = Path(tempfile.mkdtemp())   # corpora and outputs; removed at the end
+    try:
+        _bench(args, tmp)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _bench(args: argparse.Namespace, tmp: Path) -> None:
     rows = [
-        "| rows | engine | run s | rows/s | driver peak RSS (GiB) | Ray workers | worker peak RSS max / median (GiB) "
-        "| kept | removed | quarantined |",
-        "|---:|---|---:|---:|---:|---:|---|---:|---:|---:|",
+        "| rows | engine | run s | rows/s | driver peak RSS (GiB) | Ray workers "
+        "| worker peak RSS max / median (GiB) | kept | removed | quarantined | load avg 1 min (mean / max) |",
+        "|---:|---|---:|---:|---:|---:|---|---:|---:|---:|---|",
     ]
     measured = {}
     for n in args.sizes:
         one, shards = _corpus(n, tmp)
-        loc = _run(["--child", "local", str(one), str(tmp / f"local-{n}")])
-        loc_rss = loc["peak_gib"]
-        rows.append(
-            f"| {n:,} | local | {loc['seconds']:.1f} | {n / loc['seconds']:,.0f} | {loc_rss:.2f} | – | – | "
-            f"{loc['kept']:,} | {loc['removed']:,} | {loc['quarantined']:,} |"
-        )
-        r = _run(["--child", "ray", str(shards), str(tmp / f"ray-{n}"), "0"])
-        measured[n] = r
-        rows.append(
-            f"| {n:,} | ray (2 CPUs) | {r['seconds']:.1f} | {n / r['seconds']:,.0f} | {r['driver_gib']:.2f} | "
-            f"{r['workers']} | {r['worker_max_gib']:.2f} / {r['worker_median_gib']:.2f} | {r['kept']:,} | "
-            f"{r['removed']:,} | {r['quarantined']:,} |"
-        )
-        print(rows[-2], rows[-1], sep="\n", flush=True)
+        if args.local_max is None or n <= args.local_max:
+            rows.append(_row(n, "local", _run(["--child", "local", str(one), str(tmp / f"local-{n}")],
+                                              args.timeout)))
+            print(rows[-1], flush=True)
+        r = _run(["--child", "ray", str(shards), str(tmp / f"ray-{n}"), "0"], args.timeout)
+        if not r.get("timed_out"):
+            measured[n] = r
+        rows.append(_row(n, "ray (2 CPUs)", r))
+        print(rows[-1], flush=True)
     if not args.scaling_n:
         print("\n".join(rows))
         return
@@ -196,9 +264,8 @@ def main() -> None:
     for nodes in (1, 2):
         r = _run(["--child", "ray", str(shards), str(tmp / f"scale-{nodes}"), str(nodes)])
         base = base or r["seconds"]
-        scale.append(
-            f"| {n:,} | {nodes} x 1 | {r['seconds']:.1f} | {n / r['seconds']:,.0f} | {base / r['seconds']:.2f}x |"
-        )
+        scale.append(f"| {n:,} | {nodes} x 1 | {r['seconds']:.1f} | {n / r['seconds']:,.0f} | "
+                     f"{base / r['seconds']:.2f}x |")
         print(scale[-1], flush=True)
     table = "\n".join(rows) + "\n\n" + "\n".join(scale)
     print(table)
