@@ -230,3 +230,18 @@ def test_chat_token_audit_and_leakage_split_same_answers(local_ray, tmp_path, to
     audit, leak = by["token_audit"].summary, by["leakage"].summary
     assert audit["no_completion_tokens"] > 0 and len(audit["template_notes"]) == 2
     assert leak["mode"] == "split_field=split (originals: train)" and leak["exact"] > 0 and leak["near"] > 0
+
+
+def test_expectations_suite_is_refused_by_name(local_ray, tmp_path):
+    """An expectations suite still needs the local engine: the error names its expectations and the fix."""
+    from curate.engines.ray import run_ray_pipeline
+    from curate.errors import ConfigError
+
+    src = write_planted(tmp_path / "p.jsonl", 40)[0]
+    suite = {"expectations": [{"type": "expect_column_values_to_be_unique", "column": "id"},
+                              {"type": "column_values_to_not_be_null", "column": "text"}]}
+    with pytest.raises(ConfigError) as e:
+        run_ray_pipeline(_cfg(src, tmp_path / "ray", checks={"expectations": suite}))
+    msg = str(e.value)
+    assert "expect_column_values_to_be_unique, expect_column_values_to_not_be_null" in msg
+    assert "--engine local" in msg
