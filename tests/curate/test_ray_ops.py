@@ -232,16 +232,36 @@ def test_chat_token_audit_and_leakage_split_same_answers(local_ray, tmp_path, to
     assert leak["mode"] == "split_field=split (originals: train)" and leak["exact"] > 0 and leak["near"] > 0
 
 
-def test_expectations_suite_is_refused_by_name(local_ray, tmp_path):
-    """An expectations suite still needs the local engine: the error names its expectations and the fix."""
+def test_expectations_row_wise_suite_same_answers(local_ray, tmp_path):
+    """A suite of row-wise expectations (null, set, range, regex, length, with and without `mostly`) runs per
+    batch on Ray, here over three shards, with the local result; a whole-column expectation is refused by
+    name with the fix."""
     from curate.engines.ray import run_ray_pipeline
     from curate.errors import ConfigError
 
-    src = write_planted(tmp_path / "p.jsonl", 40)[0]
-    suite = {"expectations": [{"type": "expect_column_values_to_be_unique", "column": "id"},
-                              {"type": "column_values_to_not_be_null", "column": "text"}]}
+    one = write_planted(tmp_path / "one.jsonl", 300)[0]
+    write_planted(tmp_path / "shards", 300, shards=3)
+    suite = {"expectations": [
+        {"type": "column_values_to_be_in_set", "column": "label", "value_set": ["positive", "negative"]},
+        {"type": "column_value_lengths_to_be_between", "column": "text", "min_value": 1, "max_value": 150,
+         "severity": "error"},
+        {"type": "column_values_to_match_regex", "column": "id", "regex": "^r[0-9]$", "mostly": 0.01},
+        {"type": "column_values_to_be_between", "column": "n_chars", "min_value": 40, "mostly": 0.9},
+        {"type": "column_values_to_not_be_null", "column": "group", "mostly": 0.5},
+        {"type": "column_values_to_not_match_regex", "column": "text", "regex": "@example"}]}
+    conf = {"checks": {"expectations": suite}, "normalize": {"labels": ["positive", "negative", "neutral"]}}
+    loc = run_pipeline(_cfg(one, tmp_path / "local", **conf))
+    run_ray_pipeline(_cfg(tmp_path / "shards", tmp_path / "ray", **conf))
+    assert differences(tmp_path / "local", tmp_path / "ray", same_source=False) == []
+    res = next(c for c in loc.report.checks if c.name == "expectations")
+    # passing and failing expectations (with and without `mostly`) are both compared
+    assert 0 < res.summary["successful"] < res.summary["evaluated"] and res.count > 0
+
+    whole = {"expectations": [{"type": "expect_column_values_to_be_unique", "column": "id"},
+                              {"type": "column_values_to_not_be_null", "column": "text"},
+                              {"type": "column_values_to_be_in_set", "column": "src", "value_set": ["a"]}]}
     with pytest.raises(ConfigError) as e:
-        run_ray_pipeline(_cfg(src, tmp_path / "ray", checks={"expectations": suite}))
+        run_ray_pipeline(_cfg(one, tmp_path / "ray2", checks={"expectations": whole}))
     msg = str(e.value)
-    assert "expect_column_values_to_be_unique, expect_column_values_to_not_be_null" in msg
-    assert "--engine local" in msg
+    assert "expect_column_values_to_be_unique(id), expect_column_values_to_be_in_set(src)" in msg
+    assert "to_not_be_null" not in msg and "--engine local" in msg

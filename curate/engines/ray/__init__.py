@@ -14,6 +14,7 @@ Stages, one module each:
 * `results`: every check's result from aggregates (the driver sees findings and counters, never all rows).
 * `tokens`: `token_audit` on Ray Data actors (one tokenizer per worker); `leakage`: against another file or
   split, by the near-duplicate stages over both sides.
+* `expect`: row-wise great-expectations suites, validated batch by batch and merged by GX's rule.
 * `write`: kept and removed rows as shards in input order, by a range shuffle on row position.
 
 `bag` and `shuffle` hold the shuffle plumbing; `session` connects to Ray. docs/scaling.md has the how-to.

@@ -11,12 +11,15 @@ from curate.errors import ConfigError, CurateError
 from schemas.configs.curate import CurateConfig
 
 
-def _unsupported(cfg: CurateConfig, names: list[str], kind: str, checks: dict) -> list[str]:
+def _unsupported(cfg: CurateConfig, names: list[str], kind: str, checks: dict, mapping: dict) -> list[str]:
     """Checks that would do work this engine does not distribute yet (they need the local engine)."""
+    from curate.engines.ray.expect import not_row_wise
+
     bad = []
     if "expectations" in names and getattr(checks["expectations"], "specs", None):
-        types = ", ".join(dict.fromkeys(s.gx_type for s in checks["expectations"].specs))
-        bad.append(f"expectations (a suite is set: {types})")
+        whole = not_row_wise(checks["expectations"].specs, kind, mapping)
+        if whole:
+            bad.append(f"expectations (not row-wise: {', '.join(whole)})")
     if "conflicting_responses" in names and kind in ("completion", "chat"):
         bad.append("conflicting_responses (completion/chat data)")
     if "semantic_duplicate" in names:
@@ -47,7 +50,18 @@ def run_ray_pipeline(cfg: CurateConfig, command: str = "curate run --engine ray"
 def _run(cfg: CurateConfig, command: str):
     import yaml
 
-    from curate.engines.ray import clusters, components, dedup, ids, leakage, load, results, tokens, write
+    from curate.engines.ray import (
+        clusters,
+        components,
+        dedup,
+        expect,
+        ids,
+        leakage,
+        load,
+        results,
+        tokens,
+        write,
+    )
     from curate.engines.ray import rows as rowmod
     from curate.engines.ray.shuffle import partitions
     from curate.io import atomic_text, write_json, write_jsonl
@@ -65,7 +79,7 @@ def _run(cfg: CurateConfig, command: str):
     # -- load and validate (one task per unit), then duplicate ids (a shuffle of id, pos)
     plan = load.plan(cfg.input)
     kind = plan.kind
-    bad = _unsupported(cfg, names, kind, checks)
+    bad = _unsupported(cfg, names, kind, checks, plan.mapping)
     if bad:
         raise ConfigError("the ray engine does not run these checks with this config: " + "; ".join(bad),
                           fix="disable them (disable: [...]) or run with --engine local")
@@ -174,6 +188,8 @@ def _run(cfg: CurateConfig, command: str):
                 res = tokens.token_audit_result(check, rows, kind, options)
             elif name == "leakage" and (against is not None or cfg.split_field):
                 res = leakage.leakage_result(check, rows, kind, against, options, n)
+            elif name == "expectations" and check.specs:
+                res = expect.expectations_result(check, rows, kind, plan.mapping)
             else:
                 res = _passive(check, kind, options)
         except Exception as e:  # one failing check never stops the others (curate.runner.run_checks)
