@@ -4,7 +4,8 @@ quarantine, every check's counts).
 
 Stages, one module each:
 
-* `load`: one read task per input shard, validated by curate's loader code; duplicate ids by a shuffle.
+* `load`: one read task per input shard, validated by curate's loader code.
+* `ids`: ids settled by the local loader's rule (duplicates quarantined, made-up ids renamed), one shuffle.
 * `rows`: normalization and each row's facts (text, length, PII, label, group) in one batch map.
 * `dedup`: exact groups (shuffle on a text hash); MinHash signatures and LSH band keys in batch maps; band
   buckets, candidate pairs and their verification by shuffles.
@@ -13,6 +14,9 @@ Stages, one module each:
 * `results`, `duplicates`: every check's result from aggregates and its findings made on the workers.
 * `findings`: findings and quarantined rows written as shards by the workers; the driver keeps counts and
   the first `findings.CAP` findings of each check (it never holds all rows, nor all findings).
+* `tokens`: `token_audit` on Ray Data actors (one tokenizer per worker); `leakage`: against another file or
+  split, by the near-duplicate stages over both sides.
+* `expect`: row-wise great-expectations suites, validated batch by batch and merged by GX's rule.
 * `write`: kept and removed rows as shards in input order, by a range shuffle on row position.
 
 `bag` and `shuffle` hold the shuffle plumbing; `session` connects to Ray. docs/scaling.md has the how-to.
