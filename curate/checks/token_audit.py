@@ -192,7 +192,8 @@ class TokenAuditCheck(Check):
             "tokens": _quantiles(tokens),
         }
         msg = (
-            f"{total:,} tokens pack into {summary['blocks']:,} blocks of {max_length:,}; nothing is truncated. "
+            f"{total:,} tokens pack into {summary['blocks']:,} blocks of {max_length:,}; "
+            "nothing is truncated. "
             f"{longer:,} document(s) span more than one block (a continuation starts a block without the "
             "text before the cut)."
         )

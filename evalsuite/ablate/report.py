@@ -1,6 +1,7 @@
 """The ablation's comparisons, a verdict per curation step, and its Report (rendered by `common.render`).
 
-The primary metric is macro-F1 (`f1_macro`, the trainer's own). Every comparison is a paired bootstrap over the
+The primary metric is macro-F1 (`f1_macro`, the trainer's own). Every comparison is a paired bootstrap over
+the
 same test items of the seed-averaged delta (`evalsuite.bootstrap.paired_bootstrap_seeds`): 95% percentile
 interval; a delta whose interval includes 0 is "no measurable effect".
 
@@ -94,7 +95,8 @@ def _status(v: str | None) -> str:
 
 
 def build_report(data: Any, res: Any, cfg: AblateConfig, manifest: dict[str, Any] | None = None) -> Report:
-    """Summary of steps first, then every variant's score, the data each variant saw, the test set, the method."""
+    """Summary of steps first, then every variant's score, the data each variant saw, the test set, the
+    method."""
     from evalsuite.metrics import metrics_for
 
     metric = next(m for m in metrics_for("classification") if m.name == PRIMARY)
@@ -182,7 +184,8 @@ def build_report(data: Any, res: Any, cfg: AblateConfig, manifest: dict[str, Any
     h = data.heldout
     test_text = (
         f"{h['held_out']} rows were set aside (seeded shuffle, seed {cfg.seed}) before any curation. They "
-        f"went through the full curation ({h['after_curation']} left), then {h['exact_duplicates_of_training']}"
+        f"went through the full curation ({h['after_curation']} left), "
+        f"then {h['exact_duplicates_of_training']}"
         f" exact and {h['near_duplicates_of_training']} near duplicates (curate's MinHash dedup on "
         f"normalized, lowercased text) of any row in any variant's training file were dropped. Val "
         f"(best-checkpoint selection, the same for every run): {h['val']} rows; test: {h['test']} rows."
@@ -213,8 +216,10 @@ def build_report(data: Any, res: Any, cfg: AblateConfig, manifest: dict[str, Any
             blocks=[
                 TextBlock(
                     text=(
-                        f"Trained in this invocation: {len(res.trained)} ({', '.join(res.trained) or 'none'}); reused from an "
-                        f"earlier invocation: {len(res.reused)}. Wall time of this invocation: {res.wall_s:.0f} s."
+                        f"Trained in this invocation: {len(res.trained)} "
+                        f"({', '.join(res.trained) or 'none'}); reused from an "
+                        f"earlier invocation: {len(res.reused)}. "
+                        f"Wall time of this invocation: {res.wall_s:.0f} s."
                     )
                 )
             ],

@@ -1,4 +1,5 @@
-"""`finetune sweep`: search lr / batch size / epochs / LoRA rank on the validation metric, print a ranked table."""
+"""`finetune sweep`: search lr / batch size / epochs / LoRA rank on the validation metric, print a ranked
+table."""
 
 from __future__ import annotations
 
