@@ -97,8 +97,7 @@ def _convert_gguf(gguf: Path, target: Path) -> None:
 
     if target.exists():
         # a finished conversion has `.complete` (written before the folder is moved into place), so this
-        # folder
-        # is not one of ours: never delete it
+        # folder is not one of ours: never delete it
         raise ModelAssetError(f"{target} exists but is not a finished datavet conversion",
                               fix=f"move it away, or point {CACHE_ENV} at another cache folder")
     t0 = time.perf_counter()

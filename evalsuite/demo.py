@@ -45,15 +45,12 @@ class DemoSizes:
 
 # Why these sizes (see BENCHMARKS.md "demo"): almost all of the time is model compute (py-spy: 89% of the
 # MiniLM stage is training steps), so the cuts are in work that buys nothing. Generation stops at 20 new
-# tokens:
-# the longest headline in all of bundled:bbc is 18 SmolLM2 tokens, so tokens past 20 can only be rambling that
-# no
-# reference matches. The SFT run validates twice, not three times; compare predicts in larger batches and
-# applies the LoRA adapter to the base model it already holds (one load, not two). MiniLM sees each of its
-# 3,000 training tweets about once (200 steps x 16, half the tokens of 200 x 32) and validates twice: on seed
-# 0
-# that still beats the probe, macro-F1 0.674 -> 0.720, delta CI [+0.012, +0.080] (200 x 32 gave [+0.021,
-# +0.102] on another CPU); `--set cls_batch=32 --set cls_eval_every=50` restores the old budget.
+# tokens: the longest headline in all of bundled:bbc is 18 SmolLM2 tokens, so tokens past 20 can only be
+# rambling that no reference matches. The SFT run validates twice, not three times; compare predicts in larger
+# batches and applies the LoRA adapter to the base model it already holds (one load, not two). MiniLM sees
+# each of its 3,000 training tweets about once (200 steps x 16, half the tokens of 200 x 32) and validates
+# twice: on seed 0 that still beats the probe, macro-F1 0.674 -> 0.720, delta CI [+0.012, +0.080] (200 x 32
+# gave [+0.021, +0.102] on another CPU); `--set cls_batch=32 --set cls_eval_every=50` restores the old budget.
 FULL = DemoSizes(
     tweets=4000,
     cls_steps=200,
@@ -144,8 +141,7 @@ def run_demo(out: Path = Path("reports/demo"), quick: bool = False, seed: int = 
              overrides: dict[str, str] | None = None) -> int:
     # Budgets measured on the 2-core CPU: 200 MiniLM steps (lr 1e-4, balanced class weights, 48 tokens: tweets
     # are short) is what it takes to beat the frozen-encoder probe with a CI that excludes zero; fewer steps
-    # or
-    # lr 5e-5 lose to it, and the report says so.
+    # or lr 5e-5 lose to it, and the report says so.
     from curate.io.outputs import MARKER, output_dir, written_by
 
     # The demo folder is the demo's own: an earlier demo output there is replaced (anything else is refused).
@@ -203,31 +199,12 @@ def _run_demo(out: Path, quick: bool, seed: int, sizes: DemoSizes) -> int:
              "--set", "class_weights=balanced", "--set", f"eval_every={sizes.cls_eval_every}"],
             stages):
         cmp_dir = out / "tweets-compare"
-        _run(
-            "evalsuite compare (linear probe vs fine-tuned)",
-            [
-                *evalsuite,
-                "compare",
-                "--base",
-                "minilm",
-                "--tuned",
-                str(tuned),
-                "--data",
-                str(splits / "test.jsonl"),
-                "--train-data",
-                str(splits / "train.jsonl"),
-                "--kind",
-                "classification",
-                "--batch-size",
-                str(sizes.predict_batch),
-                "--out",
-                str(cmp_dir),
-                "--json",
-                str(cmp_dir / "compare.json"),
-            ],
-            stages,
-            {"comparison: MiniLM on tweets": str(cmp_dir / "index.html")},
-        )
+        _run("evalsuite compare (linear probe vs fine-tuned)",
+             [*evalsuite, "compare", "--base", "minilm", "--tuned", str(tuned),
+              "--data", str(splits / "test.jsonl"), "--train-data", str(splits / "train.jsonl"),
+              "--kind", "classification", "--batch-size", str(sizes.predict_batch),
+              "--out", str(cmp_dir), "--json", str(cmp_dir / "compare.json")],
+             stages, {"comparison: MiniLM on tweets": str(cmp_dir / "index.html")})
 
     # --- generation leg -----------------------------------------------------------------------------------
     bbc = out / "bbc.jsonl"
@@ -235,85 +212,24 @@ def _run_demo(out: Path, quick: bool, seed: int, sizes: DemoSizes) -> int:
     bbc_sample = out / "bbc-sample.jsonl"
     _stratified_sample(bbc, bbc_sample, sizes.bbc, "group", seed)
     bbc_splits = out / "bbc-splits"
-    if _run(
-        "curate split bundled:bbc",
-        [
-            *curate,
-            "split",
-            str(bbc_sample),
-            "--out",
-            str(bbc_splits),
-            "--val",
-            "0.1",
-            "--test",
-            "0.15",
-            "--stratify",
-            "group",
-            "--seed",
-            str(seed),
-        ],
-        stages,
-        {"bbc splits": str(bbc_splits)},
-    ):
+    if _run("curate split bundled:bbc",
+            [*curate, "split", str(bbc_sample), "--out", str(bbc_splits), "--val", "0.1", "--test", "0.15",
+             "--stratify", "group", "--seed", str(seed)],
+            stages, {"bbc splits": str(bbc_splits)}):
         lora = out / "smollm2-bbc-lora"
-        if _run(
-            "finetune smollm2 (LoRA SFT: lead -> headline)",
-            [
-                *finetune,
-                "run",
-                "--model",
-                "smollm2",
-                "--kind",
-                "completion",
-                "--method",
-                "lora",
-                "--data",
-                str(bbc_splits),
-                "--out",
-                str(lora),
-                "--max-steps",
-                str(sizes.sft_steps),
-                "--batch-size",
-                str(sizes.sft_batch),
-                "--max-length",
-                "128",
-                "--lr",
-                "2e-4",
-                "--seed",
-                str(seed),
-                "--set",
-                f"eval_every={sizes.sft_eval_every}",
-            ],
-            stages,
-        ):
+        if _run("finetune smollm2 (LoRA SFT: lead -> headline)",
+                [*finetune, "run", "--model", "smollm2", "--kind", "completion", "--method", "lora",
+                 "--data", str(bbc_splits), "--out", str(lora), "--max-steps", str(sizes.sft_steps),
+                 "--batch-size", str(sizes.sft_batch), "--max-length", "128", "--lr", "2e-4",
+                 "--seed", str(seed), "--set", f"eval_every={sizes.sft_eval_every}"], stages):
             gen_dir = out / "bbc-compare"
-            _run(
-                "evalsuite compare (untuned vs LoRA)",
-                [
-                    *evalsuite,
-                    "compare",
-                    "--base",
-                    "smollm2",
-                    "--tuned",
-                    str(lora),
-                    "--data",
-                    str(bbc_splits / "test.jsonl"),
-                    "--kind",
-                    "completion",
-                    "--sample",
-                    str(sizes.gen_items),
-                    "--max-new-tokens",
-                    str(sizes.gen_max_new_tokens),
-                    "--batch-size",
-                    str(sizes.predict_batch // 2),
-                    "--out",
-                    str(gen_dir),
-                    "--json",
-                    str(gen_dir / "compare.json"),
-                ],
-                stages,
-                {"comparison: SmolLM2 headlines": str(gen_dir / "index.html")},
-            )
+            _run("evalsuite compare (untuned vs LoRA)",
+                 [*evalsuite, "compare", "--base", "smollm2", "--tuned", str(lora),
+                  "--data", str(bbc_splits / "test.jsonl"), "--kind", "completion",
+                  "--sample", str(sizes.gen_items), "--max-new-tokens", str(sizes.gen_max_new_tokens),
+                  "--batch-size", str(sizes.predict_batch // 2), "--out", str(gen_dir),
+                  "--json", str(gen_dir / "compare.json")],
+                 stages, {"comparison: SmolLM2 headlines": str(gen_dir / "index.html")})
     return _finish(out, stages, t_start)
 
 

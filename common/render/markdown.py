@@ -25,9 +25,8 @@ _STATUS_ICON = {"pass": "✅", "improved": "✅", "warn": "⚠️", "warning": "
 # Markdown syntax characters. Data text is escaped so it stays text: `![t](http://evil.example/p.png)` from a
 # dataset row must not become a live remote image, nor `[x](javascript:...)` a link. `_` between two word
 # characters is left alone (GitHub does not read intraword underscores as emphasis; `f1_macro` stays
-# readable).
-# `(`, `)` and `!` need no escape once `[` and `]` are escaped (no link or image can form without them), and
-# `#` only opens a heading at the start of a line (handled where lines start).
+# readable). `(`, `)` and `!` need no escape once `[` and `]` are escaped (no link or image can form without
+# them), and `#` only opens a heading at the start of a line (handled where lines start).
 _MD_SPECIAL = re.compile(r"([\\`*\[\]~]|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9]))")
 
 

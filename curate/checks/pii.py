@@ -43,8 +43,8 @@ PHONE = re.compile(
 # Necessary conditions, one regex pass: a row that matches none of these (and has fewer than three colons,
 # which every IPv6 finding needs) cannot yield a finding, so the five patterns above are skipped. An e-mail
 # needs `@`, a domain label and a dot followed by a letter. Between two consecutive digits of a card (`[ -]?`)
-# or phone (`[ .-]?`, or `) `/` (` around an area code) there are at
-# most two of ` .-()`, and both need >= 10 digits; an IPv4 needs `d.d.d.d` with 1-3 digit octets.
+# or phone (`[ .-]?`, or `) `/` (` around an area code) there are at most two of ` .-()`, and both need >= 10
+# digits; an IPv4 needs `d.d.d.d` with 1-3 digit octets.
 _EMAIL_HINT = r"@[A-Za-z0-9-]+\.[A-Za-z]"  # `@user` mentions fail it: no dot after the name
 _CHAIN_HINT = r"\d(?:[ .()-]{0,2}\d){9}"
 _IPV4_HINT = r"\d\.\d{1,3}\.\d{1,3}\.\d"

@@ -57,8 +57,7 @@ def test_balance_fails_when_rarest_class_cannot_fill_every_fold(tmp_path):
     r = ClassBalanceCheck().run(ctx)
     assert r.status is CheckStatus.fail
     assert r.summary["unsplittable"] == ["y"] and r.summary["too_rare"] == ["y"]
-    # The check's own parameter wins over the CLI option.
-    # still too rare
+    # The check's own parameter wins over the CLI option. still too rare
     assert ClassBalanceCheck({"kfold": 3, "max_ratio": 10}).run(ctx).status is CheckStatus.warn
 
 

@@ -14,6 +14,7 @@ import json
 import tempfile
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -45,8 +46,18 @@ def _check(path: Path, records: list[tuple[str, str]], **load_kw) -> None:
             assert q.reason == "nul_character" and "\x00" in text, (q, text)
 
 
+_ROOT = tempfile.TemporaryDirectory(prefix="datavet-prop-")  # one folder per module, removed at its end
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _remove_examples_folder():
+    yield
+    _ROOT.cleanup()
+
+
 def _tmp(name: str) -> Path:
-    return Path(tempfile.mkdtemp(prefix="datavet-prop-")) / name
+    """A fresh folder per hypothesis example (a function-scoped tmp_path is shared across examples)."""
+    return Path(tempfile.mkdtemp(dir=_ROOT.name)) / name
 
 
 @SETTINGS
