@@ -1,23 +1,24 @@
 """The data-QA report: a `CheckReport` (plus the rows it refers to) as a `schemas.report.Report`.
 
 `build_qa_report` lays the report out — the summary table first, the input, then one section per check with
-its message, charts (label distribution, length histogram per class, duplicate cluster sizes), its summary
-numbers and a paginated table of findings with each row's text. `write_qa_report` hands it to the one
-renderer, `common.render.write_report` (self-contained HTML, markdown, report JSON), and writes the
-`curate check --json` contract next to it. Dataset text is only ever put into blocks as data; the renderer
-escapes it.
+its message, the charts and tables the check itself declares (`Check.report_blocks`, in the check's module),
+its summary numbers and a paginated table of findings with each row's text as the check shows it
+(`Check.shown_text`: the pii check masks it). This module knows no check by name. `write_qa_report` hands the
+report to the one renderer, `common.render.write_report` (self-contained HTML, markdown, report JSON), and
+writes the `curate check --json` contract next to it. Dataset text is only ever put into blocks as data; the
+renderer escapes it.
 """
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from curate.checks.base import CheckContext
+from curate.checks import REGISTRY
+from curate.checks.base import Check, CheckContext
 from schemas.findings import CheckResult
-from schemas.report import ChartBlock, KeyValueBlock, Report, Section, TableBlock, TextBlock, Verdict
+from schemas.report import KeyValueBlock, Report, Section, TableBlock, TextBlock, Verdict
 from schemas.results import CheckReport
 
 # Findings shown per check in the HTML; the JSON contract keeps them all. 2,000 rows paginate fine and keep
@@ -45,7 +46,8 @@ def _summary_items(summary: dict[str, Any]) -> dict[str, Any]:
 
 
 def findings_table(result: CheckResult, texts: dict[str, str] | None) -> TableBlock | None:
-    """The check's findings as a paginated table: base columns, the check's own keys, then the row text."""
+    """The check's findings as a paginated table: base columns, the check's own keys, then the row text as
+    the check shows it."""
     if not result.findings:
         return None
     extra: list[str] = []
@@ -55,17 +57,13 @@ def findings_table(result: CheckResult, texts: dict[str, str] | None) -> TableBl
                 extra.append(k)
     extra = extra[:5]
     columns = [*_BASE_KEYS, *extra] + (["text"] if texts is not None else [])
-    # The pii check's rows are shown masked: a report should not spread the personal data it found.
-    if result.name == "pii" and texts is not None:
-        from curate.checks.pii import mask_pii
-
-        texts = {f.id: mask_pii(texts.get(f.id) or "")[0] for f in result.findings[:MAX_FINDING_ROWS]}
+    shown = check_view(result.name).shown_text
     rows = []
     for f in result.findings[:MAX_FINDING_ROWS]:
         d = f.model_dump(mode="json")
         row = [d.get(k) for k in _BASE_KEYS] + [d.get(k) for k in extra]
         if texts is not None:
-            row.append((texts.get(f.id) or d.get("raw") or "")[:TEXT_EXCERPT])
+            row.append(shown(texts.get(f.id) or d.get("raw") or "")[:TEXT_EXCERPT])
         rows.append(row)
     n = len(result.findings)
     caption = (
@@ -77,100 +75,18 @@ def findings_table(result: CheckResult, texts: dict[str, str] | None) -> TableBl
                       status_column=None)
 
 
-def _charts(result: CheckResult) -> list[Any]:
-    s, blocks = result.summary, []
-    if result.name == "class_balance" and s.get("counts"):
-        blocks.append(ChartBlock(title="Label distribution", chart="bar", x=list(s["counts"]),
-                                 series={"rows": [float(v) for v in s["counts"].values()]}, x_label="label",
-                                 y_label="rows"))
-        blocks.append(TableBlock(title="Classes", columns=["label", "rows", "share", "balanced weight"],
-                                 rows=[[lab, c, s["shares"].get(lab), s["class_weights"].get(lab)]
-                                       for lab, c in s["counts"].items()], page_size=None))
-    if result.name == "length" and s.get("histogram"):
-        h = s["histogram"]
-        blocks.append(ChartBlock(title="Length per class (characters)", chart="histogram", x=h["edges"],
-                                 series={k: [float(v) for v in vals] for k, vals in h["series"].items()},
-                                 x_label="characters", y_label="rows",
-                                 caption="the last bin holds everything above the 99th percentile"))
-    if result.name in ("near_duplicate", "exact_duplicate", "semantic_duplicate") and result.findings:
-        sizes = Counter(Counter(str(getattr(f, "cluster", None) or getattr(f, "duplicate_of", None))
-                                for f in result.findings).values())
-        # A cluster's head row has no finding of its own, hence + 1.
-        xs = sorted(sizes)
-        blocks.append(
-            ChartBlock(
-                title="Duplicate cluster sizes",
-                chart="bar",
-                x=[k + 1 for k in xs],
-                series={"clusters": [float(sizes[k]) for k in xs]},
-                x_label="rows in cluster",
-                y_label="clusters",
-            )
-        )
-    if result.name == "near_duplicate" and s.get("sample_pairs"):
-        blocks.append(
-            TableBlock(
-                title="Sampled pairs (judge the threshold)",
-                columns=["a", "b", "jaccard", "text a", "text b"],
-                rows=[
-                    [p["a"], p["b"], p["jaccard"], p.get("text_a"), p.get("text_b")]
-                    for p in s["sample_pairs"]
-                ],
-                page_size=10,
-            )
-        )
-    if result.name == "bias":
-        g = s.get("group")
-        if g and g.get("distribution"):
-            labels = sorted({lab for d in g["distribution"].values() for lab in d})
-            blocks.append(TableBlock(title="Label share per group",
-                                     columns=["group", "rows", *labels],
-                                     rows=[[grp, g["groups"][grp], *(d.get(lab) for lab in labels)]
-                                           for grp, d in g["distribution"].items()], page_size=25))
-        if s.get("terms"):
-            blocks.append(TableBlock(title="Term-label PMI (log2)", columns=["term", "rows", "labels", "pmi"],
-                                     rows=[[t, v["rows"], json.dumps(v["labels"]), json.dumps(v["pmi"])]
-                                           for t, v in s["terms"].items()], page_size=25))
-        if s.get("length_leakage"):
-            blocks.append(KeyValueBlock(title="Length-label leakage", items=s["length_leakage"]))
-    if result.name == "expectations" and s.get("results"):
-        blocks.append(
-            TableBlock(
-                title="Expectations",
-                columns=["expectation", "column", "result", "unexpected", "%"],
-                rows=[
-                    [
-                        e["expectation"],
-                        e["column"],
-                        "pass" if e["success"] else "fail",
-                        e["unexpected_count"],
-                        e["unexpected_percent"],
-                    ]
-                    for e in s["results"]
-                ],
-                status_column="result",
-                page_size=None,
-            )
-        )
-    if result.name == "token_audit" and s.get("tokens"):
-        blocks.append(
-            TableBlock(
-                title="Tokens per record",
-                columns=["sequence", *s["tokens"]],
-                rows=[["full", *s["tokens"].values()]]
-                + ([["prompt", *s["prompt_tokens"].values()]] if s.get("prompt_tokens") else []),
-                page_size=None,
-            )
-        )
-    return blocks
+def check_view(name: str) -> type[Check]:
+    """The registered check that shows results named `name`; the plain `Check` (no blocks of its own, row text
+    as is) for a result no check registers, such as the `label_issues` that evalsuite writes."""
+    return REGISTRY.get(name, Check)
 
 
 def check_section(result: CheckResult, texts: dict[str, str] | None) -> Section:
-    """One check's section: what it checks, what it found, charts, numbers and findings."""
+    """One check's section: what it checks, what it found, the check's own blocks, numbers and findings."""
     blocks: list[Any] = [TextBlock(text=result.description or result.name)]
     if result.message:
         blocks.append(TextBlock(title="Result", text=result.message))
-    blocks += _charts(result)
+    blocks += check_view(result.name).report_blocks(result)
     items = _summary_items(result.summary)
     if items:
         blocks.append(KeyValueBlock(title="Summary", items=items))

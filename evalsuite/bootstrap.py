@@ -179,16 +179,19 @@ def paired_bootstrap_seeds(
     confidence: float = 0.95,
     seed: int = 0,
 ) -> DeltaCI:
-    """Paired bootstrap CI of the seed-averaged `metric(tuned) - metric(base)` over the same test items.
+    """Paired bootstrap CI of the seed-averaged `metric(tuned) - metric(base)`, over test items and seeds.
 
-    Each side is one prediction list per training seed. A resample draws item indices once and scores every
-    seed's predictions on them, so the interval carries both test-set and seed-to-seed variation without
-    treating (item, seed) pairs as independent. With one seed per side it equals `paired_bootstrap`'s delta.
+    Each side is one prediction list per training seed, the two sides paired by position (the same seed).
+    A resample draws the test items once (every seed is scored on the same items, so (item, seed) pairs
+    are never treated as independent) and draws the seeds with replacement, then averages the per-seed
+    deltas it drew. The interval so carries test-set sampling and run-to-run training variation: a delta
+    that one seed shows and another does not is not called significant. With one seed per side it equals
+    `paired_bootstrap`'s interval; with two or three seeds the training part rests on that many runs.
 
     Args:
         metric: The metric.
         base_runs: Base predictions, one aligned list per seed.
-        tuned_runs: Tuned predictions, one aligned list per seed.
+        tuned_runs: Tuned predictions, one aligned list per seed, in the same seed order.
         refs: References.
         n_resamples: Bootstrap resamples.
         confidence: Two-sided interval mass.
@@ -196,31 +199,36 @@ def paired_bootstrap_seeds(
     """
     import numpy as np
 
-    n = len(refs)
+    if len(base_runs) != len(tuned_runs) or not base_runs:
+        raise ValueError("paired_bootstrap_seeds needs the same number (>= 1) of seeds on each side")
+    n, n_seeds = len(refs), len(base_runs)
     rng = np.random.default_rng(seed)
     idx = rng.integers(0, n, size=(n_resamples, n))
     base = float(np.mean([metric.compute(p, refs) for p in base_runs]))
     tuned = float(np.mean([metric.compute(p, refs) for p in tuned_runs]))
+    # per_seed[s, j]: seed s's delta on resample j's items
+    per_seed = np.empty((n_seeds, n_resamples))
     fn = metric.options.get("codes_fn")
     if fn is not None:
         labels = sorted({str(x) for xs in (refs, *base_runs, *tuned_runs) for x in xs})
         code = {lab: i for i, lab in enumerate(labels)}
         r_c = np.array([code[str(x)] for x in refs])
-        b_c = [np.array([code[str(x)] for x in p]) for p in base_runs]
-        t_c = [np.array([code[str(x)] for x in p]) for p in tuned_runs]
         k = len(labels)
-        deltas = np.array(
-            [
-                np.mean([fn(t[ix], r_c[ix], k) for t in t_c]) - np.mean([fn(b[ix], r_c[ix], k) for b in b_c])
-                for ix in idx
-            ]
-        )
+        for s, (b_run, t_run) in enumerate(zip(base_runs, tuned_runs, strict=True)):
+            b_c = np.array([code[str(x)] for x in b_run])
+            t_c = np.array([code[str(x)] for x in t_run])
+            per_seed[s] = [fn(t_c[ix], r_c[ix], k) - fn(b_c[ix], r_c[ix], k) for ix in idx]
     else:
-        deltas = np.empty(n_resamples)
-        for j, ix in enumerate(idx):
-            rr = [refs[i] for i in ix]
-            deltas[j] = (np.mean([metric.compute([p[i] for i in ix], rr) for p in tuned_runs])
-                         - np.mean([metric.compute([p[i] for i in ix], rr) for p in base_runs]))
+        for s, (b_run, t_run) in enumerate(zip(base_runs, tuned_runs, strict=True)):
+            for j, ix in enumerate(idx):
+                rr = [refs[i] for i in ix]
+                per_seed[s, j] = (metric.compute([t_run[i] for i in ix], rr)
+                                  - metric.compute([b_run[i] for i in ix], rr))
+    if n_seeds == 1:
+        deltas = per_seed[0]
+    else:
+        drawn = rng.integers(0, n_seeds, size=(n_resamples, n_seeds))
+        deltas = per_seed[drawn, np.arange(n_resamples)[:, None]].mean(axis=1)
     a = (1 - confidence) / 2
     lo, hi = np.quantile(deltas, [a, 1 - a])
     return DeltaCI(metric.name, base, tuned, tuned - base, (float(lo), float(hi)), metric.higher_is_better)

@@ -1,9 +1,14 @@
 """What a check is: a small class with a `name`, a one-line `description`, pydantic `Params`, and
 `run(ctx) -> CheckResult`. The runner gives every check the same `CheckContext`.
+
+A check also owns how its result is shown: `report_blocks(result)` draws its charts and tables from its own
+summary, and `shown_text(text)` is how a row appears next to its findings (the pii check masks it). The report
+asks each check for both and knows no check by name.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -11,6 +16,7 @@ from pydantic import BaseModel, ConfigDict
 
 from curate.io.load import LoadedData
 from schemas.findings import CheckResult, CheckStatus, Finding
+from schemas.report import Block
 
 
 class NoParams(BaseModel):
@@ -60,12 +66,27 @@ class Check:
     def run(self, ctx: CheckContext) -> CheckResult:  # pragma: no cover - interface
         raise NotImplementedError
 
+    @classmethod
+    def report_blocks(cls, result: CheckResult) -> list[Block]:
+        """The charts and tables this check draws from its own `result`, shown after its message.
+
+        A classmethod: the report holds only results (from either engine, or read back from checks.json),
+        not the check objects that made them. The default, for checks with nothing to draw, is none; the
+        report adds the summary numbers and the findings table to every check itself.
+        """
+        return []
+
+    @classmethod
+    def shown_text(cls, text: str) -> str:
+        """A row's text as the report shows it next to this check's findings; unchanged by default."""
+        return text
+
     def result(
         self,
         findings: list[Finding],
         *,
         status: CheckStatus | None = None,
-        summary: dict[str, Any] | None = None,
+        summary: Mapping[str, Any] | None = None,
         message: str | None = None,
         count: int | None = None,
     ) -> CheckResult:
@@ -81,4 +102,4 @@ class Check:
             )
         return CheckResult(name=self.name, description=self.description, status=status,
                            count=len(findings) if count is None else count, findings=findings,
-                           summary=summary or {}, message=message)
+                           summary=dict(summary or {}), message=message)

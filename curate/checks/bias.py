@@ -24,15 +24,17 @@ These are dataset-level findings with no row id: they are reported in `message` 
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from collections import Counter, defaultdict
-from typing import Any
+from typing import Any, NotRequired, TypedDict, cast
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from curate.checks.base import Check, CheckContext
 from schemas.findings import CheckResult, CheckStatus
+from schemas.report import Block, KeyValueBlock, TableBlock
 
 
 class BiasParams(BaseModel):
@@ -50,6 +52,35 @@ class BiasParams(BaseModel):
     )
 
 
+class GroupParity(TypedDict):
+    """What `parity_gaps` computes; the check adds `rows_without_group`, `parity_problems` `largest_gap`."""
+
+    groups: dict[str, int]
+    distribution: dict[str, dict[str, float]]
+    gaps: dict[str, dict[str, Any]]
+    chi_square: dict[str, Any] | None
+    groups_in_gap: list[str]
+    rows_without_group: NotRequired[int]
+    largest_gap: NotRequired[dict[str, Any]]
+
+
+class TermPmi(TypedDict):
+    """One term's rows, its rows per label, and its PMI (log2) with each of those labels."""
+
+    rows: int
+    labels: dict[str, int]
+    pmi: dict[str, float]
+
+
+class BiasSummary(TypedDict):
+    """The summary of a `bias` result, from either engine: `group` with a group field, `terms` with terms."""
+
+    group: NotRequired[GroupParity]
+    terms: NotRequired[dict[str, TermPmi]]
+    length_leakage: dict[str, Any] | None
+    problems: list[str]
+
+
 def group_of(record: dict, group_field: str | None) -> str | None:
     """The record's group: the loader's `group`, else `metadata[group_field]`."""
     g = record.get("group")
@@ -58,7 +89,7 @@ def group_of(record: dict, group_field: str | None) -> str | None:
     return None if g is None else str(g)
 
 
-def parity_gaps(labels: list[str], groups: list[str], min_group_size: int) -> dict:
+def parity_gaps(labels: list[str], groups: list[str], min_group_size: int) -> GroupParity:
     """Label distribution per group, the one-vs-rest parity gap per label, and a chi-square test."""
     from scipy.stats import chi2_contingency
 
@@ -88,11 +119,11 @@ def parity_gaps(labels: list[str], groups: list[str], min_group_size: int) -> di
             "gaps": gaps, "chi_square": chi, "groups_in_gap": sorted(big)}
 
 
-def term_pmi(texts: list[str], labels: list[str], terms: list[str]) -> dict[str, dict]:
+def term_pmi(texts: list[str], labels: list[str], terms: list[str]) -> dict[str, TermPmi]:
     """For each term: rows containing it and PMI (log2) with each label it co-occurs with."""
     n = len(labels)
     prior = {c: k / n for c, k in Counter(labels).items()}
-    out: dict[str, dict] = {}
+    out: dict[str, TermPmi] = {}
     for term in terms:
         rx = re.compile(rf"(?<!\w){re.escape(term)}(?!\w)", re.IGNORECASE)
         hit = Counter(lab for t, lab in zip(texts, labels, strict=True) if rx.search(t))
@@ -212,3 +243,23 @@ class BiasCheck(Check):
         summary["problems"] = [s.split(":", 1)[0] for s in problems]
         return self.result([], status=CheckStatus.warn if problems else CheckStatus.passed, summary=summary,
                            count=len(problems), message="; ".join(problems) or None)
+
+    @classmethod
+    def report_blocks(cls, result: CheckResult) -> list[Block]:
+        """Label shares per group, the terms' PMI with each label, and the length-only classifier's scores."""
+        s = cast(BiasSummary, result.summary)
+        blocks: list[Block] = []
+        g = s.get("group")
+        if g and g.get("distribution"):
+            labels = sorted({lab for d in g["distribution"].values() for lab in d})
+            blocks.append(TableBlock(title="Label share per group", columns=["group", "rows", *labels],
+                                     rows=[[grp, g["groups"][grp], *(d.get(lab) for lab in labels)]
+                                           for grp, d in g["distribution"].items()], page_size=25))
+        if s.get("terms"):
+            blocks.append(TableBlock(title="Term-label PMI (log2)", columns=["term", "rows", "labels", "pmi"],
+                                     rows=[[t, v["rows"], json.dumps(v["labels"]), json.dumps(v["pmi"])]
+                                           for t, v in s["terms"].items()], page_size=25))
+        leak = s.get("length_leakage")
+        if leak:
+            blocks.append(KeyValueBlock(title="Length-label leakage", items=leak))
+        return blocks

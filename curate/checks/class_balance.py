@@ -25,11 +25,13 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from typing import TypedDict, cast
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from curate.checks.base import Check, CheckContext
 from schemas.findings import CheckResult, CheckStatus
+from schemas.report import Block, ChartBlock, TableBlock
 
 
 class ClassBalanceParams(BaseModel):
@@ -46,6 +48,34 @@ class ClassBalanceParams(BaseModel):
     )
 
 
+class BalanceStats(TypedDict):
+    """What `balance_stats` computes from a label count table."""
+
+    n: int
+    classes: int
+    counts: dict[str, int]
+    shares: dict[str, float]
+    imbalance_ratio: float
+    normalized_entropy: float
+    class_weights: dict[str, float]
+
+
+class ClassBalanceSummary(BalanceStats):
+    """The summary of a `class_balance` result, from either engine (the Ray engine runs this check's `run` on
+    its label counts)."""
+
+    kfold: int
+    rarest_class: str
+    rarest_count: int
+    rarest_per_fold: float
+    under_represented: list[str]
+    too_rare: list[str]
+    unsplittable: list[str]
+    max_ratio: float
+    declared_labels: list[str] | None
+    missing_labels: list[str]
+
+
 def label_counts(records: list[dict]) -> Counter[str]:
     """Rows per label; a multilabel row counts once for each of its labels."""
     counts: Counter[str] = Counter()
@@ -58,7 +88,7 @@ def label_counts(records: list[dict]) -> Counter[str]:
     return counts
 
 
-def balance_stats(counts: Counter[str]) -> dict:
+def balance_stats(counts: Counter[str]) -> BalanceStats:
     """Shares, imbalance ratio, normalized entropy and balanced class weights for a label count table."""
     n, k = sum(counts.values()), len(counts)
     shares = {lab: c / n for lab, c in counts.items()}
@@ -131,20 +161,34 @@ class ClassBalanceCheck(Check):
             )
             status = CheckStatus.fail
         rarest = min(counts, key=counts.__getitem__)
-        stats.update(
-            {
-                "kfold": k,
-                "rarest_class": rarest,
-                "rarest_count": counts[rarest],
-                "rarest_per_fold": round(counts[rarest] / k, 2),
-                "under_represented": sorted(under),
-                "too_rare": sorted(rare),
-                "unsplittable": sorted(unsplittable),
-                "max_ratio": p.max_ratio,
-                "declared_labels": declared,
-                "missing_labels": missing,
-            }
-        )
+        summary: ClassBalanceSummary = {
+            **stats,
+            "kfold": k,
+            "rarest_class": rarest,
+            "rarest_count": counts[rarest],
+            "rarest_per_fold": round(counts[rarest] / k, 2),
+            "under_represented": sorted(under),
+            "too_rare": sorted(rare),
+            "unsplittable": sorted(unsplittable),
+            "max_ratio": p.max_ratio,
+            "declared_labels": declared,
+            "missing_labels": missing,
+        }
         count = len(set(under) | set(rare) | set(unsplittable) | set(missing)) + (len(counts) == 1)
-        return self.result([], status=status, summary=stats, count=count,
+        return self.result([], status=status, summary=summary, count=count,
                            message="; ".join(problems) or None)
+
+    @classmethod
+    def report_blocks(cls, result: CheckResult) -> list[Block]:
+        """The label distribution as a bar chart, then rows, share and balanced weight per class."""
+        s = cast(ClassBalanceSummary, result.summary)
+        if not s.get("counts"):
+            return []
+        counts = s["counts"]
+        return [
+            ChartBlock(title="Label distribution", chart="bar", x=list(counts),
+                       series={"rows": [float(v) for v in counts.values()]}, x_label="label", y_label="rows"),
+            TableBlock(title="Classes", columns=["label", "rows", "share", "balanced weight"],
+                       rows=[[lab, c, s["shares"].get(lab), s["class_weights"].get(lab)]
+                             for lab, c in counts.items()], page_size=None),
+        ]

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from collections import Counter
 
+from curate.checks._duplicates import cluster_sizes_chart
 from curate.checks.base import Check, CheckContext
 from schemas.configs.dedup_key import DedupKeyConfig
 from schemas.findings import CheckResult, Finding, Severity
+from schemas.report import Block
 
 
 class ExactDuplicateCheck(Check):
@@ -29,6 +31,11 @@ class ExactDuplicateCheck(Check):
         multi = [s for s in sizes.values() if s > 1]
         return self.result(findings, summary=exact_summary(len(findings), len(multi), max(multi, default=1),
                                                            len(groups), key_options(ctx)))
+
+    @classmethod
+    def report_blocks(cls, result: CheckResult) -> list[Block]:
+        """The sizes of the duplicate groups."""
+        return cluster_sizes_chart(result)
 
 
 def exact_summary(

@@ -29,7 +29,7 @@ from __future__ import annotations
 import contextlib
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, NotRequired, TypedDict, cast
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -37,6 +37,7 @@ from curate.checks.base import Check, CheckContext
 from schemas.errors import ConfigError
 from schemas.findings import CheckResult, CheckStatus, Finding, Severity
 from schemas.records import message_text
+from schemas.report import Block, TableBlock
 
 MAX_FINDINGS_PER_EXPECTATION = 10_000
 
@@ -55,6 +56,27 @@ class ExpectationSpec(BaseModel):
     @property
     def kwargs(self) -> dict[str, Any]:
         return dict(self.model_extra or {})
+
+
+class ExpectationOutcome(TypedDict):
+    """One expectation's result as GX gave it; `error` when it could not run."""
+
+    expectation: str
+    column: str | None
+    success: bool
+    unexpected_count: int | None
+    unexpected_percent: float | None
+    observed_value: Any
+    error: NotRequired[str]
+
+
+class ExpectationsSummary(TypedDict):
+    """The summary of an `expectations` result: every expectation in suite order, and the failed ones."""
+
+    evaluated: int
+    successful: int
+    failed: list[ExpectationOutcome]
+    results: list[ExpectationOutcome]
 
 
 class ExpectationsParams(BaseModel):
@@ -227,7 +249,7 @@ class ExpectationsCheck(Check):
         res = batch.validate(suite, result_format={"result_format": "COMPLETE",
                                                    "unexpected_index_column_names": ["id"]})
         findings: list[Finding] = []
-        per: list[dict[str, Any]] = []
+        per: list[ExpectationOutcome] = []
         problems: list[str] = []
         # GX does not keep suite order in its results: match them back to our specs by the index in `meta`.
         ordered = sorted(res.results, key=lambda r: (r.expectation_config.meta or {}).get("datavet_index", 0))
@@ -235,7 +257,7 @@ class ExpectationsCheck(Check):
             column = spec.kwargs.get("column")
             reason = spec.gx_type.removeprefix("expect_")
             error = _exception_message(r.exception_info)
-            entry = {
+            entry: ExpectationOutcome = {
                 "expectation": spec.gx_type,
                 "column": column,
                 "success": bool(r.success),
@@ -272,5 +294,18 @@ class ExpectationsCheck(Check):
         if problems and not findings:
             status = CheckStatus.fail
         failed = [e for e in per if not e["success"]]
-        return self.result(findings, status=status, message="; ".join(problems) or None, summary={
-            "evaluated": len(per), "successful": len(per) - len(failed), "failed": failed, "results": per})
+        summary: ExpectationsSummary = {"evaluated": len(per), "successful": len(per) - len(failed),
+                                         "failed": failed, "results": per}
+        return self.result(findings, status=status, message="; ".join(problems) or None, summary=summary)
+
+    @classmethod
+    def report_blocks(cls, result: CheckResult) -> list[Block]:
+        """One row per expectation, in suite order, with its pass/fail and unexpected rows."""
+        results = cast(ExpectationsSummary, result.summary).get("results")
+        if not results:
+            return []
+        rows = [[e["expectation"], e["column"], "pass" if e["success"] else "fail", e["unexpected_count"],
+                 e["unexpected_percent"]] for e in results]
+        columns = ["expectation", "column", "result", "unexpected", "%"]
+        return [TableBlock(title="Expectations", columns=columns, rows=rows, status_column="result",
+                           page_size=None)]

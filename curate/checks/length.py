@@ -21,11 +21,13 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from typing import NotRequired, TypedDict, cast
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from curate.checks.base import Check, CheckContext
 from schemas.findings import CheckResult, Finding, Severity
+from schemas.report import Block, ChartBlock
 
 
 class LengthParams(BaseModel):
@@ -68,7 +70,29 @@ def robust_outliers(lengths: list[int], z: float) -> tuple[list[int], dict]:
                  "outlier_above_chars": math.floor(math.expm1(hi))}
 
 
-def length_histogram(lengths: list[int], labels: list[str], bins: int) -> dict:
+class LengthHistogram(TypedDict):
+    """Rows per label in equal-width bins of characters: `edges` has one more entry than each series."""
+
+    edges: list[int]
+    series: dict[str, list[int]]
+
+
+class LengthSummary(TypedDict):
+    """The summary of a `length` result, from either engine. The outlier bounds are there when `outlier_z` is
+    set (`outlier_above_chars` only when the lengths spread at all)."""
+
+    chars: dict[str, int]
+    reasons: dict[str, int]
+    min_chars: int
+    max_chars: int | None
+    outlier_z: float | None
+    median_chars: NotRequired[int]
+    mad_log: NotRequired[float]
+    outlier_above_chars: NotRequired[int]
+    histogram: LengthHistogram | None
+
+
+def length_histogram(lengths: list[int], labels: list[str], bins: int) -> LengthHistogram:
     """Counts of lengths per label in equal-width bins up to the 99th percentile (the last bin takes the
     rest)."""
     top = max(1, int(_quantile(sorted(lengths), 0.99)))
@@ -120,7 +144,7 @@ class LengthCheck(Check):
         findings.sort(key=lambda f: (order[f.reason], -getattr(f, "chars", 0)))
         labels = [r["label"] if isinstance(r.get("label"), str) else "all" for r in ctx.data.records]
         s = sorted(lengths)
-        summary = {
+        summary: LengthSummary = {
             "chars": {q: round(_quantile(s, v)) for q, v in
                       (("min", 0), ("p05", 0.05), ("median", 0.5), ("p95", 0.95), ("p99", 0.99), ("max", 1))},
             "reasons": dict(Counter(f.reason for f in findings)),
@@ -128,3 +152,14 @@ class LengthCheck(Check):
             "histogram": length_histogram(lengths, labels, p.bins) if lengths else None,
         }
         return self.result(findings, summary=summary)
+
+    @classmethod
+    def report_blocks(cls, result: CheckResult) -> list[Block]:
+        """A histogram of text lengths with one series per class."""
+        h = cast(LengthSummary, result.summary).get("histogram")
+        if not h:
+            return []
+        return [ChartBlock(title="Length per class (characters)", chart="histogram", x=h["edges"],
+                           series={k: [float(v) for v in vals] for k, vals in h["series"].items()},
+                           x_label="characters", y_label="rows",
+                           caption="the last bin holds everything above the 99th percentile")]

@@ -11,12 +11,15 @@ holds sampled pairs with their Jaccard so a user can judge the threshold.
 from __future__ import annotations
 
 import random
+from typing import TypedDict, cast
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from curate.checks._duplicates import cluster_sizes_chart
 from curate.checks.base import Check, CheckContext
 from schemas.configs.dedup_key import DedupKeyConfig
 from schemas.findings import CheckResult, Finding, Severity
+from schemas.report import Block, TableBlock
 
 
 class NearDuplicateParams(BaseModel):
@@ -30,6 +33,32 @@ class NearDuplicateParams(BaseModel):
     shingle: int = Field(5, ge=1, le=64, description="shingle size in UTF-8 bytes")
     sample_pairs: int = Field(10, ge=0, description="pairs shown in the report")
     seed: int = 0
+
+
+class SamplePair(TypedDict):
+    """One verified pair shown in the report, with the start of both texts."""
+
+    a: str
+    b: str
+    jaccard: float
+    text_a: str
+    text_b: str
+
+
+class NearDuplicateSummary(TypedDict):
+    """The summary of a `near_duplicate` result, from either engine (both call `near_summary`)."""
+
+    near_duplicate_rows: int
+    clusters: int
+    threshold: float
+    num_perm: int
+    bands: int
+    rows_per_band: int
+    shingle: int
+    candidate_pairs: int
+    verified_pairs: int
+    duplicate_key: str
+    sample_pairs: list[SamplePair]
 
 
 class NearDuplicateCheck(Check):
@@ -79,6 +108,23 @@ class NearDuplicateCheck(Check):
         return self.result(findings, summary=near_summary(p, findings, nd.bands, nd.rows, nd.candidates,
                                                           len(nd.pairs), key_options(ctx), sample))
 
+    @classmethod
+    def report_blocks(cls, result: CheckResult) -> list[Block]:
+        """The sizes of the near-duplicate clusters, then sampled pairs to judge the threshold by."""
+        blocks = cluster_sizes_chart(result)
+        s = cast(NearDuplicateSummary, result.summary)
+        if s.get("sample_pairs"):
+            blocks.append(
+                TableBlock(
+                    title="Sampled pairs (judge the threshold)",
+                    columns=["a", "b", "jaccard", "text a", "text b"],
+                    rows=[[p["a"], p["b"], p["jaccard"], p.get("text_a"), p.get("text_b")]
+                          for p in s["sample_pairs"]],
+                    page_size=10,
+                )
+            )
+        return blocks
+
 
 def near_summary(
     p: NearDuplicateParams,
@@ -88,8 +134,8 @@ def near_summary(
     candidates: int,
     verified: int,
     key: DedupKeyConfig,
-    sample: list[dict],
-) -> dict:
+    sample: list[SamplePair],
+) -> NearDuplicateSummary:
     """The check's summary (also built by the Ray engine from its distributed pairs)."""
     return {"near_duplicate_rows": len(findings), "clusters": len({f.cluster for f in findings}),
             "threshold": p.threshold, "num_perm": p.num_perm, "bands": bands, "rows_per_band": rows_per_band,

@@ -230,3 +230,8 @@ class PiiCheck(Check):
             "rows_with_pii": len({f.id for f in findings}),
             "matches": dict(per_kind), "rows": dict(rows_per_kind),
         })
+
+    @classmethod
+    def shown_text(cls, text: str) -> str:
+        """The row masked: a report should not spread the personal data it found."""
+        return mask_pii(text)[0]

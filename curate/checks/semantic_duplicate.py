@@ -11,8 +11,10 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from curate.checks._duplicates import cluster_sizes_chart
 from curate.checks.base import Check, CheckContext
 from schemas.findings import CheckResult, Finding, Severity
+from schemas.report import Block
 
 
 class SemanticDuplicateParams(BaseModel):
@@ -64,3 +66,8 @@ class SemanticDuplicateCheck(Check):
                 "model": p.model,
             },
         )
+
+    @classmethod
+    def report_blocks(cls, result: CheckResult) -> list[Block]:
+        """The sizes of the clusters of rows with one meaning."""
+        return cluster_sizes_chart(result)

@@ -22,7 +22,7 @@ No thresholds beyond max length: any truncation is worth seeing; the summary giv
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NotRequired, TypedDict, cast
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -31,6 +31,28 @@ from curate.checks.base import Check, CheckContext
 from curate.errors import CurateError
 from schemas.findings import CheckResult, CheckStatus, Finding, Severity
 from schemas.records import RecordKind
+from schemas.report import Block, TableBlock
+
+
+class TokenAuditSummary(TypedDict):
+    """The summary of a `token_audit` result. `tokens` (and `prompt_tokens`, for completion and chat data) are
+    quantiles of tokens per record; text data is packed, so it has the block counts and nothing truncated."""
+
+    tokenizer: str
+    max_length: int
+    kind: str
+    chat_template: bool
+    rows: int
+    truncated: int
+    tokens_lost: int
+    tokens: dict[str, int]
+    truncated_share: NotRequired[float]
+    no_completion_tokens: NotRequired[int]
+    prompt_tokens: NotRequired[dict[str, int]]
+    template_notes: NotRequired[dict[str, int]]
+    tokens_total: NotRequired[int]
+    blocks: NotRequired[int]
+    documents_longer_than_a_block: NotRequired[int]
 
 
 class TokenAuditParams(BaseModel):
@@ -163,11 +185,13 @@ class TokenAuditCheck(Check):
                 )
         findings.sort(key=lambda f: (f.reason != "no_completion_tokens", -f.tokens))
         truncated = sum(1 for n in a["tokens"] if n > max_length)
-        summary = {"tokenizer": name, "max_length": int(max_length), "kind": kind.value,
-                   "chat_template": _has_template(tok), "rows": len(a["tokens"]),
-                   "truncated": truncated, "truncated_share": round(truncated / len(a["tokens"]), 4),
-                   "no_completion_tokens": no_answer, "tokens": _quantiles(a["tokens"]),
-                   "tokens_lost": sum(max(0, n - max_length) for n in a["tokens"])}
+        summary: TokenAuditSummary = {
+            "tokenizer": name, "max_length": int(max_length), "kind": kind.value,
+            "chat_template": _has_template(tok), "rows": len(a["tokens"]),
+            "truncated": truncated, "truncated_share": round(truncated / len(a["tokens"]), 4),
+            "no_completion_tokens": no_answer, "tokens": _quantiles(a["tokens"]),
+            "tokens_lost": sum(max(0, n - max_length) for n in a["tokens"]),
+        }
         if a["prompt_tokens"] is not None:
             summary["prompt_tokens"] = _quantiles(a["prompt_tokens"])
         if kind is RecordKind.chat:
@@ -178,7 +202,7 @@ class TokenAuditCheck(Check):
         """Text records: what packing into blocks of `max_length` makes of them (nothing is cut)."""
         total = sum(tokens)
         longer = sum(1 for n in tokens if n > max_length)
-        summary = {
+        summary: TokenAuditSummary = {
             "tokenizer": name,
             "max_length": max_length,
             "kind": "text",
@@ -198,3 +222,16 @@ class TokenAuditCheck(Check):
             "text before the cut)."
         )
         return self.result([], status=CheckStatus.passed, summary=summary, message=msg)
+
+    @classmethod
+    def report_blocks(cls, result: CheckResult) -> list[Block]:
+        """Token quantiles per record: the full sequence, and the prompt alone where there is one."""
+        s = cast(TokenAuditSummary, result.summary)
+        if not s.get("tokens"):
+            return []
+        rows = [["full", *s["tokens"].values()]]
+        prompt = s.get("prompt_tokens")
+        if prompt:
+            rows.append(["prompt", *prompt.values()])
+        return [TableBlock(title="Tokens per record", columns=["sequence", *s["tokens"]], rows=rows,
+                           page_size=None)]

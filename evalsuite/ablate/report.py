@@ -1,9 +1,9 @@
 """The ablation's comparisons, a verdict per curation step, and its Report (rendered by `common.render`).
 
-The primary metric is macro-F1 (`f1_macro`, the trainer's own). Every comparison is a paired bootstrap over
-the
-same test items of the seed-averaged delta (`evalsuite.bootstrap.paired_bootstrap_seeds`): 95% percentile
-interval; a delta whose interval includes 0 is "no measurable effect".
+The primary metric is macro-F1 (`f1_macro`, the trainer's own). Every comparison is a paired bootstrap of the
+seed-averaged delta that resamples the test items and the training seeds
+(`evalsuite.bootstrap.paired_bootstrap_seeds`): 95% percentile interval; a delta whose interval includes 0 is
+"no measurable effect".
 
 Per step s: its effect is curated - minus_s (the full recipe against the recipe without s): helped when the
 interval is above 0, hurt when below. Its random twin compares curated with minus_s minus as many random rows:
@@ -195,16 +195,24 @@ def build_report(data: Any, res: Any, cfg: AblateConfig, manifest: dict[str, Any
         f"({cfg.max_steps}) and the same seeds ({', '.join(map(str, cfg.seeds))}); only the training rows "
         "differ. The curated variants are `curate run` outputs of the same raw pool, one step switched off "
         "for each leave-one-out variant. Deltas are seed-averaged macro-F1 differences on the same test "
-        f"items with 95% paired-bootstrap percentile intervals ({cfg.n_resamples} resamples over test "
-        "items, every seed scored on each resample). A verdict is helped/hurt only when the interval "
+        f"items with 95% paired-bootstrap percentile intervals ({cfg.n_resamples} resamples, "
+        "each drawing the "
+        "test items and the training seeds with replacement, so an interval carries test-set sampling and "
+        "run-to-run training variation). A verdict is helped/hurt only when the interval "
         "excludes 0; otherwise no measurable effect, which at this budget can also mean the effect is "
-        "smaller than the test set can resolve. Removing rows also shrinks the data, so each removing step "
-        "is compared with a random removal of as many rows."
+        "smaller than the test set and the seeds can resolve. "
+        "Removing rows also shrinks the data and changes "
+        "which rows fill each batch, so each removing step is compared with a random removal of as many rows."
     )
     if len(cfg.seeds) == 1:
         method += (
             " Only one training seed was run: the intervals then cover test-set sampling only, not the "
             "run-to-run variation of training, so a difference between variants can be training noise."
+        )
+    elif len(cfg.seeds) < 5:
+        method += (
+            f" The training-noise part of each interval rests on {len(cfg.seeds)} seeds; more seeds "
+            "(`--set 'seeds=[0,1,2,3,4]'`) give firmer verdicts."
         )
     sections = [
         Section(id="variants", title="Variants", blocks=[variants, chart, removed]),

@@ -122,3 +122,23 @@ def test_smollm2_on_bundled_bbc_finds_prompts_that_fill_max_length():
     assert r.summary["chat_template"] is True
     assert r.summary["no_completion_tokens"] > 0
     assert r.summary["truncated"] >= r.summary["no_completion_tokens"]
+
+
+def test_the_summary_is_the_one_the_check_declares_and_draws(tmp_path, tok_dir):
+    from curate.checks.token_audit import TokenAuditSummary
+    from tests.curate.summary_support import assert_declared
+
+    chat = [{"id": "c", "messages": [{"role": "user", "content": words(2)},
+                                     {"role": "assistant", "content": words(2)}]}]
+    cases = [([{"id": "a", "prompt": words(3), "completion": words(2)}], None, ["full", "prompt"]),
+             (chat, "chat", ["full", "prompt"]),
+             ([{"id": "a", "text": words(4), "label": "x"}], None, ["full"]),
+             ([{"id": "a", "text": words(4)}], None, ["full"])]
+    for k, (rows, kind, drawn) in enumerate(cases):
+        d = tmp_path / str(k)
+        d.mkdir()
+        r = TokenAuditCheck().run(ctx_of(d, rows, kind=kind, tokenizer=str(tok_dir), max_length=10))
+        assert_declared(r.summary, TokenAuditSummary)
+        (table,) = TokenAuditCheck.report_blocks(r)
+        assert [row[0] for row in table.rows] == drawn
+        assert table.columns == ["sequence", "min", "median", "p95", "p99", "max"]

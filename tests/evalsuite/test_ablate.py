@@ -175,9 +175,31 @@ def test_seed_bootstrap_pairs_items_and_averages_seeds() -> None:
     one = paired_bootstrap_seeds(f1, [bad], [good], refs, n_resamples=200)
     ref = paired_bootstrap(f1, bad, good, refs, n_resamples=200)
     assert one.delta == pytest.approx(ref.delta) and one.ci == pytest.approx(ref.ci)
+    # the same effect on both seeds: significant, as with one seed
+    both = paired_bootstrap_seeds(f1, [bad, bad], [good, good], refs, n_resamples=200)
+    assert both.delta == pytest.approx(ref.delta) and both.ci[0] > 0
+    # an effect that only one of two seeds shows is training noise as far as two runs can tell: the seeds are
+    # resampled too, so the interval reaches 0 (it excluded 0 when only the items were resampled)
     two = paired_bootstrap_seeds(f1, [bad, bad], [good, bad], refs, n_resamples=200)
     assert two.delta == pytest.approx(ref.delta / 2)
-    assert two.ci[0] > 0
+    assert two.ci[0] <= 0 < two.ci[1]
+
+
+def test_seed_bootstrap_widens_with_seed_to_seed_spread() -> None:
+    f1 = next(m for m in metrics_for("classification") if m.name == "f1_macro")
+    rng = random.Random(1)
+    refs = [rng.choice("abc") for _ in range(300)]
+
+    def noisy(p_right: float) -> list[str]:
+        return [r if rng.random() < p_right else rng.choice("abc") for r in refs]
+
+    base = [noisy(0.7) for _ in range(3)]
+    steady = paired_bootstrap_seeds(f1, base, [noisy(0.75) for _ in range(3)], refs, n_resamples=300)
+    spread = paired_bootstrap_seeds(f1, base, [noisy(0.6), noisy(0.75), noisy(0.9)], refs, n_resamples=300)
+    width = lambda d: d.ci[1] - d.ci[0]  # noqa: E731
+    assert width(spread) > 1.5 * width(steady)
+    with pytest.raises(ValueError):
+        paired_bootstrap_seeds(f1, base, base[:2], refs)
 
 
 def test_shipped_ablate_configs_load() -> None:
