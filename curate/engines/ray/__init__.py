@@ -4,13 +4,17 @@ quarantine, every check's counts).
 
 Stages, one module each:
 
-* `load`: one read task per input shard, validated by curate's loader code; duplicate ids by a shuffle.
+* `load`: one read task per input shard, validated by curate's loader code.
+* `ids`: ids settled by the local loader's rule (duplicates quarantined, made-up ids renamed), one shuffle.
 * `rows`: normalization and each row's facts (text, length, PII, label, group) in one batch map.
 * `dedup`: exact groups (shuffle on a text hash); MinHash signatures and LSH band keys in batch maps; band
   buckets, candidate pairs and their verification by shuffles.
 * `components`: connected components of verified pairs by min-label propagation (one shuffle per round).
 * `clusters`: each row joined with its cluster; conflicting labels by a shuffle on the cluster.
 * `results`: every check's result from aggregates (the driver sees findings and counters, never all rows).
+* `tokens`: `token_audit` on Ray Data actors (one tokenizer per worker); `leakage`: against another file or
+  split, by the near-duplicate stages over both sides.
+* `expect`: row-wise great-expectations suites, validated batch by batch and merged by GX's rule.
 * `write`: kept and removed rows as shards in input order, by a range shuffle on row position.
 
 `bag` and `shuffle` hold the shuffle plumbing; `session` connects to Ray. docs/scaling.md has the how-to.

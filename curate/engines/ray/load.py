@@ -9,11 +9,10 @@ rows validated by curate's own loader code, so reasons and messages are the loca
   exactly as `curate.io.load` decides them (its first `INFER_SAMPLE` parsed rows); every task then uses them.
 * Row position `pos = unit << 40 | row` orders rows as the local loader does (by source, then row), and is
   the key every later stage uses for "first" (the kept row of a duplicate group is the smallest pos).
-* Duplicate ids: tasks validate without settling ids (`_accept`'s `add` only collects the record); a shuffle
-  of (id, pos) then finds every id used twice, and all but its first row become `duplicate_id` quarantine
-  entries, as the local loader does for ids the input gives. An id the loader made up (the row number of a
-  row without one) that clashes with another row's id is renamed by the local loader (`id~1`); the Ray
-  engine does not replay that renaming and stops with a ConfigError naming `--engine local`.
+* Ids: tasks validate without settling ids (`_accept`'s `add` only collects the record); one shuffle then
+  settles them by the local loader's rule (`curate.engines.ray.ids`): a repeated id the input gives is a
+  `duplicate_id` quarantine entry, a clash with an id the loader made up (a row's row number) renames
+  the made-up one to `id~N`.
 """
 
 from __future__ import annotations
@@ -200,7 +199,7 @@ def read_unit(batch: dict[str, Any], plan: Plan) -> Iterator[dict[str, list]]:
                     into.append(qentry(rr, reason, msg))
 
                 def add(rr: Any, rec: dict[str, Any], into: list[Any] = got) -> None:
-                    into.append(rec)   # ids are settled later, over all tasks (pipeline._duplicate_ids)
+                    into.append(rec)   # ids are settled later, over all tasks (ids.settle)
 
                 _accept(r, kind, plan.mapping, cfg, sink, add)
             out["pos"].append((unit_no << ROW_BITS) | r.row)

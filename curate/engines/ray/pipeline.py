@@ -11,15 +11,15 @@ from curate.errors import ConfigError, CurateError
 from schemas.configs.curate import CurateConfig
 
 
-def _unsupported(cfg: CurateConfig, names: list[str], kind: str, checks: dict) -> list[str]:
+def _unsupported(cfg: CurateConfig, names: list[str], kind: str, checks: dict, mapping: dict) -> list[str]:
     """Checks that would do work this engine does not distribute yet (they need the local engine)."""
+    from curate.engines.ray.expect import not_row_wise
+
     bad = []
     if "expectations" in names and getattr(checks["expectations"], "specs", None):
-        bad.append("expectations (a suite is set)")
-    if "leakage" in names and (cfg.against or cfg.split_field):
-        bad.append("leakage (--against or split_field is set)")
-    if "token_audit" in names and cfg.tokenizer and cfg.max_length:
-        bad.append("token_audit (a tokenizer is set)")
+        whole = not_row_wise(checks["expectations"].specs, kind, mapping)
+        if whole:
+            bad.append(f"expectations (not row-wise: {', '.join(whole)})")
     if "conflicting_responses" in names and kind in ("completion", "chat"):
         bad.append("conflicting_responses (completion/chat data)")
     if "semantic_duplicate" in names:
@@ -50,7 +50,18 @@ def run_ray_pipeline(cfg: CurateConfig, command: str = "curate run --engine ray"
 def _run(cfg: CurateConfig, command: str):
     import yaml
 
-    from curate.engines.ray import clusters, components, dedup, load, results, write
+    from curate.engines.ray import (
+        clusters,
+        components,
+        dedup,
+        expect,
+        ids,
+        leakage,
+        load,
+        results,
+        tokens,
+        write,
+    )
     from curate.engines.ray import rows as rowmod
     from curate.engines.ray.shuffle import partitions
     from curate.io import atomic_text, write_json, write_jsonl
@@ -68,12 +79,15 @@ def _run(cfg: CurateConfig, command: str):
     # -- load and validate (one task per unit), then duplicate ids (a shuffle of id, pos)
     plan = load.plan(cfg.input)
     kind = plan.kind
-    bad = _unsupported(cfg, names, kind, checks)
+    bad = _unsupported(cfg, names, kind, checks, plan.mapping)
     if bad:
         raise ConfigError("the ray engine does not run these checks with this config: " + "; ".join(bad),
                           fix="disable them (disable: [...]) or run with --engine local")
     raw = load.read(plan).materialize()
-    dup_ids = _duplicate_ids(raw, n)
+    # duplicate ids quarantined, made-up ids that clash renamed: the local loader's rule (`ids`)
+    settled = ids.settle(raw, n)
+    raw = ids.apply(raw, settled).materialize() if settled.renamed else raw
+    dup_ids = settled.duplicates
     quarantine = _quarantine(raw, dup_ids)
     unit_rows = Counter()
     for part in raw.map_batches(_unit_rows, batch_format="pandas").take_all():
@@ -91,7 +105,8 @@ def _run(cfg: CurateConfig, command: str):
                            rows_read=rows_read, rows_loaded=rows_read - len(quarantine),
                            rows_quarantined=len(quarantine),
                            quarantine_reasons=dict(Counter(q.reason for q in quarantine).most_common()),
-                           encoding_note=plan.encoding_note, notes=plan.notes, split=plan.split)
+                           encoding_note=plan.encoding_note, notes=ids.summary_notes(plan.notes, settled),
+                           split=plan.split)
 
     # -- normalize and the row-local facts (one batch map)
     rows = loaded.map_batches(
@@ -103,6 +118,8 @@ def _run(cfg: CurateConfig, command: str):
             "group_field": cfg.group_field,
         },
     ).materialize()
+    # the other split of `leakage`, read whole like the input (a load error stops the run, as locally)
+    against = leakage.load_against(cfg, n) if cfg.against and "leakage" in names else None
 
     # -- exact groups, near-duplicate clusters, conflicting labels
     nd = checks.get("near_duplicate")
@@ -167,6 +184,12 @@ def _run(cfg: CurateConfig, command: str):
                 res = results.pii_result(check, st)
             elif name == "bias":
                 res = results.bias_result(check, st, rows, options)
+            elif name == "token_audit" and cfg.tokenizer and cfg.max_length:
+                res = tokens.token_audit_result(check, rows, kind, options)
+            elif name == "leakage" and (against is not None or cfg.split_field):
+                res = leakage.leakage_result(check, rows, kind, against, options, n)
+            elif name == "expectations" and check.specs:
+                res = expect.expectations_result(check, rows, kind, plan.mapping)
             else:
                 res = _passive(check, kind, options)
         except Exception as e:  # one failing check never stops the others (curate.runner.run_checks)
@@ -303,46 +326,6 @@ def _unit_rows(df: Any) -> Any:
     rows = (pos & ((1 << ROW_BITS) - 1)) + 1
     g = pd.DataFrame({"unit": units, "rows": rows}).groupby("unit", as_index=False)["rows"].max()
     return g
-
-
-def _duplicate_ids(raw: Any, n: int) -> list[tuple[int, str]]:
-    """(pos, id) of every loaded row whose id an earlier loaded row already uses (shuffle on the id).
-
-    Raises:
-        ConfigError: when a clash involves an id the loader made up (a row without an id gets its row
-            number); the local loader renames such rows (`curate.io.load`), which this engine does not replay.
-    """
-    from curate.engines.ray import bag
-
-    def keyed(b: Any):
-        for pos, ok, rid, explicit in zip(b["pos"].tolist(), b["ok"].tolist(), b["id"].tolist(),
-                                          b["explicit"].tolist(), strict=True):
-            if ok:
-                yield rid, (pos, bool(explicit))
-
-    def later(items: list):
-        by: dict[str, list[tuple[int, bool]]] = {}
-        for rid, got in items:
-            by.setdefault(rid, []).append(got)
-        for rid, ps in by.items():
-            if len(ps) < 2:
-                continue
-            if not all(explicit for _, explicit in ps):
-                yield -1, rid   # a made-up id clashes: reported on the driver
-                continue
-            for p, _ in sorted(ps)[1:]:
-                yield p, rid
-
-    got = sorted(v for v in bag.unpack(bag.step(bag.to_bag(raw, keyed, n), later, n)))
-    clashes = [rid for p, rid in got if p == -1]
-    if clashes:
-        raise ConfigError(
-            f"{len(clashes)} id(s) that the loader made up for rows without an id (their row "
-            f"number) are also used by other rows, e.g. {clashes[0]!r}; the local engine renames "
-            "them, the ray engine does not",
-            fix="give every row an id, or run with --engine local",
-        )
-    return got
 
 
 def _quarantine(raw: Any, dup_ids: list) -> list:
