@@ -165,7 +165,8 @@ def main() -> None:
         return
     tmp = Path(tempfile.mkdtemp())
     rows = [
-        "| rows | engine | run s | rows/s | driver peak RSS (GiB) | Ray workers | worker peak RSS max / median (GiB) "
+        "| rows | engine | run s | rows/s | driver peak RSS (GiB) | Ray workers "
+        "| worker peak RSS max / median (GiB) "
         "| kept | removed | quarantined |",
         "|---:|---|---:|---:|---:|---:|---|---:|---:|---:|",
     ]
@@ -181,7 +182,8 @@ def main() -> None:
         r = _run(["--child", "ray", str(shards), str(tmp / f"ray-{n}"), "0"])
         measured[n] = r
         rows.append(
-            f"| {n:,} | ray (2 CPUs) | {r['seconds']:.1f} | {n / r['seconds']:,.0f} | {r['driver_gib']:.2f} | "
+            f"| {n:,} | ray (2 CPUs) | {r['seconds']:.1f} | {n / r['seconds']:,.0f} | "
+            f"{r['driver_gib']:.2f} | "
             f"{r['workers']} | {r['worker_max_gib']:.2f} / {r['worker_median_gib']:.2f} | {r['kept']:,} | "
             f"{r['removed']:,} | {r['quarantined']:,} |"
         )
@@ -197,7 +199,8 @@ def main() -> None:
         r = _run(["--child", "ray", str(shards), str(tmp / f"scale-{nodes}"), str(nodes)])
         base = base or r["seconds"]
         scale.append(
-            f"| {n:,} | {nodes} x 1 | {r['seconds']:.1f} | {n / r['seconds']:,.0f} | {base / r['seconds']:.2f}x |"
+            f"| {n:,} | {nodes} x 1 | {r['seconds']:.1f} | {n / r['seconds']:,.0f} | "
+            f"{base / r['seconds']:.2f}x |"
         )
         print(scale[-1], flush=True)
     table = "\n".join(rows) + "\n\n" + "\n".join(scale)

@@ -449,7 +449,8 @@ def build_report(res: CompareResult, base_pred: Sequence[Any], tuned_pred: Seque
                 TextBlock(
                     title="McNemar (accuracy)",
                     text=(
-                        f"Base right / tuned wrong: {res.mcnemar['b']}; base wrong / tuned right: {res.mcnemar['c']}; "
+                        f"Base right / tuned wrong: {res.mcnemar['b']}; "
+                        f"base wrong / tuned right: {res.mcnemar['c']}; "
                         f"exact two-sided p = {res.mcnemar['p_value']:.4g}."
                     ),
                 )
@@ -610,7 +611,8 @@ def run_compare(
         base: Base model (minilm, smollm2, or a folder).
         tuned: Tuned model folder, or an adapter folder (then `base` is the model under it).
         data: Test data file (or bundled:NAME).
-        task: "classification", "generation" or "text" (held-out documents: `evalsuite.compare_text`); a record
+        task: "classification", "generation" or "text" (held-out documents: `evalsuite.compare_text`); a
+            record
             kind works too (completion and chat mean generation); None infers it from the data's fields.
         train_data: Classification only: training data for the base linear probe (required there).
         adapter: An adapter to apply on `tuned` (rarely needed: an adapter folder as `tuned` works).
@@ -625,7 +627,8 @@ def run_compare(
         report_dir: Write index.html/report.md/report.json here.
         metric_options: Metric family options.
         perplexity: Generation only: also compare completion-only perplexity of the references.
-        ppl_max_length: Truncation for perplexity; default: the trainer's max_length from the run's config.yaml
+        ppl_max_length: Truncation for perplexity; default: the trainer's max_length from the run's
+            config.yaml
             (tuned folder or its parent), else the model's max positions capped at 1024.
 
     Raises:
@@ -670,7 +673,8 @@ def run_compare(
             raise UsageError(
                 f"{data} holds classification records (text, label): the base is a linear probe on "
                 "the frozen encoder, which needs --train-data",
-                fix="pass the training split the tuned model was trained on, e.g. --train-data splits/train.jsonl",
+                fix="pass the training split the tuned model was trained on, "
+                "e.g. --train-data splits/train.jsonl",
             )
         from finetune.models import load_for_inference
         from finetune.probe import train_linear_probe

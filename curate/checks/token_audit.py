@@ -155,7 +155,8 @@ def packed_summary(name: str, max_length: int, chat_template: bool, rows: int, t
         "tokens": tokens,
     }
     msg = (
-        f"{total:,} tokens pack into {summary['blocks']:,} blocks of {max_length:,}; nothing is truncated. "
+        f"{total:,} tokens pack into {summary['blocks']:,} blocks of {max_length:,}; "
+        "nothing is truncated. "
         f"{longer:,} document(s) span more than one block (a continuation starts a block without the "
         "text before the cut)."
     )

@@ -1,7 +1,8 @@
 """`curate check DATA`: load, run every registered check, print the summary, write JSON and reports.
 
 Settings come from `--config` (a `CurateConfig` YAML: input, per-check parameters under `checks:`, `enable`,
-`disable`, `expectations`, `fail_on`), then `--set key=value` overrides, then the flags, which win. `--out DIR`
+`disable`, `expectations`, `fail_on`), then `--set key=value` overrides, then the flags, which win.
+`--out DIR`
 writes the QA report with a manifest that records the command line and the resolved config.
 """
 

@@ -1,4 +1,5 @@
-"""`curate run --config FILE`: the whole curation (load, normalize, check, remove, mask, write, split) from a YAML."""
+"""`curate run --config FILE`: the whole curation (load, normalize, check, remove, mask, write, split)
+from a YAML."""
 
 from __future__ import annotations
 

@@ -45,7 +45,8 @@ def register(app: typer.Typer) -> None:
             Optional[str],
             typer.Option(
                 "--group-by",
-                help="near_duplicate or exact_duplicate: keep duplicate clusters in one split (default: none).",
+                help="near_duplicate or exact_duplicate: keep duplicate clusters in one split "
+                "(default: none).",
             ),
         ] = None,
         threshold: Annotated[
@@ -76,7 +77,8 @@ def register(app: typer.Typer) -> None:
         loader: dict = o.LOADER,
         overwrite: o.Overwrite = False,
     ) -> None:
-        """Split DATA into train/val/test or K folds, stratified, keeping groups whole; write DIR/manifest.json."""
+        """Split DATA into train/val/test or K folds, stratified, keeping groups whole; write
+        DIR/manifest.json."""
         from curate.console import console, print_load_summary
         from curate.io import load
         from curate.io.outputs import check_dir_target

@@ -1,4 +1,5 @@
-"""`evalsuite ablate CONFIG`: does curation pay? Train on raw, curated and leave-one-step-out data; compare."""
+"""`evalsuite ablate CONFIG`: does curation pay? Train on raw, curated and leave-one-step-out data;
+compare."""
 
 from __future__ import annotations
 
@@ -30,7 +31,8 @@ def register(app: typer.Typer) -> None:
         out: Out = None,
     ) -> None:
         """Train the same model with the same budget on each data variant and report what each curation step
-        did to macro-F1 on one clean held-out test set. Re-running resumes: finished runs are not retrained."""
+        did to macro-F1 on one clean held-out test set. Re-running resumes: finished runs are not
+        retrained."""
         from evalsuite.ablate.runner import run_ablation
         from schemas.configs.ablate import AblateConfig
         from schemas.configs.base import load_config

@@ -172,7 +172,8 @@ def register(app: typer.Typer) -> None:
                        f"CI [{d.ci[0]:+.4f}, {d.ci[1]:+.4f}]  {d.status}")
         if res.perplexity:
             typer.echo(
-                f"perplexity: {res.signatures['perplexity']} ({res.perplexity['n_tokens']} tokens; lower is better)"
+                f"perplexity: {res.signatures['perplexity']} "
+                f"({res.perplexity['n_tokens']} tokens; lower is better)"
             )
         if res.curves_source:
             typer.echo(f"training curves from {res.curves_source}")

@@ -53,7 +53,8 @@ def register(app: typer.Typer) -> None:
         overwrite: Overwrite = False,
         cli: typer.Context = None,  # type: ignore[assignment]
     ) -> None:
-        """Train each fold with finetune's `run`, evaluate it, and report mean +/- std and likely label errors."""
+        """Train each fold with finetune's `run`, evaluate it, and report mean +/- std and likely label
+        errors."""
         import json
 
         from evalsuite.cv import run_cv

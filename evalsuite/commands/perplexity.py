@@ -1,7 +1,8 @@
 """`evalsuite perplexity`: perplexity of a causal LM (optionally with an adapter) on a file.
 
 Text records (plain documents, or the text of classification records) are scored with sliding windows; only
-the fields scoring uses are required: text, or prompt/completion, or messages. SFT records (prompt/completion or chat) are scored, by default
+the fields scoring uses are required: text, or prompt/completion, or messages. SFT records
+(prompt/completion or chat) are scored, by default
 (`--template auto`), through the trainer's formatting (the chat template when the tokenizer has one) on
 completion tokens only; `--template raw` scores raw prompt + completion with sliding windows instead. The
 signature printed with the numbers says which.

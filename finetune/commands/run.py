@@ -44,7 +44,8 @@ def print_result(result: Any) -> None:
             continue
         Console().print(
             f"{split}: {st.get('rows', 0)} rows, {st.get('truncated', 0)} truncated at max_length, "
-            f"{st.get('no_answer_tokens', 0)} dropped with no answer token left, {q} quarantined by the loader"
+            f"{st.get('no_answer_tokens', 0)} dropped with no answer token left, "
+            f"{q} quarantined by the loader"
         )
 
 
@@ -141,7 +142,8 @@ def register(app: typer.Typer) -> None:
 
 
 def claim_run_dir(out: str, *, resume: bool, overwrite: bool) -> Any:
-    """The output-folder claim of a training run: new, empty, or an earlier run with --overwrite (--resume: none).
+    """The output-folder claim of a training run: new, empty, or an earlier run with --overwrite
+    (--resume: none).
 
     Only the main process claims (under `accelerate launch` every process runs this command); the lock is left
     out for the same reason: the processes of one run share the folder.

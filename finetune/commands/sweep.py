@@ -1,4 +1,5 @@
-"""`finetune sweep`: search lr / batch size / epochs / LoRA rank on the validation metric, print a ranked table."""
+"""`finetune sweep`: search lr / batch size / epochs / LoRA rank on the validation metric, print a ranked
+table."""
 
 from __future__ import annotations
 
@@ -83,7 +84,8 @@ def register(app: typer.Typer) -> None:
 
         if strategy not in ("grid", "random"):
             raise UsageError(f"--strategy {strategy!r} is unknown", fix="use grid or random")
-        flags = {"data.split_dir": data, "data.train": train, "data.val": val, "out": out, "max_steps": max_steps}
+        flags = {"data.split_dir": data, "data.train": train, "data.val": val, "out": out,
+                 "max_steps": max_steps}
         cfg = train_config(base, flags)
         from curate.io.outputs import claim_outputs
 
