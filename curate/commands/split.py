@@ -77,8 +77,7 @@ def register(app: typer.Typer) -> None:
         loader: dict = o.LOADER,
         overwrite: o.Overwrite = False,
     ) -> None:
-        """Split DATA into train/val/test or K folds, stratified, keeping groups whole; write
-        DIR/manifest.json."""
+        """Split DATA into train/val/test or K folds, stratified, groups kept whole; DIR/manifest.json."""
         from curate.console import console, print_load_summary
         from curate.io import load
         from curate.io.outputs import check_dir_target

@@ -53,8 +53,7 @@ def register(app: typer.Typer) -> None:
         overwrite: Overwrite = False,
         cli: typer.Context = None,  # type: ignore[assignment]
     ) -> None:
-        """Train each fold with finetune's `run`, evaluate it, and report mean +/- std and likely label
-        errors."""
+        """Train and evaluate each fold; report mean +/- std and the likely label errors."""
         import json
 
         from evalsuite.cv import run_cv

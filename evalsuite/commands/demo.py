@@ -37,8 +37,7 @@ def register(app: typer.Typer) -> None:
             ),
         ] = False,
     ) -> None:
-        """Run curate -> split -> finetune -> compare on the bundled data and models; print the report
-        path."""
+        """Run curate -> split -> finetune -> compare on the bundled data and models; print the report."""
         if readme_summary:
             from evalsuite.demo_summary import readme_summary as summary
 
