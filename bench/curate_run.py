@@ -98,9 +98,11 @@ def main() -> None:
     rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024 / 1024
     ok = res["rows"] == res["kept"] + res["removed"] + res["quarantined"]
     lines = [
-        "| rows | run_pipeline s | process wall s (incl. imports) | peak RSS (GiB) | kept | removed | quarantined | invariant |",
+        "| rows | run_pipeline s | process wall s (incl. imports) | peak RSS (GiB) | kept | removed "
+        "| quarantined | invariant |",
         "|---:|---:|---:|---:|---:|---:|---:|---|",
-        f"| {res['rows']:,} | {res['seconds']:.1f} | {wall:.1f} | {rss:.2f} | {res['kept']:,} | {res['removed']:,} | "
+        f"| {res['rows']:,} | {res['seconds']:.1f} | {wall:.1f} | {rss:.2f} | {res['kept']:,} | "
+        f"{res['removed']:,} | "
         f"{res['quarantined']:,} | {'holds' if ok else 'BROKEN'} |",
         "",
         "| stage | seconds | peak RSS so far after it (GiB) |",

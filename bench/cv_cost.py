@@ -111,7 +111,8 @@ def main() -> None:
     share_cpu = summary["train_cpu_s"] / max(short["cpu_s"], 1e-9)
     body = f"""### CV cost: `evalsuite cv` vs {a.k} single `finetune run`s, and a 20-step run's time
 
-Command: `.venv/bin/python bench/cv_cost.py --rows {a.rows} --k {a.k} --steps {a.steps} --batch-size {a.batch_size} \
+Command: `.venv/bin/python bench/cv_cost.py --rows {a.rows} --k {a.k} --steps {a.steps} \
+--batch-size {a.batch_size} \
 --threads {a.threads}` \
 (MiniLM, max length {a.max_length}, {a.threads} torch \
 thread(s) per process; {CONDITIONS}). Wall time and the child processes' CPU seconds; on a \
@@ -119,17 +120,25 @@ busy machine a process waits for a core most of its wall time, so the CPU column
 
 | what | wall s | CPU s | target | met |
 |---|---:|---:|---|---|
-| `evalsuite cv`, K={a.k}, {a.rows:,} tweets, {a.steps} steps per fold | {cv["wall_s"]:.1f} | {cv["cpu_s"]:.1f} | | |
+| `evalsuite cv`, K={a.k}, {a.rows:,} tweets, {a.steps} steps per fold | \
+{cv["wall_s"]:.1f} | {cv["cpu_s"]:.1f} | | |
 | {a.k} x `finetune run` on the same fold folders | {single_wall:.1f} | {single_cpu:.1f} | | |
-| ratio cv / singles | {ratio_wall:.2f}x | {ratio_cpu:.2f}x | <= 1.1x | wall: {"yes" if ratio_wall <= 1.1 else "no"}; CPU: {"yes" if ratio_cpu <= 1.1 else "no"} |
-| `finetune run --train bundled:tweets --max-steps {a.steps} --eval-limit {a.eval_limit}` | {short["wall_s"]:.1f} | {short["cpu_s"]:.1f} | | |
+| ratio cv / singles | {ratio_wall:.2f}x | {ratio_cpu:.2f}x | <= 1.1x | \
+wall: {"yes" if ratio_wall <= 1.1 else "no"}; CPU: {"yes" if ratio_cpu <= 1.1 else "no"} |
+| `finetune run --train bundled:tweets --max-steps {a.steps} --eval-limit {a.eval_limit}` | \
+{short["wall_s"]:.1f} | {short["cpu_s"]:.1f} | | |
 | its training steps | {train_s:.1f} | {summary["train_cpu_s"]:.1f} | | |
-| training share of the process's time (wall inside `run()`: {share_run:.2f}) | {share_proc:.2f} | {share_cpu:.2f} | >= 0.5 | wall: {"yes" if share_proc >= 0.5 else "no"}; CPU: {"yes" if share_cpu >= 0.5 else "no"} |
+| training share of the process's time (wall inside `run()`: {share_run:.2f}) | {share_proc:.2f} | \
+{share_cpu:.2f} | >= 0.5 | \
+wall: {"yes" if share_proc >= 0.5 else "no"}; CPU: {"yes" if share_cpu >= 0.5 else "no"} |
 
 The 20-step run tokenized {st["tokenized"]:,} of its {st["rows"]:,} training rows (the first mega-batch its \
-steps reach) and validated on {summary["data_stats"]["val"]["rows"]:,} sampled val rows. cv reads each fold's \
-out-of-fold probabilities from the run's `val_predictions.jsonl` instead of predicting val again, and imports \
-torch once instead of {a.k} times. Before this change (issue 12): a 20-step run took 418 s of which 74 s training, \
+steps reach) and validated on {summary["data_stats"]["val"]["rows"]:,} sampled val rows. cv reads each \
+fold's \
+out-of-fold probabilities from the run's `val_predictions.jsonl` instead of predicting val again, and \
+imports \
+torch once instead of {a.k} times. Before this change (issue 12): a 20-step run took 418 s of which 74 s \
+training, \
 and cv at 40 steps did not finish one fold in 13 minutes.
 """
     print(body)

@@ -47,12 +47,14 @@ def main() -> None:
     table = "\n".join(
         [
             f"Command: `.venv/bin/python bench/generation.py --n {a.n} --max-new-tokens {a.max_new_tokens} "
-            f"--batch-size {a.batch_size}` (smollm2 fp32, CPU, 2 cores shared with other jobs: figures under load).",
+            f"--batch-size {a.batch_size}` "
+            "(smollm2 fp32, CPU, 2 cores shared with other jobs: figures under load).",
             "",
             "| method | prompts | seconds | prompts/s | speed-up |",
             "|---|---:|---:|---:|---:|",
             f"| per-example `generate` loop | {a.n} | {t_s:.2f} | {a.n / t_s:.2f} | 1.00x |",
-            f"| datavet batched (left pad, KV cache, batch {a.batch_size}) | {a.n} | {t_b:.2f} | {a.n / t_b:.2f} | "
+            f"| datavet batched (left pad, KV cache, batch {a.batch_size}) | {a.n} | {t_b:.2f} | "
+            f"{a.n / t_b:.2f} | "
             f"{t_s / t_b:.2f}x |",
             "",
             f"Identical outputs: {same}/{a.n} (fp32 batched matmuls may flip a near-tie greedy step).",

@@ -61,7 +61,8 @@ def _offsets(row, n):
 
 
 def eng_rensa(texts):
-    """rensa's Rust MinHash (128 permutations) on our shingle hashes, inside datavet's banding/verification."""
+    """rensa's Rust MinHash (128 permutations) on our shingle hashes, inside datavet's
+    banding/verification."""
     import rensa
 
     out_sig = []
@@ -182,13 +183,15 @@ def main() -> None:
         print(f"{name}: {n} rows {dt:.1f}s recall {rec:.4f} precision {prec:.4f}", flush=True)
     base = {r[0]: r[3] for r in rows}
     lines = [
-        "| engine | rows | seconds | rows/s | x datasketch (rows/s) | recall (planted, J>=0.8) | precision (sampled) | pairs |",
+        "| engine | rows | seconds | rows/s | x datasketch (rows/s) | recall (planted, J>=0.8) "
+        "| precision (sampled) | pairs |",
         "|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for name, n, dt, rps, rec, prec, npos, npairs in rows:
         x = f"{rps / base['datasketch']:.1f}" if "datasketch" in base else "-"
         lines.append(
-            f"| {name} | {n:,} | {dt:.1f} | {rps:,.0f} | {x} | {rec:.4f} (of {npos:,}) | {prec:.4f} | {npairs:,} |"
+            f"| {name} | {n:,} | {dt:.1f} | {rps:,.0f} | {x} | {rec:.4f} (of {npos:,}) | "
+            f"{prec:.4f} | {npairs:,} |"
         )
     table = "\n".join(lines)
     cmd = "`.venv/bin/python bench/near_dup.py " + " ".join(sys.argv[1:]) + "`"
@@ -213,7 +216,8 @@ def _split(texts) -> None:
     t2 = time.perf_counter()
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 / 1024
     print(
-        f"rows {len(texts):,}: exact groups + signatures {t1 - t0:.1f} s; banding ({nd.candidates:,} candidates) "
+        f"rows {len(texts):,}: exact groups + signatures {t1 - t0:.1f} s; "
+        f"banding ({nd.candidates:,} candidates) "
         f"+ exact-Jaccard verification + components {t2 - t1:.1f} s; total {t2 - t0:.1f} s; "
         f"{len(nd.pairs):,} pairs; peak RSS {peak:.2f} GiB ({before:.2f} GiB after building the corpus)"
     )

@@ -111,7 +111,8 @@ def main() -> None:
     lines += [
         "",
         f"Relative difference datavet vs transformers loop: {rel:.2e} (target < 1e-4).",
-        "lm-eval scores every token (the first one conditioned on its prefix token) in disjoint rolling windows "
+        "lm-eval scores every token (the first one conditioned on its prefix token) in disjoint rolling "
+        "windows "
         "with less context, so its perplexity differs by design; compare its tokens/s.",
     ]
     if note:

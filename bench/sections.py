@@ -18,7 +18,8 @@ CONDITIONS = os.environ.get("BENCH_CONDITIONS", "quiet machine, nothing else run
 
 
 def write_section(name: str, body: str, path: Path = ROOT / "BENCHMARKS.md") -> bool:
-    """Replace section `name` with `body`. Returns False (and changes nothing) when the markers are missing."""
+    """Replace section `name` with `body`. Returns False (and changes nothing) when the markers are
+    missing."""
     from curate.io.writers import atomic_text
 
     start, end = f"<!-- section:{name} -->", f"<!-- /section:{name} -->"

@@ -3,7 +3,8 @@
 
     .venv/bin/python bench/split_bench.py
 
-Prints a markdown table; writes it into BENCHMARKS.md between `<!-- section:split -->` markers when they exist.
+Prints a markdown table; writes it into BENCHMARKS.md between `<!-- section:split -->` markers when they
+exist.
 Share dev = largest |label share in a held-out fold - global share| (percentage points); size dev = largest
 |fold rows / target rows - 1| (%).
 """

@@ -4,7 +4,8 @@ Each measurement runs in its own subprocess so peak RSS (ru_maxrss) belongs to o
 tokens/s counts real (non-padding) tokens of the training batches over the time spent in training steps
 (ours: the loop's step time; Trainer: the duration of `trainer.train()` with eval, saving and logging off).
 
-    .venv/bin/python bench/trainer.py                 # both cases, writes the `trainer` section of BENCHMARKS.md
+    .venv/bin/python bench/trainer.py                 # both cases, writes the `trainer` section of
+                                                      # BENCHMARKS.md
     .venv/bin/python bench/trainer.py --steps-minilm 10 --steps-smollm2 4 --no-write
 """
 
@@ -170,12 +171,15 @@ def main() -> None:
 
         note = (
             f"Command: `.venv/bin/python bench/trainer.py --steps-minilm {a.steps_minilm} --steps-smollm2 "
-            f"{a.steps_smollm2}` (torch {torch.__version__}, transformers {transformers.__version__}, CPU fp32, "
+            f"{a.steps_smollm2}` (torch {torch.__version__}, transformers {transformers.__version__}, "
+            "CPU fp32, "
             f"{a.threads} torch thread(s) per trainer). {CONDITIONS}; tokens per CPU-second of "
-            "the training steps is the steadier measure when the machine is shared. Both trainers ran back to back in separate "
+            "the training steps is the steadier measure when the machine is shared. "
+            "Both trainers ran back to back in separate "
             "processes, each on exactly steps x batch rows, once. Peer: HF `Trainer` with its "
             "defaults (fused AdamW, no length grouping) and dynamic padding, on the same rows, model, LoRA "
-            "config, batch size, max length and steps. Where ours gains: length-grouped batches (less padding) "
+            "config, batch size, max length and steps. "
+            "Where ours gains: length-grouped batches (less padding) "
             "and, for SFT, the LM head applied only at answer positions."
         )
         from bench.sections import write_section

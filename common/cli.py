@@ -2,7 +2,8 @@
 
 Exit codes: 0 success, 1 a failed quality gate, 2 a usage or config error (ours or click's: an unknown
 option, a missing argument), 3 an unexpected internal error (a bug; the panel says to rerun with `--debug`),
-130 interrupted. A traceback is shown only with `--debug` (or DATAVET_DEBUG=1). rich and typer are imported lazily so `import schemas` stays cheap.
+130 interrupted. A traceback is shown only with `--debug` (or DATAVET_DEBUG=1). rich and typer are imported
+lazily so `import schemas` stays cheap.
 """
 
 
@@ -54,7 +55,8 @@ def print_error(err: BaseException, *, title: str | None = None) -> None:
 
 
 def _click_exceptions() -> tuple[tuple[type[BaseException], ...], ...]:
-    """(exit, abort, usage, click-error, no-args-help) exception classes of click and of typer's vendored copy.
+    """(exit, abort, usage, click-error, no-args-help) exception classes of click and of typer's vendored
+    copy.
 
     typer >= 0.26 ships its own copy of click (`typer._click`), whose exceptions do not derive from click's;
     catching only `click.exceptions` turned `--bogus` into an "internal error" with exit 3.

@@ -4,6 +4,7 @@ from schemas.errors import DatavetError
 
 
 class ModelAssetError(DatavetError):
-    """An unknown model name, a folder that is not a model, a missing model package, or pickle-only weights."""
+    """An unknown model name, a folder that is not a model, a missing model package, or pickle-only
+    weights."""
 
     title = "model error"

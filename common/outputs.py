@@ -4,7 +4,8 @@ did not create, and never leaves a half-written file.
 Rules (docs/reliability.md lists the tests that hold them):
 - A file output never replaces a folder, and a path that lies under a file is refused.
 - A folder output is used when it is new or empty. A folder datavet wrote carries a marker file
-  (`.datavet-output`); such a folder is replaced only with `overwrite=True` (`--overwrite`). A non-empty folder
+  (`.datavet-output`); such a folder is replaced only with `overwrite=True` (`--overwrite`).
+  A non-empty folder
   without the marker belongs to someone else and is refused even with `--overwrite`.
 - A folder being written is locked (`.datavet-output.lock`, an OS file lock released when the process dies),
   so a second concurrent run into it fails at once instead of mixing files from both.
@@ -202,7 +203,8 @@ def output_dir(path: str | Path, *, overwrite: bool = False, command: str = "dat
 
 
 def _remove_if_unused(path: Path, *, rmdir: bool) -> None:
-    """Take our marker and lock out of a folder that holds nothing else (and remove it, when we created it)."""
+    """Take our marker and lock out of a folder that holds nothing else (and remove it, when we created
+    it)."""
     try:
         if _foreign_entries(path):
             return
@@ -215,7 +217,8 @@ def _remove_if_unused(path: Path, *, rmdir: bool) -> None:
 
 
 def replace_dir(tmp: Path, target: Path, *, overwrite: bool = False, command: str = "datavet") -> None:
-    """Move the complete folder `tmp` onto `target`, marking it; the old `target` goes only if datavet wrote it.
+    """Move the complete folder `tmp` onto `target`, marking it; the old `target` goes only if datavet
+    wrote it.
 
     Raises:
         OutputError: `target` may not be replaced (see `check_dir_target`).

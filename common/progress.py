@@ -6,7 +6,8 @@ file, CI): plain lines, flushed as they are written, e.g.
     progress | train 40/200 (20%) 3.1 steps/s ETA 52s | loss 0.5123 lr 4.2e-05
 
 one at the start, one each time another tenth of the work is done (at most one a second), one at least every
-`DATAVET_PROGRESS_EVERY` seconds (default 15; 0 prints every update), and one at the end. `DATAVET_PROGRESS=off|plain|rich`
+`DATAVET_PROGRESS_EVERY` seconds (default 15; 0 prints every update), and one at the end.
+`DATAVET_PROGRESS=off|plain|rich`
 overrides the choice (default `auto`). rich is imported only when a bar is drawn, so this module is cheap to
 import from curate, finetune and evalsuite alike.
 

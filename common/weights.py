@@ -48,9 +48,11 @@ def safe_weights(path: str | Path, *, allow_pickle: bool = False) -> dict[str, A
         )
         if pickles:
             raise ModelAssetError(
-                f"{folder} holds its weights only as a pickle ({', '.join(pickles)}); loading a pickle can run "
+                f"{folder} holds its weights only as a pickle ({', '.join(pickles)}); "
+                "loading a pickle can run "
                 "code hidden in it, so datavet loads safetensors only",
-                fix=f"if you trust where it came from, convert it once with `finetune convert-weights {folder}` "
+                fix="if you trust where it came from, convert it once with "
+                f"`finetune convert-weights {folder}` "
                 "(reads tensors only, writes model.safetensors beside it); or opt in to loading the pickle "
                 f"with --allow-pickle (finetune run) or {ALLOW_ENV}=1",
             )
@@ -69,7 +71,8 @@ def convert(folder: str | Path) -> list[Path]:
         The files written.
 
     Raises:
-        ModelAssetError: No single-file pickle weights, a safetensors file already there, or an unreadable pickle.
+        ModelAssetError: No single-file pickle weights, a safetensors file already there, or an unreadable
+            pickle.
     """
     import torch
     from safetensors.torch import save_file

@@ -1,7 +1,8 @@
 """The Python API of curate, for notebooks and scripts: the same loaders, checks and splits as the CLI.
 
     import curate
-    result = curate.check(df)                 # a path, bundled:NAME, a DataFrame, a datasets.Dataset, or dicts
+    result = curate.check(df)                 # a path, bundled:NAME, a DataFrame, a datasets.Dataset,
+                                              # or dicts
     result.passed, result.to_pandas()         # the gate, and every finding as a DataFrame
     from curate.api import split
     parts = split(result.data, val=0.2, test=0.1, group_by="near_duplicate")
@@ -67,7 +68,8 @@ class QAResult:
         return Path(path)
 
     def write_report(self, folder: str | Path) -> Path:
-        """Write the QA report (index.html, report.md, report.json, checks.json) into `folder`; returns the HTML."""
+        """Write the QA report (index.html, report.md, report.json, checks.json) into `folder`; returns
+        the HTML."""
         from curate.report import write_qa_report
 
         return Path(write_qa_report(self.report, self._ctx, folder))

@@ -89,7 +89,8 @@ def curated_card_text(
         f"| read | {rows_read:,} | `{source}` |",
         f"| kept | {kept:,} | `{data_file}` |",
         f"| quarantined (could not be read as a valid record) | {quarantined:,} | `quarantine.jsonl` |",
-        f"| removed by curation | {removed:,} | `removed.jsonl` (each with its reason and the row it duplicates) |",
+        f"| removed by curation | {removed:,} | "
+        "`removed.jsonl` (each with its reason and the row it duplicates) |",
         "",
         "## What curation removed, and why",
         "",
@@ -115,7 +116,8 @@ def curated_card_text(
             else ["None."]
         ),
         "",
-        f"Checks run: {', '.join(checks) or '(none)'}; their findings are in `checks.json` and the QA report.",
+        f"Checks run: {', '.join(checks) or '(none)'}; "
+        "their findings are in `checks.json` and the QA report.",
     ]
     if split_files:
         body += ["", "## Splits", "", "| split | rows |", "|---|---|",
@@ -153,7 +155,8 @@ def split_card_text(manifest: dict[str, Any], records: list[dict[str, Any]]) -> 
         "",
         f"{manifest['input_rows']:,} {kind} records in {how}, stratified by {manifest['stratify']}, with "
         f"{manifest['groups']:,} groups kept whole ({manifest['groups_straddling']} straddle splits; "
-        f"{manifest.get('exact_duplicate_texts_straddling', 0)} identical texts appear in more than one split). "
+        f"{manifest.get('exact_duplicate_texts_straddling', 0)} identical texts appear in more than one "
+        "split). "
         f"{manifest.get('dropped_rows', 0):,} rows were dropped (`dropped.jsonl`).",
         "",
         "| split | rows |",

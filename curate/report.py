@@ -108,7 +108,8 @@ def _headline(result: CheckResult) -> str:
 
 
 def removed_section(removed: list[dict[str, Any]], texts: dict[str, str] | None) -> Section:
-    """What `curate run` removed and why: rows per reason, then each removed row with the row it duplicates."""
+    """What `curate run` removed and why: rows per reason, then each removed row with the row it
+    duplicates."""
     by_reason = Counter(r["reason"] for r in removed)
     blocks: list[Any] = [
         TextBlock(

@@ -188,7 +188,8 @@ def check_report(data: LoadedData, results: list[CheckResult], reserved: bool = 
 
 
 def gate_fails(report: CheckReport, fail_on: str) -> bool:
-    """`fail`: fail on any check with status fail or error. `warn`: also on warn. `never`: never. No row loaded fails the gate too (unless `never`).
+    """`fail`: fail on any check with status fail or error. `warn`: also on warn. `never`: never. No row
+    loaded fails the gate too (unless `never`).
     The old level names `error` and `warning` mean `fail` and `warn`."""
     bad = GATE[OLD_GATE_LEVELS.get(fail_on, fail_on)]
     if bad and report.input.rows_loaded == 0:

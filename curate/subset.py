@@ -82,7 +82,8 @@ def describe(info: dict[str, Any] | None) -> str | None:
 
 
 def sample_list(items: list[T], n: int | None, seed: int = 0) -> list[T]:
-    """A seeded random sample of `n` list items in their original order (all of them when n is None or >= len)."""
+    """A seeded random sample of `n` list items in their original order (all of them when n is None or
+    >= len)."""
     if n is None or n >= len(items):
         return list(items)
     idx = sorted(random.Random(seed).sample(range(len(items)), n))

@@ -429,23 +429,17 @@ def build_report(res: CompareResult, base_pred: Sequence[Any], tuned_pred: Seque
                 x=labels,
                 series={"base": [f1b.get(lab) for lab in labels], "tuned": [f1t.get(lab) for lab in labels]},
             ),
-            ChartBlock(
-                title="Confusion matrix: base",
-                chart="heatmap",
-                x=labels,
-                y=labels,
-                matrix=confusion(base_pred, references, labels)[1],
-                x_label="predicted",
-                y_label="true",
-            ),
-            ChartBlock(
-                title="Confusion matrix: tuned",
-                chart="heatmap",
-                x=labels,
-                y=labels,
-                matrix=confusion(tuned_pred, references, labels)[1],
-                x_label="predicted",
-                y_label="true",
+            *(
+                ChartBlock(
+                    title=f"Confusion matrix: {who}",
+                    chart="heatmap",
+                    x=labels,
+                    y=labels,
+                    matrix=confusion(pred, references, labels)[1],
+                    x_label="predicted",
+                    y_label="true",
+                )
+                for who, pred in (("base", base_pred), ("tuned", tuned_pred))
             ),
             TableBlock(title="Per class: tuned", columns=cols, rows=tuned_rows),
             TableBlock(title="Per class: base", columns=cols, rows=base_rows),
@@ -455,7 +449,8 @@ def build_report(res: CompareResult, base_pred: Sequence[Any], tuned_pred: Seque
                 TextBlock(
                     title="McNemar (accuracy)",
                     text=(
-                        f"Base right / tuned wrong: {res.mcnemar['b']}; base wrong / tuned right: {res.mcnemar['c']}; "
+                        f"Base right / tuned wrong: {res.mcnemar['b']}; "
+                        f"base wrong / tuned right: {res.mcnemar['c']}; "
                         f"exact two-sided p = {res.mcnemar['p_value']:.4g}."
                     ),
                 )
@@ -616,7 +611,8 @@ def run_compare(
         base: Base model (minilm, smollm2, or a folder).
         tuned: Tuned model folder, or an adapter folder (then `base` is the model under it).
         data: Test data file (or bundled:NAME).
-        task: "classification", "generation" or "text" (held-out documents: `evalsuite.compare_text`); a record
+        task: "classification", "generation" or "text" (held-out documents: `evalsuite.compare_text`); a
+            record
             kind works too (completion and chat mean generation); None infers it from the data's fields.
         train_data: Classification only: training data for the base linear probe (required there).
         adapter: An adapter to apply on `tuned` (rarely needed: an adapter folder as `tuned` works).
@@ -631,7 +627,8 @@ def run_compare(
         report_dir: Write index.html/report.md/report.json here.
         metric_options: Metric family options.
         perplexity: Generation only: also compare completion-only perplexity of the references.
-        ppl_max_length: Truncation for perplexity; default: the trainer's max_length from the run's config.yaml
+        ppl_max_length: Truncation for perplexity; default: the trainer's max_length from the run's
+            config.yaml
             (tuned folder or its parent), else the model's max positions capped at 1024.
 
     Raises:
@@ -676,7 +673,8 @@ def run_compare(
             raise UsageError(
                 f"{data} holds classification records (text, label): the base is a linear probe on "
                 "the frozen encoder, which needs --train-data",
-                fix="pass the training split the tuned model was trained on, e.g. --train-data splits/train.jsonl",
+                fix="pass the training split the tuned model was trained on, "
+                "e.g. --train-data splits/train.jsonl",
             )
         from finetune.models import load_for_inference
         from finetune.probe import train_linear_probe
@@ -700,26 +698,23 @@ def run_compare(
             ppl_max_length = _trainer_max_length(tuned) or min(
                 getattr(bm.config, "max_position_embeddings", 1024) or 1024, 1024
             )
-        base_ppl = (
-            sft_perplexity(bm, btok, recs, max_length=ppl_max_length, batch_size=batch_size)
-            if perplexity
-            else None
-        )
-        base_pred = generate(bm, btok, texts, max_new_tokens=max_new_tokens, batch_size=batch_size,
-                             label="generate (base)")
+
+        def run_model(lm: Any, tok: Any, who: str) -> tuple[Any, list[str]]:
+            """(perplexity of the references or None, the generated predictions) of one model."""
+            ppl = None
+            if perplexity:
+                ppl = sft_perplexity(lm, tok, recs, max_length=ppl_max_length, batch_size=batch_size)
+            return ppl, generate(lm, tok, texts, max_new_tokens=max_new_tokens, batch_size=batch_size,
+                                 label=f"generate ({who})")
+
+        base_ppl, base_pred = run_model(bm, btok, "base")
         tm, ttok = (None, None) if adapter else _adapter_on_base(bm, base, tuned)
         del bm
         if tm is None:
             from finetune.models import load_for_inference
 
             tm, ttok = load_for_inference(tuned, "sft", adapter=adapter)
-        tuned_ppl = (
-            sft_perplexity(tm, ttok, recs, max_length=ppl_max_length, batch_size=batch_size)
-            if perplexity
-            else None
-        )
-        tuned_pred = generate(tm, ttok, texts, max_new_tokens=max_new_tokens, batch_size=batch_size,
-                              label="generate (tuned)")
+        tuned_ppl, tuned_pred = run_model(tm, ttok, "tuned")
     res = compare_predictions(task, ids, refs, base_pred, tuned_pred, inputs=texts, groups=groups,
                               n_resamples=n_resamples, seed=seed, metric_options=metric_options, labels=known)
     if task == "generation" and base_ppl is not None and tuned_ppl is not None:

@@ -80,10 +80,14 @@ def readme_summary(out: str | Path) -> str:
     ppl, rouge = gm["perplexity"], gm["rougeL"]
     lines = [
         f"- **the QA report of `bundled:tweets`** {_qa(qa)};",
-        f"- **MiniLM fine-tuned vs a linear probe on the frozen encoder** ({cls['n_items']:,} held-out tweets): "
-        f"macro-F1 {_pair(f1)}, delta CI {_ci(f1)} ({f1['status']}); accuracy {_pair(acc)}, delta CI {_ci(acc)};",
-        f"- **SmolLM2 LoRA vs untuned on BBC lead -> headline** ({gen['n_items']:,} held-out articles): headline "
-        f"perplexity {_pair(ppl)} (CI {_ci(ppl)}), ROUGE-L {_pair(rouge)} (CI {_ci(rouge)}, {rouge['status']}), "
+        "- **MiniLM fine-tuned vs a linear probe on the frozen encoder** "
+        f"({cls['n_items']:,} held-out tweets): "
+        f"macro-F1 {_pair(f1)}, delta CI {_ci(f1)} ({f1['status']}); "
+        f"accuracy {_pair(acc)}, delta CI {_ci(acc)};",
+        f"- **SmolLM2 LoRA vs untuned on BBC lead -> headline** ({gen['n_items']:,} held-out articles): "
+        "headline "
+        f"perplexity {_pair(ppl)} (CI {_ci(ppl)}), "
+        f"ROUGE-L {_pair(rouge)} (CI {_ci(rouge)}, {rouge['status']}), "
         f"BLEU {_pair(gm['bleu'])}, chrF {_pair(gm['chrf'])}.",
     ]
     total = sum(s["seconds"] for s in stages)
@@ -94,7 +98,8 @@ def readme_summary(out: str | Path) -> str:
         where.append(f"{run['cpu_count']} CPUs")
     if run.get("load_avg") is not None:
         where.append(
-            f"1-minute load average {run['load_avg'][0]:.1f} at the start, {run['load_avg'][1]:.1f} at the end"
+            f"1-minute load average {run['load_avg'][0]:.1f} at the start, "
+            f"{run['load_avg'][1]:.1f} at the end"
         )
     lines.append("")
     lines.append(f"Measured by `evalsuite demo` (seed {run.get('seed', 0)}): stages {total:,.0f} s wall, "

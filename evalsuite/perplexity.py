@@ -7,7 +7,8 @@ only; no BOS is added unless the tokenizer adds one itself. For prompt/completio
 tokens are scored. The corpus score is the token-weighted mean NLL (exact per-token sums, not the docs'
 loss x length approximation). Windows from all documents are batched (right padding; causal attention means
 padding never changes real positions). With stride == max_length (no overlap) each window's first token has
-no context and is skipped, exactly as in the transformers loop; use stride < max_length to score every token. Works on any causal LM module, including an in-memory PEFT model.
+no context and is skipped, exactly as in the transformers loop; use stride < max_length to score every token.
+Works on any causal LM module, including an in-memory PEFT model.
 
 Reported, each labelled: token perplexity exp(NLL/token), bits per byte (NLL in bits / UTF-8 bytes of the
 scored text) and word perplexity exp(NLL/whitespace words of the scored text) as in lm-eval.
@@ -54,7 +55,8 @@ class PerplexityResult:
     def from_sums(cls, doc_nll: list[float], doc_tok: list[int], texts: list[str], signature: str,
                   **extra: Any) -> PerplexityResult:
         """Corpus numbers from per-document NLL sums and scored-token counts; `texts` are the scored texts
-        (for bytes and words). Token-weighted: exp(sum NLL / sum tokens), never a mean of per-document scores."""
+        (for bytes and words). Token-weighted: exp(sum NLL / sum tokens), never a mean of per-document
+        scores."""
         total_nll, total_tok = sum(doc_nll), sum(doc_tok)
         n_bytes = sum(len(t.encode("utf-8")) for t in texts)
         n_words = sum(len(t.split()) for t in texts)
@@ -160,8 +162,10 @@ def perplexity(model: Any, tokenizer: Any, documents: Sequence[Any], *, max_leng
                          fix="give documents with at least two tokens")
     texts = [t for _, _, t in enc]
     sig = (
-        f"ppl:sliding|max_length:{max_length}|stride:{stride}|bos:{'tokenizer' if _adds_bos(tokenizer) else 'no'}"
-        f"|scored:{'completion' if any(isinstance(d, dict) and 'completion' in d for d in documents) else 'all'}"
+        f"ppl:sliding|max_length:{max_length}|stride:{stride}"
+        f"|bos:{'tokenizer' if _adds_bos(tokenizer) else 'no'}"
+        "|scored:"
+        f"{'completion' if any(isinstance(d, dict) and 'completion' in d for d in documents) else 'all'}"
         "|agg:token_weighted"
     )
     return PerplexityResult.from_sums(doc_nll, doc_tok, texts, sig)

@@ -17,7 +17,8 @@ MISSING = "(missing)"
 
 
 def group_value(record: dict[str, Any], field: str) -> str:
-    """The record's value for `field`, looked up on the record, then in its `metadata`; "(missing)" if absent."""
+    """The record's value for `field`, looked up on the record, then in its `metadata`; "(missing)" if
+    absent."""
     v = record.get(field)
     if v is None and isinstance(record.get("metadata"), dict):
         v = record["metadata"].get(field)

@@ -16,7 +16,8 @@ Every row of both files ends in exactly one bucket, and the JSON and the termina
 An empty generation reference is valid and scored (ROUGE gives it 0; it does not vanish). The references
 file needs only an id and the reference field (classification: `label`; generation: `completion`, else
 `reference`, `references`, `text`, or a chat record's last assistant message; a list there is several
-references for that item, or several labels for multilabel classification). Anything but a clean one-to-one match is a warning; `strict` makes the
+references for that item, or several labels for multilabel classification). Anything but a clean one-to-one
+match is a warning; `strict` makes the
 command exit 1 (a failed gate: the scores and the accounting are still written, so the user sees what did
 not match). Input that cannot be scored at all (no file, no matching id) is a usage error, exit 2.
 """
@@ -292,7 +293,8 @@ def _probabilities(matched: Matched) -> tuple[list[str], Any] | None:
 def score_matched(matched: Matched, task: str, metric_args: dict[str, dict[str, Any]] | None = None, *,
                   n_resamples: int = 1000, confidence: float = 0.95, seed: int = 0,
                   slice_by: list[str] | None = None) -> dict[str, Any]:
-    """Metrics (with bootstrap CIs), per-item scores, per-slice scores and the accounting, as one JSON dict."""
+    """Metrics (with bootstrap CIs), per-item scores, per-slice scores and the accounting, as one JSON
+    dict."""
     import warnings
 
     from evalsuite.bootstrap import bootstrap_ci

@@ -19,7 +19,8 @@ def run(config: Any, *, overwrite: bool = False, **overrides: Any) -> Any:
         config: A TrainConfig, a dict of its fields, or the path of a YAML config.
         overwrite: Replace an earlier datavet run in `out` (a folder another program wrote is never replaced),
             as `finetune run --overwrite`.
-        **overrides: Config keys to override, dotted keys with `__` (`optim__lr=1e-4`) or plain (`max_steps=20`).
+        **overrides: Config keys to override, dotted keys with `__` (`optim__lr=1e-4`) or plain
+            (`max_steps=20`).
 
     Returns:
         The TrainResult (`final_metrics`, `best_metrics`, `steps`, `out` ...).

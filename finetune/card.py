@@ -29,6 +29,7 @@ def model_card_text(cfg: Any, result: Any, base_hub_id: str | None, base_path: s
     task = str(getattr(cfg, "task", "sft"))
     method = str(getattr(cfg, "method", "full"))
     lora = method != "full"
+    auto_cls = "AutoModelForSequenceClassification" if task == "classification" else "AutoModelForCausalLM"
     data = ModelCardData(
         base_model=base_hub_id, license=license, library_name="peft" if lora else "transformers",
         pipeline_tag=PIPELINE.get(task, "text-generation"), model_name=Path(cfg.out).name,
@@ -40,7 +41,8 @@ def model_card_text(cfg: Any, result: Any, base_hub_id: str | None, base_path: s
     lines = [
         f"# {Path(cfg.out).name}",
         "",
-        f"{'A LoRA adapter for' if lora else 'A fine-tune of'} {base_line}, trained by datavet's `finetune run` "
+        f"{'A LoRA adapter for' if lora else 'A fine-tune of'} {base_line}, "
+        "trained by datavet's `finetune run` "
         f"({task}, {method}).",
         "",
         "## Training",
@@ -63,7 +65,8 @@ def model_card_text(cfg: Any, result: Any, base_hub_id: str | None, base_path: s
         "",
         "## Validation during training",
         "",
-        "These are the validation split's scores of the saved weights, measured by the trainer. They are not a "
+        "These are the validation split's scores of the saved weights, measured by the trainer. "
+        "They are not a "
         "held-out test: `evalsuite compare` adds test results with confidence intervals to this card's "
         "`model-index`.",
         "",
@@ -79,17 +82,17 @@ def model_card_text(cfg: Any, result: Any, base_hub_id: str | None, base_path: s
         *(
             [
                 "from peft import PeftModel",
-                f"from transformers import {'AutoModelForSequenceClassification' if task == 'classification' else 'AutoModelForCausalLM'}",
+                f"from transformers import {auto_cls}",
                 "",
-                f"base = {'AutoModelForSequenceClassification' if task == 'classification' else 'AutoModelForCausalLM'}"
+                f"base = {auto_cls}"
                 f".from_pretrained({(base_hub_id or base_path)!r})",
                 "model = PeftModel.from_pretrained(base, 'path/to/this/folder')",
             ]
             if lora
             else [
-                f"from transformers import {'AutoModelForSequenceClassification' if task == 'classification' else 'AutoModelForCausalLM'}",
+                f"from transformers import {auto_cls}",
                 "",
-                f"model = {'AutoModelForSequenceClassification' if task == 'classification' else 'AutoModelForCausalLM'}"
+                f"model = {auto_cls}"
                 ".from_pretrained('path/to/this/folder')",
             ]
         ),
@@ -97,7 +100,8 @@ def model_card_text(cfg: Any, result: Any, base_hub_id: str | None, base_path: s
         "",
         "## Limits",
         "",
-        "Trained on the data named above only; check it on your own test set (`evalsuite compare`) before use.",
+        "Trained on the data named above only; check it on your own test set (`evalsuite compare`) "
+        "before use.",
     ]
     return ModelCard(f"---\n{data.to_yaml()}\n---\n\n" + "\n".join(lines) + "\n").content
 

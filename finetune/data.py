@@ -85,7 +85,8 @@ def validate_records(train: list[dict], val: list[dict], task: str) -> None:
         kinds = {record_kind(r) for r in recs[:1000]}
         if kinds - want:
             problems.append(
-                f"{name} holds {'/'.join(sorted(kinds))} records; task={task} needs {' or '.join(sorted(want))}"
+                f"{name} holds {'/'.join(sorted(kinds))} records; "
+                f"task={task} needs {' or '.join(sorted(want))}"
             )
     if task == "classification" and train and val and not problems:
         missing = {str(r["label"]) for r in val} - {str(r["label"]) for r in train}
@@ -105,7 +106,8 @@ def validate_records(train: list[dict], val: list[dict], task: str) -> None:
         raise FinetuneError(
             "the training data cannot be used",
             details=problems,
-            fix="curate the splits (`curate run ... --split`) so train/val are non-empty, of the task's kind, "
+            fix="curate the splits (`curate run ... --split`) so train/val are non-empty, "
+            "of the task's kind, "
             "and every val label occurs in train",
         )
 

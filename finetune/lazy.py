@@ -143,7 +143,8 @@ class BatchOrder:
 
     Args:
         batches: The epoch's global batches (e.g. `grouped_batches(n, batch_size * world, ...)`).
-        rank: This process's rank; it takes rows [rank * m // world, (rank + 1) * m // world) of an m-row batch.
+        rank: This process's rank; it takes rows [rank * m // world, (rank + 1) * m // world) of an m-row
+            batch.
         world: Number of processes. A batch with fewer than `world` rows (the tail of a mega-batch) is
             skipped, so no process is left with an empty share.
         limit: At most this many batches.

@@ -13,7 +13,8 @@
 
 Devices, mixed precision and multi-GPU go through accelerate, so `accelerate launch -m finetune run ...`
 works unchanged: each process takes its share of every global batch (batch_size * world_size rows, cut as one
-process would cut them), gradients are averaged by DDP, the logged train loss is the mean over processes, and only the main process writes (docs/scaling-training.md).
+process would cut them), gradients are averaged by DDP, the logged train loss is the mean over processes, and
+only the main process writes (docs/scaling-training.md).
 """
 
 from __future__ import annotations
@@ -81,7 +82,8 @@ def read_splits(cfg: TrainConfig) -> tuple[list[dict], list[dict], dict[str, dic
 
 
 def check_lengths(cfg: TrainConfig, stats: dict) -> None:
-    """Refuse SFT data whose answers mostly fall past max_length; judged on the rows tokenized so far (at least
+    """Refuse SFT data whose answers mostly fall past max_length; judged on the rows tokenized so far (at
+    least
     the first mega-batch of the first epoch, see `finetune.lazy`)."""
     rows = stats.get("tokenized", stats["rows"])
     if cfg.task == "sft" and rows and stats["no_answer_tokens"] / rows > MAX_NO_ANSWER_SHARE:
@@ -538,7 +540,8 @@ def run(cfg: TrainConfig) -> TrainResult:
 def _after_earlier_event_files(tb_dir: Path) -> None:
     """Wait (at most about a second) until a new event file would sort after the ones already in `tb_dir`.
 
-    TensorBoard reads a run's event files in name order, `events.out.tfevents.<whole seconds>.<host>.<pid>...`,
+    TensorBoard reads a run's event files in name order,
+    `events.out.tfevents.<whole seconds>.<host>.<pid>...`,
     and applies a resume's purge_step to the files before it. A run killed and resumed within the same second
     would otherwise sort by pid, put the resumed file first, and show the replayed steps out of order.
     """

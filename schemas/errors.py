@@ -58,7 +58,8 @@ OS_ERRORS: dict[int, tuple[str, str]] = {
 def os_usage_error(
     err: OSError, target: object = None, cls: type[DatavetError] = UsageError
 ) -> DatavetError | None:
-    """The user-facing error for an I/O failure the user can fix (disk full, read-only...), or None for others."""
+    """The user-facing error for an I/O failure the user can fix (disk full, read-only...), or None for
+    others."""
     known = OS_ERRORS.get(err.errno if isinstance(err.errno, int) else -1)
     if known is None:
         return None

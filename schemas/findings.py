@@ -16,7 +16,8 @@ class Severity(str, Enum):
 
 class CheckStatus(str, Enum):
     """A check's outcome. `not_run`: it could run on this data but did not (an option it needs is missing; it
-    was called `skipped` before the shared vocabulary, and `skipped` is an alias). `not_applicable`: the data's
+    was called `skipped` before the shared vocabulary, and `skipped` is an alias). `not_applicable`: the
+    data's
     record kind lacks what the check judges (labels on plain text); never a pass, never a failure, and no gate
     counts it."""
 

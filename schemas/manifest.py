@@ -70,7 +70,8 @@ class RunManifest(BaseModel):
     @classmethod
     def create(cls, command: str, inputs: list[str | Path] | dict[str, str | Path] | None = None,
                **kw: Any) -> RunManifest:
-        """`inputs`: paths, or {name as the user wrote it: the file to hash} (e.g. bundled:tweets -> its CSV)."""
+        """`inputs`: paths, or {name as the user wrote it: the file to hash} (e.g. bundled:tweets -> its
+        CSV)."""
         pairs = inputs.items() if isinstance(inputs, dict) else ((str(p), p) for p in inputs or [])
         hashed = {str(name): sha256_path(p) if Path(p).exists() else "missing" for name, p in pairs}
         return cls(command=command, inputs=hashed, versions=package_versions(), **{**invocation(), **kw})

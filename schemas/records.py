@@ -62,7 +62,8 @@ MISSING_LABEL_WORDS = frozenset({"nan", "-nan", "+nan", "inf", "+inf", "-inf", "
 
 
 def is_missing_label(v: Any) -> bool:
-    """True for a label that is a missing value: None, NaN, infinity, "" or whitespace, or "NaN"/"inf" text."""
+    """True for a label that is a missing value: None, NaN, infinity, "" or whitespace, or "NaN"/"inf"
+    text."""
     if v is None:
         return True
     if isinstance(v, float):
@@ -112,7 +113,8 @@ class ClassificationRecord(_Record):
 
 
 class TextRecord(_Record):
-    """A plain document: text with an optional group. Nothing to predict; checks that need labels do not apply."""
+    """A plain document: text with an optional group. Nothing to predict; checks that need labels do not
+    apply."""
 
     text: str
     group: str | None = None
@@ -369,7 +371,8 @@ class ChatRecord(_Record):
     Shapes read as chat: `messages` (OpenAI / HF, content as a string or a list of parts, with `name`,
     `tool_calls`, `tool_call_id`, `weight`), ShareGPT `conversations` with `from`/`value`, and TRL's
     conversational `prompt`/`completion` message lists. A `tools` column (the functions the assistant may
-    call, as HF chat templates take them) stays in `metadata["tools"]`. The rules are checked here, per row, so a bad
+    call, as HF chat templates take them) stays in `metadata["tools"]`. The rules are checked here, per row,
+    so a bad
     conversation is quarantined with its row id before training instead of failing mid-run.
     """
 

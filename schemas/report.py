@@ -35,7 +35,8 @@ class TableBlock(_Block):
 
 
 class ChartBlock(_Block):
-    """A chart drawn as inline SVG. `bar`/`histogram`: x = category labels or bin edges, series = {name: values};
+    """A chart drawn as inline SVG. `bar`/`histogram`: x = category labels or bin edges,
+    series = {name: values};
     `line`: x = steps, series = {name: values}; `heatmap`: x = column labels, y = row labels, matrix."""
 
     kind: Literal["chart"] = "chart"

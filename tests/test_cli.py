@@ -1,4 +1,5 @@
-"""The three CLIs: --help and --version, one error panel with a fix, exit codes 0/1/2/3, --debug tracebacks."""
+"""The three CLIs: --help and --version, one error panel with a fix, exit codes 0/1/2/3, --debug
+tracebacks."""
 
 from __future__ import annotations
 

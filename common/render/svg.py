@@ -140,7 +140,8 @@ def bar_svg(c: ChartBlock, histogram: bool = False) -> Markup:
             if histogram and i + 1 < len(c.x):
                 cat = f"{fmt(c.x[i])} – {fmt(c.x[i + 1])}"
             body.append(
-                f'<rect x="{x:.1f}" y="{min(y, zero_y):.1f}" width="{max(bw - (1 if histogram else 0), 1):.1f}" '
+                f'<rect x="{x:.1f}" y="{min(y, zero_y):.1f}" '
+                f'width="{max(bw - (1 if histogram else 0), 1):.1f}" '
                 f'height="{abs(zero_y - y):.1f}" fill="{color}"><title>{escape(name)} · {escape(str(cat))}: '
                 f"{escape(fmt(v))}</title></rect>"
             )

@@ -6,7 +6,8 @@ prompt/completion data each field is compared on its own (a test prompt copied f
 when the answers differ), for chat data all turns. Near copies use the MinHash LSH engine at the
 near-duplicate default (Jaccard >= 0.8 over byte 5-shingles, verified exactly), both on the duplicate key
 (`dedup_key`: whitespace folded by default). Each finding names the leaked
-row (`id`), the row it copies (`copies`, with `copies_split`), the `field`, `match` (exact/near) and `jaccard`.
+row (`id`), the row it copies (`copies`, with `copies_split`), the `field`, `match` (exact/near) and
+`jaccard`.
 With a split field, rows of the `source_split` ("train" when present, else the first split seen) are the
 originals and rows of every other split that copy them are the leaks.
 """

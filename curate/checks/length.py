@@ -9,7 +9,8 @@ Reasons and thresholds (parameters, defaults justified):
   tokens (use `--tokenizer --max-length`).
 - `length_outlier` (warning): unusually long texts, a modified z-score of log length
   `0.6745 * (x - median) / MAD` above `outlier_z` = 3.5 (Iglewicz & Hoaglin's recommended cut-off). Log
-  length because text lengths are right-skewed; MAD because a few huge rows would inflate a standard deviation.
+  length because text lengths are right-skewed; MAD because a few huge rows would inflate a standard
+  deviation.
   Long side only: on length-capped sources log length is left-skewed, and a two-sided test flagged 1,518
   ordinary 35-character tweets in bundled:tweets; short texts are `min_chars`'s job.
 
@@ -92,7 +93,8 @@ class LengthSummary(TypedDict):
 
 
 def length_histogram(lengths: list[int], labels: list[str], bins: int) -> LengthHistogram:
-    """Counts of lengths per label in equal-width bins up to the 99th percentile (the last bin takes the rest)."""
+    """Counts of lengths per label in equal-width bins up to the 99th percentile (the last bin takes the
+    rest)."""
     top = max(1, int(_quantile(sorted(lengths), 0.99)))
     width = max(1, math.ceil(top / bins))
     edges = [i * width for i in range(bins + 1)]

@@ -138,6 +138,31 @@ def _quantiles(vals: list[int]) -> dict[str, int]:
     return {"min": s[0], "median": pick(0.5), "p95": pick(0.95), "p99": pick(0.99), "max": s[-1]}
 
 
+def packed_summary(name: str, max_length: int, chat_template: bool, rows: int, total: int, longer: int,
+                   tokens: dict[str, int]) -> tuple[TokenAuditSummary, str]:
+    """The summary and message of text records packed into blocks of `max_length` (both engines)."""
+    summary: TokenAuditSummary = {
+        "tokenizer": name,
+        "max_length": max_length,
+        "kind": "text",
+        "chat_template": chat_template,
+        "rows": rows,
+        "tokens_total": total,
+        "blocks": -(-total // max_length),
+        "documents_longer_than_a_block": longer,
+        "truncated": 0,
+        "tokens_lost": 0,
+        "tokens": tokens,
+    }
+    msg = (
+        f"{total:,} tokens pack into {summary['blocks']:,} blocks of {max_length:,}; "
+        "nothing is truncated. "
+        f"{longer:,} document(s) span more than one block (a continuation starts a block without the "
+        "text before the cut)."
+    )
+    return summary, msg
+
+
 class TokenAuditCheck(Check):
     name = "token_audit"
     description = "records --max-length truncates, and records that lose every completion token"
@@ -202,24 +227,8 @@ class TokenAuditCheck(Check):
         """Text records: what packing into blocks of `max_length` makes of them (nothing is cut)."""
         total = sum(tokens)
         longer = sum(1 for n in tokens if n > max_length)
-        summary: TokenAuditSummary = {
-            "tokenizer": name,
-            "max_length": max_length,
-            "kind": "text",
-            "chat_template": _has_template(tok),
-            "rows": len(tokens),
-            "tokens_total": total,
-            "blocks": -(-total // max_length),
-            "documents_longer_than_a_block": longer,
-            "truncated": 0,
-            "tokens_lost": 0,
-            "tokens": _quantiles(tokens),
-        }
-        msg = (
-            f"{total:,} tokens pack into {summary['blocks']:,} blocks of {max_length:,}; nothing is truncated. "
-            f"{longer:,} document(s) span more than one block (a continuation starts a block without the "
-            "text before the cut)."
-        )
+        summary, msg = packed_summary(name, max_length, _has_template(tok), len(tokens), total, longer,
+                                      _quantiles(tokens))
         return self.result([], status=CheckStatus.passed, summary=summary, message=msg)
 
     @classmethod

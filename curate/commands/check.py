@@ -1,7 +1,8 @@
 """`curate check DATA`: load, run every registered check, print the summary, write JSON and reports.
 
 Settings come from `--config` (a `CurateConfig` YAML: input, per-check parameters under `checks:`, `enable`,
-`disable`, `expectations`, `fail_on`), then `--set key=value` overrides, then the flags, which win. `--out DIR`
+`disable`, `expectations`, `fail_on`), then `--set key=value` overrides, then the flags, which win.
+`--out DIR`
 writes the QA report with a manifest that records the command line and the resolved config.
 """
 
@@ -12,12 +13,28 @@ from typing import Annotated, Any, Optional
 
 import typer
 
+from common.options import config_option, fail_on_option, grouped, json_option, out_option, set_option
 from curate.commands import options as o
+
+Config = config_option(
+    "A curate YAML config (CurateConfig: input, checks, enable, disable, fail_on, ...) (default: none)."
+)
+Set = set_option(
+    "Override a config key, e.g. --set checks.length.max_chars=2000 (repeatable; default: none)."
+)
+Json = json_option("Write the machine-readable result to this file (docs/json-contract.md) (default: none).")
+Out = out_option(
+    "Write the QA report folder here: index.html, report.md, checks.json, manifest.json (default: none)."
+)
+FailOn = fail_on_option(
+    "Exit 1 when a check reaches this status: fail (fail or error), warn (also warn), never (default: the "
+    "config's fail_on, else fail)."
+)
 
 
 def resolve_config(data: str | None, config: Path | None, sets: list[str], flags: dict[str, Any]):
     """Merge the config file, `--set` overrides and explicit flags into one validated CurateConfig."""
-    from schemas.configs.base import load_config, parse_override
+    from common.options import resolve_config as resolve
     from schemas.configs.curate import CurateConfig
     from schemas.errors import UsageError
 
@@ -25,37 +42,19 @@ def resolve_config(data: str | None, config: Path | None, sets: list[str], flags
         raise UsageError(
             "no data to check", fix="pass a data file, folder or bundled:NAME, or --config with input.path"
         )
-    overrides: dict[str, Any] = {".".join(k): v for k, v in (parse_override(s) for s in sets)}
-    if data is not None:
-        overrides["input.path"] = data
-    overrides.update({k: v for k, v in flags.items() if v is not None})
-    return load_config(CurateConfig, config, overrides)
+    return resolve(CurateConfig, config, sets, {"input.path": data, **flags})
 
 
 def register(app: typer.Typer) -> None:
     @app.command()
+    @grouped
     def check(
         data: Annotated[
             Optional[str],
             typer.Argument(help="Data file, folder, or bundled:NAME (default: input.path of --config)."),
         ] = None,
-        config: Annotated[
-            Optional[Path],
-            typer.Option(
-                "--config",
-                help="A curate YAML config (CurateConfig: input, "
-                "checks, enable, disable, fail_on, ...) (default: none).",
-            ),
-        ] = None,
-        sets: Annotated[
-            Optional[list[str]],
-            typer.Option(
-                "--set",
-                metavar="KEY=VALUE",
-                help="Override a config key, "
-                "e.g. --set checks.length.max_chars=2000 (repeatable; default: none).",
-            ),
-        ] = None,
+        config: Config = None,
+        sets: Set = None,
         against: Annotated[
             Optional[str],
             typer.Option("--against", help="Another split to check for leakage (default: none)."),
@@ -121,22 +120,8 @@ def register(app: typer.Typer) -> None:
                 "(all but case) or none (default: whitespace).",
             ),
         ] = None,
-        json_out: Annotated[
-            Optional[Path],
-            typer.Option(
-                "--json",
-                help="Write the machine-readable result to this "
-                "file (docs/json-contract.md) (default: none).",
-            ),
-        ] = None,
-        out: Annotated[
-            Optional[Path],
-            typer.Option(
-                "--out",
-                help="Write the QA report folder here: index.html, "
-                "report.md, checks.json, manifest.json (default: none).",
-            ),
-        ] = None,
+        json_out: Json = None,
+        out: Out = None,
         label_issues: Annotated[
             Optional[Path],
             typer.Option(
@@ -144,31 +129,12 @@ def register(app: typer.Typer) -> None:
                 help="label_issues.json from `evalsuite cv`: likely label errors to show (default: none).",
             ),
         ] = None,
-        fail_on: Annotated[
-            Optional[str],
-            typer.Option(
-                "--fail-on",
-                help="Exit 1 when a check reaches this status: "
-                "fail (fail or error), warn (also warn), never (default: the "
-                "config's fail_on, else fail).",
-            ),
-        ] = None,
-        kind: o.Kind = None,
-        format: o.Format = "auto",
-        text_field: o.TextField = None,
-        label_field: o.LabelField = None,
-        prompt_field: o.PromptField = None,
-        completion_field: o.CompletionField = None,
-        messages_field: o.MessagesField = None,
-        id_field: o.IdField = "id",
-        encoding: o.Encoding = None,
-        head: o.Head = None,
-        sample: o.Sample = None,
+        fail_on: FailOn = None,
+        loader: dict = o.LOADER,
         seed: Annotated[
             Optional[int],
             typer.Option("--seed", help="Seed of --sample and of seeded checks (default: config, else 0)."),
         ] = None,
-        limit: o.Limit = None,
         split: o.HfSplit = None,
         overwrite: o.Overwrite = False,
         cli: typer.Context = None,  # type: ignore[assignment]
@@ -186,17 +152,7 @@ def register(app: typer.Typer) -> None:
             raise UsageError("the token audit needs both --tokenizer and --max-length",
                              fix="pass both, e.g. --tokenizer smollm2 --max-length 512")
         flags = {
-            "input.kind": kind.value if kind else None,
-            "input.format": None if format == "auto" else format,
-            "input.text_field": text_field,
-            "input.label_field": label_field,
-            "input.prompt_field": prompt_field,
-            "input.completion_field": completion_field,
-            "input.messages_field": messages_field,
-            "input.id_field": None if id_field == "id" else id_field,
-            "input.encoding": encoding,
-            "input.head": o.head_or_limit(head, limit),
-            "input.sample": sample,
+            **{f"input.{k}": v for k, v in o.loader_fields(loader).items()},
             "input.seed": seed,
             "seed": seed,
             "input.split": split,

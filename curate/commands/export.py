@@ -7,26 +7,20 @@ from typing import Annotated
 
 import typer
 
+from common.options import grouped
 from curate.commands import options as o
 
 
 def register(app: typer.Typer) -> None:
     @app.command()
+    @grouped
     def export(
         data: Annotated[
             str, typer.Argument(help="bundled:tweets, bundled:bbc, bundled:chat, or any data path.")
         ],
         out: Annotated[Path, typer.Argument(help="Output: .jsonl, .parquet, or a folder (HF save_to_disk).")],
-        kind: o.Kind = None,
-        text_field: o.TextField = None,
-        label_field: o.LabelField = None,
-        prompt_field: o.PromptField = None,
-        completion_field: o.CompletionField = None,
-        messages_field: o.MessagesField = None,
-        head: o.Head = None,
-        sample: o.Sample = None,
+        loader: dict = o.LOADER.without("format", "id_field", "encoding"),
         seed: o.SampleSeed = 0,
-        limit: o.Limit = None,
         split: o.HfSplit = None,
         overwrite: o.Overwrite = False,
     ) -> None:
@@ -43,10 +37,7 @@ def register(app: typer.Typer) -> None:
         else:
             check_file_target(out)
         check_file_target(qpath)
-        loaded = load(o.load_config(data, kind=kind, text_field=text_field, label_field=label_field,
-                                    prompt_field=prompt_field, completion_field=completion_field,
-                                    messages_field=messages_field, head=o.head_or_limit(head, limit),
-                                    sample=sample, seed=seed, split=split))
+        loaded = load(o.load_config(data, **o.loader_fields(loader), seed=seed, split=split))
         print_load_summary(loaded.summary)
         n = write_records(loaded.records, out, fmt, overwrite=overwrite)
         typer.echo(f"wrote {n:,} records to {out}")

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Optional
+from typing import Annotated, Any, Optional
 
 import typer
 
+from common.options import Limit, OptionGroup, overwrite_option
 from curate.io.outputs import claim_outputs
 from schemas.configs.load import LoadConfig
 from schemas.records import RecordKind
@@ -53,9 +54,9 @@ Encoding = Annotated[
         "--encoding", help="Force an encoding (default: UTF-8, with a reported cp1252/latin-1 fallback)."
     ),
 ]
-Overwrite = Annotated[bool, typer.Option(
-    "--overwrite", help="Replace an earlier datavet output folder (never a folder another program wrote; "
-    "default: refuse).")]
+Overwrite = overwrite_option(
+    "Replace an earlier datavet output folder (never a folder another program wrote; default: refuse)."
+)
 HfSplit = Annotated[Optional[str], typer.Option(
     "--split", help="Which split of a Hugging Face DatasetDict folder to read (default: train).")]
 Head = Annotated[
@@ -72,8 +73,23 @@ Sample = Annotated[Optional[int], typer.Option("--sample", min=1, help="Use a se
                                                                       "(default: every row).")]
 SampleSeed = Annotated[int, typer.Option("--seed", help="Seed of --sample (and of anything else "
                                                                  "seeded; default: 0).")]
-Limit = Annotated[Optional[int], typer.Option("--limit", min=1, hidden=True,
-                                              help="Deprecated alias of --head (first N rows).")]
+
+# The loader's options, in the order `--help` lists them; `loader_fields` turns their values into LoadConfig
+# fields. `--seed` and `--split` are not in it: what they seed or pick differs between commands.
+LOADER = OptionGroup(
+    kind=(Kind, None),
+    format=(Format, "auto"),
+    text_field=(TextField, None),
+    label_field=(LabelField, None),
+    prompt_field=(PromptField, None),
+    completion_field=(CompletionField, None),
+    messages_field=(MessagesField, None),
+    id_field=(IdField, "id"),
+    encoding=(Encoding, None),
+    head=(Head, None),
+    sample=(Sample, None),
+    limit=(Limit, None),
+)
 
 
 def dedup_key_spec(spec: str):
@@ -102,16 +118,28 @@ def head_or_limit(head: int | None, limit: int | None) -> int | None:
     return limit
 
 
-def load_config(path: str, *, kind=None, format="auto", text_field=None, label_field=None, prompt_field=None,
-                completion_field=None, messages_field=None, id_field="id", group_field=None, encoding=None,
-                head=None, sample=None, seed=0, split=None) -> LoadConfig:
+def loader_fields(values: dict[str, Any]) -> dict[str, Any]:
+    """The LoadConfig fields that the `LOADER` options (or a part of them) set, from their values.
+
+    An option left at its default gives None (so a config file's value stands), `--kind` gives the kind's
+    name, and the deprecated `--limit` becomes `head` (with its note on stderr).
+    """
+    fields = dict(values)
+    limit = fields.pop("limit", None)
+    fields["head"] = head_or_limit(fields.get("head"), limit)
+    defaults = {k: default for k, (_, default) in LOADER.options.items() if k in fields}
+    fields = {k: None if v == defaults.get(k) else v for k, v in fields.items()}
+    if fields.get("kind") is not None:
+        fields["kind"] = fields["kind"].value
+    return fields
+
+
+def load_config(path: str, **fields: Any) -> LoadConfig:
+    """The LoadConfig of `path` from command-line values; a field given as None keeps its default."""
     from schemas.configs.base import validate_config
 
-    return validate_config(LoadConfig, dict(
-        path=path, kind=kind, format=format, text_field=text_field, label_field=label_field,
-        prompt_field=prompt_field, completion_field=completion_field, messages_field=messages_field,
-        id_field=id_field, group_field=group_field, encoding=encoding, head=head, sample=sample,
-        seed=seed, split=split), "command-line options")
+    given = {k: v for k, v in fields.items() if v is not None}
+    return validate_config(LoadConfig, {"path": path, **given}, "command-line options")
 
 
 __all__ = ["claim_outputs", "load_config"]

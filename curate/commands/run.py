@@ -1,4 +1,5 @@
-"""`curate run --config FILE`: the whole curation (load, normalize, check, remove, mask, write, split) from a YAML."""
+"""`curate run --config FILE`: the whole curation (load, normalize, check, remove, mask, write, split)
+from a YAML."""
 
 from __future__ import annotations
 
@@ -7,29 +8,24 @@ from typing import Annotated, Optional
 
 import typer
 
+from common.options import config_option, out_option, overwrite_option, set_option
+
+Config = config_option(
+    "YAML config (schemas.configs.curate.CurateConfig; see configs/curate/) (required).", Path
+)
+Set = set_option("Override a config key, e.g. --set fail_on=warn (repeatable; default: none).")
+Out = out_option("Output folder (default: the config's `out`, else reports/curated).", Optional[str])
+Overwrite = overwrite_option(
+    "Replace an earlier datavet output in the output folder (never another program's; default: refuse)."
+)
+
 
 def register(app: typer.Typer) -> None:
     @app.command()
     def run(
-        config: Annotated[
-            Path,
-            typer.Option(
-                "--config",
-                help="YAML config (schemas.configs.curate.CurateConfig; see configs/curate/) (required).",
-            ),
-        ],
-        sets: Annotated[
-            Optional[list[str]],
-            typer.Option(
-                "--set",
-                metavar="KEY=VALUE",
-                help="Override a config key, e.g. --set fail_on=warn (repeatable; default: none).",
-            ),
-        ] = None,
-        out: Annotated[
-            Optional[str],
-            typer.Option("--out", help="Output folder (default: the config's `out`, else reports/curated)."),
-        ] = None,
+        config: Config,
+        sets: Set = None,
+        out: Out = None,
         engine: Annotated[
             str,
             typer.Option(
@@ -42,14 +38,7 @@ def register(app: typer.Typer) -> None:
                 "--address", help="Ray cluster address for --engine ray (default: start a local Ray)."
             ),
         ] = None,
-        overwrite: Annotated[
-            bool,
-            typer.Option(
-                "--overwrite",
-                help="Replace an earlier datavet output in the output folder (never another "
-                "program's; default: refuse).",
-            ),
-        ] = False,
+        overwrite: Overwrite = False,
     ) -> None:
         """Curate the data described by --config and write the curated dataset, removed rows and reports."""
         from curate.console import print_check_summary, print_load_summary

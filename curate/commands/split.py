@@ -7,14 +7,18 @@ from typing import Annotated, Optional
 
 import typer
 
+from common.options import grouped, out_option
 from curate.commands import options as o
+
+Out = out_option("Output folder (new, empty, or an earlier split).", Path)
 
 
 def register(app: typer.Typer) -> None:
     @app.command()
+    @grouped
     def split(
         data: Annotated[str, typer.Argument(help="Data file, folder, or bundled:NAME.")],
-        out: Annotated[Path, typer.Option("--out", help="Output folder (new, empty, or an earlier split).")],
+        out: Out,
         val: Annotated[
             Optional[float], typer.Option("--val", help="Validation fraction (holdout; default 0.1).")
         ] = None,
@@ -41,7 +45,8 @@ def register(app: typer.Typer) -> None:
             Optional[str],
             typer.Option(
                 "--group-by",
-                help="near_duplicate or exact_duplicate: keep duplicate clusters in one split (default: none).",
+                help="near_duplicate or exact_duplicate: keep duplicate clusters in one split "
+                "(default: none).",
             ),
         ] = None,
         threshold: Annotated[
@@ -69,21 +74,10 @@ def register(app: typer.Typer) -> None:
         seed: Annotated[
             int, typer.Option("--seed", help="Seed; same data, options and seed give identical files.")
         ] = 0,
-        kind: o.Kind = None,
-        format: o.Format = "auto",
-        text_field: o.TextField = None,
-        label_field: o.LabelField = None,
-        prompt_field: o.PromptField = None,
-        completion_field: o.CompletionField = None,
-        messages_field: o.MessagesField = None,
-        id_field: o.IdField = "id",
-        encoding: o.Encoding = None,
-        head: o.Head = None,
-        sample: o.Sample = None,
-        limit: o.Limit = None,
+        loader: dict = o.LOADER,
         overwrite: o.Overwrite = False,
     ) -> None:
-        """Split DATA into train/val/test or K folds, stratified, keeping groups whole; write DIR/manifest.json."""
+        """Split DATA into train/val/test or K folds, stratified, groups kept whole; DIR/manifest.json."""
         from curate.console import console, print_load_summary
         from curate.io import load
         from curate.io.outputs import check_dir_target
@@ -96,11 +90,7 @@ def register(app: typer.Typer) -> None:
             near_dup_threshold=threshold, rare_class=rare_class, length_buckets=length_buckets, method=method,
             seed=seed, **({"dedup_key": o.dedup_key_spec(dedup_key)} if dedup_key else {})), "split options")
         check_dir_target(out, overwrite=overwrite)  # refuse a folder we may not write before the load
-        loaded = load(o.load_config(data, kind=kind, format=format, text_field=text_field,
-                                    label_field=label_field, prompt_field=prompt_field,
-                                    completion_field=completion_field, messages_field=messages_field,
-                                    id_field=id_field, encoding=encoding,
-                                    head=o.head_or_limit(head, limit), sample=sample, seed=seed))
+        loaded = load(o.load_config(data, **o.loader_fields(loader), seed=seed))
         print_load_summary(loaded.summary)
         result = split_records(loaded.records, cfg, kind=loaded.kind)
         print_split_report(result, console)

@@ -4,7 +4,8 @@ Defaults and why:
 
 * `threshold=0.8` Jaccard over byte 5-shingles: at 0.8 two short texts differ by about one word in fifteen;
   lower thresholds start merging template tweets that only share boilerplate (measured on bundled:tweets).
-* `num_perm=128` bins: enough that a band of `rows` bins is a sharp filter, cheap to store (512 bytes per row as uint32).
+* `num_perm=128` bins: enough that a band of `rows` bins is a sharp filter, cheap to store (512 bytes per
+  row as uint32).
 * Bands x rows are chosen automatically (`choose_bands`) as the largest `rows` (fewest spurious candidates)
   whose probability of making a pair at exactly `threshold` a candidate is at least `target_recall` (0.99).
   For 128 bins and 0.8 that is 21 bands of 6 rows: P(candidate | J=0.8) = 0.998, P(candidate | J=0.5) = 0.28,
@@ -16,7 +17,8 @@ Defaults and why:
   against exact Jaccard is 1.0 by construction. It is vectorised (`exact_jaccard`): each row's distinct
   packed 5-byte shingles, sorted, then per pair a binary search of one set's (pair, shingle) keys in the
   other's; pairs whose signature estimate is far below the threshold
-  (by more than 0.2, five times the 0.04 estimation error measured at 128 bins) are dropped without computing the exact value.
+  (by more than 0.2, five times the 0.04 estimation error measured at 128 bins) are dropped without
+  computing the exact value.
   `verify="estimate"` uses the signature agreement only (faster, ~0.04 error at 128 bins).
 * Buckets are linked as stars (every member paired with the bucket's centre), so a bucket of m identical
   signatures costs m - 1 pairs, not m^2/2; clusters are connected components of verified pairs. The centre

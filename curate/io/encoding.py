@@ -44,7 +44,8 @@ class Decoded:
         return "".join(line for line in self.lines if line is not None)
 
     def note_for(self, used: int | None) -> str | None:
-        """The encoding note for the first `used` lines (all lines when None): counts describe what was used."""
+        """The encoding note for the first `used` lines (all lines when None): counts describe what was
+        used."""
         if used is None or used >= len(self.lines):
             return self.note
         scope = f" (in the {used:,} lines read)"

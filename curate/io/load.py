@@ -157,7 +157,8 @@ def _shape(
 
 
 def _metadata_object(value: Any) -> dict[str, Any] | None:
-    """The input's own `metadata` field as a dict, or None when it is not one (then it stays a plain column)."""
+    """The input's own `metadata` field as a dict, or None when it is not one (then it stays a plain
+    column)."""
     if isinstance(value, dict):
         return value
     if isinstance(value, str) and value.startswith("{"):
@@ -208,7 +209,8 @@ def _reason(err: ValidationError) -> tuple[str, str]:
     if typ == "extra_forbidden" and ".role" not in loc and loc.startswith("messages"):
         return (
             "wrong_type",
-            f"{loc}: unexpected key in a chat message (a message has role, content, name, tool_calls, tool_call_id, weight)",
+            f"{loc}: unexpected key in a chat message "
+            "(a message has role, content, name, tool_calls, tool_call_id, weight)",
         )
     if typ in _RECORD_REASONS:
         return typ, f"{loc}: {first['msg']}"
@@ -237,9 +239,11 @@ FAST_PATH = True
 class _FastRecord:
     """Builds the record dict of a plain flat row directly, without pydantic; None means "ask pydantic".
 
-    The usual classification, completion or text row (a flat JSON/CSV row whose mapped fields are plain strings)
+    The usual classification, completion or text row (a flat JSON/CSV row whose mapped fields are plain
+    strings)
     costs a third of the load in `_shape` + `model_validate` + `model_dump`. For such a row this returns
-    exactly the dict `RECORD_MODELS[kind].model_validate(_shape(...)).model_dump(mode="json")` gives (same keys
+    exactly the dict `RECORD_MODELS[kind].model_validate(_shape(...)).model_dump(mode="json")` gives
+    (same keys
     in the same order, same id/label/group-to-str rules, same metadata). Every other row (a wrong or unusual
     type, a missing field, a blank completion, a non-finite float, an input `metadata` column, Alpaca or chat
     data) returns None and takes the general path, so every quarantine reason still comes from pydantic.

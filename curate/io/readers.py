@@ -81,8 +81,10 @@ def detect_format(path: Path) -> str:
         if any(p.is_dir() and any(f.suffix.lower() == ".txt" for f in p.iterdir()) for p in path.iterdir()):
             return "textdir"
         raise DataUsageError(
-            f"{path} is a folder but neither a Hugging Face save_to_disk folder nor a folder of <label>/*.txt files",
-            fix="point at a data file, a save_to_disk folder, or a folder with one sub-folder of .txt files per label",
+            f"{path} is a folder but neither a Hugging Face save_to_disk folder nor a folder of "
+            "<label>/*.txt files",
+            fix="point at a data file, a save_to_disk folder, or a folder with one sub-folder of .txt files "
+            "per label",
         )
     fmt = SUFFIX_FORMATS.get(path.suffix.lower())
     if fmt is None:
@@ -513,7 +515,8 @@ def read_hf(path: Path, split: str | None = None) -> tuple[list[str], Iterator[R
 
 
 def textdir_files(path: Path) -> tuple[list[Path], list[str]]:
-    """The `<label>/<name>.txt` files of a label folder (any case of `.txt`), and every other entry skipped."""
+    """The `<label>/<name>.txt` files of a label folder (any case of `.txt`), and every other entry
+    skipped."""
     files: list[Path] = []
     skipped: list[str] = []
     for d in sorted(path.iterdir()):

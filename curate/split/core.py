@@ -2,7 +2,8 @@
 writes them with a manifest. Rows inside each file are in a shuffled order (seeded with the split seed):
 a file in input order (often sorted by label) makes any "first N rows" of it a single class. When rows are
 grouped, each row's group (the group field's value or its duplicate cluster's first row id) is written as
-its `group` (or `metadata.split_group` when the row already has a different `group`). Every row given is accounted for: in a split, in train only, or in
+its `group` (or `metadata.split_group` when the row already has a different `group`). Every row given is
+accounted for: in a split, in train only, or in
 dropped.jsonl with its reason (`--rare-class drop`). Deduplication is `curate run`'s job, not this one's.
 """
 
@@ -58,7 +59,8 @@ class SplitResult:
         return "kfold" if self.config.kfold else "holdout"
 
     def order(self, name: str) -> np.ndarray:
-        """Row indices of one file in the order written: shuffled, seeded by the split seed and the file name."""
+        """Row indices of one file in the order written: shuffled, seeded by the split seed and the file
+        name."""
         idx = self.files[name]
         rng = np.random.default_rng([self.config.seed & 0xFFFFFFFF, zlib.crc32(name.encode("utf-8"))])
         return idx[rng.permutation(len(idx))]

@@ -95,7 +95,8 @@ def _status(v: str | None) -> str:
 
 
 def build_report(data: Any, res: Any, cfg: AblateConfig, manifest: dict[str, Any] | None = None) -> Report:
-    """Summary of steps first, then every variant's score, the data each variant saw, the test set, the method."""
+    """Summary of steps first, then every variant's score, the data each variant saw, the test set, the
+    method."""
     from evalsuite.metrics import metrics_for
 
     metric = next(m for m in metrics_for("classification") if m.name == PRIMARY)
@@ -183,7 +184,8 @@ def build_report(data: Any, res: Any, cfg: AblateConfig, manifest: dict[str, Any
     h = data.heldout
     test_text = (
         f"{h['held_out']} rows were set aside (seeded shuffle, seed {cfg.seed}) before any curation. They "
-        f"went through the full curation ({h['after_curation']} left), then {h['exact_duplicates_of_training']}"
+        f"went through the full curation ({h['after_curation']} left), "
+        f"then {h['exact_duplicates_of_training']}"
         f" exact and {h['near_duplicates_of_training']} near duplicates (curate's MinHash dedup on "
         f"normalized, lowercased text) of any row in any variant's training file were dropped. Val "
         f"(best-checkpoint selection, the same for every run): {h['val']} rows; test: {h['test']} rows."
@@ -193,11 +195,13 @@ def build_report(data: Any, res: Any, cfg: AblateConfig, manifest: dict[str, Any
         f"({cfg.max_steps}) and the same seeds ({', '.join(map(str, cfg.seeds))}); only the training rows "
         "differ. The curated variants are `curate run` outputs of the same raw pool, one step switched off "
         "for each leave-one-out variant. Deltas are seed-averaged macro-F1 differences on the same test "
-        f"items with 95% paired-bootstrap percentile intervals ({cfg.n_resamples} resamples, each drawing the "
+        f"items with 95% paired-bootstrap percentile intervals ({cfg.n_resamples} resamples, "
+        "each drawing the "
         "test items and the training seeds with replacement, so an interval carries test-set sampling and "
         "run-to-run training variation). A verdict is helped/hurt only when the interval "
         "excludes 0; otherwise no measurable effect, which at this budget can also mean the effect is "
-        "smaller than the test set and the seeds can resolve. Removing rows also shrinks the data and changes "
+        "smaller than the test set and the seeds can resolve. "
+        "Removing rows also shrinks the data and changes "
         "which rows fill each batch, so each removing step is compared with a random removal of as many rows."
     )
     if len(cfg.seeds) == 1:
@@ -220,8 +224,10 @@ def build_report(data: Any, res: Any, cfg: AblateConfig, manifest: dict[str, Any
             blocks=[
                 TextBlock(
                     text=(
-                        f"Trained in this invocation: {len(res.trained)} ({', '.join(res.trained) or 'none'}); reused from an "
-                        f"earlier invocation: {len(res.reused)}. Wall time of this invocation: {res.wall_s:.0f} s."
+                        f"Trained in this invocation: {len(res.trained)} "
+                        f"({', '.join(res.trained) or 'none'}); reused from an "
+                        f"earlier invocation: {len(res.reused)}. "
+                        f"Wall time of this invocation: {res.wall_s:.0f} s."
                     )
                 )
             ],

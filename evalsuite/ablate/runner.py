@@ -1,4 +1,5 @@
-"""Train and predict every variant x seed with `finetune run`, resumably, then hand the predictions to the report.
+"""Train and predict every variant x seed with `finetune run`, resumably, then hand the predictions to the
+report.
 
 Every run gets the same `train` section, `max_steps` and val file; only the training file and seed change.
 A run folder holding `summary.json` (written by the trainer last) is finished and never retrained; one holding
@@ -153,7 +154,8 @@ def run_ablation(cfg: AblateConfig) -> AblationResult:
         (res.trained if trained else res.reused).append(f"{v.name}/seed-{seed}")
         acc = sum(p == r for p, r in zip(preds, refs, strict=True)) / len(refs)
         _say(
-            f"[{k}/{len(runs)}] {v.name} seed {seed}: done in {time.perf_counter() - t1:.0f}s, test accuracy {acc:.3f}"
+            f"[{k}/{len(runs)}] {v.name} seed {seed}: done in {time.perf_counter() - t1:.0f}s, "
+            f"test accuracy {acc:.3f}"
         )
     res.comparisons, res.steps = compare_variants(data, res.predictions, refs, cfg)
     res.wall_s = round(time.perf_counter() - t0, 1)

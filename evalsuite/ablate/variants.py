@@ -7,7 +7,8 @@
    label_issues.json) are removed after curation, as the last step.
 3. A random twin removes from the leave-one-out variant as many seeded random rows as the step removed, so
    "removing rows helped" can be told apart from "removing these rows helped".
-4. The held-out rows go through the full curation too (normalized, deduplicated, masked), then every row that is
+4. The held-out rows go through the full curation too (normalized, deduplicated, masked), then every row
+   that is
    an exact or near duplicate (curate's MinHash dedup, the curate config's threshold) of any row of any
    variant's training file is dropped; the rest is split into val (first `val_size`) and test.
 """
@@ -241,7 +242,8 @@ def build_data(cfg: AblateConfig, work: Path, log: Any = None) -> AblationData:
 
 
 def _cached(work: Path, key: dict[str, Any]) -> AblationData | None:
-    """The AblationData recorded in `work/data.json` when it was built with the same settings and its files exist."""
+    """The AblationData recorded in `work/data.json` when it was built with the same settings and its
+    files exist."""
     f = work / "data.json"
     if not f.is_file():
         return None
@@ -296,7 +298,8 @@ def _heldout(cfg: AblateConfig, held: list[dict[str, Any]], variants: list[Varia
                          fix="raise test_size, or lower val_size")
     val, test = keep[: cfg.val_size], keep[cfg.val_size:]
     say(
-        f"held out {len(held)} rows: {len(rows)} after curation, {n_exact} exact and {n_near} near duplicates of "
+        f"held out {len(held)} rows: {len(rows)} after curation, "
+        f"{n_exact} exact and {n_near} near duplicates of "
         f"training rows dropped; val {len(val)}, test {len(test)}"
     )
     return (_write(test, work / "test.jsonl"), _write(val, work / "val.jsonl"),

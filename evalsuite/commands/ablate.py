@@ -1,4 +1,5 @@
-"""`evalsuite ablate CONFIG`: does curation pay? Train on raw, curated and leave-one-step-out data; compare."""
+"""`evalsuite ablate CONFIG`: does curation pay? Train on raw, curated and leave-one-step-out data;
+compare."""
 
 from __future__ import annotations
 
@@ -6,6 +7,12 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
+
+from common.options import config_option, out_option, set_option
+
+Config = config_option("YAML config (the same as CONFIG; default: none, one of the two is required).")
+Set = set_option("Override a config key, e.g. --set max_steps=50 (repeatable; default: none).")
+Out = out_option("Output folder (default: the config's `out`, else reports/ablate).", Optional[str])
 
 
 def register(app: typer.Typer) -> None:
@@ -19,28 +26,13 @@ def register(app: typer.Typer) -> None:
                 "(schemas.configs.ablate.AblateConfig), e.g. configs/ablate/tweets.yaml; or --config.",
             ),
         ] = None,
-        config: Annotated[
-            Optional[Path],
-            typer.Option(
-                "--config",
-                help="YAML config (the same as CONFIG; default: none, one of the two is required).",
-            ),
-        ] = None,
-        overrides: Annotated[
-            Optional[list[str]],
-            typer.Option(
-                "--set",
-                metavar="KEY=VALUE",
-                help="Override a config key, e.g. --set max_steps=50 (repeatable; default: none).",
-            ),
-        ] = None,
-        out: Annotated[
-            Optional[str],
-            typer.Option("--out", help="Output folder (default: the config's `out`, else reports/ablate)."),
-        ] = None,
+        config: Config = None,
+        overrides: Set = None,
+        out: Out = None,
     ) -> None:
         """Train the same model with the same budget on each data variant and report what each curation step
-        did to macro-F1 on one clean held-out test set. Re-running resumes: finished runs are not retrained."""
+        did to macro-F1 on one clean held-out test set. Re-running resumes: finished runs are not
+        retrained."""
         from evalsuite.ablate.runner import run_ablation
         from schemas.configs.ablate import AblateConfig
         from schemas.configs.base import load_config

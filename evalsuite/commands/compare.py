@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
+
+from common.options import Limit, json_option, out_option, overwrite_option
+from evalsuite.commands.options import MetricConfig, MetricSet, metric_options
+
+Out = out_option("Report folder: index.html, report.md, report.json, manifest.json (default: print only).")
+Json = json_option(
+    "Write the JSON result ({metrics: {name: {value, ci, signature, ...}}, deltas, ...}) to this file "
+    "(default: none)."
+)
+Overwrite = overwrite_option(
+    "Replace an earlier datavet report folder (never a folder another program wrote; default: refuse)."
+)
 
 
 def register(app: typer.Typer) -> None:
@@ -55,9 +66,7 @@ def register(app: typer.Typer) -> None:
                 "file gives a biased subset: prefer --sample; default: all).",
             ),
         ] = None,
-        limit: Annotated[
-            Optional[int], typer.Option("--limit", min=1, hidden=True, help="Deprecated alias of --head.")
-        ] = None,
+        limit: Limit = None,
         probe_sample: Annotated[
             Optional[int],
             typer.Option(
@@ -100,22 +109,8 @@ def register(app: typer.Typer) -> None:
                 "each library's defaults).",
             ),
         ] = None,
-        config: Annotated[
-            Optional[str],
-            typer.Option(
-                "--config",
-                help="YAML with metric_args: {KEY: {OPTION: "
-                "VALUE}}; --metric-args override it (default: none).",
-            ),
-        ] = None,
-        sets: Annotated[
-            Optional[list[str]],
-            typer.Option(
-                "--set",
-                help="Override a key of the --config file: "
-                "metric_args.KEY.OPTION=VALUE (repeatable; default: none).",
-            ),
-        ] = None,
+        config: MetricConfig = None,
+        sets: MetricSet = None,
         perplexity: Annotated[
             bool,
             typer.Option(
@@ -134,31 +129,9 @@ def register(app: typer.Typer) -> None:
                 min=2,
             ),
         ] = None,
-        out: Annotated[
-            Optional[Path],
-            typer.Option(
-                "--out",
-                help="Report folder: index.html, report.md, "
-                "report.json, manifest.json (default: print only).",
-            ),
-        ] = None,
-        json_out: Annotated[
-            Optional[Path],
-            typer.Option(
-                "--json",
-                help="Write the JSON result ({metrics: {name: "
-                "{value, ci, signature, ...}}, deltas, ...}) to this file "
-                "(default: none).",
-            ),
-        ] = None,
-        overwrite: Annotated[
-            bool,
-            typer.Option(
-                "--overwrite",
-                help="Replace an earlier datavet report folder "
-                "(never a folder another program wrote; default: refuse).",
-            ),
-        ] = False,
+        out: Out = None,
+        json_out: Json = None,
+        overwrite: Overwrite = False,
         cli: typer.Context = None,  # type: ignore[assignment]
     ) -> None:
         """Compare a base and a fine-tuned model; print the summary, write the report."""
@@ -167,19 +140,13 @@ def register(app: typer.Typer) -> None:
         from curate.commands.options import head_or_limit
         from curate.io.outputs import claim_outputs
         from evalsuite.compare import kind_to_task, run_compare
-        from evalsuite.metrics.args import (
-            load_metric_config,
-            merge_args,
-            parse_metric_args,
-            sets_to_metric_args,
-        )
+        from evalsuite.metrics.args import merge_args
 
         task = kind_to_task(kind)
         # "default" is rouge's own default: passing it would make a classification (or inferred-kind) run
         # refuse an option it has no metric for
         opts = merge_args({"rouge": {"tokenizer": rouge_tokenizer}} if rouge_tokenizer != "default" else None,
-                          load_metric_config(config),
-                          parse_metric_args([*sets_to_metric_args(sets), *(metric_args or [])]))
+                          metric_options(config, sets, metric_args))
         claim_outputs(cli, folder=out, files=(json_out,), overwrite=overwrite, command="evalsuite compare")
         res = run_compare(
             base,
@@ -205,7 +172,8 @@ def register(app: typer.Typer) -> None:
                        f"CI [{d.ci[0]:+.4f}, {d.ci[1]:+.4f}]  {d.status}")
         if res.perplexity:
             typer.echo(
-                f"perplexity: {res.signatures['perplexity']} ({res.perplexity['n_tokens']} tokens; lower is better)"
+                f"perplexity: {res.signatures['perplexity']} "
+                f"({res.perplexity['n_tokens']} tokens; lower is better)"
             )
         if res.curves_source:
             typer.echo(f"training curves from {res.curves_source}")

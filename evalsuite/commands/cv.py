@@ -7,24 +7,23 @@ from typing import Annotated, Optional
 
 import typer
 
-from finetune.commands.run import (
-    BatchOpt,
-    ConfigOpt,
-    EpochsOpt,
-    KindOpt,
-    MaxLenOpt,
-    MaxStepsOpt,
-    MethodOpt,
-    ModelOpt,
-    SeedOpt,
-    SetOpt,
-)
+from common.options import grouped, out_option, overwrite_option
+from evalsuite.commands.options import Json
+from finetune.commands.options import BASE, KNOBS, train_config
 
 Opt = typer.Option
+Out = out_option(
+    "Fold runs, out-of-fold predictions, label_issues.json, manifest.json and the report (in OUT/report).",
+    Path,
+)
+Overwrite = overwrite_option(
+    "Replace an earlier datavet output in OUT (never a folder another program wrote; default: refuse)."
+)
 
 
 def register(app: typer.Typer) -> None:
     @app.command()
+    @grouped
     def cv(
         data: Annotated[
             str,
@@ -33,16 +32,8 @@ def register(app: typer.Typer) -> None:
                 help="Split folder with fold-0/, fold-1/, ... from `curate split --kfold` (required).",
             ),
         ] = "",
-        config: ConfigOpt = None,
-        sets: SetOpt = None,
-        model: ModelOpt = None,
-        kind: KindOpt = None,
-        method: MethodOpt = None,
-        epochs: EpochsOpt = None,
-        max_steps: MaxStepsOpt = None,
-        batch_size: BatchOpt = None,
-        max_length: MaxLenOpt = None,
-        seed: SeedOpt = None,
+        base: dict = BASE,
+        knobs: dict = KNOBS.without("lr", "grad_accum"),
         eval_limit: Annotated[
             Optional[int],
             Opt(
@@ -53,36 +44,19 @@ def register(app: typer.Typer) -> None:
                 "(default: every row).",
             ),
         ] = None,
-        out: Annotated[
-            Path,
-            Opt(
-                "--out",
-                help="Fold runs, out-of-fold predictions, label_issues.json, "
-                "manifest.json and the report (in OUT/report).",
-            ),
-        ] = Path("reports/cv"),
+        out: Out = Path("reports/cv"),
         report_dir: Annotated[
             Optional[Path],
             Opt("--report-dir", hidden=True, help="Deprecated: the report goes to OUT/report."),
         ] = None,
-        json_out: Annotated[
-            Optional[Path], Opt("--json", help="Write the JSON result to this file (default: none).")
-        ] = None,
-        overwrite: Annotated[
-            bool,
-            Opt(
-                "--overwrite",
-                help="Replace an earlier datavet output in OUT (never a "
-                "folder another program wrote; default: refuse).",
-            ),
-        ] = False,
+        json_out: Json = None,
+        overwrite: Overwrite = False,
         cli: typer.Context = None,  # type: ignore[assignment]
     ) -> None:
-        """Train each fold with finetune's `run`, evaluate it, and report mean +/- std and likely label errors."""
+        """Train and evaluate each fold; report mean +/- std and the likely label errors."""
         import json
 
         from evalsuite.cv import run_cv
-        from finetune.commands.run import resolve_config
         from schemas.deprecation import note
         from schemas.errors import UsageError
 
@@ -96,10 +70,7 @@ def register(app: typer.Typer) -> None:
         claim_outputs(cli, folder=out, files=(json_out,), overwrite=overwrite, command="evalsuite cv")
         if report_dir is not None:
             note("--report-dir", "--out (the report is written to OUT/report)", "evalsuite cv")
-        flags = {"model": model, "kind": kind, "method": method, "epochs": epochs, "max_steps": max_steps,
-                 "batch_size": batch_size, "max_length": max_length, "seed": seed,
-                 "data.limit_val": eval_limit}
-        cfg = resolve_config(config, flags, sets or [])
+        cfg = train_config(base, {"data.limit_val": eval_limit}, knobs)
         res = run_cv(data, cfg, out=out, report_dir=report_dir)
         for k, v in res.aggregate.items():
             typer.echo(f"{k:<18} {v['mean']:.4f} +/- {v['std']:.4f}")

@@ -3,31 +3,31 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
+
+from common.options import out_option, set_option
+
+Out = out_option("Where the demo's reports land.", Path)
+Set = set_option(
+    "Override a stage size, e.g. --set cls_batch=16 (repeatable; names: see evalsuite/demo.py DemoSizes; "
+    "default: none).",
+    metavar=None,
+)
 
 
 def register(app: typer.Typer) -> None:
     @app.command()
     def demo(
-        out: Annotated[Path, typer.Option("--out", help="Where the demo's reports land.")] = Path(
-            "reports/demo"
-        ),
+        out: Out = Path("reports/demo"),
         quick: Annotated[
             bool, typer.Option("--quick", help="Tiny sizes, for CI smoke tests (default: full sizes).")
         ] = False,
         seed: Annotated[
             int, typer.Option("--seed", help="Seed for sampling, splits and training (default: 0).")
         ] = 0,
-        sets: Annotated[
-            Optional[list[str]],
-            typer.Option(
-                "--set",
-                help="Override a stage size, e.g. --set "
-                "cls_batch=16 (repeatable; names: see evalsuite/demo.py DemoSizes; default: none).",
-            ),
-        ] = None,
+        sets: Set = None,
         readme_summary: Annotated[
             bool,
             typer.Option(
@@ -37,7 +37,7 @@ def register(app: typer.Typer) -> None:
             ),
         ] = False,
     ) -> None:
-        """Run curate -> split -> finetune -> compare on the bundled data and models; print the report path."""
+        """Run curate -> split -> finetune -> compare on the bundled data and models; print the report."""
         if readme_summary:
             from evalsuite.demo_summary import readme_summary as summary
 

@@ -1,7 +1,8 @@
 """`evalsuite perplexity`: perplexity of a causal LM (optionally with an adapter) on a file.
 
 Text records (plain documents, or the text of classification records) are scored with sliding windows; only
-the fields scoring uses are required: text, or prompt/completion, or messages. SFT records (prompt/completion or chat) are scored, by default
+the fields scoring uses are required: text, or prompt/completion, or messages. SFT records
+(prompt/completion or chat) are scored, by default
 (`--template auto`), through the trainer's formatting (the chat template when the tokenizer has one) on
 completion tokens only; `--template raw` scores raw prompt + completion with sliding windows instead. The
 signature printed with the numbers says which.
@@ -9,10 +10,12 @@ signature printed with the numbers says which.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
+
+from common.options import Limit
+from evalsuite.commands.options import Json
 
 
 def register(app: typer.Typer) -> None:
@@ -67,9 +70,7 @@ def register(app: typer.Typer) -> None:
             Optional[int], typer.Option("--head", min=1, help="First N records only (default: all).")
         ] = None,
         seed: Annotated[int, typer.Option("--seed", help="Seed of --sample (default: 0).")] = 0,
-        limit: Annotated[
-            Optional[int], typer.Option("--limit", min=1, hidden=True, help="Deprecated alias of --head.")
-        ] = None,
+        limit: Limit = None,
         batch_size: Annotated[
             int, typer.Option("--batch-size", min=1, help="Records/windows per forward pass.")
         ] = 8,
@@ -82,9 +83,7 @@ def register(app: typer.Typer) -> None:
                 "CI; repeatable (default: none).",
             ),
         ] = None,
-        json_out: Annotated[
-            Optional[Path], typer.Option("--json", help="Write the JSON result to this file (default: none).")
-        ] = None,
+        json_out: Json = None,
     ) -> None:
         """Token perplexity, bits per byte and word perplexity, each labelled, with the scoring signature."""
         import json

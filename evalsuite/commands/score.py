@@ -12,6 +12,8 @@ from typing import Annotated, Any, Optional
 
 import typer
 
+from evalsuite.commands.options import Json, MetricConfig, MetricSet, metric_options
+
 TASKS = ("classification", "generation", "completion", "chat", "text")
 
 
@@ -114,22 +116,8 @@ def register(app: typer.Typer) -> None:
                 "classification.pos_label=pos (docs/metrics.md lists all) (default: none).",
             ),
         ] = None,
-        config: Annotated[
-            Optional[str],
-            typer.Option(
-                "--config",
-                help="YAML with metric_args: {KEY: {OPTION: "
-                "VALUE}}; --metric-args override it (default: none).",
-            ),
-        ] = None,
-        sets: Annotated[
-            Optional[list[str]],
-            typer.Option(
-                "--set",
-                help="Override a key of the --config file: "
-                "metric_args.KEY.OPTION=VALUE (repeatable; default: none).",
-            ),
-        ] = None,
+        config: MetricConfig = None,
+        sets: MetricSet = None,
         reference_field: Annotated[
             Optional[str],
             typer.Option(
@@ -169,22 +157,13 @@ def register(app: typer.Typer) -> None:
                 help="Same as --metric-args rouge.tokenizer=default|unicode (default: default).",
             ),
         ] = None,
-        json_out: Annotated[
-            Optional[Path], typer.Option("--json", help="Write the JSON result to this file (default: none).")
-        ] = None,
+        json_out: Json = None,
     ) -> None:
         """Score given predictions against references; print every metric with its CI and signature."""
         from curate.io.writers import write_json
-        from evalsuite.metrics.args import (
-            load_metric_config,
-            merge_args,
-            parse_metric_args,
-            sets_to_metric_args,
-        )
 
         task = "classification" if kind == "classification" else "generation"
-        margs = merge_args(load_metric_config(config),
-                           parse_metric_args([*sets_to_metric_args(sets), *(metric_args or [])]))
+        margs = metric_options(config, sets, metric_args)
         res = score_files(task, predictions, references, rouge_tokenizer, metric_args=margs,
                           reference_field=reference_field, slice_by=slice_by, n_resamples=n_resamples,
                           confidence=confidence, seed=seed)

@@ -109,7 +109,8 @@ def metrics_for(task: str, metric_args: Mapping[str, Mapping[str, Any]] | None =
         multilabel: Classification: references and predictions are lists of labels.
         probabilities: Classification: predictions carry class probabilities (adds top-k, ECE, Brier).
         labels: Classification: the label set, in order (for probability columns).
-        **legacy: `rouge_tokenizer=` / `rouge_stemmer=` (older spelling of rouge.tokenizer / rouge.use_stemmer).
+        **legacy: `rouge_tokenizer=` / `rouge_stemmer=` (older spelling of rouge.tokenizer /
+            rouge.use_stemmer).
 
     Raises:
         UsageError: For an unknown task, or an unknown or ill-typed metric option.
@@ -139,7 +140,8 @@ def metrics_for(task: str, metric_args: Mapping[str, Mapping[str, Any]] | None =
 
 
 def check_signatures(a: dict[str, str], b: dict[str, str]) -> None:
-    """Raise when two score sets computed the same metric with different settings (they are not comparable)."""
+    """Raise when two score sets computed the same metric with different settings (they are not
+    comparable)."""
     bad = [f"{k}: {a[k]!r} vs {b[k]!r}" for k in sorted(set(a) & set(b)) if a[k] != b[k]]
     if bad:
         raise UsageError(

@@ -1,4 +1,5 @@
-"""Metric options: `--metric-args KEY.OPTION=VALUE` on the CLI, `metric_args: {KEY: {OPTION: VALUE}}` in a config.
+"""Metric options: `--metric-args KEY.OPTION=VALUE` on the CLI, `metric_args: {KEY: {OPTION: VALUE}}` in a
+config.
 
 KEY is a metric name (`rougeLsum`) or the name of its group (`rouge` sets rouge1/rouge2/rougeL/rougeLsum,
 `classification` sets every classification metric); a metric's own key wins over its group's. VALUE is read

@@ -1,4 +1,5 @@
-"""Classification metrics via scikit-learn, each a declared `Metric` with its sklearn settings in the signature.
+"""Classification metrics via scikit-learn, each a declared `Metric` with its sklearn settings in the
+signature.
 
 Single-label (labels compared as strings): accuracy, balanced accuracy, precision/recall/F1 (macro, micro,
 weighted), F-beta, Matthews correlation, Cohen's kappa; with `classification.pos_label=L`, also binary
@@ -93,7 +94,8 @@ def _prf(kind: str, avg: str, zd: Any, p: Sequence[Any], r: Sequence[Any], sampl
 
 
 def prf_from_codes(kind: str, avg: str, p: Any, r: Any, n_labels: int, beta: float = 1.0) -> float:
-    """precision/recall/F1 from integer-coded labels with numpy (same definitions as sklearn, zero_division=0).
+    """precision/recall/F1 from integer-coded labels with numpy (same definitions as sklearn,
+    zero_division=0).
 
     The paired bootstrap calls this thousands of times; sklearn's input validation would dominate the cost.
     """
@@ -161,7 +163,8 @@ def kappa_from_codes(p: Any, r: Any, n_labels: int) -> float:
 
 
 def _f1_macro(p: Sequence[Any], r: Sequence[Any], sample_weight: Any = None) -> float:
-    """f1_macro with default options is `finetune.scoring.macro_f1`, the function the trainer stops early on."""
+    """f1_macro with default options is `finetune.scoring.macro_f1`, the function the trainer stops early
+    on."""
     if sample_weight is not None:
         return _prf("f1", "macro", 0.0, p, r, sample_weight=sample_weight)
     from finetune.scoring import macro_f1
@@ -232,7 +235,8 @@ def _brier(scale: Any, labels: list[str], p: Sequence[Any], r: Sequence[Any], pr
 
 
 def ece(confidence: Any, correct: Any, n_bins: int = 15, sample_weight: Any = None) -> float:
-    """Expected calibration error: sum over equal-width bins (lo, hi] of |accuracy - mean confidence| x share."""
+    """Expected calibration error: sum over equal-width bins (lo, hi] of |accuracy - mean confidence| x
+    share."""
     import numpy as np
 
     conf = np.asarray(confidence, dtype=float)

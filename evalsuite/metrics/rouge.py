@@ -109,8 +109,10 @@ def rouge_metrics(args: ArgResolver, nrefs: int | str = 1) -> list[Metric]:
             raise UsageError(f"unknown ROUGE tokenizer {o['tokenizer']!r}", fix="use default or unicode")
         split = bool(o.get("split_summaries"))
         sig = (
-            f"rouge-score:{version('rouge-score')}|tok:{o['tokenizer']}|stemmer:{'yes' if o['use_stemmer'] else 'no'}"
-            f"{'|split:regex' if split else ''}|refs:{nrefs}{'|multi:max_f' if nrefs != 1 else ''}|agg:mean_f1"
+            f"rouge-score:{version('rouge-score')}|tok:{o['tokenizer']}"
+            f"|stemmer:{'yes' if o['use_stemmer'] else 'no'}"
+            f"{'|split:regex' if split else ''}|refs:{nrefs}"
+            f"{'|multi:max_f' if nrefs != 1 else ''}|agg:mean_f1"
         )
         a = (kind, o["tokenizer"], bool(o["use_stemmer"]), split)
         out.append(Metric(kind, "generation", True, partial(_mean, *a), sig, per_example=partial(_one, *a),

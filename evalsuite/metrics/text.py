@@ -32,7 +32,8 @@ _DIGITS = str.maketrans("", "", string.digits)
 
 
 def normalize_exact(text: str, o: dict[str, Any]) -> str:
-    """Apply exact-match normalisation in evaluate's order (regexes, case, punctuation, numbers), then strip."""
+    """Apply exact-match normalisation in evaluate's order (regexes, case, punctuation, numbers), then
+    strip."""
     for rx in o["regexes_to_ignore"]:
         text = re.sub(rx, "", text)
     if o["ignore_case"]:

@@ -1,4 +1,5 @@
-"""`finetune convert-weights DIR`: write safetensors beside a folder's pickle weights, reading tensors only."""
+"""`finetune convert-weights DIR`: write safetensors beside a folder's pickle weights, reading tensors
+only."""
 
 from __future__ import annotations
 

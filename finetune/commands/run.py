@@ -2,29 +2,20 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated, Any, Optional
 
 import typer
 
-from common.cli import config_help
-from schemas.configs.train import TrainConfig
+from common.options import grouped, out_option, overwrite_option
+from finetune.commands.options import BASE, KNOBS, key_help, resolve_config, train_config
 
 Opt = typer.Option
+Out = out_option(key_help("out", "Output folder: model, metrics, manifest"), Optional[str])
+Overwrite = overwrite_option(
+    "Replace an earlier run in --out (never a folder another program wrote; default: refuse)."
+)
 
-
-def resolve_config(config: Optional[Path], flags: dict[str, Any], overrides: list[str]) -> Any:
-    """YAML < flags < `--set key=value` overrides, validated once (all problems in one error)."""
-    from schemas.configs.base import load_config
-
-    flag_overrides = {k: v for k, v in flags.items() if v is not None}
-    return load_config(TrainConfig, config, overrides={**flag_overrides, **_dict(overrides)})
-
-
-def _dict(overrides: list[str]) -> dict[str, Any]:
-    from schemas.configs.base import parse_override
-
-    return {".".join(k): v for k, v in (parse_override(o) for o in overrides)}
+__all__ = ["claim_run_dir", "print_result", "register", "resolve_config"]
 
 
 def print_result(result: Any) -> None:
@@ -53,74 +44,16 @@ def print_result(result: Any) -> None:
             continue
         Console().print(
             f"{split}: {st.get('rows', 0)} rows, {st.get('truncated', 0)} truncated at max_length, "
-            f"{st.get('no_answer_tokens', 0)} dropped with no answer token left, {q} quarantined by the loader"
+            f"{st.get('no_answer_tokens', 0)} dropped with no answer token left, "
+            f"{q} quarantined by the loader"
         )
-
-
-def _h(key: str, text: str) -> str:
-    return config_help(TrainConfig, key, text)
-
-
-# Options shared by `finetune run`, `finetune sweep` and `evalsuite cv` (one help text each).
-ConfigOpt = Annotated[
-    Optional[Path],
-    Opt(
-        "--config",
-        help="A finetune YAML config (see configs/finetune/); "
-        "flags and --set override it (default: none, the built-in defaults).",
-    ),
-]
-SetOpt = Annotated[
-    Optional[list[str]],
-    Opt(
-        "--set",
-        metavar="KEY=VALUE",
-        help="Override any config key, e.g. "
-        "--set optim.lr=3e-5 (repeatable; wins over flags; default: none).",
-    ),
-]
-ModelOpt = Annotated[
-    Optional[str], Opt("--model", help=_h("model", "minilm, smollm2, a save_pretrained folder, or a hub id"))
-]
-KindOpt = Annotated[
-    Optional[str],
-    Opt(
-        "--kind",
-        help=_h(
-            "kind",
-            "Record kind: classification (label head), "
-            "completion or chat (causal-LM SFT), or text "
-            "(continued pre-training on plain documents)",
-        ),
-    ),
-]
-MethodOpt = Annotated[Optional[str], Opt("--method", help=_h("method", "full, lora or qlora"))]
-EpochsOpt = Annotated[Optional[float], Opt("--epochs", help=_h("epochs", "Passes over the training data"))]
-MaxStepsOpt = Annotated[Optional[int], Opt("--max-steps", help=_h("max_steps", "Optimizer steps; overrides "
-                                                                                "--epochs when set"))]
-LrOpt = Annotated[Optional[float], Opt("--lr", help=_h("optim.lr", "Peak learning rate (AdamW)"))]
-BatchOpt = Annotated[
-    Optional[int], Opt("--batch-size", help=_h("batch_size", "Training examples per micro-batch"))
-]
-GradAccumOpt = Annotated[
-    Optional[int], Opt("--grad-accum", help=_h("grad_accum", "Micro-batches per optimizer step"))
-]
-MaxLenOpt = Annotated[
-    Optional[int], Opt("--max-length", help=_h("max_length", "Tokens per example; longer ones are truncated"))
-]
-SeedOpt = Annotated[
-    Optional[int], Opt("--seed", help=_h("seed", "Seed for weights, data order and sampling"))
-]
 
 
 def register(app: typer.Typer) -> None:
     @app.command()
+    @grouped
     def run(
-        config: ConfigOpt = None,
-        sets: SetOpt = None,
-        model: ModelOpt = None,
-        kind: KindOpt = None,
-        method: MethodOpt = None,
+        base: dict = BASE,
         data: Annotated[
             Optional[str],
             Opt(
@@ -130,25 +63,20 @@ def register(app: typer.Typer) -> None:
             ),
         ] = None,
         train: Annotated[
-            Optional[str], Opt("--train", help=_h("data.train", "Training file, folder or bundled:NAME"))
+            Optional[str],
+            Opt("--train", help=key_help("data.train", "Training file, folder or bundled:NAME")),
         ] = None,
         val: Annotated[
             Optional[str],
             Opt(
                 "--val",
-                help=_h("data.val", "Validation file; without one, data.val_fraction of train is held out"),
+                help=key_help(
+                    "data.val", "Validation file; without one, data.val_fraction of train is held out"
+                ),
             ),
         ] = None,
-        out: Annotated[
-            Optional[str], Opt("--out", help=_h("out", "Output folder: model, metrics, manifest"))
-        ] = None,
-        epochs: EpochsOpt = None,
-        max_steps: MaxStepsOpt = None,
-        lr: LrOpt = None,
-        batch_size: BatchOpt = None,
-        grad_accum: GradAccumOpt = None,
-        max_length: MaxLenOpt = None,
-        seed: SeedOpt = None,
+        out: Out = None,
+        knobs: dict = KNOBS,
         eval_limit: Annotated[
             Optional[int],
             Opt(
@@ -175,14 +103,7 @@ def register(app: typer.Typer) -> None:
                 help="Show no progress on stderr (default: a bar on a terminal, periodic lines otherwise).",
             ),
         ] = False,
-        overwrite: Annotated[
-            bool,
-            Opt(
-                "--overwrite",
-                help="Replace an earlier run in --out (never a folder "
-                "another program wrote; default: refuse).",
-            ),
-        ] = False,
+        overwrite: Overwrite = False,
         allow_pickle: Annotated[
             bool,
             Opt(
@@ -198,27 +119,17 @@ def register(app: typer.Typer) -> None:
         from finetune.train import run as train_run
 
         flags = {
-            "model": model,
-            "kind": kind,
-            "method": method,
             "data.split_dir": data,
             "data.train": train,
             "data.val": val,
             "out": out,
-            "epochs": epochs,
-            "max_steps": max_steps,
-            "optim.lr": lr,
-            "batch_size": batch_size,
-            "grad_accum": grad_accum,
-            "max_length": max_length,
-            "seed": seed,
             "data.limit_val": eval_limit,
             "resume": resume or None,
             "merge": merge or None,
             "progress": False if no_progress else None,
             "allow_pickle": allow_pickle or None,
         }
-        cfg = resolve_config(config, flags, sets or [])
+        cfg = train_config(base, flags, knobs)
         from common.models import check_max_length, resolve_model
 
         check_max_length(resolve_model(cfg.model).path, cfg.max_length)  # before the output folder or weights
@@ -231,7 +142,8 @@ def register(app: typer.Typer) -> None:
 
 
 def claim_run_dir(out: str, *, resume: bool, overwrite: bool) -> Any:
-    """The output-folder claim of a training run: new, empty, or an earlier run with --overwrite (--resume: none).
+    """The output-folder claim of a training run: new, empty, or an earlier run with --overwrite
+    (--resume: none).
 
     Only the main process claims (under `accelerate launch` every process runs this command); the lock is left
     out for the same reason: the processes of one run share the folder.

@@ -1,4 +1,5 @@
-"""`finetune sweep`: search lr / batch size / epochs / LoRA rank on the validation metric, print a ranked table."""
+"""`finetune sweep`: search lr / batch size / epochs / LoRA rank on the validation metric, print a ranked
+table."""
 
 from __future__ import annotations
 
@@ -8,9 +9,14 @@ from typing import Annotated, Any, Optional
 
 import typer
 
-from finetune.commands.run import ConfigOpt, KindOpt, MaxStepsOpt, MethodOpt, ModelOpt, SetOpt, _h
+from common.options import grouped, out_option, overwrite_option
+from finetune.commands.options import BASE, MaxStepsOpt, key_help, train_config
 
 Opt = typer.Option
+Out = out_option(key_help("out", "Folder for the trials and sweep.json"), Optional[str])
+Overwrite = overwrite_option(
+    "Replace an earlier sweep in --out (never a folder another program wrote; default: refuse)."
+)
 
 
 def _values(raw: Optional[str], cast: Any) -> list[Any] | None:
@@ -28,12 +34,9 @@ def _values(raw: Optional[str], cast: Any) -> list[Any] | None:
 
 def register(app: typer.Typer) -> None:
     @app.command()
+    @grouped
     def sweep(
-        config: ConfigOpt = None,
-        sets: SetOpt = None,
-        model: ModelOpt = None,
-        kind: KindOpt = None,
-        method: MethodOpt = None,
+        base: dict = BASE,
         data: Annotated[
             Optional[str],
             Opt(
@@ -41,11 +44,9 @@ def register(app: typer.Typer) -> None:
                 help="Split folder with train.* and val.* (default: none; config key data.split_dir).",
             ),
         ] = None,
-        train: Annotated[Optional[str], Opt("--train", help=_h("data.train", "Training file"))] = None,
-        val: Annotated[Optional[str], Opt("--val", help=_h("data.val", "Validation file"))] = None,
-        out: Annotated[
-            Optional[str], Opt("--out", help=_h("out", "Folder for the trials and sweep.json"))
-        ] = None,
+        train: Annotated[Optional[str], Opt("--train", help=key_help("data.train", "Training file"))] = None,
+        val: Annotated[Optional[str], Opt("--val", help=key_help("data.val", "Validation file"))] = None,
+        out: Out = None,
         max_steps: MaxStepsOpt = None,
         lr: Annotated[
             Optional[str],
@@ -72,18 +73,10 @@ def register(app: typer.Typer) -> None:
             Optional[int],
             Opt("--n-trials", help="Trials to run (random) or at most (grid) (default: the whole grid)."),
         ] = None,
-        overwrite: Annotated[
-            bool,
-            Opt(
-                "--overwrite",
-                help="Replace an earlier sweep in --out (never a folder "
-                "another program wrote; default: refuse).",
-            ),
-        ] = False,
+        overwrite: Overwrite = False,
         cli: typer.Context = None,  # type: ignore[assignment]
     ) -> None:
         """Search a small grid or random space on the validation metric and print the ranked trials."""
-        from finetune.commands.run import resolve_config
         from finetune.sweep import print_table
         from finetune.sweep import sweep as do_sweep
         from schemas.errors import UsageError
@@ -91,9 +84,9 @@ def register(app: typer.Typer) -> None:
 
         if strategy not in ("grid", "random"):
             raise UsageError(f"--strategy {strategy!r} is unknown", fix="use grid or random")
-        flags = {"model": model, "kind": kind, "method": method, "data.split_dir": data, "data.train": train,
-                 "data.val": val, "out": out, "max_steps": max_steps}
-        cfg = resolve_config(config, flags, sets or [])
+        flags = {"data.split_dir": data, "data.train": train, "data.val": val, "out": out,
+                 "max_steps": max_steps}
+        cfg = train_config(base, flags)
         from curate.io.outputs import claim_outputs
 
         claim_outputs(cli, folder=cfg.out, overwrite=overwrite, command="finetune sweep")

@@ -1,4 +1,5 @@
-"""Load a model for training (task head, dropout override, LoRA/QLoRA) or for inference (incl. adapter folders).
+"""Load a model for training (task head, dropout override, LoRA/QLoRA) or for inference (incl. adapter
+folders).
 
 LoRA target modules default per architecture to the attention projections, the choice of the LoRA paper
 (query/value for BERT-style encoders; q/k/v/o for Llama-style decoders); unknown architectures fall back to

@@ -1,4 +1,5 @@
-"""The `evalsuite ablate` config: which data, which curation, which training budget, which variants, which seeds.
+"""The `evalsuite ablate` config: which data, which curation, which training budget, which variants, which
+seeds.
 
 Every variant is trained with the same `train` section (same steps, hyperparameters and model); only the
 training rows differ. `curate` is a `curate run` config body without `input`/`out` (the ablation sets them).

@@ -30,7 +30,8 @@ class DedupKeyConfig(StrictModel):
 
     @classmethod
     def from_spec(cls, spec: str) -> DedupKeyConfig:
-        """`"social"`, `"none"`, `"default"` or a comma list of KEY_PARTS, e.g. `"whitespace,urls,mentions"`."""
+        """`"social"`, `"none"`, `"default"` or a comma list of KEY_PARTS, e.g.
+        `"whitespace,urls,mentions"`."""
         parts = [p.strip() for p in spec.split(",") if p.strip()]
         on: set[str] = set()
         for p in parts:

@@ -164,7 +164,8 @@ def differences(local: Path, ray: Path, same_source: bool = True) -> list[str]:
             cap = json.loads((ray / "manifest.json").read_text(encoding="utf-8"))["extra"]["findings_cap"]
             every = [strip(f) if a["name"] == "schema" else f for f in _jsonl(ray / b["findings_file"])]
             if sorted(map(_key, every)) != sorted(map(_key, fa)):
-                diffs.append(f"{a['name']}: {b['findings_file']} holds {len(every)} findings, local {len(fa)}")
+                diffs.append(f"{a['name']}: {b['findings_file']} holds {len(every)} findings, "
+                             f"local {len(fa)}")
             fa = fa[:cap]
         if fa != fb:
             bad = [(x, y) for x, y in zip(fa, fb, strict=False) if x != y][:2]

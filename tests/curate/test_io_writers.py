@@ -1,4 +1,5 @@
-"""Writers: round trips for JSONL, Parquet and HF folders; atomic writes that leave nothing behind on failure."""
+"""Writers: round trips for JSONL, Parquet and HF folders; atomic writes that leave nothing behind on
+failure."""
 
 from __future__ import annotations
 

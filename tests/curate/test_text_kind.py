@@ -72,7 +72,8 @@ def test_check_runs_every_applicable_check_and_marks_label_checks_not_applicable
 
 
 def test_not_applicable_never_fails_the_gate(run_main, tmp_path, bbc_docs):
-    """Only label checks are not applicable here; the gate at its strictest still passes on clean documents."""
+    """Only label checks are not applicable here; the gate at its strictest still passes on clean
+    documents."""
     from curate.runner import gate_fails
     from schemas.findings import CheckResult, CheckStatus
     from schemas.results import CheckReport, InputSummary

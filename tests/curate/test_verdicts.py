@@ -1,4 +1,5 @@
-"""Issue 11: verdicts on data shaped like the failures — a file sorted by label, one-class subsets, copies that
+"""Issue 11: verdicts on data shaped like the failures — a file sorted by label, one-class subsets, copies
+that
 differ only in line breaks, t.co variants, labels declared but never seen, a load where every row is bad."""
 
 from __future__ import annotations

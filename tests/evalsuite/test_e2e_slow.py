@@ -1,4 +1,5 @@
-"""End-to-end on the real smollm2 (marked slow): perplexity vs the transformers loop, and a generation compare."""
+"""End-to-end on the real smollm2 (marked slow): perplexity vs the transformers loop, and a generation
+compare."""
 
 from __future__ import annotations
 

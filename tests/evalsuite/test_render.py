@@ -1,4 +1,5 @@
-"""The renderer: escaping, pagination, charts, markdown, JSON round trip, and a headless-Chromium smoke test."""
+"""The renderer: escaping, pagination, charts, markdown, JSON round trip, and a headless-Chromium smoke
+test."""
 
 from __future__ import annotations
 

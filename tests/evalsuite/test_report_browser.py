@@ -1,6 +1,7 @@
 """Reports in headless Chromium (issue 11 item 4, issue 9 item 11).
 
-1. Every report kind (data QA, `curate run`, evaluation, demo index) opens with its verdict banner: measured in
+1. Every report kind (data QA, `curate run`, evaluation, demo index) opens with its verdict banner:
+   measured in
    the browser (the banner's box ends inside the first 1280x800 screen) and seen in a screenshot of that
    screen (full-width rows in the banner's colour).
 2. Injection payloads from the data (script tags, event handlers, a markdown image, `java\\nscript:` links)
@@ -26,7 +27,8 @@ pytestmark = pytest.mark.browser
 SCREEN = (1280, 800)
 # The banner backgrounds of report.html.j2 (--pass-bg, --warn-bg, --fail-bg).
 BANNER_RGB = {"pass": (0xDA, 0xFB, 0xE1), "warn": (0xFF, 0xF8, 0xC5), "fail": (0xFF, 0xEB, 0xE9)}
-PROBE = """<script>(function(){var v=document.getElementById('verdict');var r=v?v.getBoundingClientRect():null;
+PROBE = """<script>(function(){var v=document.getElementById('verdict');\
+var r=v?v.getBoundingClientRect():null;
 document.body.setAttribute('data-probe',JSON.stringify({top:r&&r.top,bottom:r&&r.bottom,h:window.innerHeight,
 w:window.innerWidth,status:v&&v.className}));})();</script>"""
 

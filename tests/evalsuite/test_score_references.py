@@ -1,4 +1,5 @@
-"""`evalsuite score` needs only the id and the reference: a references file without `text` (or `prompt`) scores."""
+"""`evalsuite score` needs only the id and the reference: a references file without `text` (or `prompt`)
+scores."""
 
 from __future__ import annotations
 

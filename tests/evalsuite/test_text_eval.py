@@ -1,5 +1,6 @@
 """`evalsuite perplexity` and `evalsuite compare --kind text` on plain documents built from the bundled BBC
-articles; the adapted model is a few steps of `finetune run --kind text` on a tiny model built from a config."""
+articles; the adapted model is a few steps of `finetune run --kind text` on a tiny model built from a
+config."""
 
 from __future__ import annotations
 

@@ -116,7 +116,8 @@ def test_parquet_round_trip(records):
 @SETTINGS
 @given(RECORDS, st.integers(min_value=0, max_value=11))
 def test_an_unclosed_quote_never_hides_rows(records, at):
-    """Issue 9 item 3: a stray quote in one CSV row costs that row (quarantined with its line), never others."""
+    """Issue 9 item 3: a stray quote in one CSV row costs that row (quarantined with its line), never
+    others."""
     records = [(t.replace('"', "").replace("\x00", ""), lb) for t, lb in records]
     at = at % len(records)
     lines = ["text,label"]

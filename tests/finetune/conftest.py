@@ -1,4 +1,5 @@
-"""Tiny models (2 layers, hidden 64, fixed seed) saved with the real MiniLM / SmolLM2 tokenizers, and tiny data."""
+"""Tiny models (2 layers, hidden 64, fixed seed) saved with the real MiniLM / SmolLM2 tokenizers, and tiny
+data."""
 
 from __future__ import annotations
 

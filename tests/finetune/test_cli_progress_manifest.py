@@ -56,7 +56,9 @@ def test_piped_finetune_shows_progress_before_it_ends_and_reruns_from_its_manife
     train = [line for line, _ in seen if line.startswith(f"{PROGRESS} train ")]
     assert train and any(early for _, early in seen), "no progress line arrived before the run finished"
     # step counts with a rate, an ETA and the loss while training; the final evaluation has its own lines
-    assert any("/12 (" in line and "steps/s" in line and "ETA" in line and "loss" in line for line in train)
+    # (the rate reads "N steps/s", or "N s per step" below 0.1 steps/s, as on a heavily loaded machine)
+    assert any("/12 (" in line and ("steps/s" in line or "s per step" in line) and "ETA" in line
+               and "loss" in line for line in train)
     assert any(line.startswith(f"{PROGRESS} evaluate (30 rows)") for line, _ in seen)
     assert not any(PROGRESS in line for line in stdout), "progress must stay off stdout"
 

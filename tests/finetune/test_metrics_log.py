@@ -1,4 +1,5 @@
-"""One reader of metrics.jsonl for resume, compare and cv: a torn last line is dropped, damage elsewhere is named."""
+"""One reader of metrics.jsonl for resume, compare and cv: a torn last line is dropped, damage elsewhere is
+named."""
 
 from __future__ import annotations
 

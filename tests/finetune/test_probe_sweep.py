@@ -58,6 +58,9 @@ def test_sweep_rejects_unknown_space(tiny_bert):
 
 
 def test_import_finetune_is_cheap():
-    code = "import sys, finetune, finetune.train, finetune.data, finetune.models, finetune.cli; print('torch' in sys.modules)"
+    code = (
+        "import sys, finetune, finetune.train, finetune.data, finetune.models, finetune.cli; "
+        "print('torch' in sys.modules)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"

@@ -1,4 +1,5 @@
-"""Macro-F1 has one definition: the trainer's early-stopping metric is evalsuite's f1_macro (issue 10 item 3)."""
+"""Macro-F1 has one definition: the trainer's early-stopping metric is evalsuite's f1_macro (issue 10
+item 3)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
 """Today's chat fine-tuning data loads as first-class records: content parts, tool calls and results, per-turn
-weights, ShareGPT and TRL's conversational prompt/completion. Broken tool flows are quarantined with a reason."""
+weights, ShareGPT and TRL's conversational prompt/completion. Broken tool flows are quarantined with a
+reason."""
 
 from __future__ import annotations
 

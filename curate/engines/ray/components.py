@@ -20,7 +20,8 @@ MAX_ROUNDS = 100
 
 
 def components(verified: Any, n: int) -> Any:
-    """A bag of ((tag, node), ("s", label_pos, label_id, neighbours, best_jaccard, node_id, changed)) for every
+    """A bag of ((tag, node), ("s", label_pos, label_id, neighbours, best_jaccard, node_id, changed)) for
+    every
     node of a verified pair."""
     def adjacency(items: list):
         for (tag, a), (b, j, a_id, b_id) in items:

@@ -33,7 +33,8 @@ def pii_findings(text: str) -> list[dict]:
 
 
 def row_columns(batch: Any, kind: str, norm: dict, group_field: str | None) -> dict[str, list]:
-    """Batch map over loaded rows (pandas batch with pos, id, rec): the normalized rows and their per-row facts."""
+    """Batch map over loaded rows (pandas batch with pos, id, rec): the normalized rows and their per-row
+    facts."""
     from curate.checks.bias import group_of
     from curate.checks.conflicting_labels import _label_key
     from curate.normalize import LabelCanonicalizer, normalize_record

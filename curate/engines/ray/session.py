@@ -39,7 +39,8 @@ def configure_data_context() -> None:
 
 @contextmanager
 def ray_session(address: str | None = None) -> Iterator[None]:
-    """Ray for one run: join `address` (e.g. `ray://head:10001` or `auto`), reuse a running one, or start one."""
+    """Ray for one run: join `address` (e.g. `ray://head:10001` or `auto`), reuse a running one, or start
+    one."""
     ray = _require_ray()
     started = False
     if not ray.is_initialized():

@@ -153,26 +153,10 @@ def token_audit_result(check: Any, rows: Any, kind: str, options: dict) -> Check
 
 def _packed(check: Any, name: str, max_length: int, tokens: Counter, tok: Any) -> CheckResult:
     """`TokenAuditCheck._packed` (text records packed into blocks) from the token count distribution."""
-    from curate.checks.token_audit import _has_template
+    from curate.checks.token_audit import _has_template, packed_summary
 
     total = sum(n * c for n, c in tokens.items())
     longer = sum(c for n, c in tokens.items() if n > max_length)
-    summary = {
-        "tokenizer": name,
-        "max_length": max_length,
-        "kind": "text",
-        "chat_template": _has_template(tok),
-        "rows": sum(tokens.values()),
-        "tokens_total": total,
-        "blocks": -(-total // max_length),
-        "documents_longer_than_a_block": longer,
-        "truncated": 0,
-        "tokens_lost": 0,
-        "tokens": _quantiles(tokens),
-    }
-    msg = (
-        f"{total:,} tokens pack into {summary['blocks']:,} blocks of {max_length:,}; nothing is truncated. "
-        f"{longer:,} document(s) span more than one block (a continuation starts a block without the "
-        "text before the cut)."
-    )
+    summary, msg = packed_summary(name, max_length, _has_template(tok), sum(tokens.values()), total, longer,
+                                  _quantiles(tokens))
     return check.result([], status=CheckStatus.passed, summary=summary, message=msg)
