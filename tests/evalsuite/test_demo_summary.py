@@ -46,8 +46,8 @@ def test_demo_sizes_take_overrides_and_refuse_unknown_names() -> None:
     from evalsuite.demo import FULL, demo_sizes
     from schemas.errors import UsageError
 
-    sizes = demo_sizes(False, {"cls_batch": "32"})
-    assert sizes.cls_batch == 32 and sizes.cls_steps == FULL.cls_steps and FULL.cls_batch == 16
+    sizes = demo_sizes(False, {"cls_batch": "16"})
+    assert sizes.cls_batch == 16 and sizes.cls_steps == FULL.cls_steps and FULL.cls_batch == 32
     with pytest.raises(UsageError) as e:
         demo_sizes(False, {"cls_bacth": "16", "tweets": "many"})
     assert "cls_bacth" in str(e.value) and "tweets" in str(e.value)
