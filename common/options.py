@@ -67,6 +67,11 @@ def json_option(help: str = "Write the JSON result to this file (default: none).
     return _declare("--json", Optional[Path], help=help)
 
 
+def precision_option(help: str) -> Any:
+    """`--precision auto|fp32|bf16|fp16`: what the models compute in (`common.precision`: where each runs)."""
+    return _declare("--precision", Optional[str], metavar="auto|fp32|bf16|fp16", help=help)
+
+
 def fail_on_option(help: str) -> Any:
     """`--fail-on fail|warn|never`: the quality gate; the command exits 1 when a check reaches the level."""
     return _declare("--fail-on", Optional[str], help=help)

@@ -604,6 +604,7 @@ def run_compare(
     metric_options: dict[str, Any] | None = None,
     perplexity: bool = True,
     ppl_max_length: int | None = None,
+    precision: str = "auto",
 ) -> CompareResult:
     """Load base and tuned models, predict on `data`, compare, and optionally write the report.
 
@@ -630,10 +631,27 @@ def run_compare(
         ppl_max_length: Truncation for perplexity; default: the trainer's max_length from the run's
             config.yaml
             (tuned folder or its parent), else the model's max positions capped at 1024.
+        precision: What both models compute in (`common.precision`): auto (fp32 here: evalsuite runs on
+            the CPU), fp32, or bf16 on a CPU with bf16 instructions. Both models always use the same.
 
     Raises:
         UsageError: On an unknown task, missing --train-data, or data without usable records.
+        PrecisionError: bf16 on a CPU without bf16 instructions, or fp16.
     """
+    args = dict(locals())  # every argument, passed on
+    from common.precision import autocast, resolve
+
+    resolved = args["precision"] = resolve(precision, cuda=False)
+    with autocast(resolved):
+        return _run_compare(**args)
+
+
+def _run_compare(base: str, tuned: str, data: str, *, task: str | None, train_data: str | None,
+                 adapter: str | None, max_new_tokens: int, batch_size: int, head: int | None,
+                 sample: int | None, limit: int | None, probe_sample: int | None, n_resamples: int, seed: int,
+                 report_dir: str | Path | None, metric_options: dict[str, Any] | None, perplexity: bool,
+                 ppl_max_length: int | None, precision: str) -> CompareResult:
+    """`run_compare`'s work, inside the precision it resolved."""
     import time
 
     t0 = time.perf_counter()
@@ -656,6 +674,7 @@ def run_compare(
             seed=seed,
             report_dir=report_dir,
             max_length=ppl_max_length,
+            precision=precision,
         )
     if task not in BASE_NOTE:
         raise UsageError(
@@ -747,7 +766,7 @@ def run_compare(
                 "train_data": train_data, "head": head, "limit": limit, "sample": sample,
                 "probe_sample": probe_sample, "max_new_tokens": max_new_tokens, "batch_size": batch_size,
                 "n_resamples": n_resamples, "seed": seed, "metric_options": metric_options or {},
-                "perplexity": perplexity, "ppl_max_length": ppl_max_length}
+                "perplexity": perplexity, "ppl_max_length": ppl_max_length, "precision": precision}
     manifest = {
         **settings,
         "n_items": len(ids),

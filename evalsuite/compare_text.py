@@ -162,7 +162,7 @@ def compare_documents(
 def run_text_compare(base: str, tuned: str, data: str, *, adapter: str | None = None, batch_size: int = 8,
                      limit: int | None = None, n_resamples: int = 1000, seed: int = 0,
                      report_dir: str | Path | None = None, max_length: int | None = None,
-                     stride: int | None = None) -> CompareResult:
+                     stride: int | None = None, precision: str = "fp32") -> CompareResult:
     """Load base and adapted causal LMs, score the held-out documents in `data`, compare, write the report.
 
     Args:
@@ -177,6 +177,7 @@ def run_text_compare(base: str, tuned: str, data: str, *, adapter: str | None = 
         report_dir: Write index.html/report.md/report.json here.
         max_length: Sliding window length; default: the base model's max positions, capped at 1024.
         stride: Window step; default max_length // 2.
+        precision: What the models computed in, as `run_compare` resolved it (recorded in the report).
     """
     import time
 
@@ -203,7 +204,8 @@ def run_text_compare(base: str, tuned: str, data: str, *, adapter: str | None = 
         res.curves, res.curves_source = training_curve_charts(log), str(log)
     manifest = {"base": base, "tuned": tuned, "adapter": adapter, "data": data, "task": "text",
                 "n_items": len(recs), "seed": seed, "n_resamples": n_resamples, "batch_size": batch_size,
-                "max_length": max_length, "stride": stride, "seconds": round(time.perf_counter() - t0, 2)}
+                "max_length": max_length, "stride": stride, "precision": precision,
+                "seconds": round(time.perf_counter() - t0, 2)}
     res.report = build_report(res, [], [], [], manifest=manifest)
     if report_dir:
         from common.render import write_report

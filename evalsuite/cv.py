@@ -247,6 +247,7 @@ def run_cv(
     """
     import numpy as np
 
+    from common.precision import autocast, for_cpu_inference
     from curate import write_jsonl, write_text
     from evalsuite.metrics import metrics_for, score_all
     from finetune.data import load_records
@@ -278,7 +279,8 @@ def run_cv(
             # the run already scored every val row with the weights it saved: reuse those probabilities
             p, fold_classes = _run_val_probs(Path(result.model_path), val)
             if p is None:
-                p, fold_classes = _predict_probs(result.model_path, val, cfg.max_length, batch_size)
+                with autocast(for_cpu_inference(result.precision)):
+                    p, fold_classes = _predict_probs(result.model_path, val, cfg.max_length, batch_size)
             classes = classes or sorted(fold_classes)
             aligned = np.zeros((len(val), len(classes)))
             for j, c in enumerate(fold_classes):
@@ -291,9 +293,10 @@ def run_cv(
             from evalsuite.generate import generate
 
             model, tok = load_for_inference(result.model_path, "sft")
-            preds = generate(
-                model, tok, [r["prompt"] for r in val], batch_size=8, label=f"generate {fd.name}"
-            )
+            with autocast(for_cpu_inference(result.precision)):  # as it trained, where the CPU can
+                preds = generate(
+                    model, tok, [r["prompt"] for r in val], batch_size=8, label=f"generate {fd.name}"
+                )
             refs = [r["completion"] for r in val]
         scores = {k: v["value"] for k, v in score_all(metrics, preds, refs).items()}
         folds.append(scores)

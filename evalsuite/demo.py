@@ -139,7 +139,12 @@ def demo_sizes(quick: bool = False, overrides: dict[str, str] | None = None) -> 
 
 
 def run_demo(out: Path = Path("reports/demo"), quick: bool = False, seed: int = 0,
-             overrides: dict[str, str] | None = None) -> int:
+             overrides: dict[str, str] | None = None, precision: str | None = None) -> int:
+    """Run every stage into `out`; the exit code is 0 when every stage's command succeeded.
+
+    `precision` (default: bf16 where the CPU computes it natively, else fp32; `common.precision`) is what
+    both fine-tunes and both comparisons compute in; run.json records it.
+    """
     # Budgets measured on the 2-core CPU: 200 MiniLM steps (lr 1e-4, balanced class weights, 48 tokens: tweets
     # are short) is what it takes to beat the frozen-encoder probe with a CI that excludes zero; fewer steps
     # or lr 5e-5 lose to it, and the report says so.
@@ -149,17 +154,21 @@ def run_demo(out: Path = Path("reports/demo"), quick: bool = False, seed: int = 
     # A demo folder from before output folders were marked is recognised by its stages.json and marked first.
     if out.is_dir() and not (out / MARKER).exists() and (out / "stages.json").is_file():
         (out / MARKER).write_text('{"written_by": "evalsuite demo"}\n', encoding="utf-8")
+    from common.precision import fastest_cpu, resolve
+
     sizes = demo_sizes(quick, overrides)  # checked before the folder is claimed
+    precision = resolve(precision or fastest_cpu(), cuda=False)
     with output_dir(out, overwrite=written_by(out) == "evalsuite demo", command="evalsuite demo"):
-        return _run_demo(out, quick, seed, sizes)
+        return _run_demo(out, quick, seed, sizes, precision)
 
 
-def _run_demo(out: Path, quick: bool, seed: int, sizes: DemoSizes) -> int:
+def _run_demo(out: Path, quick: bool, seed: int, sizes: DemoSizes, precision: str) -> int:
     from curate import write_text
 
     # what the machine was like, for the README's reference (evalsuite.demo_summary)
-    write_text(json.dumps({"seed": seed, "quick": quick, "sizes": sizes.__dict__, "cpu_count": os.cpu_count(),
-                           "load_avg": [os.getloadavg()[0]]}, indent=2), out / "run.json")
+    write_text(json.dumps({"seed": seed, "quick": quick, "sizes": sizes.__dict__, "precision": precision,
+                           "cpu_count": os.cpu_count(), "load_avg": [os.getloadavg()[0]]}, indent=2),
+               out / "run.json")
     stages: list[Stage] = []
     t_start = time.perf_counter()
     curate, finetune, evalsuite = _bin("curate"), _bin("finetune"), _bin("evalsuite")
@@ -197,13 +206,14 @@ def _run_demo(out: Path, quick: bool, seed: int, sizes: DemoSizes) -> int:
             [*finetune, "run", "--model", "minilm", "--kind", "classification", "--method", "full",
              "--data", str(splits), "--out", str(tuned), "--max-steps", str(sizes.cls_steps),
              "--batch-size", str(sizes.cls_batch), "--max-length", "48", "--lr", "1e-4", "--seed", str(seed),
-             "--set", "class_weights=balanced", "--set", f"eval_every={sizes.cls_eval_every}"],
+             "--set", "class_weights=balanced", "--set", f"eval_every={sizes.cls_eval_every}",
+             "--precision", precision],
             stages):
         cmp_dir = out / "tweets-compare"
         _run("evalsuite compare (linear probe vs fine-tuned)",
              [*evalsuite, "compare", "--base", "minilm", "--tuned", str(tuned),
               "--data", str(splits / "test.jsonl"), "--train-data", str(splits / "train.jsonl"),
-              "--kind", "classification", "--batch-size", str(sizes.predict_batch),
+              "--kind", "classification", "--batch-size", str(sizes.predict_batch), "--precision", precision,
               "--out", str(cmp_dir), "--json", str(cmp_dir / "compare.json")],
              stages, {"comparison: MiniLM on tweets": str(cmp_dir / "index.html")})
 
@@ -222,13 +232,15 @@ def _run_demo(out: Path, quick: bool, seed: int, sizes: DemoSizes) -> int:
                 [*finetune, "run", "--model", "smollm2", "--kind", "completion", "--method", "lora",
                  "--data", str(bbc_splits), "--out", str(lora), "--max-steps", str(sizes.sft_steps),
                  "--batch-size", str(sizes.sft_batch), "--max-length", "128", "--lr", "2e-4",
-                 "--seed", str(seed), "--set", f"eval_every={sizes.sft_eval_every}"], stages):
+                 "--seed", str(seed), "--set", f"eval_every={sizes.sft_eval_every}",
+                 "--precision", precision], stages):
             gen_dir = out / "bbc-compare"
             _run("evalsuite compare (untuned vs LoRA)",
                  [*evalsuite, "compare", "--base", "smollm2", "--tuned", str(lora),
                   "--data", str(bbc_splits / "test.jsonl"), "--kind", "completion",
                   "--sample", str(sizes.gen_items), "--max-new-tokens", str(sizes.gen_max_new_tokens),
-                  "--batch-size", str(sizes.predict_batch // 2), "--out", str(gen_dir),
+                  "--batch-size", str(sizes.predict_batch // 2), "--precision", precision,
+                  "--out", str(gen_dir),
                   "--json", str(gen_dir / "compare.json")],
                  stages, {"comparison: SmolLM2 headlines": str(gen_dir / "index.html")})
     return _finish(out, stages, t_start)

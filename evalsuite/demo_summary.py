@@ -93,7 +93,8 @@ def readme_summary(out: str | Path) -> str:
     total = sum(s["seconds"] for s in stages)
     cpu = sum(s.get("cpu_seconds", 0.0) for s in stages)
     slow = sorted(stages, key=lambda s: -s["seconds"])[:4]
-    where = [f"{train['tokens_per_s']:,.0f} MiniLM training tokens/s"]
+    precision = run.get("precision", "fp32")
+    where = [f"{train['tokens_per_s']:,.0f} MiniLM training tokens/s in {precision}"]
     if run.get("cpu_count"):
         where.append(f"{run['cpu_count']} CPUs")
     if run.get("load_avg") is not None:
@@ -102,7 +103,8 @@ def readme_summary(out: str | Path) -> str:
             f"{run['load_avg'][1]:.1f} at the end"
         )
     lines.append("")
-    lines.append(f"Measured by `evalsuite demo` (seed {run.get('seed', 0)}): stages {total:,.0f} s wall, "
+    lines.append(f"Measured by `evalsuite demo` (seed {run.get('seed', 0)}, models in {precision}): "
+                 f"stages {total:,.0f} s wall, "
                  f"{cpu:,.0f} s CPU; slowest " + ", ".join(f"{s['name']} {s['seconds']:.0f} s" for s in slow)
                  + f". Machine: {', '.join(where)} (scale the times by your machine's figure from "
                  "`bench/trainer.py`).")

@@ -30,6 +30,7 @@ from typing import Any
 
 import yaml
 
+from common.precision import resolve as resolve_precision
 from finetune import data as D
 from finetune import metrics_log
 from finetune.checkpoint import (
@@ -142,6 +143,19 @@ def compute_loss(model: Any, batch: dict, task: str, class_weights: Any = None) 
         {"attention_mask": batch["attention_mask"]}
     logits = model(input_ids=batch["input_ids"], logits_to_keep=keep, use_cache=False, **extra).logits
     return F.cross_entropy(logits.float(), target[keep[:, :-1]], reduction="mean"), None
+
+
+def _forget_other_precision(mixed: str) -> None:
+    """Let one process train in another number format than its previous run (tests, a sweep over precision).
+
+    accelerate keeps one mixed-precision setting per process and refuses a second; its per-run part is
+    dropped here when it differs (the process group, in `PartialState`, is kept).
+    """
+    from accelerate.state import AcceleratorState
+
+    held = AcceleratorState._shared_state.get("_mixed_precision")
+    if held is not None and held != mixed:
+        AcceleratorState._reset_state()
 
 
 def evaluate(model: Any, examples: list[dict], cfg: TrainConfig, pad_id: int, device: Any,
@@ -286,10 +300,10 @@ def run(cfg: TrainConfig) -> TrainResult:
     # 2. model, optimizer, schedule
     set_seed(cfg.seed)
     cuda = torch.cuda.is_available()
-    precision = {"auto": "bf16" if cuda else "no", "fp32": "no"}.get(cfg.precision, cfg.precision)
-    if precision != "no" and not cuda:
-        raise FinetuneError(f"precision={cfg.precision} needs a GPU", fix="use precision=auto or fp32 on CPU")
-    acc = Accelerator(mixed_precision=precision, cpu=not cuda)
+    precision = resolve_precision(cfg.precision, cuda=cuda)  # bf16 also on a CPU that computes it natively
+    mixed = "no" if precision == "fp32" else precision
+    _forget_other_precision(mixed)
+    acc = Accelerator(mixed_precision=mixed, cpu=not cuda)
     main = acc.is_main_process  # the only process that writes to `out`
     if main:
         if not cfg.resume and (out / CKPT / "trainer_state.json").is_file():
@@ -378,7 +392,8 @@ def run(cfg: TrainConfig) -> TrainResult:
 
     def validate() -> None:
         probs: list | None = [] if cfg.task == "classification" else None
-        metrics = evaluate(eval_model, val_ex, cfg, pad_id, device, probs)
+        with acc.autocast():  # validation computes in the training's precision
+            metrics = evaluate(eval_model, val_ex, cfg, pad_id, device, probs)
         # the main process's numbers decide for all: a last-bit difference must not split the stop
         if world > 1:
             metrics = broadcast_object_list([metrics])[0]
@@ -400,7 +415,8 @@ def run(cfg: TrainConfig) -> TrainResult:
                 state["stop"] = "early_stopping"
 
     if cfg.eval_before and not cfg.resume:  # the base model's score, for "did training help at all"
-        state["initial"] = evaluate(eval_model, val_ex, cfg, pad_id, device)
+        with acc.autocast():
+            state["initial"] = evaluate(eval_model, val_ex, cfg, pad_id, device)
         log({"step": 0, "epoch": 0.0, "split": "val", **state["initial"]})
 
     # 3. the loop
@@ -510,6 +526,7 @@ def run(cfg: TrainConfig) -> TrainResult:
         task=cfg.task,
         kind=cfg.kind,
         method=cfg.method,
+        precision=precision,
         initial_metrics=state.get("initial") or {},
         best_metrics=state["best"] or {},
         final_metrics=state["last_eval"] or {},

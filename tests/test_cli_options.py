@@ -20,7 +20,7 @@ import finetune.cli
 from common.options import OptionGroup, declared_word, grouped, resolve_config
 
 APPS = {"curate": curate.cli.app, "finetune": finetune.cli.app, "evalsuite": evalsuite.cli.app}
-WORDS = {"--config", "--set", "--out", "--overwrite", "--json", "--fail-on", "--limit"}
+WORDS = {"--config", "--set", "--out", "--overwrite", "--json", "--fail-on", "--limit", "--precision"}
 # Same spelling, another idea: `curate checks --json` is a flag (print the list on stdout), not a file.
 NOT_THE_WORD = {("curate", "checks", "--json")}
 

@@ -6,9 +6,13 @@ from typing import Annotated, Optional
 
 import typer
 
-from common.options import Limit, json_option, out_option, overwrite_option
+from common.options import Limit, json_option, out_option, overwrite_option, precision_option
 from evalsuite.commands.options import MetricConfig, MetricSet, metric_options
 
+Precision = precision_option(
+    "What both models compute in: auto (fp32 on the CPU), fp32, or bf16 on a CPU with bf16 instructions "
+    "(faster; recorded in the report)."
+)
 Out = out_option("Report folder: index.html, report.md, report.json, manifest.json (default: print only).")
 Json = json_option(
     "Write the JSON result ({metrics: {name: {value, ci, signature, ...}}, deltas, ...}) to this file "
@@ -129,6 +133,7 @@ def register(app: typer.Typer) -> None:
                 min=2,
             ),
         ] = None,
+        precision: Precision = "auto",
         out: Out = None,
         json_out: Json = None,
         overwrite: Overwrite = False,
@@ -166,6 +171,7 @@ def register(app: typer.Typer) -> None:
             metric_options=opts,
             perplexity=perplexity,
             ppl_max_length=ppl_max_length,
+            precision=precision or "auto",
         )
         for k, d in res.deltas.items():
             typer.echo(f"{k:<18} base {d.base:9.4f}  tuned {d.tuned:9.4f}  delta {d.delta:+9.4f}  "

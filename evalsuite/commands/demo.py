@@ -7,9 +7,13 @@ from typing import Annotated
 
 import typer
 
-from common.options import out_option, set_option
+from common.options import out_option, precision_option, set_option
 
 Out = out_option("Where the demo's reports land.", Path)
+Precision = precision_option(
+    "What the fine-tunes and comparisons compute in (default: bf16 where this CPU has bf16 instructions, "
+    "else fp32)."
+)
 Set = set_option(
     "Override a stage size, e.g. --set cls_batch=16 (repeatable; names: see evalsuite/demo.py DemoSizes; "
     "default: none).",
@@ -28,6 +32,7 @@ def register(app: typer.Typer) -> None:
             int, typer.Option("--seed", help="Seed for sampling, splits and training (default: 0).")
         ] = 0,
         sets: Set = None,
+        precision: Precision = None,
         readme_summary: Annotated[
             bool,
             typer.Option(
@@ -50,4 +55,4 @@ def register(app: typer.Typer) -> None:
         if bad:
             raise UsageError(f"--set needs NAME=VALUE, got {bad[0]!r}", fix="e.g. --set cls_batch=16")
         overrides = dict(x.split("=", 1) for x in sets or [])
-        raise typer.Exit(run_demo(out, quick=quick, seed=seed, overrides=overrides))
+        raise typer.Exit(run_demo(out, quick=quick, seed=seed, overrides=overrides, precision=precision))

@@ -9,7 +9,7 @@ from typing import Annotated, Any, Optional
 import typer
 
 from common.cli import config_help
-from common.options import OptionGroup, config_option, set_option
+from common.options import OptionGroup, config_option, precision_option, set_option
 from schemas.configs.train import TrainConfig
 
 Opt = typer.Option
@@ -69,6 +69,10 @@ MaxLenOpt = Annotated[
     Optional[int],
     Opt("--max-length", help=key_help("max_length", "Tokens per example; longer ones are truncated")),
 ]
+PrecisionOpt = precision_option(
+    key_help("precision", "What the model computes in: auto (bf16 on CUDA, fp32 on CPU), fp32, bf16 "
+             "(CUDA, or a CPU with bf16 instructions) or fp16 (CUDA)")
+)
 SeedOpt = Annotated[
     Optional[int], Opt("--seed", help=key_help("seed", "Seed for weights, data order and sampling"))
 ]
@@ -90,6 +94,7 @@ KNOBS = OptionGroup(
     grad_accum=(GradAccumOpt, None),
     max_length=(MaxLenOpt, None),
     seed=(SeedOpt, None),
+    precision=(PrecisionOpt, None),
 )
 # The TrainConfig key of each option in these groups whose parameter name is not its key.
 KEYS = {"lr": "optim.lr"}

@@ -126,7 +126,7 @@ class TrainConfig(StrictModel):
     )
     group_by_length: bool = Field(True, description="Batch similar lengths together to cut padding")
     precision: Literal["auto", "fp32", "bf16", "fp16"] = Field(
-        "auto", description="auto: bf16 on CUDA, fp32 on CPU"
+        "auto", description="auto: bf16 on CUDA, fp32 on CPU; bf16 also runs on a CPU with bf16 instructions"
     )
     merge: bool = Field(False, description="LoRA: also write merged full weights to out/merged")
     progress: bool = Field(
@@ -196,6 +196,7 @@ class TrainResult(StrictModel):
     task: str = Field(description="classification or sft (kept for old readers; `kind` says the same)")
     kind: str | None = Field(None, description="Record kind trained on: classification, completion or chat")
     method: str
+    precision: str = Field("fp32", description="What the run computed in: fp32, bf16 or fp16")
     initial_metrics: dict[str, float] = Field(
         default_factory=dict, description="Before training (eval_before)"
     )

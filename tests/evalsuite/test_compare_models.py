@@ -230,3 +230,32 @@ def test_compare_manifest_records_every_argument(bert_folders, tmp_path, run_mai
     # the report prints the same
     shown = json.loads((tmp_path / "rep" / "report.json").read_text())["manifest"]
     assert shown["head"] == 20 and shown["train_data"] == train and shown["n_items"] == 20
+
+
+def test_compare_precision_is_recorded_and_refused_where_the_cpu_lacks_it(bert_folders, tmp_path, run_main,
+                                                                          capsys, monkeypatch):
+    import common.precision as P
+    import evalsuite.cli
+
+    train = _jsonl(tmp_path / "train.jsonl", _cls_rows(40, 1))
+    test = _jsonl(tmp_path / "test.jsonl", _cls_rows(24, 2))
+    argv = ["compare", "--base", str(bert_folders / "base"), "--tuned", str(bert_folders / "tuned"),
+            "--data", test, "--train-data", train, "--n-resamples", "50"]
+    monkeypatch.setattr(P, "cpu_has_bf16", lambda: True)  # bf16 autocast runs on any CPU, only slower
+    accuracy = {}
+    for precision in ("fp32", "bf16"):
+        out = tmp_path / precision
+        assert run_main(evalsuite.cli.main, [*argv, "--precision", precision, "--out", str(out),
+                                             "--json", str(tmp_path / f"{precision}.json")]) == 0
+        assert json.loads((out / "report.json").read_text())["manifest"]["precision"] == precision
+        assert json.loads((out / "manifest.json").read_text())["config"]["precision"] == precision
+        m = json.loads((tmp_path / f"{precision}.json").read_text())["metrics"]["accuracy"]
+        accuracy[precision] = (m["base"], m["value"])
+    # the same items and probe in another number format: at most 2 of 24 predictions move per model
+    for fp32, bf16 in zip(accuracy["fp32"], accuracy["bf16"], strict=True):
+        assert abs(fp32 - bf16) <= 2 / 24 + 1e-9
+    monkeypatch.setattr(P, "cpu_has_bf16", lambda: False)
+    capsys.readouterr()
+    assert run_main(evalsuite.cli.main, [*argv, "--precision", "bf16"]) == 2
+    assert "emulated" in capsys.readouterr().err
+    assert run_main(evalsuite.cli.main, [*argv, "--precision", "fp16"]) == 2
