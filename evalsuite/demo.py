@@ -1,4 +1,4 @@
-"""`make demo`: the whole product on the bundled data, end to end, on a 2-core CPU in about six minutes.
+"""`make demo`: the whole product on the bundled data, end to end, on a 2-core CPU in a few minutes.
 
 Classification leg: curate check bundled:tweets (QA report) -> curate run (normalize, deduplicate) ->
 stratified subsample -> curate split (grouped by near-duplicate clusters) -> finetune minilm -> evalsuite
@@ -52,6 +52,9 @@ class DemoSizes:
 # seed 0 only (seeds 1 and 2: delta CI [-0.016, +0.058] and [-0.011, +0.067]), at 200 x 32 on seeds 1 and 2
 # too ([+0.022, +0.092], [+0.017, +0.098]). Halving every stage (`--set tweets=3000 cls_steps=100
 # sft_steps=12 gen_items=32`) lost both verdicts on seed 0. `--set NAME=N` changes any size.
+# What halved the time without touching a size: the models compute in bf16 where the CPU has bf16
+# instructions (`--precision`; common.precision), 1.5-2.5x faster per step here, and every verdict held on
+# seeds 0-2 (BENCHMARKS.md "demo").
 FULL = DemoSizes(
     tweets=4000,
     cls_steps=200,
