@@ -230,3 +230,24 @@ def test_compare_manifest_records_every_argument(bert_folders, tmp_path, run_mai
     # the report prints the same
     shown = json.loads((tmp_path / "rep" / "report.json").read_text())["manifest"]
     assert shown["head"] == 20 and shown["train_data"] == train and shown["n_items"] == 20
+
+
+def test_compare_report_folder_overwrite_keeps_a_user_file(bert_folders, tmp_path, run_main, capsys):
+    """A second compare with --overwrite replaces its own report folder; a file placed there by hand makes
+    it refuse (exit 2) and stays, with the report it sits beside."""
+    import evalsuite.cli
+    from common.outputs import MARKER
+
+    rep = tmp_path / "rep"
+    argv = ["compare", "--base", str(bert_folders / "base"), "--tuned", str(bert_folders / "tuned"), "--data",
+            _jsonl(tmp_path / "test.jsonl", _cls_rows(16, 2)), "--train-data",
+            _jsonl(tmp_path / "train.jsonl", _cls_rows(24, 1)), "--n-resamples", "20", "--out", str(rep)]
+    assert run_main(evalsuite.cli.main, argv) == 0
+    assert "index.html" in json.loads((rep / MARKER).read_text())["entries"]
+    assert run_main(evalsuite.cli.main, [*argv, "--overwrite"]) == 0
+    (rep / "notes.md").write_text("mine")
+    report = (rep / "index.html").read_bytes()
+    capsys.readouterr()
+    assert run_main(evalsuite.cli.main, [*argv, "--overwrite"]) == 2
+    assert "notes.md" in capsys.readouterr().err
+    assert (rep / "notes.md").read_text() == "mine" and (rep / "index.html").read_bytes() == report

@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from common.outputs import MARKER, OutputError, continued_dir, output_dir, replace_dir
@@ -170,7 +170,7 @@ def _write(root: Path, rel: str, text: str) -> None:
     (root / rel).write_text(text)
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=40, deadline=None)
 @given(paths=_PATHS, data=st.data(), swap=st.booleans())
 def test_overwrite_never_removes_a_user_placed_path(tmp_path_factory, paths, data, swap):
     files = _as_files(paths)
