@@ -11,6 +11,8 @@ Rules (docs/reliability.md lists the tests that hold them):
   sorted), recorded when the writing ends, whether the command succeeded or failed, and for a folder swapped
   in whole (`replace_dir`) before the swap. `--overwrite` deletes only listed entries; a marked folder that
   holds anything unlisted (a file placed there by hand) is refused, naming it, and nothing is deleted.
+  The list is taken from the folder itself because libraries write there too (save_pretrained, TensorBoard,
+  Ray workers); so a file placed in the folder while a command is writing it is listed as datavet's.
 - While a run writes, the marker says `"writing": true` (the folder was new, empty or cleared when the run
   claimed it, and no one else may write it meanwhile). A run killed outright (SIGKILL, power loss) cannot
   record its list; the next `--overwrite` takes everything in such a folder as that run's, so that it can
