@@ -7,6 +7,19 @@ Rules (docs/reliability.md lists the tests that hold them):
   (`.datavet-output`); such a folder is replaced only with `overwrite=True` (`--overwrite`).
   A non-empty folder
   without the marker belongs to someone else and is refused even with `--overwrite`.
+- The marker lists what datavet wrote in the folder (`entries`: every file and folder under it, relative,
+  sorted), recorded when the writing ends, whether the command succeeded or failed, and for a folder swapped
+  in whole (`replace_dir`) before the swap. `--overwrite` deletes only listed entries; a marked folder that
+  holds anything unlisted (a file placed there by hand) is refused, naming it, and nothing is deleted.
+  The list is taken from the folder itself because libraries write there too (save_pretrained, TensorBoard,
+  Ray workers); so a file placed in the folder while a command is writing it is listed as datavet's.
+- While a run writes, the marker says `"writing": true` (the folder was new, empty or cleared when the run
+  claimed it, and no one else may write it meanwhile). A run killed outright (SIGKILL, power loss) cannot
+  record its list; the next `--overwrite` takes everything in such a folder as that run's, so that it can
+  clean up after it. This is the one case where a file placed by hand is not told apart.
+- A marker written by a datavet version before the list existed (no `entries`, no `writing`) lists nothing:
+  datavet cannot tell its files there from files placed by hand, so `--overwrite` refuses such a folder
+  unless it is empty, and says how to fix it (delete the folder yourself if it is all datavet's output).
 - A folder being written is locked (`.datavet-output.lock`, an OS file lock released when the process dies),
   so a second concurrent run into it fails at once instead of mixing files from both.
 - Every file is written to a temporary file beside its target and renamed into place when complete
@@ -23,7 +36,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import IO, Any
 
@@ -31,8 +44,9 @@ from schemas.errors import UsageError, os_usage_error
 
 MARKER = ".datavet-output"
 LOCK = ".datavet-output.lock"
+_MARKER_TMP = ".datavet-output.tmp"
 # Names datavet itself keeps in an output folder: they do not make a folder "non-empty".
-_OWN = {MARKER, LOCK}
+_OWN = {MARKER, LOCK, _MARKER_TMP}
 
 
 class OutputError(UsageError):
@@ -95,6 +109,51 @@ def _foreign_entries(path: Path) -> list[str]:
     return sorted(p.name for p in path.iterdir() if p.name not in _OWN)
 
 
+def _shown(names: list[str]) -> str:
+    return ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+
+
+def _read_marker(path: Path) -> dict[str, Any] | None:
+    try:
+        note = json.loads((path / MARKER).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return note if isinstance(note, dict) else {}
+
+
+def _walk(path: Path, descend: Any = lambda rel: True) -> Iterator[str]:
+    """The relative ('/'-separated) paths of the files and folders under `path`, less datavet's own marker
+    and lock; a folder's contents only when `descend(its path)`. Symbolic links are listed, not followed."""
+    for root, dirs, files in os.walk(path):
+        rel = Path(root).relative_to(path)
+        names = [n for n in dirs + files if rel.parts or n not in _OWN]
+        yield from ((rel / n).as_posix() for n in names)
+        dirs[:] = [d for d in dirs if descend((rel / d).as_posix())]
+
+
+def _unlisted(path: Path) -> list[str]:
+    """What in the folder `path` its marker does not list as datavet's (the top-most such paths, sorted)."""
+    note = _read_marker(path) or {}
+    if note.get("writing") is True:
+        return []  # a run was killed before it could list what it wrote: it is all that run's (see above)
+    entries = note.get("entries")
+    listed = set(entries) if isinstance(entries, list) else set()
+    return sorted(p for p in _walk(path, descend=listed.__contains__) if p not in listed)
+
+
+def _refuse_unlisted(path: Path, unlisted: list[str]) -> OutputError:
+    note = _read_marker(path) or {}
+    if not isinstance(note.get("entries"), list):
+        return OutputError(
+            f"{path} was written by an earlier datavet version that did not record which files it wrote, so "
+            f"datavet cannot tell them from files placed there by hand ({_shown(unlisted)})",
+            fix=f"if everything in {path} is datavet's output, delete the folder yourself and run again; "
+                "otherwise move your files out first, or choose another output folder")
+    return OutputError(
+        f"{path} holds files datavet did not write ({_shown(unlisted)}); datavet deletes only what it wrote",
+        fix="move them out of the folder and run again, or choose another output folder")
+
+
 def check_dir_target(path: str | Path, *, overwrite: bool = False) -> Path:
     """Refuse a folder output that datavet may not use. Returns the path.
 
@@ -118,11 +177,13 @@ def check_dir_target(path: str | Path, *, overwrite: bool = False) -> Path:
     if not entries:
         return path
     if not is_marked(path):
-        shown = ", ".join(entries[:5]) + (f" and {len(entries) - 5} more" if len(entries) > 5 else "")
         raise OutputError(
-            f"{path} is not empty ({shown}) and was not written by datavet (no {MARKER} marker); "
+            f"{path} is not empty ({_shown(entries)}) and was not written by datavet (no {MARKER} marker); "
             "datavet never deletes or replaces a folder it did not create",
             fix="choose a new or empty output folder (--overwrite replaces only a folder datavet wrote)")
+    unlisted = _unlisted(path)
+    if unlisted:
+        raise _refuse_unlisted(path, unlisted)
     if not overwrite:
         raise OutputError(f"{path} holds an earlier datavet output",
                           fix="pass --overwrite to replace it, or choose another output folder")
@@ -131,23 +192,30 @@ def check_dir_target(path: str | Path, *, overwrite: bool = False) -> Path:
 
 def written_by(path: str | Path) -> str | None:
     """The command recorded in `path`'s marker, or None when `path` is not a folder datavet wrote."""
-    try:
-        return json.loads((Path(path) / MARKER).read_text(encoding="utf-8")).get("written_by")
-    except (OSError, ValueError, AttributeError):
-        return None
+    return (_read_marker(Path(path)) or {}).get("written_by")
 
 
-def write_marker(path: Path, command: str = "datavet") -> None:
-    """Mark `path` as a folder datavet wrote (a small JSON note naming the command; no time, so that the same
-    inputs still give byte-identical folders)."""
-    note = {"written_by": command, "note": "datavet wrote this folder; --overwrite may replace it"}
-    (path / MARKER).write_text(json.dumps(note) + "\n", encoding="utf-8")
+def write_marker(path: Path, command: str = "datavet", *, writing: bool = False,
+                 entries: set[str] | None = None) -> None:
+    """Mark `path` as a folder datavet wrote, listing `entries` (by default everything it holds now) as
+    datavet's; with `writing`, note instead that a run is writing it. A small JSON note naming the command, no
+    time, so that the same inputs still give byte-identical folders; written atomically."""
+    note: dict[str, Any] = {"written_by": command, "note": "datavet wrote this folder; --overwrite replaces "
+                            "what it lists (and refuses while anything else is there)"}
+    if writing:
+        note["writing"] = True
+    else:
+        note["entries"] = sorted(_walk(path) if entries is None else entries)
+    (path / _MARKER_TMP).write_text(json.dumps(note, indent=1) + "\n", encoding="utf-8")
+    os.replace(path / _MARKER_TMP, path / MARKER)
 
 
 def _clear(path: Path) -> None:
-    """Empty a marked folder (keeping its marker and lock), for `--overwrite`."""
+    """Delete what the marker of `path` lists (keeping the marker and lock), for `--overwrite`. A top-level
+    entry that is or holds anything unlisted stays (`check_dir_target` refuses such a folder first)."""
+    keep = {p.split("/")[0] for p in _unlisted(path)}
     for p in path.iterdir():
-        if p.name in _OWN:
+        if p.name in _OWN or p.name in keep:
             continue
         if p.is_dir() and not p.is_symlink():
             shutil.rmtree(p)
@@ -161,9 +229,10 @@ def output_dir(path: str | Path, *, overwrite: bool = False, command: str = "dat
     """Claim `path` as an output folder for the duration of the block.
 
     Checks it (`check_dir_target`), creates it, takes its lock (a second holder fails at once), empties it
-    when it is an earlier datavet output and `overwrite` is set, and marks it as datavet's. On exit the lock
-    is released; the folder and what the block wrote stay. When the block fails before writing anything into
-    a folder this call created, the folder is removed again.
+    when it is an earlier datavet output and `overwrite` is set, and marks it as datavet's. On exit the
+    marker lists what the folder holds (what the block wrote, failed or not) and the lock is released; the
+    folder and what the block wrote stay. When the block fails before writing anything into a folder this
+    call created, the folder is removed again.
 
     Raises:
         OutputError: the folder may not be used, or another datavet process is writing it.
@@ -189,8 +258,15 @@ def output_dir(path: str | Path, *, overwrite: bool = False, command: str = "dat
         with os_errors_as_usage(path):
             if _foreign_entries(path):
                 _clear(path)
+            write_marker(path, command, writing=True)
+        try:
+            yield path
+        except BaseException:
+            with suppress(OSError):  # a failed run's files are datavet's too: the next run may clear them
+                write_marker(path, command)
+            raise
+        with os_errors_as_usage(path):
             write_marker(path, command)
-        yield path
     except BaseException:
         if held is not None:
             held.release()
@@ -216,9 +292,27 @@ def _remove_if_unused(path: Path, *, rmdir: bool) -> None:
         pass
 
 
+@contextmanager
+def continued_dir(path: str | Path, *, command: str = "datavet") -> Iterator[Path]:
+    """A folder an earlier run wrote, continued in place (`finetune run --resume`): nothing is checked or
+    removed. When the folder is marked, what the block adds is listed as datavet's on exit; what was there
+    before keeps its standing (a killed run's unlisted folder is all that run's, see above)."""
+    path = Path(path)
+    before = set(_walk(path)) if path.is_dir() else set()
+    try:
+        yield path
+    finally:
+        note = _read_marker(path)
+        if note is not None:
+            kept = note.get("entries") if isinstance(note.get("entries"), list) else []
+            added = set(_walk(path)) if note.get("writing") is True else set(_walk(path)) - before
+            with suppress(OSError):
+                write_marker(path, note.get("written_by") or command, entries=set(kept) | added)
+
+
 def replace_dir(tmp: Path, target: Path, *, overwrite: bool = False, command: str = "datavet") -> None:
-    """Move the complete folder `tmp` onto `target`, marking it; the old `target` goes only if datavet
-    wrote it.
+    """Move the complete folder `tmp` onto `target`, marking it (with everything in `tmp` listed); the old
+    `target` goes only if datavet wrote it and it holds nothing unlisted.
 
     Raises:
         OutputError: `target` may not be replaced (see `check_dir_target`).
@@ -228,6 +322,10 @@ def replace_dir(tmp: Path, target: Path, *, overwrite: bool = False, command: st
     if target.exists():
         old = target.with_name(f".{target.name}.old.{os.getpid()}")
         target.rename(old)
+        if _unlisted(old):
+            old.rename(target)  # something was placed there since the check: put the folder back and refuse
+            check_dir_target(target, overwrite=overwrite)
+            raise OutputError(f"{target} changed while datavet was replacing it", fix="run the command again")
         try:
             tmp.rename(target)
         except BaseException:

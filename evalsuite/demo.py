@@ -151,14 +151,19 @@ def run_demo(out: Path = Path("reports/demo"), quick: bool = False, seed: int = 
     # Budgets measured on the 2-core CPU: 200 MiniLM steps (lr 1e-4, balanced class weights, 48 tokens: tweets
     # are short) is what it takes to beat the frozen-encoder probe with a CI that excludes zero; fewer steps
     # or lr 5e-5 lose to it, and the report says so.
-    from curate.io.outputs import MARKER, output_dir, written_by
+    from curate.io.outputs import MARKER, output_dir, write_marker, written_by
 
     # The demo folder is the demo's own: an earlier demo output there is replaced (anything else is refused).
-    # A demo folder from before output folders were marked is recognised by its stages.json and marked first.
+    # A demo folder from before output folders were marked is recognised by its stages.json and marked first,
+    # with what it holds listed as the demo's.
     if out.is_dir() and not (out / MARKER).exists() and (out / "stages.json").is_file():
+<<<<<<< HEAD
         (out / MARKER).write_text('{"written_by": "evalsuite demo"}\n', encoding="utf-8")
     from common.precision import fastest_cpu, resolve
 
+=======
+        write_marker(out, "evalsuite demo")
+>>>>>>> overwrite
     sizes = demo_sizes(quick, overrides)  # checked before the folder is claimed
     precision = resolve(precision or fastest_cpu(), cuda=False)
     with output_dir(out, overwrite=written_by(out) == "evalsuite demo", command="evalsuite demo"):

@@ -151,13 +151,13 @@ def claim_run_dir(out: str, *, resume: bool, overwrite: bool) -> Any:
     import os
     from contextlib import nullcontext
 
-    from curate.io.outputs import output_dir
+    from curate.io.outputs import continued_dir, output_dir
 
     if os.environ.get("RANK", "0") != "0":
         return nullcontext()
     if resume:
         # Continuing a run replaces nothing: the trainer reads the folder's checkpoint (refusing anything that
-        # is not one) and writes the rest of the run beside it. Folders from before markers existed resume
-        # too.
-        return nullcontext()
+        # is not one) and writes the rest of the run beside it; the marker then lists what the run added.
+        # Folders from before markers existed resume too.
+        return continued_dir(out, command="finetune run")
     return output_dir(out, overwrite=overwrite, command="finetune run", lock=False)

@@ -221,6 +221,14 @@ def test_cli_engine_ray(local_ray, tmp_path, capsys):
     assert e.value.code == 0
     manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
     assert "--engine ray" in manifest["command"] and manifest["extra"]["engine"] == "ray"
+    # the marker lists everything the driver and the workers left in the folder, so --overwrite may replace it
+    out = tmp_path / "out"
+    listed = json.loads((out / ".datavet-output").read_text())["entries"]
+    assert listed == sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if not p.name.startswith(
+        ".datavet-output")) and "findings" in listed
+    with pytest.raises(SystemExit) as e:
+        main(["run", "--config", str(cfg), "--engine", "ray", "--overwrite"])
+    assert e.value.code == 0
     capsys.readouterr()
     with pytest.raises(SystemExit) as e:
         main(["run", "--config", str(cfg), "--address", "auto"])

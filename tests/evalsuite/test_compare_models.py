@@ -259,3 +259,24 @@ def test_compare_precision_is_recorded_and_refused_where_the_cpu_lacks_it(bert_f
     assert run_main(evalsuite.cli.main, [*argv, "--precision", "bf16"]) == 2
     assert "emulated" in capsys.readouterr().err
     assert run_main(evalsuite.cli.main, [*argv, "--precision", "fp16"]) == 2
+
+
+def test_compare_report_folder_overwrite_keeps_a_user_file(bert_folders, tmp_path, run_main, capsys):
+    """A second compare with --overwrite replaces its own report folder; a file placed there by hand makes
+    it refuse (exit 2) and stays, with the report it sits beside."""
+    import evalsuite.cli
+    from common.outputs import MARKER
+
+    rep = tmp_path / "rep"
+    argv = ["compare", "--base", str(bert_folders / "base"), "--tuned", str(bert_folders / "tuned"), "--data",
+            _jsonl(tmp_path / "test.jsonl", _cls_rows(16, 2)), "--train-data",
+            _jsonl(tmp_path / "train.jsonl", _cls_rows(24, 1)), "--n-resamples", "20", "--out", str(rep)]
+    assert run_main(evalsuite.cli.main, argv) == 0
+    assert "index.html" in json.loads((rep / MARKER).read_text())["entries"]
+    assert run_main(evalsuite.cli.main, [*argv, "--overwrite"]) == 0
+    (rep / "notes.md").write_text("mine")
+    report = (rep / "index.html").read_bytes()
+    capsys.readouterr()
+    assert run_main(evalsuite.cli.main, [*argv, "--overwrite"]) == 2
+    assert "notes.md" in capsys.readouterr().err
+    assert (rep / "notes.md").read_text() == "mine" and (rep / "index.html").read_bytes() == report

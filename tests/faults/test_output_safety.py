@@ -19,7 +19,7 @@ import pytest
 
 from curate.cli import main as curate_main
 from curate.io import OutputError, output_dir, write_hf, write_json, write_jsonl, write_text
-from curate.io.outputs import LOCK, MARKER
+from curate.io.outputs import LOCK, MARKER, write_marker
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -99,7 +99,8 @@ def test_curate_run_refuses_foreign_folder_and_needs_overwrite_for_its_own(
     cfg = _run_cfg(tmp_path, data_file, mine)
     assert run_main(curate_main, ["run", str(cfg)]) == 0
     assert json.loads((mine / MARKER).read_text())["written_by"] == "curate run"
-    (mine / "stale.jsonl").write_text("from an earlier run")
+    with output_dir(mine, overwrite=True):  # an earlier datavet output with a file this run does not write
+        (mine / "stale.jsonl").write_text("from an earlier run")
     capsys.readouterr()
     assert run_main(curate_main, ["run", str(cfg)]) == 2
     assert "--overwrite" in capsys.readouterr().err
@@ -359,8 +360,8 @@ def test_finetune_run_refuses_a_foreign_folder_before_training(tmp_path, run_mai
     assert _tree(out) == {"notes.txt": b"mine"}
     # an earlier run's folder needs --overwrite; --resume continues in it without one
     out.joinpath("notes.txt").unlink()
-    out.joinpath(MARKER).write_text('{"written_by": "finetune run"}')
     out.joinpath("summary.json").write_text("{}")
+    write_marker(out, "finetune run")
     assert run_main(finetune_main, argv) == 2
     assert "--overwrite" in capsys.readouterr().err
     assert run_main(finetune_main, [*argv, "--resume"]) == 2  # gets past the guard, then: no split files
@@ -383,9 +384,15 @@ def test_compare_report_dir_of_another_program_is_refused_before_models_load(tmp
 def test_demo_replaces_only_an_earlier_demo(tmp_path, monkeypatch):
     import evalsuite.demo as demo
 
-    monkeypatch.setattr(
-        demo, "_run_demo", lambda out, quick, seed, sizes: (out / "index.html").write_text("new") and 0
-    )
+    def fake_demo(out, quick, seed, sizes):
+        (out / "index.html").write_text("new")
+        if not calls:
+            (out / "stale.txt").write_text("from the first demo")
+        calls.append(out)
+        return 0
+
+    calls: list[Path] = []
+    monkeypatch.setattr(demo, "_run_demo", fake_demo)
     foreign = tmp_path / "foreign"
     foreign.mkdir()
     (foreign / "stuff.txt").write_text("mine")
@@ -393,10 +400,13 @@ def test_demo_replaces_only_an_earlier_demo(tmp_path, monkeypatch):
         demo.run_demo(foreign)
     assert _tree(foreign) == {"stuff.txt": b"mine"}
     ours = tmp_path / "demo"
-    assert demo.run_demo(ours) == 0
-    (ours / "stale.txt").write_text("from the first demo")
+    assert demo.run_demo(ours) == 0 and (ours / "stale.txt").is_file()
     assert demo.run_demo(ours) == 0  # its own earlier output: replaced without asking
     assert not (ours / "stale.txt").exists() and (ours / "index.html").read_text() == "new"
+    (ours / "notes.md").write_text("my notes on the demo")  # but a file placed there by hand stays
+    with pytest.raises(OutputError, match=r"notes\.md"):
+        demo.run_demo(ours)
+    assert (ours / "notes.md").read_text() == "my notes on the demo" and (ours / "index.html").is_file()
     legacy = tmp_path / "legacy"  # a demo folder written before folders were marked
     legacy.mkdir()
     (legacy / "stages.json").write_text("[]")
