@@ -157,13 +157,9 @@ def run_demo(out: Path = Path("reports/demo"), quick: bool = False, seed: int = 
     # A demo folder from before output folders were marked is recognised by its stages.json and marked first,
     # with what it holds listed as the demo's.
     if out.is_dir() and not (out / MARKER).exists() and (out / "stages.json").is_file():
-<<<<<<< HEAD
-        (out / MARKER).write_text('{"written_by": "evalsuite demo"}\n', encoding="utf-8")
+        write_marker(out, "evalsuite demo")
     from common.precision import fastest_cpu, resolve
 
-=======
-        write_marker(out, "evalsuite demo")
->>>>>>> overwrite
     sizes = demo_sizes(quick, overrides)  # checked before the folder is claimed
     precision = resolve(precision or fastest_cpu(), cuda=False)
     with output_dir(out, overwrite=written_by(out) == "evalsuite demo", command="evalsuite demo"):

@@ -384,7 +384,7 @@ def test_compare_report_dir_of_another_program_is_refused_before_models_load(tmp
 def test_demo_replaces_only_an_earlier_demo(tmp_path, monkeypatch):
     import evalsuite.demo as demo
 
-    def fake_demo(out, quick, seed, sizes):
+    def fake_demo(out, quick, seed, sizes, precision):
         (out / "index.html").write_text("new")
         if not calls:
             (out / "stale.txt").write_text("from the first demo")
