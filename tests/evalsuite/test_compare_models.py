@@ -17,6 +17,7 @@ import torch
 
 from common.render import render_html
 from evalsuite.compare import perplexity_delta, run_compare, training_curve_charts
+from tests.tiny_models import make_tiny_bert, tiny_llama
 
 
 def _jsonl(path: Path, rows: list[dict]) -> str:
@@ -45,22 +46,9 @@ def _cls_rows(n: int, seed: int) -> list[dict]:
 
 @pytest.fixture(scope="module")
 def bert_folders(tmp_path_factory):
-    from transformers import AutoTokenizer, BertConfig, BertForSequenceClassification, BertModel
-
-    from finetune.models import minilm_dir
-
     root = tmp_path_factory.mktemp("bert")
-    tok = AutoTokenizer.from_pretrained(str(minilm_dir()))
-    cfg = BertConfig(vocab_size=tok.vocab_size, hidden_size=64, num_hidden_layers=2, num_attention_heads=2,
-                     intermediate_size=128, max_position_embeddings=128)
-    torch.manual_seed(0)
-    BertModel(cfg).save_pretrained(root / "base")
-    tok.save_pretrained(root / "base")
-    cfg_cls = BertConfig(**{**cfg.to_dict(), "num_labels": 2, "id2label": {0: "neg", 1: "pos"},
-                            "label2id": {"neg": 0, "pos": 1}})
-    torch.manual_seed(0)
-    BertForSequenceClassification(cfg_cls).save_pretrained(root / "tuned")
-    tok.save_pretrained(root / "tuned")
+    make_tiny_bert(root / "base")
+    make_tiny_bert(root / "tuned", labels=["neg", "pos"])
     return root
 
 
@@ -86,27 +74,8 @@ def test_classification_run_compare_with_probe_base(bert_folders, tmp_path):
 
 @pytest.fixture(scope="module")
 def llama_folders(tmp_path_factory):
-    from transformers import AutoTokenizer, LlamaConfig, LlamaForCausalLM
-
-    from finetune.models import smollm2_dir
-
     root = tmp_path_factory.mktemp("llama")
-    tok = AutoTokenizer.from_pretrained(str(smollm2_dir()))
-    cfg = LlamaConfig(
-        vocab_size=len(tok),
-        hidden_size=64,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        num_key_value_heads=1,
-        intermediate_size=128,
-        max_position_embeddings=256,
-        pad_token_id=tok.pad_token_id,
-        bos_token_id=tok.bos_token_id,
-        eos_token_id=tok.eos_token_id,
-        tie_word_embeddings=True,
-    )
-    torch.manual_seed(0)
-    model = LlamaForCausalLM(cfg)
+    model, tok = tiny_llama()
     model.save_pretrained(root / "base")
     tok.save_pretrained(root / "base")
     with torch.no_grad():  # a "tuned" model: same architecture, weights moved

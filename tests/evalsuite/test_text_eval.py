@@ -22,31 +22,12 @@ def _docs(records: list[dict], chars: int = 300) -> list[dict]:
 @pytest.fixture(scope="module")
 def cpt(tmp_path_factory) -> dict[str, Path]:
     """A tiny base model, a text split of BBC openings (held-out test documents) and a short full CPT run."""
-    import torch
-    from transformers import AutoTokenizer, LlamaConfig, LlamaForCausalLM
-
-    from finetune.models import smollm2_dir
     from finetune.train import run
     from schemas.configs.train import TrainConfig
+    from tests.tiny_models import make_tiny_llama
 
     root = tmp_path_factory.mktemp("cpt")
-    tok = AutoTokenizer.from_pretrained(str(smollm2_dir()))
-    cfg = LlamaConfig(
-        vocab_size=len(tok),
-        hidden_size=64,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        num_key_value_heads=1,
-        intermediate_size=128,
-        max_position_embeddings=256,
-        pad_token_id=tok.pad_token_id,
-        bos_token_id=tok.bos_token_id,
-        eos_token_id=tok.eos_token_id,
-        tie_word_embeddings=True,
-    )
-    torch.manual_seed(0)
-    LlamaForCausalLM(cfg).save_pretrained(root / "base")
-    tok.save_pretrained(root / "base")
+    make_tiny_llama(root / "base")
     docs = _docs(curate.load("bundled:bbc", kind="text").records[::7])
     split = root / "split"
     curate.write_jsonl(docs[:40], split / "train.jsonl")

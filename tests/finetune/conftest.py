@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.tiny_models import make_tiny_bert, make_tiny_llama
+
 
 def write_jsonl(path: Path, rows: list[dict]) -> Path:
     """curate's writer (the one `curate split` uses for the files finetune reads), returning the path."""
@@ -15,47 +17,6 @@ def write_jsonl(path: Path, rows: list[dict]) -> Path:
 
     curate.write_jsonl(rows, path)
     return path
-
-
-def make_tiny_bert(folder: Path) -> Path:
-    import torch
-    from transformers import AutoTokenizer, BertConfig, BertModel
-
-    from finetune.models import minilm_dir
-
-    tok = AutoTokenizer.from_pretrained(str(minilm_dir()))
-    torch.manual_seed(0)
-    cfg = BertConfig(vocab_size=tok.vocab_size, hidden_size=64, num_hidden_layers=2, num_attention_heads=2,
-                     intermediate_size=128, max_position_embeddings=128)
-    BertModel(cfg).save_pretrained(folder)
-    tok.save_pretrained(folder)
-    return folder
-
-
-def make_tiny_llama(folder: Path) -> Path:
-    import torch
-    from transformers import AutoTokenizer, LlamaConfig, LlamaForCausalLM
-
-    from finetune.models import smollm2_dir
-
-    tok = AutoTokenizer.from_pretrained(str(smollm2_dir()))
-    torch.manual_seed(0)
-    cfg = LlamaConfig(
-        vocab_size=len(tok),
-        hidden_size=64,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        num_key_value_heads=1,
-        intermediate_size=128,
-        max_position_embeddings=256,
-        pad_token_id=tok.pad_token_id,
-        bos_token_id=tok.bos_token_id,
-        eos_token_id=tok.eos_token_id,
-        tie_word_embeddings=True,
-    )
-    LlamaForCausalLM(cfg).save_pretrained(folder)
-    tok.save_pretrained(folder)
-    return folder
 
 
 @pytest.fixture(scope="session")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 import torch
@@ -50,7 +51,7 @@ def test_bf16_on_a_cpu_runs_only_where_the_cpu_has_it(cpu_flags):
 
 
 def test_the_cpu_flag_is_read_from_cpuinfo():
-    flags = open("/proc/cpuinfo").read().split()
+    flags = Path("/proc/cpuinfo").read_text().split()
     assert P.cpu_has_bf16() == ("avx512_bf16" in flags or "amx_bf16" in flags)
 
 
