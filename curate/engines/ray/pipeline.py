@@ -262,7 +262,7 @@ def _write_card(out: Path, cfg: CurateConfig, summary: Any, kept: int, by_reason
     from curate.io.load import load
 
     shards = sorted((out / "curated").glob(f"part-*.{fmt}"))
-    first = load(str(shards[0])).records[:1] if shards else []
+    first = load(str(shards[0]), head=1).records[:1] if shards else []   # one row, not the whole shard
     write_card(out / "README.md", curated_card_text(
         source=cfg.input.path, kind=summary.kind, rows_read=summary.rows_read, kept=kept,
         quarantined=summary.rows_quarantined, quarantine_reasons=summary.quarantine_reasons,
