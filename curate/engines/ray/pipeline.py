@@ -259,14 +259,32 @@ def _write_card(out: Path, cfg: CurateConfig, summary: Any, kept: int, by_reason
                 fmt: str) -> None:
     """README.md: the local engine's dataset card (curate.card), naming the shards as the data files."""
     from curate.card import curated_card_text, write_card
-    from curate.io.load import load
 
     shards = sorted((out / "curated").glob(f"part-*.{fmt}"))
-    first = load(str(shards[0]), head=1).records[:1] if shards else []   # one row, not the whole shard
+    first = _first_record(shards[0], fmt, summary.kind) if shards else []
     write_card(out / "README.md", curated_card_text(
         source=cfg.input.path, kind=summary.kind, rows_read=summary.rows_read, kept=kept,
         quarantined=summary.rows_quarantined, quarantine_reasons=summary.quarantine_reasons,
         removed_by_reason=by_reason, data_file=f"curated/part-*.{fmt}", records=first, checks=checks))
+
+
+def _first_record(shard: Path, fmt: str, kind: str) -> list[dict]:
+    """The first record of a curated shard, validated as the loader validates a file's rows, reading one
+    row (the loader would read the whole shard: a share of all kept rows, on the driver)."""
+    import json
+
+    from curate.io.load import load
+
+    if fmt == "parquet":
+        import pyarrow.parquet as pq
+
+        batch = next(pq.ParquetFile(shard).iter_batches(batch_size=1), None)
+        rows = batch.to_pylist()[:1] if batch is not None else []
+    else:
+        with open(shard, encoding="utf-8") as fh:
+            line = fh.readline()
+        rows = [json.loads(line)] if line.strip() else []
+    return load(rows, kind=kind).records[:1] if rows else []
 
 
 def _where(ds: Any, pred: Any) -> Any:
