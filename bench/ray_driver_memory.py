@@ -64,6 +64,7 @@ def _traced_stages(stages: dict) -> None:
             finally:
                 peak = tracemalloc.get_traced_memory()[1]
                 stages[_name] = max(stages.get(_name, 0.0), round((peak - start) / 2**20, 2))
+                stages["_peak"] = max(stages.get("_peak", 0), peak)   # reset_peak forgets it
                 tracemalloc.reset_peak()
         setattr(m, name, wrapped)
 
@@ -98,6 +99,7 @@ def main() -> None:
     res = run_ray_pipeline(cfg(shards, f"out-{args.rows}-{os.getpid()}"))
     seconds = time.perf_counter() - t0
     now, peak = tracemalloc.get_traced_memory()
+    peak = max(peak, stages.pop("_peak", 0))
     print(json.dumps({"rows": args.rows, "seconds": round(seconds, 1),
                       "traced_peak_mib": round(peak / 2**20, 2), "traced_end_mib": round(now / 2**20, 2),
                       "vmhwm_mib": round(_hwm_mib(), 1),
