@@ -91,12 +91,18 @@ def group_of(record: dict, group_field: str | None) -> str | None:
 
 def parity_gaps(labels: list[str], groups: list[str], min_group_size: int) -> GroupParity:
     """Label distribution per group, the one-vs-rest parity gap per label, and a chi-square test."""
-    from scipy.stats import chi2_contingency
-
     by_group: dict[str, Counter[str]] = defaultdict(Counter)
     for lab, g in zip(labels, groups, strict=True):
         by_group[g][lab] += 1
-    classes = sorted(set(labels))
+    return group_parity(by_group, min_group_size)
+
+
+def group_parity(by_group: dict[str, Counter[str]], min_group_size: int) -> GroupParity:
+    """`parity_gaps` from its group x label count table (groups in first-appearance order; the Ray engine
+    passes its merged counts)."""
+    from scipy.stats import chi2_contingency
+
+    classes = sorted({c for cnt in by_group.values() for c, k in cnt.items() if k})
     dist = {
         g: {c: round(cnt[c] / sum(cnt.values()), 4) for c in classes} for g, cnt in sorted(by_group.items())
     }
@@ -144,6 +150,14 @@ def length_leakage(texts: list[str], labels: list[str], folds: int, seed: int = 
         seed: Seed of the folds, the tree and the subsample.
         sample: When set and smaller than the data, fit on a label-stratified subsample of this many rows.
     """
+    return leakage_from_lengths(lambda idx: [(len(texts[i]), len(texts[i].split())) for i in idx], labels,
+                                folds, seed=seed, sample=sample)
+
+
+def leakage_from_lengths(lengths_of: Any, labels: list[str], folds: int, seed: int = 0,
+                         sample: int | None = None) -> dict | None:
+    """`length_leakage` from the rows' (chars, words): `lengths_of(indices)` gives them for those rows (the
+    local check counts only the rows it fits on; the Ray engine passes the counts it already has)."""
     import numpy as np
     from sklearn.model_selection import StratifiedKFold, cross_val_score
     from sklearn.tree import DecisionTreeClassifier
@@ -153,18 +167,19 @@ def length_leakage(texts: list[str], labels: list[str], folds: int, seed: int = 
         return None
     baseline = max(counts.values()) / len(labels)
     used = len(labels)
+    idx = range(len(labels))
     if sample is not None and len(labels) > sample:
         from sklearn.model_selection import train_test_split
 
         idx, _ = train_test_split(
             np.arange(len(labels)), train_size=sample, stratify=labels, random_state=seed
         )
-        idx = np.sort(idx).tolist()
-        sub = [labels[i] for i in idx]
+        picked = np.sort(idx).tolist()
+        sub = [labels[i] for i in picked]
         # a label too rare to keep `folds` rows in the sample: fit on everything rather than drop it
         if min(Counter(sub).values()) >= folds:
-            texts, labels, used = [texts[i] for i in idx], sub, sample
-    x = np.array([[math.log1p(len(t)), math.log1p(len(t.split()))] for t in texts])
+            idx, labels, used = picked, sub, sample
+    x = np.array([[math.log1p(c), math.log1p(w)] for c, w in lengths_of(idx)])
     y = np.array(labels)
     cv = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
     acc = cross_val_score(

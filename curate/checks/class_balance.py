@@ -104,9 +104,9 @@ def balance_stats(counts: Counter[str]) -> BalanceStats:
     }
 
 
-def _declared(ctx: CheckContext) -> list[str] | None:
+def _declared(options: dict) -> list[str] | None:
     """Labels the run's normalize config declares (`normalize.labels`), if any."""
-    cfg = ctx.options.get("normalize")
+    cfg = options.get("normalize")
     labels = cfg.get("labels") if isinstance(cfg, dict) else getattr(cfg, "labels", None)
     return list(labels) if labels else None
 
@@ -118,17 +118,21 @@ class ClassBalanceCheck(Check):
     Params = ClassBalanceParams
 
     def run(self, ctx: CheckContext) -> CheckResult:
+        return self.from_counts(label_counts(ctx.data.records), ctx.options)
+
+    def from_counts(self, counts: Counter[str], options: dict) -> CheckResult:
+        """The result from the label counts (in first-appearance order, which breaks ties) and the run's
+        options (`kfold`, `normalize`): all this check reads, so the Ray engine passes its merged counts."""
         p: ClassBalanceParams = self.params
-        counts = label_counts(ctx.data.records)
         if not counts:
             return self.result([], status=CheckStatus.not_applicable,
                                message="no labels: only classification data has classes")
-        k = p.kfold or int(ctx.options.get("kfold") or 5)
+        k = p.kfold or int(options.get("kfold") or 5)
         stats = balance_stats(counts)
         largest = max(counts.values())
         problems: list[str] = []
         status = CheckStatus.passed
-        declared = p.labels if p.labels is not None else _declared(ctx)
+        declared = p.labels if p.labels is not None else _declared(options)
         missing = [lab for lab in (declared or []) if lab not in counts]
         under = [lab for lab, c in counts.items() if largest / c > p.max_ratio]
         rare = [lab for lab, c in counts.items() if c < p.min_count]

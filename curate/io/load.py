@@ -386,10 +386,12 @@ RENAMED_NOTE = (
 )
 
 
-def renamed_note(renamed: list[str]) -> str:
-    """The summary note listing rows whose made-up id was renamed (the first three; shared with the Ray
-    engine, which settles ids the same way in `curate.engines.ray.ids`)."""
-    return f"{len(renamed)}{RENAMED_NOTE}" + "; ".join(renamed[:3]) + (" ..." if len(renamed) > 3 else "")
+def renamed_note(renamed: list[str], count: int | None = None) -> str:
+    """The summary note listing rows whose made-up id was renamed: `count` renamings (default
+    `len(renamed)`), the first three named (shared with the Ray engine, which settles ids the same way in
+    `curate.engines.ray.ids` and passes its first notes and their count)."""
+    count = len(renamed) if count is None else count
+    return f"{count}{RENAMED_NOTE}" + "; ".join(renamed[:3]) + (" ..." if count > 3 else "")
 
 
 def _load(cfg: LoadConfig | str | Path, opened: tuple | None = None, **overrides: Any) -> LoadedData:

@@ -5,7 +5,8 @@ quarantine, every check's counts).
 Stages, one module each:
 
 * `load`: one read task per input shard, validated by curate's loader code.
-* `ids`: ids settled by the local loader's rule (duplicates quarantined, made-up ids renamed), one shuffle.
+* `ids`: ids settled by the local loader's rule (duplicates quarantined, made-up ids renamed), one shuffle
+  (and one more joining the changes with the rows, when any id changed).
 * `rows`: normalization and each row's facts (text, length, PII, label, group) in one batch map.
 * `dedup`: exact groups (shuffle on a text hash); MinHash signatures and LSH band keys in batch maps; band
   buckets, candidate pairs and their verification by shuffles.

@@ -9,9 +9,12 @@ as a number. Every other expectation (uniqueness, distributions, means, row coun
 the whole column and stays refused, named in the error, with `--engine local` as the fix.
 
 Each batch is validated with GX's COMPLETE result (as `ExpectationsCheck.run` does) and returns counts and
-its failing rows; the driver adds the counts up and applies GX's own success rule (`mostly` over non-null
-values; over all values for the null expectations) and percentages, so every count, status and finding
-equals the local result (findings in row order, at most `MAX_FINDINGS_PER_EXPECTATION` per expectation).
+its failing rows; the driver adds the counts up as the batches stream in and applies GX's own success rule
+(`mostly` over non-null values; over all values for the null expectations) and percentages, so every count,
+status and finding equals the local result (findings in row order, at most `MAX_FINDINGS_PER_EXPECTATION`
+per expectation). The driver keeps, per expectation, running sums and the failing rows of the first batches
+in row order, trimmed to that cap as they arrive: its memory is bounded by the local check's own cap, not
+by the rows or the batches.
 """
 
 from __future__ import annotations
@@ -56,6 +59,7 @@ def _validate(batch: Any, kind: str, mapping: dict[str, str], specs: list[dict])
     from curate.io.load import LoadedData
     from schemas.records import RecordKind
 
+    batch = batch.sort_values("pos", kind="stable")   # a batch's failing rows in row order
     recs = [json.loads(x) for x in batch["rec"].tolist()]
     data = LoadedData(RecordKind(kind), recs, [], None, None, mapping)  # type: ignore[arg-type]
     df = records_frame(CheckContext(data=data, texts=batch["text"].tolist()))
@@ -76,6 +80,7 @@ def _validate(batch: Any, kind: str, mapping: dict[str, str], specs: list[dict])
     res = gb.validate(suite, result_format={"result_format": "COMPLETE",
                                             "unexpected_index_column_names": ["id"]})
     ordered = sorted(res.results, key=lambda r: (r.expectation_config.meta or {}).get("datavet_index", 0))
+    where = {str(rid): p for rid, p in zip(batch["id"].tolist(), batch["pos"].tolist(), strict=True)}
     out = []
     for spec, r in zip(parsed, ordered, strict=True):
         column = spec.kwargs.get("column")
@@ -83,7 +88,7 @@ def _validate(batch: Any, kind: str, mapping: dict[str, str], specs: list[dict])
         for item in (r.result.get("unexpected_index_list") or [])[:MAX_FINDINGS_PER_EXPECTATION]:
             rid = item.get("id") if isinstance(item, dict) else item
             value = item.get(column) if isinstance(item, dict) and column else None
-            rows.append([str(rid), None if value is None else repr(value)[:200]])
+            rows.append([where[str(rid)], str(rid), None if value is None else repr(value)[:200]])
         out.append({"error": _exception_message(r.exception_info), "n": r.result.get("element_count"),
                     "missing": r.result.get("missing_count"), "unexpected": r.result.get("unexpected_count"),
                     "observed": r.result.get("observed_value"), "rows": rows})
@@ -96,24 +101,25 @@ def expectations_result(check: Any, rows: Any, kind: str, mapping: dict[str, str
     from schemas.findings import CheckStatus, Finding
 
     specs = check.specs
-    parts = rows.select_columns(["pos", "rec", "text"]).map_batches(
+    parts = rows.select_columns(["pos", "id", "rec", "text"]).map_batches(
         _validate, batch_format="pandas", batch_size=4096,
         fn_kwargs={"kind": kind, "mapping": mapping, "specs": [s.model_dump(mode="json") for s in specs]},
-    ).take_all()
-    parts = [json.loads(p["s"]) for p in sorted(parts, key=lambda p: p["pos"])]
+    )
+    merged = [Merged() for _ in specs]
+    for part in parts.iter_rows():
+        for m, g in zip(merged, json.loads(part["s"]), strict=True):
+            m.add(int(part["pos"]), g, MAX_FINDINGS_PER_EXPECTATION)
     findings, per, problems = [], [], []
     for i, spec in enumerate(specs):
-        got = [part[i] for part in parts]
+        m = merged[i]
         column = spec.kwargs.get("column")
-        error = next((g["error"] for g in got if g["error"]), None)
-        total = sum(g["n"] or 0 for g in got)
-        unexpected = None if any(g["unexpected"] is None for g in got) else sum(g["unexpected"] for g in got)
+        error, total, unexpected = m.error[1] if m.error else None, m.n, m.unexpected
         mostly = spec.kwargs.get("mostly", 1.0)
         if spec.gx_type in _OVER_ALL:
             considered = total
             success = True if not total else (total - (unexpected or 0)) / total >= mostly
         else:
-            considered = total - sum(g["missing"] or 0 for g in got)
+            considered = total - m.missing
             success = (True if unexpected is None or not total or not considered
                        else (float(considered) - float(unexpected)) / float(considered) >= mostly)
         percent = None
@@ -121,7 +127,7 @@ def expectations_result(check: Any, rows: Any, kind: str, mapping: dict[str, str
             percent = unexpected / considered * 100
         entry = {"expectation": spec.gx_type, "column": column, "success": bool(success),
                  "unexpected_count": unexpected, "unexpected_percent": percent,
-                 "observed_value": got[0]["observed"] if got else None}
+                 "observed_value": m.first[1] if m.first else None}
         if error:
             entry["error"] = error
             where = f"{spec.gx_type}" + (f"({column})" if column else "")
@@ -129,7 +135,7 @@ def expectations_result(check: Any, rows: Any, kind: str, mapping: dict[str, str
         per.append(entry)
         if success:
             continue
-        failing = [r for g in got for r in g["rows"]][:MAX_FINDINGS_PER_EXPECTATION]
+        failing = [(rid, msg) for _, rid, msg in m.head]
         reason = spec.gx_type.removeprefix("expect_")
         findings += [Finding(id=rid, reason=reason, severity=spec.severity, expectation=spec.gx_type,
                              column=column, message=msg) for rid, msg in failing]
@@ -140,3 +146,29 @@ def expectations_result(check: Any, rows: Any, kind: str, mapping: dict[str, str
     failed = [e for e in per if not e["success"]]
     return check.result(findings, status=status, message="; ".join(problems) or None, summary={
         "evaluated": len(per), "successful": len(per) - len(failed), "failed": failed, "results": per})
+
+
+class Merged:
+    """One expectation's batch results merged as they arrive (in any order): sums, the first batch's observed
+    value and error, and the first `cap` failing rows by position (each batch sends its first `cap`)."""
+
+    def __init__(self) -> None:
+        self.n = self.missing = 0
+        self.unexpected: int | None = 0       # None once a batch has no unexpected count
+        self.first: tuple | None = None       # (batch pos, observed value) of the first batch
+        self.error: tuple | None = None       # (batch pos, message) of the first batch with an error
+        self.head: list[tuple] = []           # (pos, id, message) of the first failing rows, row order
+
+    def add(self, pos: int, g: dict, cap: int) -> None:
+        import heapq
+
+        self.n += g["n"] or 0
+        self.missing += g["missing"] or 0
+        self.unexpected = None if self.unexpected is None or g["unexpected"] is None else (
+            self.unexpected + g["unexpected"])
+        if self.first is None or pos < self.first[0]:
+            self.first = (pos, g["observed"])
+        if g["error"] and (self.error is None or pos < self.error[0]):
+            self.error = (pos, g["error"])
+        if g["rows"]:
+            self.head = heapq.nsmallest(cap, [*self.head, *(tuple(r) for r in g["rows"])])

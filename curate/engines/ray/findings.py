@@ -61,6 +61,7 @@ class Sunk:
     lines: int = 0
     count: int = 0                # sum of `c`
     extra: int = 0                # sum of `x`
+    rows: int = 0                 # distinct `pos` (rows with at least one finding)
     reasons: dict[str, int] = field(default_factory=dict)   # in input order of first appearance
     severities: set[str] = field(default_factory=set)
     head: list[str] = field(default_factory=list)           # the first `cap` lines by the check's order
@@ -124,6 +125,7 @@ class Sink:
             top = heapq.nsmallest(cap, range(len(lines)), key=lambda i: keys[i])
             return pd.DataFrame({"s": [json.dumps({
                 "b": b, "lines": len(lines), "count": int(df["c"].sum()), "extra": int(df["x"].sum()),
+                "rows": int(df["pos"].nunique()),
                 "reasons": dict(Counter(df["r"].tolist())), "sev": sorted(set(df["s"].tolist())),
                 "head": [[keys[i], lines[i]] for i in top]})]})
 
@@ -142,7 +144,8 @@ class Sink:
         for s in stats:
             reasons.update(s["reasons"])
         return Sunk(rel=rel, lines=sum(s["lines"] for s in stats), count=sum(s["count"] for s in stats),
-                    extra=sum(s["extra"] for s in stats), reasons=dict(reasons),
+                    extra=sum(s["extra"] for s in stats), rows=sum(s["rows"] for s in stats),
+                    reasons=dict(reasons),
                     severities={v for s in stats for v in s["sev"]}, head=[h[1] for h in head])
 
     def discard(self, rel: str) -> None:

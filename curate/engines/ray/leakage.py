@@ -18,7 +18,9 @@ rows first, then the data; or the data in order when a split field names the ori
    or an exact copy of such a row) of the best of the cluster's first `MAX_SOURCES` originals whose exact
    Jaccard reaches the threshold, as the local check verifies them.
 
-The driver receives the findings only. `--against` is read, validated and its ids settled like the input
+The findings are built on the workers (one dataset per field, ordered by field, then row) and written to
+`findings/leakage.jsonl` by `curate.engines.ray.findings.Sink`; the driver receives counts and the first
+findings. `--against` is read, validated and its ids settled like the input
 (`load`, `ids`), whole (a --head or --sample subsets the checked data only), and normalized with the local
 `normalize_dataset`, batch by batch.
 """
@@ -50,15 +52,10 @@ def load_against(cfg: Any, n: int) -> Against:
     whole = {"path": cfg.against, "head": None, "sample": None, "limit": None}
     plan = load.plan(cfg.input.model_copy(update=whole))
     raw = load.read(plan).materialize()
-    settled = ids.settle(raw, n)
-    raw = ids.apply(raw, settled)
-    dup = sorted(p for p, _ in settled.duplicates)
+    raw = ids.apply(raw, ids.settle(raw, n), n)   # a repeated id's row is no longer `ok`
 
     def keep(b: Any) -> Any:
-        m = b["ok"].astype(bool)
-        if dup:
-            m = m & ~b["pos"].isin(dup)
-        return b[m][["pos", "id", "rec"]]
+        return b[b["ok"].astype(bool)][["pos", "id", "rec"]]
 
     return Against(plan.kind, raw.map_batches(keep, batch_format="pandas").materialize())
 
@@ -111,12 +108,14 @@ def _split_source(rows: Any, split_field: str, wanted: str | None) -> str | None
     return wanted or ("train" if "train" in seen else seen[0] if seen else None)
 
 
-def leakage_result(check: Any, rows: Any, kind: str, against: Against | None, options: dict, n: int):
-    """`LeakageCheck.run` on Ray (the rows are the run's normalized rows, `rows.row_columns`)."""
+def leakage_result(check: Any, rows: Any, kind: str, against: Against | None, options: dict, n: int,
+                   sink: Any):
+    """`LeakageCheck.run` on Ray (the rows are the run's normalized rows, `rows.row_columns`); its findings
+    go through `sink` (`curate.engines.ray.findings.Sink`)."""
     from curate.checks.leakage import field_texts
     from curate.errors import ConfigError
     from schemas.configs.dedup_key import DedupKeyConfig
-    from schemas.findings import CheckStatus, Finding, Severity
+    from schemas.findings import CheckStatus
 
     p = check.params
     if p.num_perm & (p.num_perm - 1):
@@ -145,25 +144,41 @@ def leakage_result(check: Any, rows: Any, kind: str, against: Against | None, op
         })
     both = both.select_columns(cols).materialize()
     key = options.get("dedup_key") or DedupKeyConfig()
-    findings, per_field = [], {}
-    for fname in field_texts([], kind):
-        hits = field_hits(both, f"f_{fname}", p, key, n)
-        per_field[fname] = len(hits)
-        for _, meta, src, match, jac in hits:
-            side = json.loads(meta)
-            orig = json.loads(src)
-            findings.append(Finding(id=side[2], reason="leakage", severity=Severity.error, field=fname,
-                                    match=match, jaccard=round(jac, 4), copies=orig[2], copies_split=orig[1],
-                                    split=side[1]))
-    return check.result(findings, summary={
+    found, per_field = [], {}
+    for k, fname in enumerate(field_texts([], kind)):
+        hits = field_hits(both, f"f_{fname}", p, key, n).map_batches(
+            _findings, batch_format="pandas", fn_kwargs={"field": fname, "k": k}).materialize()
+        per_field[fname] = hits.count()
+        found.append(hits)
+    sunk = sink.write(found[0].union(*found[1:]) if len(found) > 1 else found[0], "findings/leakage.jsonl")
+    # `x` is 1 on an exact copy; a row's findings are in one part (by pos), so `rows` counts rows once
+    return sink.result(check, sunk, {
         "mode": mode, "by_field": per_field, "duplicate_key": key.spec(),
-        "leaked_rows": len({f.id for f in findings}), "exact": sum(f.match == "exact" for f in findings),
-        "near": sum(f.match == "near" for f in findings)})
+        "leaked_rows": sunk.rows, "exact": sunk.extra, "near": sunk.lines - sunk.extra})
 
 
-def field_hits(both: Any, col: str, p: Any, key: Any, n: int) -> list[tuple]:
-    """(pos, meta, copied row's meta, "exact"|"near", Jaccard) per checked row that copies an original,
-    in pos order, comparing column `col` of `both`."""
+def _findings(b: Any, field: str, k: int) -> Any:
+    """Batch map from a bag of hits (`field_hits`) to findings rows: the local check's finding per hit,
+    keyed by the checked row's own position, ordered by field, then row."""
+    import pickle
+
+    from curate.engines.ray.findings import finding_row, frame
+    from schemas.findings import Finding, Severity
+
+    out = []
+    for v in b["_v"].tolist():
+        _, (pos, meta, src, match, jac) = pickle.loads(v)
+        side, orig = json.loads(meta), json.loads(src)
+        pos &= SIDE_BIT - 1   # a data row's own position (against mode adds SIDE_BIT)
+        f = Finding(id=side[2], reason="leakage", severity=Severity.error, field=field, match=match,
+                    jaccard=round(jac, 4), copies=orig[2], copies_split=orig[1], split=side[1])
+        out.append(finding_row(pos, k, [k, pos], f, extra=int(match == "exact")))
+    return frame(out)
+
+
+def field_hits(both: Any, col: str, p: Any, key: Any, n: int) -> Any:
+    """A bag of (pos, (pos, meta, copied row's meta, "exact"|"near", Jaccard)) per checked row that copies
+    an original, comparing column `col` of `both` (it stays on the workers)."""
     from curate.dedup.lsh import choose_bands
     from curate.engines.ray import components, dedup
 
@@ -184,8 +199,7 @@ def field_hits(both: Any, col: str, p: Any, key: Any, n: int) -> list[tuple]:
     if verified.count():
         state = components.components(verified, n)
         joined = joined.union(bag.step(state, _states, n)).union(bag.step(verified, _direct, n))
-    matched = bag.step(bag.step(joined, _join, n), _cluster(p.threshold, p.shingle), n)
-    return [v for _, v in sorted(bag.unpack(matched))]
+    return bag.step(bag.step(joined, _join, n), _cluster(p.threshold, p.shingle), n)
 
 
 def _by_head(b: Any):

@@ -47,7 +47,6 @@ def run_ray_pipeline(cfg: CurateConfig, command: str = "curate run --engine ray"
 
 
 def _run(cfg: CurateConfig, command: str):
-    import numpy as np
     import yaml
 
     from curate.engines.ray import (
@@ -86,12 +85,10 @@ def _run(cfg: CurateConfig, command: str):
         raise ConfigError("the ray engine does not run these checks with this config: " + "; ".join(bad),
                           fix="disable them (disable: [...]) or run with --engine local")
     raw = load.read(plan).materialize()
-    # duplicate ids quarantined, made-up ids that clash renamed: the local loader's rule (`ids`)
+    # duplicate ids quarantined (no longer `ok`), made-up ids that clash renamed: the local loader's rule
+    # (`ids`); the changes are joined with the rows on the workers, the driver holds their counts
     settled = ids.settle(raw, n)
-    raw = ids.apply(raw, settled).materialize() if settled.renamed else raw
-    # positions of rows whose id repeats (8 bytes each on the driver; they are quarantined)
-    dup_pos = np.unique(np.array([p for p, _ in settled.duplicates], dtype=np.int64))
-    settled.duplicates = []
+    raw = ids.apply(raw, settled, n).materialize() if settled.changed else raw
     unit_rows = Counter()
     for part in raw.map_batches(_unit_rows, batch_format="pandas").iter_rows():
         unit_rows[int(part["unit"])] = max(unit_rows[int(part["unit"])], int(part["rows"]))
@@ -107,8 +104,8 @@ def _run(cfg: CurateConfig, command: str):
     # findings, quarantined and removed rows are written by the workers; the driver keeps counts and the
     # first `cap` findings of each check (curate.engines.ray.findings)
     sink = findings.Sink(out, offsets, rows_read, n, findings.CAP)
-    loaded = _where(raw, lambda b: b["ok"] & ~b["pos"].isin(dup_pos))
-    q_rows, schema_rows = results.quarantine_findings(_quarantine(raw, dup_pos))
+    loaded = _where(raw, lambda b: b["ok"])
+    q_rows, schema_rows = results.quarantine_findings(_quarantine(raw))
     q_sunk = sink.write(q_rows, "quarantine.jsonl")
     quarantined = q_sunk.lines
     summary = InputSummary(path=cfg.input.path, format=plan.fmt, encoding=plan.encoding, kind=kind,
@@ -195,9 +192,9 @@ def _run(cfg: CurateConfig, command: str):
             elif name == "bias":
                 res = results.bias_result(check, st, rows, options)
             elif name == "token_audit" and cfg.tokenizer and cfg.max_length:
-                res = tokens.token_audit_result(check, rows, kind, options)
+                res = tokens.token_audit_result(check, rows, kind, options, sink)
             elif name == "leakage" and (against is not None or cfg.split_field):
-                res = leakage.leakage_result(check, rows, kind, against, options, n)
+                res = leakage.leakage_result(check, rows, kind, against, options, n, sink)
             elif name == "expectations" and check.specs:
                 res = expect.expectations_result(check, rows, kind, plan.mapping)
             else:
@@ -262,14 +259,32 @@ def _write_card(out: Path, cfg: CurateConfig, summary: Any, kept: int, by_reason
                 fmt: str) -> None:
     """README.md: the local engine's dataset card (curate.card), naming the shards as the data files."""
     from curate.card import curated_card_text, write_card
-    from curate.io.load import load
 
     shards = sorted((out / "curated").glob(f"part-*.{fmt}"))
-    first = load(str(shards[0])).records[:1] if shards else []
+    first = _first_record(shards[0], fmt, summary.kind) if shards else []
     write_card(out / "README.md", curated_card_text(
         source=cfg.input.path, kind=summary.kind, rows_read=summary.rows_read, kept=kept,
         quarantined=summary.rows_quarantined, quarantine_reasons=summary.quarantine_reasons,
         removed_by_reason=by_reason, data_file=f"curated/part-*.{fmt}", records=first, checks=checks))
+
+
+def _first_record(shard: Path, fmt: str, kind: str) -> list[dict]:
+    """The first record of a curated shard, validated as the loader validates a file's rows, reading one
+    row (the loader would read the whole shard: a share of all kept rows, on the driver)."""
+    import json
+
+    from curate.io.load import load
+
+    if fmt == "parquet":
+        import pyarrow.parquet as pq
+
+        batch = next(pq.ParquetFile(shard).iter_batches(batch_size=1), None)
+        rows = batch.to_pylist()[:1] if batch is not None else []
+    else:
+        with open(shard, encoding="utf-8") as fh:
+            line = fh.readline()
+        rows = [json.loads(line)] if line.strip() else []
+    return load(rows, kind=kind).records[:1] if rows else []
 
 
 def _where(ds: Any, pred: Any) -> Any:
@@ -313,13 +328,11 @@ def _unit_rows(df: Any) -> Any:
     return g
 
 
-def _quarantine(raw: Any, dup_pos: Any) -> Any:
-    """The (pos, q) rows to quarantine: rows that did not validate, and rows whose id repeats."""
+def _quarantine(raw: Any) -> Any:
+    """The (pos, q) rows to quarantine: rows that did not validate, and rows whose id repeats (`ids.apply`
+    turned their `ok` off)."""
     def pick(b: Any) -> Any:
-        mask = ~b["ok"].astype(bool)
-        if len(dup_pos):
-            mask = mask | b["pos"].isin(dup_pos)
-        return b[mask][["pos", "q"]]
+        return b[~b["ok"].astype(bool)][["pos", "q"]]
 
     return raw.map_batches(pick, batch_format="pandas").materialize()
 

@@ -74,7 +74,9 @@ def row_stats(rows: Any) -> dict:
         for lab, pos in part["first"].items():
             total["first"][lab] = min(pos, total["first"].get(lab, pos))
         for kind, lst in part["examples"].items():
-            total["examples"].setdefault(kind, []).extend(tuple(x) for x in lst)
+            # the first 5 by position are all `normalization_result` shows: O(kinds), not O(batches)
+            got = total["examples"].setdefault(kind, [])
+            got[:] = sorted(got + [tuple(x) for x in lst], key=lambda x: x[0])[:5]
     total["chars"] = {int(k): v for k, v in total["chars"].items()}
     return total
 
@@ -192,16 +194,8 @@ def ordered_labels(st: dict) -> Counter:
 
 
 def class_balance_result(check: Check, st: dict, options: dict) -> CheckResult:
-    """`ClassBalanceCheck.run` on the label counts (it reads nothing else)."""
-    from curate.checks.base import CheckContext
-    from curate.io.load import LoadedData
-
-    counts = ordered_labels(st)
-    # the check only counts labels (`label_counts`): one multilabel record per label, repeated `count`
-    # times, gives it the same counts in the same first-appearance order without a row per label
-    records = [{"label": [lab] * c} for lab, c in counts.items()]
-    data = LoadedData(kind="classification", records=records, quarantine=[], summary=None, config=None)  # type: ignore[arg-type]
-    return check.run(CheckContext(data=data, texts=[], options=options))
+    """`ClassBalanceCheck.run` on the label counts (it reads nothing else): O(labels), never a row."""
+    return check.from_counts(ordered_labels(st), options)
 
 
 def _wquantile(values: list, weights: list, q: float) -> float:
@@ -293,9 +287,10 @@ def bias_result(check: Check, st: dict, rows: Any, options: dict) -> CheckResult
     group_field = options.get("group_field")
     pairs = Counter({tuple(json.loads(k)): v for k, v in st["pairs"].items()})
     if pairs:
-        labels = [lab for (lab, _), c in pairs.items() for _ in range(c)]
-        groups = [g for (_, g), c in pairs.items() for _ in range(c)]
-        par = B.parity_gaps(labels, groups, p.min_group_size)
+        by_group: dict = {}
+        for (lab, g), c in pairs.items():   # a group x label count table, never a row per label
+            by_group.setdefault(g, Counter())[lab] += c
+        par = B.group_parity(by_group, p.min_group_size)
         par["rows_without_group"] = st["single"] - sum(pairs.values())
         summary["group"] = par
         problems += B.parity_problems(par, p)
@@ -349,7 +344,8 @@ def _term_pmi(rows: Any, terms: list[str], st: dict) -> dict:
 
 
 def _length_leakage(rows: Any, st: dict, p: Any, seed: int) -> dict | None:
-    from curate.checks.bias import length_leakage
+    """Fitted on at most `length_sample` rows' (label, chars, words): never a text on the driver."""
+    from curate.checks.bias import leakage_from_lengths
 
     n = st["single"]
     frac = 1.0 if n <= p.length_sample else p.length_sample / n
@@ -367,12 +363,20 @@ def _length_leakage(rows: Any, st: dict, p: Any, seed: int) -> dict | None:
                 for x in sel["pos"].tolist()
             ]
             sel = sel[pd.Series(h, index=sel.index) < frac]
-        return sel[["pos", "slabel", "text"]]
+        return sel[["pos", "slabel", "chars", "words"]]
 
-    got = sorted(rows.map_batches(keep, batch_format="pandas").take_all(), key=lambda r: r["pos"])
+    got = sorted(((r["pos"], r["slabel"], r["chars"], r["words"]) for r in rows.map_batches(
+        keep, batch_format="pandas").iter_rows()), key=lambda r: r[0])
+    labels = [r[1] for r in got]
+    lengths = [(int(r[2]), int(r[3])) for r in got]
+    del got
+
+    def lengths_of(idx: Any) -> list:
+        return [lengths[i] for i in idx]
+
     if frac < 1.0:
         # baseline on every row (as the local check), the tree on the sample
-        res = length_leakage([r["text"] for r in got], [r["slabel"] for r in got], p.length_folds, seed=seed)
+        res = leakage_from_lengths(lengths_of, labels, p.length_folds, seed=seed)
         if res is None:
             return None
         single = Counter()
@@ -382,7 +386,6 @@ def _length_leakage(rows: Any, st: dict, p: Any, seed: int) -> dict | None:
                 single[lab] += c
         base = max(single.values()) / n
         res.update({"majority_baseline": round(base, 4), "lift": round(res["cv_accuracy"] - base, 4),
-                    "rows_used": len(got), "sample": "hash (approximate: ray engine)"})
+                    "rows_used": len(labels), "sample": "hash (approximate: ray engine)"})
         return res
-    return length_leakage([r["text"] for r in got], [r["slabel"] for r in got], p.length_folds, seed=seed,
-                          sample=p.length_sample)
+    return leakage_from_lengths(lengths_of, labels, p.length_folds, seed=seed, sample=p.length_sample)

@@ -3,11 +3,13 @@
 Each worker is a Ray Data actor that loads the tokenizer once (`curate.checks.token_audit.load_tokenizer`,
 which resolves a short model name to its local folder through `common.models`: no hub is needed, and each
 node needs datavet and the model packages installed, as for any run) and counts every record of its batches
-with the check's own `audit` (same rendering, chat template and special tokens). A batch returns a summary,
-not its rows: the distribution of token counts (and of prompt token counts), the flagged rows (truncated, or
-a prompt that fills max length) with their pos, and the chat template notes with where each first appears.
-The driver merges them: quantiles come from the exact distributions, findings are put in the local order
-(row order, then the check's sort), so every count and finding equals the local engine's.
+with the check's own `audit` (same rendering, chat template and special tokens). A batch returns the
+findings of its flagged rows (truncated, or a prompt that fills max length), built there as the local check
+builds them, and one summary row: the distribution of token counts (and of prompt token counts) and the
+chat template notes with where each first appears. The findings are written by the workers
+(`curate.engines.ray.findings`, ordered by the check's sort: no_completion_tokens first, then by tokens,
+longest first, then row order); the driver merges the summaries as they stream in (quantiles from the exact
+distributions), so every count and finding equals the local engine's and the driver holds no row.
 """
 
 from __future__ import annotations
@@ -31,20 +33,22 @@ class TokenCounter:
         self.max_length = max_length
         self.batch_size = batch_size
 
-    def __call__(self, batch: Any) -> dict[str, list]:
+    def __call__(self, batch: Any) -> Any:
         from curate.chat_template import prepare_chat
         from curate.checks.token_audit import audit
+        from curate.engines.ray.findings import finding_row, frame
         from schemas.records import RecordKind
 
         records = [json.loads(x) for x in batch["rec"].tolist()]
         pos, ids = batch["pos"].tolist(), batch["id"].tolist()
         a = audit(records, self.kind, self.tok, self.max_length, self.batch_size)
         full, prompt = a["tokens"], a["prompt_tokens"]
-        flagged = []
+        found = []
         for i, n in enumerate(full):
             p = prompt[i] if prompt is not None else None
             if (p is not None and p >= self.max_length) or n > self.max_length:
-                flagged.append((pos[i], ids[i], n, p))
+                f = flag(ids[i], n, p, self.max_length)
+                found.append(finding_row(pos[i], 0, [int(f.reason != NO_ANSWER), -n, pos[i]], f))
         notes: dict[str, list] = {}   # note -> [count, (pos, index in its row) of its first appearance]
         if self.kind is RecordKind.chat:
             for p_, r in zip(pos, records, strict=True):
@@ -52,39 +56,52 @@ class TokenCounter:
                     got = notes.setdefault(note, [0, (p_, k)])
                     got[0] += 1
         out = {"tokens": dict(Counter(full)), "prompt": dict(Counter(prompt)) if prompt is not None else None,
-               "flagged": flagged, "notes": notes}
-        return {"s": [json.dumps(out)]}
+               "notes": notes}
+        # the batch's summary rides along as one row at pos SUMMARY (`token_stats` splits the two)
+        return frame([*found, (SUMMARY, 0, "[]", "", "", 0, 0, json.dumps(out))])
+
+
+NO_ANSWER = "no_completion_tokens"
+SUMMARY = -1   # the pos of a batch's summary row among its findings
+
+
+def flag(rid: str, n: int, p: int | None, max_length: int) -> Finding:
+    """The local check's finding for a flagged row: `n` tokens, `p` prompt tokens (None: no prompt)."""
+    if p is not None and p >= max_length:
+        return Finding(id=rid, reason=NO_ANSWER, severity=Severity.error, tokens=n, prompt_tokens=p,
+                       message=f"prompt alone is {p:,} tokens >= max length {max_length:,}")
+    cut = f"{n:,} tokens, {n - max_length:,} cut at max length {max_length:,}"
+    return Finding(id=rid, reason="truncated", tokens=n, lost_tokens=n - max_length, message=cut)
 
 
 def token_stats(rows: Any, name: str, kind: str, max_length: int, batch_size: int) -> dict:
-    """The merged batch summaries of `rows` (the normalized rows, `rows.row_columns`)."""
+    """The merged batch summaries of `rows` (the normalized rows, `rows.row_columns`), merged as they stream
+    in, and `found`: the findings dataset of the flagged rows (never on the driver)."""
     import ray
 
     cpus = max(1, int(ray.cluster_resources().get("CPU", 1)))
-    parts = rows.select_columns(["pos", "id", "rec"]).map_batches(
+    both = rows.select_columns(["pos", "id", "rec"]).map_batches(
         TokenCounter, batch_format="pandas", batch_size=batch_size, concurrency=(1, cpus),
         fn_constructor_kwargs={"name": name, "kind": kind, "max_length": max_length,
                                "batch_size": batch_size},
-    ).take_all()
+    ).materialize()
     tokens: Counter[int] = Counter()
     prompt: Counter[int] | None = None
-    flagged: list = []
     notes: dict[str, list] = {}
-    for row in parts:
-        part = json.loads(row["s"])
+    summaries = both.map_batches(lambda b: b[b["pos"] == SUMMARY][["f"]], batch_format="pandas")
+    for row in summaries.iter_rows():
+        part = json.loads(row["f"])
         tokens.update({int(k): v for k, v in part["tokens"].items()})
         if part["prompt"] is not None:
             prompt = (prompt if prompt is not None else Counter())
             prompt.update({int(k): v for k, v in part["prompt"].items()})
-        flagged += [tuple(f) for f in part["flagged"]]
         for note, (c, first) in part["notes"].items():
             got = notes.setdefault(note, [0, tuple(first)])
             got[0] += c
             got[1] = min(got[1], tuple(first))
-    flagged.sort(key=lambda f: f[0])
     ordered = sorted(notes.items(), key=lambda kv: kv[1][1])
-    return {"tokens": tokens, "prompt": prompt, "flagged": flagged,
-            "notes": {note: c for note, (c, _) in ordered}}
+    return {"tokens": tokens, "prompt": prompt, "notes": {note: c for note, (c, _) in ordered},
+            "found": both.map_batches(lambda b: b[b["pos"] != SUMMARY], batch_format="pandas")}
 
 
 def _quantiles(dist: Counter) -> dict[str, int]:
@@ -104,8 +121,9 @@ def _quantiles(dist: Counter) -> dict[str, int]:
     return {"min": values[0], "median": pick(0.5), "p95": pick(0.95), "p99": pick(0.99), "max": values[-1]}
 
 
-def token_audit_result(check: Any, rows: Any, kind: str, options: dict) -> CheckResult:
-    """`TokenAuditCheck.run` from the distributed counts (its findings, order, summary and message)."""
+def token_audit_result(check: Any, rows: Any, kind: str, options: dict, sink: Any) -> CheckResult:
+    """`TokenAuditCheck.run` from the distributed counts (its findings, order, summary and message); the
+    findings go to `findings/token_audit.jsonl` through `sink` (`curate.engines.ray.findings.Sink`)."""
     from curate.checks.token_audit import _has_template, load_tokenizer, sequences
     from schemas.records import RecordKind
 
@@ -123,19 +141,8 @@ def token_audit_result(check: Any, rows: Any, kind: str, options: dict) -> Check
         return check.result([], status=CheckStatus.skipped, message="no records")
     if rk is RecordKind.text:
         return _packed(check, name, max_length, st["tokens"], tok)
-    findings: list[Finding] = []
-    no_answer = 0
-    for _, rid, n, p in st["flagged"]:
-        if p is not None and p >= max_length:
-            no_answer += 1
-            findings.append(Finding(id=rid, reason="no_completion_tokens", severity=Severity.error, tokens=n,
-                                    prompt_tokens=p,
-                                    message=f"prompt alone is {p:,} tokens >= max length {max_length:,}"))
-        else:
-            cut = f"{n:,} tokens, {n - max_length:,} cut at max length {max_length:,}"
-            findings.append(Finding(id=rid, reason="truncated", tokens=n, lost_tokens=n - max_length,
-                                    message=cut))
-    findings.sort(key=lambda f: (f.reason != "no_completion_tokens", -f.tokens))
+    sunk = sink.write(st["found"], "findings/token_audit.jsonl")
+    no_answer = sunk.reasons.get(NO_ANSWER, 0)
     tokens = st["tokens"]
     rows_n = sum(tokens.values())
     truncated = sum(c for n, c in tokens.items() if n > max_length)
@@ -148,7 +155,7 @@ def token_audit_result(check: Any, rows: Any, kind: str, options: dict) -> Check
         summary["prompt_tokens"] = _quantiles(st["prompt"])
     if rk is RecordKind.chat:
         summary["template_notes"] = st["notes"]
-    return check.result(findings, summary=summary)
+    return sink.result(check, sunk, summary)
 
 
 def _packed(check: Any, name: str, max_length: int, tokens: Counter, tok: Any) -> CheckResult:

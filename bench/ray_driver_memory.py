@@ -1,0 +1,111 @@
+"""The Ray driver's own memory on one `curate run`: traced Python allocations (tracemalloc) and VmHWM.
+
+`nice -n 19 .venv/bin/python bench/ray_driver_memory.py 20000 /tmp/dm` builds the bench/corpus.py corpus of
+that many rows as 8 JSONL shards (as bench/ray_scaling.py), starts a local Ray (2 CPUs, 512 MiB object store),
+runs 300 rows untraced first (imports, Ray start), then the corpus with every default check and no HTML
+report, and prints one JSON line: the traced peak and what is still traced at the end (MiB), the process's
+VmHWM, and with `--stages` the traced peak of each driver-side stage (its own allocations, MiB).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import os
+import time
+import tracemalloc
+from pathlib import Path
+
+STAGES = [("results", "row_stats"), ("results", "row_findings"), ("results", "bias_result"),
+          ("results", "class_balance_result"), ("results", "length_result"), ("duplicates", "exact_result"),
+          ("duplicates", "near_result"), ("duplicates", "conflict_result"), ("write", "write_shards"),
+          ("ids", "settle"), ("components", "components"), ("pipeline", "_write_card"), ("load", "plan"),
+          ("findings", "concat")]
+
+
+def _hwm_mib() -> float:
+    with open("/proc/self/status", encoding="ascii") as fh:
+        for line in fh:
+            if line.startswith("VmHWM"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def _shards(n: int, tmp: Path) -> Path:
+    from bench.corpus import build, write_jsonl
+
+    shards = tmp / f"shards-{n}"
+    if not shards.exists():
+        texts, _ = build(n)
+        one = tmp / f"corpus-{n}.jsonl"
+        write_jsonl(texts, str(one))
+        lines = one.read_text(encoding="utf-8").splitlines(keepends=True)
+        shards.mkdir()
+        size = -(-len(lines) // 8)
+        for k in range(8):
+            (shards / f"part-{k:03d}.jsonl").write_text("".join(lines[k * size:(k + 1) * size]),
+                                                         encoding="utf-8")
+        (tmp / "warm.jsonl").write_text("".join(lines[:300]), encoding="utf-8")
+    return shards
+
+
+def _traced_stages(stages: dict) -> None:
+    """Each stage's own traced peak (MiB above what was traced when it began)."""
+    for mod, name in STAGES:
+        m = importlib.import_module(f"curate.engines.ray.{mod}")
+        fn = getattr(m, name)
+
+        def wrapped(*a, _fn=fn, _name=name, **k):
+            start = tracemalloc.get_traced_memory()[0]
+            tracemalloc.reset_peak()
+            try:
+                return _fn(*a, **k)
+            finally:
+                peak = tracemalloc.get_traced_memory()[1]
+                stages[_name] = max(stages.get(_name, 0.0), round((peak - start) / 2**20, 2))
+                stages["_peak"] = max(stages.get("_peak", 0), peak)   # reset_peak forgets it
+                tracemalloc.reset_peak()
+        setattr(m, name, wrapped)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("rows", type=int)
+    ap.add_argument("tmp")
+    ap.add_argument("--stages", action="store_true")
+    args = ap.parse_args()
+    import ray
+
+    from curate.engines.ray import run_ray_pipeline
+    from schemas.configs.curate import CurateConfig
+
+    tmp = Path(args.tmp)
+    tmp.mkdir(parents=True, exist_ok=True)
+    shards = _shards(args.rows, tmp)
+    ray.init(address="local", num_cpus=2, object_store_memory=512 * 2**20, include_dashboard=False,
+             log_to_driver=False, logging_level="ERROR")
+
+    def cfg(path: Path, out: str) -> CurateConfig:
+        return CurateConfig.model_validate({"input": {"path": str(path)}, "out": str(tmp / out),
+                                            "fail_on": "never", "report": False})
+
+    run_ray_pipeline(cfg(tmp / "warm.jsonl", f"warm-{os.getpid()}"))
+    stages: dict = {}
+    if args.stages:
+        _traced_stages(stages)
+    tracemalloc.start(1)
+    t0 = time.perf_counter()
+    res = run_ray_pipeline(cfg(shards, f"out-{args.rows}-{os.getpid()}"))
+    seconds = time.perf_counter() - t0
+    now, peak = tracemalloc.get_traced_memory()
+    peak = max(peak, stages.pop("_peak", 0))
+    print(json.dumps({"rows": args.rows, "seconds": round(seconds, 1),
+                      "traced_peak_mib": round(peak / 2**20, 2), "traced_end_mib": round(now / 2**20, 2),
+                      "vmhwm_mib": round(_hwm_mib(), 1),
+                      "kept": res.kept, "removed": res.removed, "stages": stages}))
+    ray.shutdown()
+
+
+if __name__ == "__main__":
+    main()
