@@ -153,6 +153,23 @@ def test_rows_without_ids(local_ray, tmp_path):
     assert differences(tmp_path / "local2", tmp_path / "ray2") == []
 
 
+def test_head_reads_the_first_rows_like_the_local_engine(local_ray, tmp_path):
+    from curate.engines.ray import run_ray_pipeline
+    from curate.errors import ConfigError
+
+    src = write_planted(tmp_path / "p.jsonl", 300)[0]
+    head = {"input": {"path": str(src), "head": 40}}
+    loc = run_pipeline(CurateConfig.model_validate({**CONF, **head, "out": str(tmp_path / "local")}))
+    res = run_ray_pipeline(CurateConfig.model_validate({**CONF, **head, "out": str(tmp_path / "ray")}))
+    assert res.rows_read == loc.rows_read == 40  # --head was read as the local engine reads it, not ignored
+    assert differences(tmp_path / "local", tmp_path / "ray") == []
+    write_planted(tmp_path / "shards", 90, shards=3)
+    for inp, word in (({"path": str(tmp_path / "shards"), "head": 10}, "head"),
+                      ({"path": str(src), "sample": 10}, "sample")):
+        with pytest.raises(ConfigError, match=word):
+            run_ray_pipeline(CurateConfig.model_validate({**CONF, "input": inp, "out": str(tmp_path / word)}))
+
+
 def test_unsupported_check_is_a_config_error(local_ray, tmp_path):
     from curate.engines.ray import run_ray_pipeline
     from curate.errors import ConfigError

@@ -114,18 +114,27 @@ def local_copy(unit: str) -> Iterator[str]:
         os.unlink(tmp)
 
 
+def _head(cfg: LoadConfig) -> int | None:
+    """The first-N-rows limit: `head`, or `limit` (its old name) where a copy of the config set only that."""
+    return cfg.head if cfg.head is not None else cfg.limit
+
+
 def plan(cfg: LoadConfig) -> Plan:
     """Decide units, kind and mapping on the driver from the first unit (as the local loader would)."""
     from curate.io.load import INFER_SAMPLE, load
 
     units = list_units(cfg.path)
-    if cfg.limit is not None and len(units) > 1:
-        raise ConfigError("input.limit (--head) is not supported for several shards on the ray engine",
-                          fix="drop the limit, or point at one file")
+    if _head(cfg) is not None and len(units) > 1:
+        raise ConfigError("input.head (--head) is not supported for several shards on the ray engine",
+                          fix="drop --head, or point at one file")
+    if cfg.sample is not None:
+        raise ConfigError("input.sample (--sample) is not available on the ray engine",
+                          fix="sample the input first (e.g. `curate run --sample N` on the local engine), or "
+                              "use --head N on one file")
     with local_copy(units[0]) as first:
         probe_path = first if not units[0].startswith("bundled:") else units[0]
         # enough rows that the probe decides from the same first INFER_SAMPLE parsed rows as a full load
-        probe = load(cfg.model_copy(update={"path": probe_path, "limit": min(cfg.limit or 25 * INFER_SAMPLE,
+        probe = load(cfg.model_copy(update={"path": probe_path, "limit": min(_head(cfg) or 25 * INFER_SAMPLE,
                                                                              25 * INFER_SAMPLE)}))
     resolved = probe.config.model_copy(update={"path": cfg.path, "limit": cfg.limit})
     return Plan(units, resolved, str(getattr(probe.kind, "value", probe.kind)), dict(probe.field_map),
@@ -167,8 +176,8 @@ def read_unit(batch: dict[str, Any], plan: Plan) -> Iterator[dict[str, list]]:
     with local_copy(unit) as local:
         source_name = unit if unit.startswith("bundled:") or _is_uri(unit) else str(Path(local).expanduser())
         rows = _rows(unit, local, cfg)
-        if cfg.limit is not None:
-            rows = islice(rows, cfg.limit)
+        if _head(cfg) is not None:
+            rows = islice(rows, _head(cfg))
         out: dict[str, list] = {"pos": [], "ok": [], "id": [], "explicit": [], "rec": [], "q": []}
 
         def qentry(r: Any, reason: str, message: str) -> str:

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from curate.errors import ConfigError, CurateError
+from curate.subset import describe
 from schemas.configs.curate import CurateConfig
 
 
@@ -108,12 +109,13 @@ def _run(cfg: CurateConfig, command: str):
     q_rows, schema_rows = results.quarantine_findings(_quarantine(raw))
     q_sunk = sink.write(q_rows, "quarantine.jsonl")
     quarantined = q_sunk.lines
+    head = plan.cfg.head if plan.cfg.head is not None else plan.cfg.limit  # --head on one file
     summary = InputSummary(path=cfg.input.path, format=plan.fmt, encoding=plan.encoding, kind=kind,
                            rows_read=rows_read, rows_loaded=rows_read - quarantined,
                            rows_quarantined=quarantined,
                            quarantine_reasons=dict(Counter(q_sunk.reasons).most_common()),
                            encoding_note=plan.encoding_note, notes=ids.summary_notes(plan.notes, settled),
-                           split=plan.split)
+                           split=plan.split, subset=describe({"mode": "head", "n": head}) if head else None)
 
     # -- normalize and the row-local facts (one batch map)
     rows = loaded.map_batches(
