@@ -6,9 +6,9 @@
 - `fp32`: full precision everywhere.
 - `bf16`: bfloat16 autocast (weights stay fp32; matmuls run in bf16, softmax and norms in fp32). On CUDA,
   or on a CPU with native bf16 instructions (x86 `avx512_bf16` or `amx_bf16`). Measured on the project's
-  2-core AMD EPYC: MiniLM training 1.5x, MiniLM inference 2.5x, SmolLM2 LoRA 1.7x and generation 1.6x
-  faster than fp32 (BENCHMARKS.md, "CPU bf16"). A CPU without it is refused: emulated bf16 is slower
-  than fp32.
+  2-core AMD EPYC (`bench/precision.py`, BENCHMARKS.md "CPU bf16"): MiniLM training 2.15x, MiniLM inference
+  2.67x, SmolLM2 LoRA 2.17x and generation 1.59x faster than fp32. A CPU without those instructions is
+  refused: emulated bf16 is slower than fp32.
 - `fp16`: CUDA only.
 torch is imported inside the functions.
 """
