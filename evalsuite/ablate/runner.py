@@ -66,6 +66,7 @@ def train_and_predict(cfg: AblateConfig, train: Path, val: Path, test_texts: lis
     Returns:
         (predictions, whether it trained now).
     """
+    from common.precision import autocast, for_cpu_inference
     from evalsuite.predict import predict_classifier
     from finetune.models import load_for_inference
     from finetune.train import run
@@ -90,7 +91,8 @@ def train_and_predict(cfg: AblateConfig, train: Path, val: Path, test_texts: lis
         if len(preds) == len(test_texts):
             return preds, False
     model, tok = load_for_inference(result.model_path, "classification")
-    preds = predict_classifier(model, tok, test_texts, batch_size=64, max_length=tcfg.max_length)
+    with autocast(for_cpu_inference(result.precision)):  # the test set as it trained, where the CPU can
+        preds = predict_classifier(model, tok, test_texts, batch_size=64, max_length=tcfg.max_length)
     from curate.io import write_jsonl
 
     write_jsonl([{"i": i, "prediction": p} for i, p in enumerate(preds)], preds_file)
