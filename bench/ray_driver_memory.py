@@ -1,7 +1,8 @@
 """The Ray driver's own memory on one `curate run`: traced Python allocations (tracemalloc) and VmHWM.
 
-`nice -n 19 .venv/bin/python bench/ray_driver_memory.py 20000 /tmp/dm` builds the bench/corpus.py corpus of
-that many rows as 8 JSONL shards (as bench/ray_scaling.py), starts a local Ray (2 CPUs, 512 MiB object store),
+`nice -n 19 .venv/bin/python bench/ray_driver_memory.py 20000 /tmp/dm` (a new or empty folder) builds the
+bench/corpus.py corpus of that many rows as JSONL shards (bench/ray_scaling.py's: 8 up to 1M rows), starts
+a local Ray (2 CPUs, 512 MiB object store),
 runs 300 rows untraced first (imports, Ray start), then the corpus with every default check and no HTML
 report, and prints one JSON line: the traced peak and what is still traced at the end (MiB), the process's
 VmHWM, and with `--stages` the traced peak of each driver-side stage (its own allocations, MiB).
@@ -11,11 +12,15 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import itertools
 import json
 import os
+import sys
 import time
 import tracemalloc
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 STAGES = [("results", "row_stats"), ("results", "row_findings"), ("results", "bias_result"),
           ("results", "class_balance_result"), ("results", "length_result"), ("duplicates", "exact_result"),
@@ -33,20 +38,12 @@ def _hwm_mib() -> float:
 
 
 def _shards(n: int, tmp: Path) -> Path:
-    from bench.corpus import build, write_jsonl
+    """The corpus as bench/ray_scaling.py shards it, and the first 300 rows as `warm.jsonl`, in `tmp`."""
+    from bench.ray_scaling import _corpus
 
-    shards = tmp / f"shards-{n}"
-    if not shards.exists():
-        texts, _ = build(n)
-        one = tmp / f"corpus-{n}.jsonl"
-        write_jsonl(texts, str(one))
-        lines = one.read_text(encoding="utf-8").splitlines(keepends=True)
-        shards.mkdir()
-        size = -(-len(lines) // 8)
-        for k in range(8):
-            (shards / f"part-{k:03d}.jsonl").write_text("".join(lines[k * size:(k + 1) * size]),
-                                                         encoding="utf-8")
-        (tmp / "warm.jsonl").write_text("".join(lines[:300]), encoding="utf-8")
+    one, shards = _corpus(n, tmp)
+    with one.open(encoding="utf-8") as src:
+        (tmp / "warm.jsonl").write_text("".join(itertools.islice(src, 300)), encoding="utf-8")
     return shards
 
 
@@ -81,6 +78,8 @@ def main() -> None:
     from schemas.configs.curate import CurateConfig
 
     tmp = Path(args.tmp)
+    if tmp.exists() and (not tmp.is_dir() or any(tmp.iterdir())):
+        sys.exit(f"{tmp} is not a new or empty folder: this script writes its corpus and outputs there")
     tmp.mkdir(parents=True, exist_ok=True)
     shards = _shards(args.rows, tmp)
     ray.init(address="local", num_cpus=2, object_store_memory=512 * 2**20, include_dashboard=False,
