@@ -208,3 +208,27 @@ def test_pickle_weights_load_when_the_user_opts_in_or_converts(
     assert safe_weights(model) == {"use_safetensors": True}
     res = run(cfg(model, cls_split, tmp_path / "converted", max_steps=1, checkpoint_every=None))
     assert res.steps == 1
+
+
+def test_only_the_ray_bag_unpickles_and_only_its_own_bytes():
+    """No package module calls an unpickler, except `torch.load(..., weights_only=True)` (torch's restricted
+    one, for `finetune convert-weights`) and the Ray engine's bag, whose `load` reads bytes its `dump` made
+    in the same run (passed between Ray tasks), never a file."""
+    import ast
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    hits = []
+    for pkg in ("curate", "common", "finetune", "evalsuite", "schemas"):
+        for path in sorted((root / pkg).rglob("*.py")):
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                        and isinstance(node.func.value, ast.Name)):
+                    continue
+                owner, name = node.func.value.id, node.func.attr
+                restricted = any(k.arg == "weights_only" and getattr(k.value, "value", None) is True
+                                 for k in node.keywords)
+                if (owner in ("pickle", "dill", "joblib") and name in ("load", "loads", "Unpickler")) or (
+                        owner == "torch" and name == "load" and not restricted):
+                    hits.append(f"{path.relative_to(root)}:{owner}.{name}")
+    assert hits == ["curate/engines/ray/bag.py:pickle.loads"]

@@ -110,11 +110,10 @@ def conflict_findings(annotated: Any, rows: Any, tag: str | None, n: int) -> Any
                 yield key[-1], (key, f)
 
     def to_frame(b: Any) -> Any:
-        import pickle
 
         out = []
         for v in b["_v"].tolist():
-            pos, (key, f) = pickle.loads(v)
+            pos, (key, f) = bag.load(v)
             out.append(finding_row(pos, 0, list(key), f, count=int(bool(f.likely_error)),
                                    extra=int(pos == key[3])))
         return frame(out)

@@ -72,8 +72,7 @@ def components(verified: Any, n: int) -> Any:
 
 
 def _changed(df: Any) -> Any:
-    import pickle
 
     import pandas as pd
 
-    return pd.DataFrame({"c": [sum(1 for v in df["_v"].tolist() if pickle.loads(v)[1][6])]})
+    return pd.DataFrame({"c": [sum(1 for v in df["_v"].tolist() if bag.load(v)[1][6])]})

@@ -8,10 +8,10 @@ are taken (`findings.removals`).
 
 from __future__ import annotations
 
-import pickle
 from collections import Counter
 from typing import Any
 
+from curate.engines.ray import bag
 from curate.engines.ray.findings import Sink, finding_row, frame
 from curate.engines.ray.shuffle import counter_batches
 from schemas.findings import CheckResult, Finding, Severity
@@ -20,7 +20,7 @@ from schemas.findings import CheckResult, Finding, Severity
 def tag_counts(bag_ds: Any) -> Counter:
     """How many items of a bag keyed by (tag, ...) carry each tag (candidate pairs per threshold)."""
     def fn(b: Any) -> dict:
-        return dict(Counter(pickle.loads(v)[0][0] for v in b["_v"].tolist()))
+        return dict(Counter(bag.load(v)[0][0] for v in b["_v"].tolist()))
 
     total: Counter = Counter()
     for part in counter_batches(bag_ds, fn):
@@ -68,7 +68,7 @@ def near_result(check: Any, annotated: Any, verified: Any, candidates: int, cfg:
     def hits(b: Any) -> Any:
         out = []
         for v in b["_v"].tolist():
-            pos, rid, hp, _hid, _gs, _lk, cl = pickle.loads(v)[1]
+            pos, rid, hp, _hid, _gs, _lk, cl = bag.load(v)[1]
             c = cl.get("nd")
             if pos == hp and c is not None and c[0] != pos:
                 f = Finding(id=rid, reason="near_duplicate", severity=Severity.warning, duplicate_of=c[1],
@@ -79,7 +79,7 @@ def near_result(check: Any, annotated: Any, verified: Any, candidates: int, cfg:
     def roots(b: Any) -> dict:
         n = 0
         for v in b["_v"].tolist():
-            pos, _rid, hp, _hid, _gs, _lk, cl = pickle.loads(v)[1]
+            pos, _rid, hp, _hid, _gs, _lk, cl = bag.load(v)[1]
             c = cl.get("nd")
             n += pos == hp and c is not None and c[0] == pos
         return {"roots": n}
@@ -87,7 +87,7 @@ def near_result(check: Any, annotated: Any, verified: Any, candidates: int, cfg:
     def pair_rows(b: Any) -> Any:
         import pandas as pd
 
-        got = [pickle.loads(v) for v in b["_v"].tolist()]
+        got = [bag.load(v) for v in b["_v"].tolist()]
         got = [(a, bb, j, aid, bid) for (tag, a), (bb, j, aid, bid) in got if tag == "nd"]
         cols = list(zip(*got, strict=True)) if got else [[]] * 5
         types = ("int64", "int64", "float64", object, object)

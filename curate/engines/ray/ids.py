@@ -130,11 +130,10 @@ def settle(raw: Any, n: int) -> SettledIds:
 
 def _change_frame(b: Any) -> Any:
     """A bag of (pos, (what, value)) changes as columns pos, _w (what), _v (value)."""
-    import pickle
 
     import pandas as pd
 
-    got = [pickle.loads(v) for v in b["_v"].tolist()]
+    got = [bag.load(v) for v in b["_v"].tolist()]
     return pd.DataFrame({"pos": pd.Series([p for p, _ in got], dtype="int64"),
                          "_w": pd.Series([c[0] for _, c in got], dtype=object),
                          "_v": pd.Series([c[1] for _, c in got], dtype=object)})

@@ -160,14 +160,13 @@ def leakage_result(check: Any, rows: Any, kind: str, against: Against | None, op
 def _findings(b: Any, field: str, k: int) -> Any:
     """Batch map from a bag of hits (`field_hits`) to findings rows: the local check's finding per hit,
     keyed by the checked row's own position, ordered by field, then row."""
-    import pickle
 
     from curate.engines.ray.findings import finding_row, frame
     from schemas.findings import Finding, Severity
 
     out = []
     for v in b["_v"].tolist():
-        _, (pos, meta, src, match, jac) = pickle.loads(v)
+        _, (pos, meta, src, match, jac) = bag.load(v)
         side, orig = json.loads(meta), json.loads(src)
         pos &= SIDE_BIT - 1   # a data row's own position (against mode adds SIDE_BIT)
         f = Finding(id=side[2], reason="leakage", severity=Severity.error, field=field, match=match,

@@ -33,33 +33,32 @@ def write_shards(rows: Any, removals: Any, out: str, fmt: str, kind: str, mask: 
     from curate.engines.ray.shuffle import by_bucket
 
     def key_rows(batch: Any) -> Any:
-        import pickle
-
         import numpy as np
+
+        from curate.engines.ray import bag
 
         pos = batch["pos"].tolist()
         return {"_b": np.array([range_bucket(p, offsets, total, n) for p in pos], dtype=np.int64),
-                "_v": np.array([pickle.dumps((p, ("row", r))) for p, r in zip(pos, batch["rec"].tolist(),
+                "_v": np.array([bag.dump((p, ("row", r))) for p, r in zip(pos, batch["rec"].tolist(),
                                                                            strict=True)], dtype=object)}
 
     def key_removals(batch: Any) -> Any:
-        import pickle
-
         import numpy as np
+
+        from curate.engines.ray import bag
 
         pos = batch["pos"].tolist()
         return {"_b": np.array([range_bucket(k, offsets, total, n) for k in pos], dtype=np.int64),
-                "_v": np.array([pickle.dumps((k, ("rm", (p, e)))) for k, p, e in zip(
+                "_v": np.array([bag.dump((k, ("rm", (p, e)))) for k, p, e in zip(
                     pos, batch["p"].tolist(), batch["e"].tolist(), strict=True)], dtype=object)}
 
     def shard(df: Any) -> Any:
-        import pickle
-
+        from curate.engines.ray import bag
         from curate.io.writers import write_jsonl, write_records
         from curate.pipeline import _mask
 
         b = int(df["_b"].iloc[0])
-        items = [pickle.loads(v) for v in df["_v"].tolist()]
+        items = [bag.load(v) for v in df["_v"].tolist()]
         rm: dict[int, tuple[int, str]] = {}
         for k, v in items:
             if v[0] == "rm" and (k not in rm or v[1][0] < rm[k][0]):
