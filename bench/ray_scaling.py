@@ -50,6 +50,34 @@ def _hwm_kib(pid: int) -> int:
     return 0
 
 
+def _spill_dirs() -> list[Path]:
+    """This run's spill folders: Ray spills to `ray_spilled_objects_<node>` in its session folder."""
+    from ray._private.worker import _global_node
+
+    session = Path(_global_node.get_session_dir_path()) if _global_node is not None else None
+    return list(session.glob("ray_spilled_objects*")) if session else []
+
+
+def _dir_bytes(dirs: list[Path]) -> int:
+    total = 0
+    for d in dirs:
+        for root, _, files in os.walk(d):
+            for f in files:
+                with contextlib.suppress(OSError):
+                    total += os.path.getsize(os.path.join(root, f))
+    return total
+
+
+def _spilled_total_mib() -> float:
+    """What Ray wrote to spill over the run (its object store summary: "Spilled N MiB")."""
+    import re
+
+    from ray._private.internal_api import memory_summary
+
+    m = re.search(r"Spilled (\d+) MiB", memory_summary(stats_only=True))
+    return float(m.group(1)) if m else 0.0
+
+
 def _ray_workers() -> list[int]:
     import psutil
 
@@ -78,6 +106,7 @@ def _child_ray(path: str, out: str, nodes: int) -> None:
     import ray
 
     from curate.engines.ray import run_ray_pipeline
+    from curate.engines.ray.session import SPILL_UNFUSED, start_local
     from schemas.configs.curate import CurateConfig
 
     cluster = None
@@ -86,32 +115,31 @@ def _child_ray(path: str, out: str, nodes: int) -> None:
 
         cluster = Cluster(
             initialize_head=True,
-            head_node_args={"num_cpus": 1, "object_store_memory": 256 * 2**20, "include_dashboard": False},
+            head_node_args={"num_cpus": 1, "object_store_memory": 256 * 2**20, "include_dashboard": False,
+                            "_system_config": SPILL_UNFUSED},
         )
         for _ in range(nodes - 1):
             cluster.add_node(num_cpus=1, object_store_memory=256 * 2**20)
         ray.init(address=cluster.address, log_to_driver=False, logging_level="ERROR")
         cluster.wait_for_nodes()
     else:
-        ray.init(
-            address="local",
-            num_cpus=2,
-            object_store_memory=512 * 2**20,
-            include_dashboard=False,
-            log_to_driver=False,
-            logging_level="ERROR",
-        )
+        start_local(2, 512)   # the engine's own local start (curate.engines.ray.session)
     peaks: dict[int, int] = {}
+    spill = {"disk_peak": 0}
     done = threading.Event()
 
     def sample() -> None:
-        last = 0.0
+        last = last_disk = 0.0
         while not done.is_set():
             for pid in _ray_workers():
                 peaks[pid] = max(peaks.get(pid, 0), _hwm_kib(pid))
+            if time.monotonic() - last_disk > 1:   # spill on disk right now (walking the folder costs)
+                last_disk = time.monotonic()
+                spill["disk_peak"] = max(spill["disk_peak"], _dir_bytes(_spill_dirs()))
             if time.monotonic() - last > 10:   # progress for the parent, which may stop a run (--timeout)
                 last = time.monotonic()
-                print(json.dumps({"progress": _peaks(peaks)}), file=sys.stderr, flush=True)
+                progress = {**_peaks(peaks), "spill_disk_peak_gib": spill["disk_peak"] / 2**30}
+                print(json.dumps({"progress": progress}), file=sys.stderr, flush=True)
             done.wait(0.2)
 
     th = threading.Thread(target=sample, daemon=True)
@@ -125,7 +153,9 @@ def _child_ray(path: str, out: str, nodes: int) -> None:
     done.set()
     th.join()
     print(json.dumps({"seconds": seconds, "kept": res.kept, "removed": res.removed,
-                      "quarantined": res.quarantined, **_peaks(peaks)}))
+                      "quarantined": res.quarantined, **_peaks(peaks),
+                      "spill_disk_peak_gib": spill["disk_peak"] / 2**30,
+                      "spilled_total_gib": _spilled_total_mib() / 1024}))
     ray.shutdown()
     if cluster is not None:
         cluster.shutdown()
@@ -193,13 +223,15 @@ def _row(n: int, engine: str, r: dict) -> str:
     driver = r.get("driver_gib", r.get("peak_gib", 0))
     if "workers" in r:
         workers = f"{r['workers']} | {r['worker_max_gib']:.2f} / {r['worker_median_gib']:.2f}"
+        spill = f"{r.get('spill_disk_peak_gib', 0):.2f} / " + (
+            f"{r['spilled_total_gib']:.2f}" if "spilled_total_gib" in r else "–")
     else:
-        workers = "– | –"
+        workers, spill = "– | –", "–"
     if r.get("timed_out"):
         return (f"| {n:,} | {engine} | not finished in {r['seconds']:.0f} s | – | {driver:.2f} (so far) | "
-                f"{workers} (so far) | – | – | – | {load} |")
+                f"{workers} (so far) | {spill} (so far) | – | – | – | {load} |")
     return (f"| {n:,} | {engine} | {r['seconds']:.1f} | {n / r['seconds']:,.0f} | {driver:.2f} | {workers} | "
-            f"{r['kept']:,} | {r['removed']:,} | {r['quarantined']:,} | {load} |")
+            f"{spill} | {r['kept']:,} | {r['removed']:,} | {r['quarantined']:,} | {load} |")
 
 
 def _corpus(n: int, tmp: Path) -> tuple[Path, Path]:
@@ -245,8 +277,9 @@ def main() -> None:
 def _bench(args: argparse.Namespace, tmp: Path) -> None:
     rows = [
         "| rows | engine | run s | rows/s | driver peak RSS (GiB) | Ray workers "
-        "| worker peak RSS max / median (GiB) | kept | removed | quarantined | load avg 1 min (mean / max) |",
-        "|---:|---|---:|---:|---:|---:|---|---:|---:|---:|---|",
+        "| worker peak RSS max / median (GiB) | spill on disk: peak / written (GiB) | kept | removed "
+        "| quarantined | load avg 1 min (mean / max) |",
+        "|---:|---|---:|---:|---:|---:|---|---|---:|---:|---:|---|",
     ]
     measured = {}
     for n in args.sizes:

@@ -1,4 +1,4 @@
-"""Tiny planted data files for the loader and writer tests."""
+"""Tiny planted data files for the loader and writer tests, and the Ray engine tests' local Ray instance."""
 
 from __future__ import annotations
 
@@ -46,3 +46,18 @@ def records_chat() -> list[dict]:
         }
         for i in range(3)
     ]
+
+
+@pytest.fixture(scope="module")
+def local_ray():
+    """One local Ray instance per test module, started as the engine starts one (2 CPUs, a 256 MiB object
+    store, unfused spill), with 2 buckets per shuffle."""
+    import os
+
+    ray = pytest.importorskip("ray")
+    from curate.engines.ray.session import start_local
+
+    os.environ.setdefault("DATAVET_RAY_PARTITIONS", "2")
+    start_local(2, 256)
+    yield
+    ray.shutdown()

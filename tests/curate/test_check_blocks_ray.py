@@ -15,7 +15,7 @@ from tests.curate.ray_support import write_planted
 
 pytest.importorskip("ray")
 
-from tests.curate.test_ray_engine import CONF, local_ray  # noqa: F401  (the module's Ray instance)
+from tests.curate.test_ray_engine import CONF
 
 pytestmark = pytest.mark.usefixtures("local_ray")
 

@@ -1,8 +1,8 @@
 """The Ray engine gives the local engine's answers: kept rows, removed rows with their clusters, quarantine
 and every check's result, on a planted corpus (one file, and the same rows as shards) and on bundled:tweets.
 
-One local Ray instance (2 CPUs, a 256 MiB object store) serves the whole module; the two-node cluster test
-is in test_ray_cluster.py.
+One local Ray instance (conftest's `local_ray`: 2 CPUs, a 256 MiB object store) serves the whole module;
+the two-node cluster test is in test_ray_cluster.py.
 """
 
 from __future__ import annotations
@@ -20,23 +20,6 @@ ray = pytest.importorskip("ray")
 CONF = {"normalize": {"labels": ["positive", "negative", "neutral"], "html": "unescape"},
         "remove": {"conflicting_labels": True}, "mask_pii": True, "fail_on": "never",
         "checks": {"bias": {"terms": ["alpha"]}}}
-
-
-@pytest.fixture(scope="module")
-def local_ray():
-    import os
-
-    os.environ.setdefault("DATAVET_RAY_PARTITIONS", "2")
-    ray.init(
-        address="local",
-        num_cpus=2,
-        object_store_memory=256 * 2**20,
-        include_dashboard=False,
-        log_to_driver=False,
-        logging_level="ERROR",
-    )
-    yield
-    ray.shutdown()
 
 
 def _cfg(path, out, **extra) -> CurateConfig:

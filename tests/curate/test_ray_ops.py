@@ -74,17 +74,6 @@ def test_settle_family_is_the_local_loaders_rule(tmp_path):
 ray = pytest.importorskip("ray")
 
 
-@pytest.fixture(scope="module")
-def local_ray():
-    import os
-
-    os.environ.setdefault("DATAVET_RAY_PARTITIONS", "2")
-    ray.init(address="local", num_cpus=2, object_store_memory=256 * 2**20, include_dashboard=False,
-             log_to_driver=False, logging_level="ERROR")
-    yield
-    ray.shutdown()
-
-
 def test_made_up_ids_renamed_as_locally(local_ray, tmp_path):
     """Rows without an id whose row number another row uses as its id: renamed to `ID~N` (an explicit id
     taking its id back, a `~N` chain, a later made-up id), and a repeated explicit id quarantined."""

@@ -102,15 +102,16 @@ def candidates(heads: Any, configs: list[LshConfig], num_perm: int, shingle: int
         fp = fingerprint(sig)
         cols: dict[str, list[np.ndarray]] = {"tag": [], "band": [], "key": [], "rank": [], "pos": []}
         for t, c in enumerate(configs):
-            for b in range(c.bands):
-                cols["tag"].append(np.full(len(pos), t, dtype=np.int64))
-                cols["band"].append(np.full(len(pos), b, dtype=np.int64))
+            for b in range(c.bands):   # narrow types: this is the largest shuffle of a run (heads x bands)
+                cols["tag"].append(np.full(len(pos), t, dtype=np.int8))
+                cols["band"].append(np.full(len(pos), b, dtype=np.int16))
                 cols["key"].append(band_keys(sig, b, c.rows).view(np.int64))
                 cols["rank"].append(star_rank(fp, b).view(np.int64))
                 cols["pos"].append(pos)
         out = {k: np.concatenate(v) if v else np.zeros(0, dtype=np.int64) for k, v in cols.items()}
         # bucket by (tag, band, key): equal keys of one band meet in one task
-        out["_b"] = int_bucket(out["key"] ^ (out["band"] * 1_000_003 + out["tag"]), n)
+        tb = out["band"].astype(np.int64) * 1_000_003 + out["tag"]
+        out["_b"] = int_bucket(out["key"] ^ tb, n).astype(np.int32)
         return out
 
     def star(df: Any) -> Any:

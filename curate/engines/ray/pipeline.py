@@ -48,6 +48,10 @@ def run_ray_pipeline(cfg: CurateConfig, command: str = "curate run --engine ray"
 
 
 def _run(cfg: CurateConfig, command: str):
+    """The stages in order. Materialized intermediates are deleted (`del`) once the last stage that reads
+    them has materialized its own output: a Dataset's blocks, in the object store or spilled to disk, are
+    freed only when no Python name refers to it (or to a lazy Dataset built on it). Without that, a 5M-row
+    run's spill outgrew the disk (docs/scaling.md)."""
     import yaml
 
     from curate.engines.ray import (
@@ -127,6 +131,9 @@ def _run(cfg: CurateConfig, command: str):
             "group_field": cfg.group_field,
         },
     ).materialize()
+    # every later stage reads `rows`: the raw rows (and what was derived from them lazily) are let go
+    # here, so Ray frees their blocks, spilled copies included (see `_run`'s docstring)
+    del raw, loaded, settled
     # the other split of `leakage`, read whole like the input (a load error stops the run, as locally)
     against = leakage.load_against(cfg, n) if cfg.against and "leakage" in names else None
 
@@ -142,12 +149,14 @@ def _run(cfg: CurateConfig, command: str):
         cand = dedup.candidates(heads, configs, num_perm, shingle, seed, n).materialize()
         cand_counts = duplicates.tag_counts(cand)
         verified = dedup.verify(cand, heads, configs, num_perm, shingle, seed, n).materialize()
+        del cand
         state = components.components(verified, n) if verified.count() else None
     else:
         cand_counts, state = Counter(), None
     if state is None:
         state = _empty_bag()
     annotated = clusters.annotate(exact, state, n).materialize()
+    del heads, state
 
     # -- check results (driver: aggregates, counts and the first findings of each check)
     length_params = checks["length"].params if "length" in checks else _default_length()
