@@ -12,6 +12,7 @@ from collections import Counter
 from typing import Any
 
 from curate.engines.ray import bag
+from curate.engines.ray.batches import columns
 from curate.engines.ray.findings import Sink, finding_row, frame
 from curate.engines.ray.shuffle import counter_batches
 from schemas.findings import CheckResult, Finding, Severity
@@ -32,8 +33,7 @@ def exact_result(check: Any, exact: Any, key: Any, sink: Sink) -> tuple[CheckRes
     from curate.checks.exact_duplicate import exact_summary
 
     def dups(b: Any) -> Any:
-        got = zip(b["pos"].tolist(), b["id"].tolist(), b["head_pos"].tolist(), b["head_id"].tolist(),
-                  strict=True)
+        got = columns(b, "pos", "id", "head_pos", "head_id")
         return frame([finding_row(pos, 0, [pos], Finding(id=rid, reason="exact_duplicate",
                                                          severity=Severity.warning, duplicate_of=hid,
                                                          cluster=hid))

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from curate.engines.ray import bag
+from curate.engines.ray.batches import columns
 
 _SUFFIX = re.compile(r"(?:~\d+)+$")
 
@@ -96,8 +97,7 @@ def settle(raw: Any, n: int) -> SettledIds:
     mask = (1 << ROW_BITS) - 1
 
     def keyed(b: Any):
-        for pos, ok, rid, explicit in zip(b["pos"].tolist(), b["ok"].tolist(), b["id"].tolist(),
-                                          b["explicit"].tolist(), strict=True):
+        for pos, ok, rid, explicit in columns(b, "pos", "ok", "id", "explicit"):
             if ok:
                 yield id_root(rid), (pos, rid, bool(explicit))
 

@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from curate.engines.ray import bag
+from curate.engines.ray.batches import columns
 
 SIDE_BIT = 1 << 62
 MAX_SOURCES = 20   # `cross_matches`: a row linked through other rows is verified against this many originals
@@ -202,8 +203,7 @@ def field_hits(both: Any, col: str, p: Any, key: Any, n: int) -> Any:
 
 
 def _by_head(b: Any):
-    for pos, meta, hp, gs, text in zip(b["pos"].tolist(), b["id"].tolist(), b["head_pos"].tolist(),
-                                       b["gsize"].tolist(), b["text"].tolist(), strict=True):
+    for pos, meta, hp, gs, text in columns(b, "pos", "id", "head_pos", "gsize", "text"):
         yield hp, ("r", pos, meta, gs, text)
 
 

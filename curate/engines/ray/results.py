@@ -20,6 +20,7 @@ from collections import Counter
 from typing import Any
 
 from curate.checks.base import Check
+from curate.engines.ray.batches import columns
 from curate.engines.ray.shuffle import counter_batches
 from schemas.findings import CheckResult, CheckStatus, Finding, Severity
 
@@ -30,10 +31,8 @@ def row_stats(rows: Any) -> dict:
     def fn(b: Any) -> dict:
         out: dict[str, Any] = {"n": len(b), "rows_changed": 0, "single": 0, "pii_rows": 0, "examples": {},
                                "first": {}, **{k: Counter() for k in _COUNTERS}}
-        for pos, kinds, ex, unk, labels, slabel, group, chars, pii in zip(
-                b["pos"].tolist(), b["kinds"].tolist(), b["examples"].tolist(), b["unknown"].tolist(),
-                b["labels"].tolist(), b["slabel"].tolist(), b["group"].tolist(), b["chars"].tolist(),
-                b["pii"].tolist(), strict=True):
+        for pos, kinds, ex, unk, labels, slabel, group, chars, pii in columns(
+                b, "pos", "kinds", "examples", "unknown", "labels", "slabel", "group", "chars", "pii"):
             if kinds:
                 k = json.loads(kinds)
                 out["counts"].update(k)
@@ -101,10 +100,8 @@ def row_findings(rows: Any, length: Any, bounds: dict, hi: float | None) -> dict
 
     def fn(b: Any) -> Any:
         got: list[tuple[str, tuple]] = []
-        for pos, rid, kinds, unk, raw_label, chars, nstrip, stripped, pii in zip(
-                b["pos"].tolist(), b["id"].tolist(), b["kinds"].tolist(), b["unknown"].tolist(),
-                b["raw_label"].tolist(), b["chars"].tolist(), b["nstrip"].tolist(), b["stripped"].tolist(),
-                b["pii"].tolist(), strict=True):
+        for pos, rid, kinds, unk, raw_label, chars, nstrip, stripped, pii in columns(
+                b, "pos", "id", "kinds", "unknown", "raw_label", "chars", "nstrip", "stripped", "pii"):
             if kinds:
                 k = json.loads(kinds)
                 bad = "mojibake_unrepaired" in k
