@@ -291,13 +291,13 @@ def test_driver_state_does_not_grow_with_rows(local_ray, tmp_path, monkeypatch):
     root = str(Path(curate.__file__).parent) + "/"   # datavet's curate code only, not Ray's own
     got = {}
     for n in (300, 1200):
-        # two shards, the first of 100 rows at both sizes: the driver's probe (`load.plan`) still loads
-        # the whole first shard (a known term, left: docs/scaling.md), the rest is measured
+        # two shards of half the rows each: the probe of the first shard (`load.plan`, which reads it whole)
+        # runs as a Ray task, so a shard's size does not show on the driver either
         lines = planted_rows(n)
         src = tmp_path / f"p{n}"
         src.mkdir()
-        (src / "part-000.jsonl").write_text("\n".join(lines[:100]) + "\n", encoding="utf-8")
-        (src / "part-001.jsonl").write_text("\n".join(lines[100:]) + "\n", encoding="utf-8")
+        (src / "part-000.jsonl").write_text("\n".join(lines[: n // 2]) + "\n", encoding="utf-8")
+        (src / "part-001.jsonl").write_text("\n".join(lines[n // 2:]) + "\n", encoding="utf-8")
         cfg = _cfg(src, tmp_path / f"ray{n}", tokenizer="minilm", max_length=16, split_field="src",
                    checks={"bias": {"terms": ["alpha"], "length_sample": 100}})
         probe = _LargestLocal(root)

@@ -5,8 +5,9 @@ rows validated by curate's own loader code, so reasons and messages are the loca
   `hdfs://`, ...) is listed and read through `pyarrow.fs` (each task copies its shard to a local temp file).
   A folder the local loader reads whole (a Hugging Face save_to_disk folder, a folder of `<label>/*.txt`)
   is one unit. Parallelism comes from shards: a single file is read by one task.
-* The record kind and field mapping are decided once, on the driver, from the first unit's first rows,
+* The record kind and field mapping are decided once, by one task, from the first unit's first rows,
   exactly as `curate.io.load` decides them (its first `INFER_SAMPLE` parsed rows); every task then uses them.
+  That task reads the whole first unit for its encoding note, so it runs on a worker, not on the driver.
 * Row position `pos = unit << 40 | row` orders rows as the local loader does (by source, then row), and is
   the key every later stage uses for "first" (the kept row of a duplicate group is the smallest pos).
 * Ids: tasks validate without settling ids (`_accept`'s `add` only collects the record); one shuffle then
@@ -120,9 +121,7 @@ def _head(cfg: LoadConfig) -> int | None:
 
 
 def plan(cfg: LoadConfig) -> Plan:
-    """Decide units, kind and mapping on the driver from the first unit (as the local loader would)."""
-    from curate.io.load import INFER_SAMPLE, load
-
+    """Decide units, kind and mapping from the first unit (as the local loader would), in one Ray task."""
     units = list_units(cfg.path)
     if _head(cfg) is not None and len(units) > 1:
         raise ConfigError("input.head (--head) is not supported for several shards on the ray engine",
@@ -131,15 +130,36 @@ def plan(cfg: LoadConfig) -> Plan:
         raise ConfigError("input.sample (--sample) is not available on the ray engine",
                           fix="sample the input first (e.g. `curate run --sample N` on the local engine), or "
                               "use --head N on one file")
-    with local_copy(units[0]) as first:
-        probe_path = first if not units[0].startswith("bundled:") else units[0]
-        # enough rows that the probe decides from the same first INFER_SAMPLE parsed rows as a full load
-        probe = load(cfg.model_copy(update={"path": probe_path, "limit": min(_head(cfg) or 25 * INFER_SAMPLE,
-                                                                             25 * INFER_SAMPLE)}))
+    import ray
+
+    from schemas.errors import DatavetError
+
+    # on a worker: the probe reads the whole first unit (its encoding note describes the whole file), so the
+    # driver's memory does not follow the size of a shard
+    got = ray.get(ray.remote(_probe).options(num_cpus=1, max_retries=0).remote(units[0], cfg))
+    if isinstance(got, DatavetError):
+        raise got
+    return Plan(units, *got)
+
+
+def _probe(unit: str, cfg: LoadConfig) -> tuple | Exception:
+    """Ray task: what `Plan` takes after the units, decided by the local loader from `unit`'s first rows;
+    or the DatavetError that loading raised (returned, so the driver raises it with its message and fix)."""
+    from curate.io.load import INFER_SAMPLE, load
+    from schemas.errors import DatavetError
+
+    try:
+        with local_copy(unit) as first:
+            probe_path = first if not unit.startswith("bundled:") else unit
+            # enough rows that the probe decides from the same first INFER_SAMPLE parsed rows as a full load
+            limit = min(_head(cfg) or 25 * INFER_SAMPLE, 25 * INFER_SAMPLE)
+            probe = load(cfg.model_copy(update={"path": probe_path, "limit": limit}))
+    except DatavetError as e:
+        return e
     resolved = probe.config.model_copy(update={"path": cfg.path, "limit": cfg.limit})
-    return Plan(units, resolved, str(getattr(probe.kind, "value", probe.kind)), dict(probe.field_map),
-                probe.summary.format, probe.summary.encoding, probe.summary.encoding_note,
-                list(probe.summary.notes), probe.summary.split)
+    return (resolved, str(getattr(probe.kind, "value", probe.kind)), dict(probe.field_map),
+            probe.summary.format, probe.summary.encoding, probe.summary.encoding_note,
+            list(probe.summary.notes), probe.summary.split)
 
 
 def _rows(unit: str, local: str, cfg: LoadConfig) -> Iterator[Any]:
