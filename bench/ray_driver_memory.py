@@ -75,6 +75,7 @@ def main() -> None:
     import ray
 
     from curate.engines.ray import run_ray_pipeline
+    from curate.engines.ray.session import start_local
     from schemas.configs.curate import CurateConfig
 
     tmp = Path(args.tmp)
@@ -82,8 +83,7 @@ def main() -> None:
         sys.exit(f"{tmp} is not a new or empty folder: this script writes its corpus and outputs there")
     tmp.mkdir(parents=True, exist_ok=True)
     shards = _shards(args.rows, tmp)
-    ray.init(address="local", num_cpus=2, object_store_memory=512 * 2**20, include_dashboard=False,
-             log_to_driver=False, logging_level="ERROR")
+    start_local(2, 512)   # the engine's own local start
 
     def cfg(path: Path, out: str) -> CurateConfig:
         return CurateConfig.model_validate({"input": {"path": str(path)}, "out": str(tmp / out),

@@ -19,8 +19,11 @@ def two_nodes():
     from ray.cluster_utils import Cluster
 
     os.environ.setdefault("DATAVET_RAY_PARTITIONS", "2")
+    from curate.engines.ray.session import SPILL_UNFUSED
+
     cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 1, "object_store_memory": 128 * 2**20,
-                                                            "include_dashboard": False})
+                                                            "include_dashboard": False,
+                                                            "_system_config": SPILL_UNFUSED})
     cluster.add_node(num_cpus=1, object_store_memory=128 * 2**20)
     ray.init(address=cluster.address, log_to_driver=False, logging_level="ERROR")
     cluster.wait_for_nodes()
