@@ -1,9 +1,10 @@
-"""fp32 vs bf16 autocast on this CPU: the four kinds of work the demo does, each timed in both formats in one
+"""fp32 vs bf16 autocast on this CPU: five kinds of model work, each timed in both formats in one
 process, alternating, on the bundled models.
 
 - MiniLM full fine-tune step (batch 32 x 36 tokens, AdamW), MiniLM forward (batch 32 x 36, inference mode);
 - SmolLM2 LoRA step (r 8 on q/v, batch 8 x 110 tokens), SmolLM2 greedy generation (8 prompts x 80 tokens,
-  20 new tokens).
+  20 new tokens), SmolLM2 perplexity through `evalsuite.perplexity` (8 documents of 253 tokens, windows of
+  128, batch 8).
 Each case: one warm-up call per format, then `--repeats` timed rounds alternating fp32 and bf16 (so a
 change of machine load hits both), the median seconds per call reported. bf16 means `torch.autocast("cpu",
 torch.bfloat16)` over fp32 weights, as `common.precision.autocast` does. Refuses to run on a CPU without bf16
@@ -70,12 +71,13 @@ def _minilm() -> tuple[Callable[[], object], Callable[[], object]]:
     return step, forward
 
 
-def _smollm2() -> tuple[Callable[[], object], Callable[[], object]]:
+def _smollm2() -> tuple[Callable[[], object], Callable[[], object], Callable[[], object]]:
     import torch
     from peft import LoraConfig, get_peft_model
-    from transformers import AutoModelForCausalLM
+    from transformers import AutoModelForCausalLM, AutoTokenizer
 
     from common.models import smollm2_dir
+    from evalsuite.perplexity import perplexity
 
     torch.manual_seed(0)
     base = AutoModelForCausalLM.from_pretrained(str(smollm2_dir()), dtype=torch.float32)
@@ -97,7 +99,14 @@ def _smollm2() -> tuple[Callable[[], object], Callable[[], object]]:
             model.generate(input_ids=ids[:, :80], attention_mask=mask[:, :80], max_new_tokens=20,
                            min_new_tokens=20, do_sample=False, pad_token_id=0)
 
-    return step, generate
+    tok = AutoTokenizer.from_pretrained(str(smollm2_dir()))
+    docs = [f"Document {i}: the river ran past the old stone mill, and the miller counted sacks. " * 12
+            for i in range(8)]
+
+    def score() -> None:   # evalsuite perplexity's own loop: 8 windows of 128 tokens per forward pass
+        perplexity(model, tok, docs, max_length=128, stride=128, batch_size=8)
+
+    return step, generate, score
 
 
 def main() -> None:
@@ -113,11 +122,13 @@ def main() -> None:
     logging.set_verbosity_error()
     rows = []
     minilm_step, minilm_forward = _minilm()
-    smol_step, smol_generate = _smollm2()
+    smol_step, smol_generate, smol_score = _smollm2()
     for name, fn in (("MiniLM full fine-tune step, 32 x 36", minilm_step),
                      ("MiniLM forward (inference), 32 x 36", minilm_forward),
                      ("SmolLM2 LoRA step, 8 x 110", smol_step),
-                     ("SmolLM2 greedy generation, 8 x 80 + 20 new", smol_generate)):
+                     ("SmolLM2 greedy generation, 8 x 80 + 20 new", smol_generate),
+                     ("SmolLM2 perplexity (`evalsuite.perplexity`), 8 docs x 253 tokens, 128-token windows",
+                      smol_score)):
         t = _compare(fn, args.repeats)
         rows.append(f"| {name} | {t['fp32']:.3f} | {t['bf16']:.3f} | {t['fp32'] / t['bf16']:.2f}x |")
         print(rows[-1], flush=True)

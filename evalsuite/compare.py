@@ -722,7 +722,8 @@ def _run_compare(base: str, tuned: str, data: str, *, task: str | None, train_da
             """(perplexity of the references or None, the generated predictions) of one model."""
             ppl = None
             if perplexity:
-                ppl = sft_perplexity(lm, tok, recs, max_length=ppl_max_length, batch_size=batch_size)
+                ppl = sft_perplexity(lm, tok, recs, max_length=ppl_max_length, batch_size=batch_size,
+                                     precision=precision)
             return ppl, generate(lm, tok, texts, max_new_tokens=max_new_tokens, batch_size=batch_size,
                                  label=f"generate ({who})")
 

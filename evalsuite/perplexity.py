@@ -28,6 +28,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from common.precision import autocast
 from common.progress import track
 from schemas.errors import UsageError
 
@@ -104,7 +105,7 @@ def _encode(tokenizer: Any, doc: Any) -> tuple[list[int], list[bool], str]:
 
 
 def perplexity(model: Any, tokenizer: Any, documents: Sequence[Any], *, max_length: int | None = None,
-               stride: int | None = None, batch_size: int = 8) -> PerplexityResult:
+               stride: int | None = None, batch_size: int = 8, precision: str = "fp32") -> PerplexityResult:
     """Sliding-window perplexity of a causal LM over documents.
 
     Args:
@@ -114,6 +115,8 @@ def perplexity(model: Any, tokenizer: Any, documents: Sequence[Any], *, max_leng
         max_length: Window length; defaults to the model's max positions (capped at 1024).
         stride: Window step; defaults to max_length // 2.
         batch_size: Windows per forward pass.
+        precision: What the forward passes compute in, resolved (`common.precision`): "fp32", or "bf16"
+            autocast (named in the signature; the NLL is summed in fp32 either way).
     """
     import torch
 
@@ -133,7 +136,7 @@ def perplexity(model: Any, tokenizer: Any, documents: Sequence[Any], *, max_leng
     doc_nll = [0.0] * len(enc)
     doc_tok = [0] * len(enc)
     model.eval()
-    with torch.inference_mode():
+    with torch.inference_mode(), autocast(precision):
         for s in track(
             range(0, len(jobs), batch_size), f"perplexity ({len(jobs):,} windows)", unit="batches"
         ):
@@ -167,8 +170,13 @@ def perplexity(model: Any, tokenizer: Any, documents: Sequence[Any], *, max_leng
         "|scored:"
         f"{'completion' if any(isinstance(d, dict) and 'completion' in d for d in documents) else 'all'}"
         "|agg:token_weighted"
-    )
+    ) + _precision_part(precision)
     return PerplexityResult.from_sums(doc_nll, doc_tok, texts, sig)
+
+
+def _precision_part(precision: str) -> str:
+    """The signature's precision part: none for fp32 (signatures from before `precision` stay the same)."""
+    return "" if precision == "fp32" else f"|precision:{precision}"
 
 
 TEMPLATES = ("auto", "raw")
@@ -180,7 +188,7 @@ def template_name(tokenizer: Any) -> str:
 
 
 def sft_perplexity(model: Any, tokenizer: Any, records: Sequence[dict], *, max_length: int,
-                   batch_size: int = 8) -> PerplexityResult:
+                   batch_size: int = 8, precision: str = "fp32") -> PerplexityResult:
     """Completion-only perplexity of SFT records under the trainer's prompt formatting.
 
     Args:
@@ -189,6 +197,7 @@ def sft_perplexity(model: Any, tokenizer: Any, records: Sequence[dict], *, max_l
         records: `{"prompt","completion"}` or `{"messages"}` dicts.
         max_length: Truncation length; use the trainer's `max_length` to score what it trained on.
         batch_size: Records per forward pass.
+        precision: "fp32", or "bf16" autocast, resolved (`common.precision`; named in the signature).
 
     Raises:
         UsageError: When a record is not SFT-shaped, or no record keeps a completion token.
@@ -210,7 +219,7 @@ def sft_perplexity(model: Any, tokenizer: Any, records: Sequence[dict], *, max_l
     # similar lengths: little padding
     order = sorted(range(len(exs)), key=lambda i: -len(exs[i]["input_ids"]))
     model.eval()
-    with torch.inference_mode():
+    with torch.inference_mode(), autocast(precision):
         for s in track(
             range(0, len(order), batch_size), f"perplexity ({len(order):,} records)", unit="batches"
         ):
@@ -242,7 +251,7 @@ def sft_perplexity(model: Any, tokenizer: Any, records: Sequence[dict], *, max_l
     sig = (
         f"ppl:sft|template:{template_name(tokenizer)}|max_length:{max_length}|scored:completion tokens only"
         "|agg:token_weighted"
-    )
+    ) + _precision_part(precision)
     return PerplexityResult.from_sums(
         doc_nll, doc_tok, texts, sig, truncated=sum(bool(e["truncated"]) for e in exs)
     )

@@ -298,3 +298,46 @@ def test_perplexity_cli_slice_by_equals_scoring_each_group_alone(tiny_chat, tmp_
         assert r.exit_code == 0, r.output
         alone = json.loads(jo.read_text())["metrics"]["token_perplexity"]["value"]
         assert groups[name]["token_perplexity"] == pytest.approx(alone, rel=1e-5)
+
+
+def test_bf16_perplexity_is_near_fp32_and_named_in_the_signature(tiny, tiny_chat):
+    """bf16 autocast changes the figures a little (bf16 matmuls, fp32 NLL sums) and says so in the signature;
+    fp32 keeps the signature it always had."""
+    from common.precision import cpu_has_bf16
+    from evalsuite.perplexity import perplexity, sft_perplexity
+
+    if not cpu_has_bf16():
+        pytest.skip("this CPU has no bf16 instructions (bf16 is refused here: tested below)")
+    model, tok = tiny
+    fp32 = perplexity(model, tok, DOCS, max_length=16, stride=8)
+    bf16 = perplexity(model, tok, DOCS, max_length=16, stride=8, precision="bf16")
+    assert "precision" not in fp32.signature and bf16.signature == fp32.signature + "|precision:bf16"
+    assert bf16.n_tokens == fp32.n_tokens
+    assert bf16.token_perplexity == pytest.approx(fp32.token_perplexity, rel=0.02)
+    assert bf16.token_perplexity != fp32.token_perplexity   # autocast did run: the matmuls were bf16
+    chat_model, chat_tok, _ = tiny_chat
+    a = sft_perplexity(chat_model, chat_tok, SFT, max_length=64)
+    b = sft_perplexity(chat_model, chat_tok, SFT, max_length=64, precision="bf16")
+    assert b.signature == a.signature + "|precision:bf16"
+    assert b.token_perplexity == pytest.approx(a.token_perplexity, rel=0.02)
+
+
+def test_perplexity_cli_precision(tiny_chat, tmp_path, monkeypatch):
+    """--precision bf16 is refused (exit 2, before any weights load) on a CPU without bf16 instructions, and
+    where the CPU has them it reaches the scoring: the JSON signature and manifest say bf16."""
+    from common import precision
+    from common.cli import run_app
+    from evalsuite.cli import app
+
+    _, _, folder = tiny_chat
+    data = tmp_path / "sft.jsonl"
+    data.write_text("".join(json.dumps({"id": str(i), **r}) + "\n" for i, r in enumerate(SFT[:2])))
+    args = ["perplexity", "--model", str(folder), "--data", str(data), "--max-length", "64"]
+    monkeypatch.setattr(precision, "cpu_has_bf16", lambda: False)
+    assert run_app(app, "evalsuite", [*args, "--precision", "bf16"]) == 2
+    monkeypatch.setattr(precision, "cpu_has_bf16", lambda: True)
+    j = tmp_path / "bf16.json"
+    assert run_app(app, "evalsuite", [*args, "--precision", "bf16", "--json", str(j)]) == 0
+    got = json.loads(j.read_text())
+    assert got["metrics"]["token_perplexity"]["signature"].endswith("|precision:bf16")
+    assert got["manifest"]["config"]["precision"] == "bf16"
