@@ -106,7 +106,7 @@ def _child_ray(path: str, out: str, nodes: int) -> None:
     import ray
 
     from curate.engines.ray import run_ray_pipeline
-    from curate.engines.ray.session import SPILL_UNFUSED, start_local
+    from curate.engines.ray.session import LOCAL_SYSTEM_CONFIG, start_local
     from schemas.configs.curate import CurateConfig
 
     cluster = None
@@ -116,7 +116,7 @@ def _child_ray(path: str, out: str, nodes: int) -> None:
         cluster = Cluster(
             initialize_head=True,
             head_node_args={"num_cpus": 1, "object_store_memory": 256 * 2**20, "include_dashboard": False,
-                            "_system_config": SPILL_UNFUSED},
+                            "_system_config": LOCAL_SYSTEM_CONFIG},
         )
         for _ in range(nodes - 1):
             cluster.add_node(num_cpus=1, object_store_memory=256 * 2**20)

@@ -19,11 +19,11 @@ def two_nodes():
     from ray.cluster_utils import Cluster
 
     os.environ.setdefault("DATAVET_RAY_PARTITIONS", "2")
-    from curate.engines.ray.session import SPILL_UNFUSED
+    from curate.engines.ray.session import LOCAL_SYSTEM_CONFIG
 
     cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 1, "object_store_memory": 128 * 2**20,
                                                             "include_dashboard": False,
-                                                            "_system_config": SPILL_UNFUSED})
+                                                            "_system_config": LOCAL_SYSTEM_CONFIG})
     cluster.add_node(num_cpus=1, object_store_memory=128 * 2**20)
     ray.init(address=cluster.address, log_to_driver=False, logging_level="ERROR")
     cluster.wait_for_nodes()

@@ -1,8 +1,8 @@
 """Connect to Ray (an address, or a local instance started for this run) and set Ray Data up for it.
 
 A local instance is started with the CPUs in `DATAVET_RAY_CPUS` (default: all) and an object store of
-`DATAVET_RAY_OBJECT_STORE_MB` MiB (default 512; blocks beyond it spill to disk, one file per object:
-`SPILL_UNFUSED`). An already initialised Ray
+`DATAVET_RAY_OBJECT_STORE_MB` MiB (default 512; blocks beyond it spill to disk, one file per object),
+and little task lineage kept (`LOCAL_SYSTEM_CONFIG`). An already initialised Ray
 (a test fixture, a notebook) is used as it is and left running.
 
 Shuffles use Ray Data's sort-based pull shuffle: its hash shuffle starts aggregator actors, a fixed cost of
@@ -38,11 +38,17 @@ def configure_data_context() -> None:
     ctx.verbose_stats_logs = False
 
 
-# Spill each object to its own file. Ray's default packs small objects into shared ~100 MB files, and a file
-# is deleted only when every object in it is freed: one long-lived block kept a whole file of freed shuffle
-# data on disk. Measured at 200k rows, this change alone (one run each): spill on disk at its peak 1.88 ->
-# 1.00 GiB, run 94.7 -> 100.5 s.
-SPILL_UNFUSED = {"min_spilling_size": 0, "max_fused_object_count": 1}
+# The settings of a Ray this process starts on its own machine:
+# - spill each object to its own file. Ray's default packs small objects into shared ~100 MB files, and a
+#   file is deleted only when every object in it is freed: one long-lived block kept a whole file of freed
+#   shuffle data on disk. Measured at 200k rows, this change alone (one run each): spill on disk at its
+#   peak 1.88 -> 1.00 GiB, run 94.7 -> 100.5 s;
+# - keep at most 1 MB of task lineage. The driver owns every block its tasks make and by default keeps up
+#   to 1 GB of the tasks' lineage to rebuild a lost block; that grew with the rows (1M rows: driver peak
+#   0.49 GiB with the default, 0.42 GiB with this cap, bench/ray_scaling.py). On one machine a lost block
+#   means the machine, and the driver with it, is gone, so the lineage buys nothing there; a lost block
+#   fails the run with Ray's ObjectLostError instead of being rebuilt.
+LOCAL_SYSTEM_CONFIG = {"min_spilling_size": 0, "max_fused_object_count": 1, "max_lineage_bytes": 1_000_000}
 # no dashboard, and nothing of Ray's on this process's stdout/stderr (stdout stays clean for JSON)
 QUIET = {"include_dashboard": False, "log_to_driver": False, "logging_level": "ERROR",
          "configure_logging": False}
@@ -50,11 +56,11 @@ QUIET = {"include_dashboard": False, "log_to_driver": False, "logging_level": "E
 
 def start_local(cpus: int | None, store_mb: int) -> None:
     """A new local Ray instance (never a cluster another process left running on this machine) with `cpus`
-    CPUs (None: all) and an object store of `store_mb` MiB; blocks beyond it spill to disk, unfused."""
+    CPUs (None: all) and an object store of `store_mb` MiB, with `LOCAL_SYSTEM_CONFIG`."""
     import ray
 
     ray.init(address="local", num_cpus=cpus, object_store_memory=store_mb * 2**20,
-             _system_config=SPILL_UNFUSED, **QUIET)
+             _system_config=LOCAL_SYSTEM_CONFIG, **QUIET)
 
 
 @contextmanager
