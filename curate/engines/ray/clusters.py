@@ -58,6 +58,7 @@ def conflict_findings(annotated: Any, rows: Any, tag: str | None, n: int) -> Any
     """
     from curate.checks.conflicting_labels import group_findings
     from curate.engines.ray.findings import finding_row, frame
+    from schemas.findings import Finding
 
     def by_cluster(items: list):
         for _, v in items:
@@ -107,13 +108,14 @@ def conflict_findings(annotated: Any, rows: Any, tag: str | None, n: int) -> Any
             root_id, members = g["g"]
             got = group_findings(root, root_id, [(pos, rid, lk, g["t"][pos]) for pos, rid, lk in members])
             for key, f in got:
-                yield key[-1], (key, f)
+                yield key[-1], (key, f.model_dump(mode="json"))
 
     def to_frame(b: Any) -> Any:
 
         out = []
         for v in b["_v"].tolist():
-            pos, (key, f) = bag.load(v)
+            pos, (key, dumped) = bag.load(v)
+            f = Finding.model_validate(dumped)
             out.append(finding_row(pos, 0, list(key), f, count=int(bool(f.likely_error)),
                                    extra=int(pos == key[3])))
         return frame(out)
