@@ -8,6 +8,7 @@ median of `--repeats` rounds (alternating codecs, so a change of machine load hi
 from __future__ import annotations
 
 import argparse
+import json
 import pickle
 import random
 import statistics
@@ -21,7 +22,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.sections import CONDITIONS, write_section
 from curate.engines.ray import bag
 
-WORDS = "the a flight crew seat late bag lost kind broken great delayed gate food service".split()
+WORDS = ["the", "a", "flight", "crew", "seat", "late", "bag", "lost", "kind", "broken", "great", "delayed",
+         "gate", "food", "service"]
 
 
 def _text(rng: random.Random) -> str:
@@ -41,7 +43,7 @@ def shapes(n: int, seed: int = 0) -> dict[str, list]:
             (("nd", p), ("s", p - 3, f"row-{p - 3}", (p - 3, p + 5, p + 9), 0.91, f"row-{p}", True))
             for p in pos],
         "record to write (pos, (row, json))": [
-            (p, ("row", '{"id": "row-%d", "text": "%s", "label": "pos"}' % (p, _text(rng)))) for p in pos],
+            (p, ("row", json.dumps({"id": f"row-{p}", "text": _text(rng), "label": "pos"}))) for p in pos],
     }
 
 
@@ -52,7 +54,8 @@ def _time(fn: Callable[[], object]) -> float:
 
 
 def measure(values: list, repeats: int) -> dict[str, dict[str, float]]:
-    codecs = {"msgpack": (bag.dump, bag.load), "pickle 5": (lambda v: pickle.dumps(v, protocol=5), pickle.loads)}
+    codecs = {"msgpack": (bag.dump, bag.load),
+              "pickle 5": (lambda v: pickle.dumps(v, protocol=5), pickle.loads)}
     enc: dict[str, list[float]] = {k: [] for k in codecs}
     dec: dict[str, list[float]] = {k: [] for k in codecs}
     size = {}
@@ -73,7 +76,8 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--write", action="store_true")
     a = ap.parse_args()
-    rows = ["| value shape | codec | encode µs/value | decode µs/value | bytes/value |", "|---|---|---:|---:|---:|"]
+    rows = ["| value shape | codec | encode µs/value | decode µs/value | bytes/value |",
+            "|---|---|---:|---:|---:|"]
     for shape, values in shapes(a.n).items():
         got = measure(values, a.repeats)
         for codec, m in got.items():

@@ -2,8 +2,10 @@
 
 For each size: the local engine (run_pipeline in a child process; peak RSS = the child's VmHWM) and the
 Ray engine (run_ray_pipeline in a child process that starts a local Ray with 2 CPUs and a 512 MiB object
-store). Ray's memory is sampled every 0.2 s from /proc: the driver's VmHWM, and each Ray worker process's
-VmHWM (its peak RSS; shared object-store pages it maps are counted in every process that touches them).
+store). Ray's memory is sampled every 0.2 s from /proc: the driver's VmHWM, with the peaks of its
+private memory (RssAnon) and of the object-store pages it has mapped (RssShmem: at most the store's
+size), and each Ray worker process's VmHWM (its peak RSS; shared object-store pages it maps are counted
+in every process that touches them).
 Scaling: the same corpus on a `ray.cluster_utils.Cluster` of one node with 1 CPU, then two nodes with 1 CPU
 each (simulated on this machine). Kept/removed/quarantined counts of both engines are printed side by side,
 with the 1-minute load average sampled every 5 s during each run (mean / max): on a shared machine rows/s
@@ -40,14 +42,21 @@ SHARD_ROWS = 125_000  # ... and at most this many rows in each: inputs are shard
 # first shard, which the driver probes whole, stays the same size as the corpus grows
 
 
-def _hwm_kib(pid: int) -> int:
+def _status_kib(pid: int, *fields: str) -> list[int]:
+    """Fields of /proc/PID/status, in KiB (0 when the process is gone)."""
+    got = dict.fromkeys(fields, 0)
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1])
-    except (OSError, ValueError):
+            name = line.split(":", 1)[0]
+            if name in got:
+                got[name] = int(line.split()[1])
+    except (OSError, ValueError, IndexError):
         pass
-    return 0
+    return [got[f] for f in fields]
+
+
+def _hwm_kib(pid: int) -> int:
+    return _status_kib(pid, "VmHWM")[0]
 
 
 def _spill_dirs() -> list[Path]:
@@ -72,20 +81,26 @@ def _spilled_total_mib() -> float:
     """What Ray wrote to spill over the run (its object store summary: "Spilled N MiB")."""
     import re
 
+    import ray
     from ray._private.internal_api import memory_summary
 
-    m = re.search(r"Spilled (\d+) MiB", memory_summary(stats_only=True))
+    address = ray.get_runtime_context().gcs_address   # this run's Ray: another may run on the machine
+    m = re.search(r"Spilled (\d+) MiB", memory_summary(address=address, stats_only=True))
     return float(m.group(1)) if m else 0.0
 
 
 def _ray_workers() -> list[int]:
+    """The worker processes of the Ray this process started (its descendants), not another Ray's."""
     import psutil
 
     out = []
-    for p in psutil.process_iter(["pid", "cmdline"]):
-        cmd = " ".join(p.info.get("cmdline") or [])
+    for p in psutil.Process(os.getpid()).children(recursive=True):
+        try:
+            cmd = " ".join(p.cmdline())
+        except psutil.Error:
+            continue
         if "default_worker.py" in cmd or cmd.startswith("ray::"):
-            out.append(p.info["pid"])
+            out.append(p.pid)
     return out
 
 
@@ -126,11 +141,14 @@ def _child_ray(path: str, out: str, nodes: int) -> None:
         start_local(2, 512)   # the engine's own local start (curate.engines.ray.session)
     peaks: dict[int, int] = {}
     spill = {"disk_peak": 0}
+    own = {"anon": 0, "shmem": 0}   # the driver's peak private memory, and object-store pages it mapped
     done = threading.Event()
 
     def sample() -> None:
         last = last_disk = 0.0
         while not done.is_set():
+            anon, shmem = _status_kib(os.getpid(), "RssAnon", "RssShmem")
+            own["anon"], own["shmem"] = max(own["anon"], anon), max(own["shmem"], shmem)
             for pid in _ray_workers():
                 peaks[pid] = max(peaks.get(pid, 0), _hwm_kib(pid))
             if time.monotonic() - last_disk > 1:   # spill on disk right now (walking the folder costs)
@@ -155,7 +173,8 @@ def _child_ray(path: str, out: str, nodes: int) -> None:
     print(json.dumps({"seconds": seconds, "kept": res.kept, "removed": res.removed,
                       "quarantined": res.quarantined, **_peaks(peaks),
                       "spill_disk_peak_gib": spill["disk_peak"] / 2**30,
-                      "spilled_total_gib": _spilled_total_mib() / 1024}))
+                      "spilled_total_gib": _spilled_total_mib() / 1024,
+                      "driver_anon_gib": own["anon"] / 2**20, "driver_shmem_gib": own["shmem"] / 2**20}))
     ray.shutdown()
     if cluster is not None:
         cluster.shutdown()
@@ -220,7 +239,9 @@ def _run(args: list[str], timeout: float | None = None) -> dict:
 def _row(n: int, engine: str, r: dict) -> str:
     """One table row; a run stopped by --timeout shows its time and its peaks so far."""
     load = f"{r['load_mean']:.1f} / {r['load_max']:.1f}"
-    driver = r.get("driver_gib", r.get("peak_gib", 0))
+    driver = f"{r.get('driver_gib', r.get('peak_gib', 0)):.2f}"
+    if "driver_anon_gib" in r:
+        driver += f" ({r['driver_anon_gib']:.2f} / {r['driver_shmem_gib']:.2f})"
     if "workers" in r:
         workers = f"{r['workers']} | {r['worker_max_gib']:.2f} / {r['worker_median_gib']:.2f}"
         spill = f"{r.get('spill_disk_peak_gib', 0):.2f} / " + (
@@ -228,9 +249,9 @@ def _row(n: int, engine: str, r: dict) -> str:
     else:
         workers, spill = "– | –", "–"
     if r.get("timed_out"):
-        return (f"| {n:,} | {engine} | not finished in {r['seconds']:.0f} s | – | {driver:.2f} (so far) | "
+        return (f"| {n:,} | {engine} | not finished in {r['seconds']:.0f} s | – | {driver} (so far) | "
                 f"{workers} (so far) | {spill} (so far) | – | – | – | {load} |")
-    return (f"| {n:,} | {engine} | {r['seconds']:.1f} | {n / r['seconds']:,.0f} | {driver:.2f} | {workers} | "
+    return (f"| {n:,} | {engine} | {r['seconds']:.1f} | {n / r['seconds']:,.0f} | {driver} | {workers} | "
             f"{spill} | {r['kept']:,} | {r['removed']:,} | {r['quarantined']:,} | {load} |")
 
 
@@ -276,7 +297,8 @@ def main() -> None:
 
 def _bench(args: argparse.Namespace, tmp: Path) -> None:
     rows = [
-        "| rows | engine | run s | rows/s | driver peak RSS (GiB) | Ray workers "
+        "| rows | engine | run s | rows/s | driver peak RSS (GiB; Ray: (private / object-store pages)) "
+        "| Ray workers "
         "| worker peak RSS max / median (GiB) | spill on disk: peak / written (GiB) | kept | removed "
         "| quarantined | load avg 1 min (mean / max) |",
         "|---:|---|---:|---:|---:|---:|---|---|---:|---:|---:|---|",
