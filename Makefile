@@ -36,6 +36,7 @@ bench: $(STAMP)
 	$(PY) bench/perplexity.py
 	$(PY) bench/generation.py
 	$(PY) bench/ray_scaling.py --sizes 20000 100000 --scaling-n 40000 --write
+	$(PY) bench/bag_codec.py --write
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
