@@ -55,6 +55,7 @@ def _time(fn: Callable[[], object]) -> float:
 
 def measure(values: list, repeats: int) -> dict[str, dict[str, float]]:
     codecs = {"msgpack": (bag.dump, bag.load),
+              # the peer: bytes this loop just pickled itself, never a file
               "pickle 5": (lambda v: pickle.dumps(v, protocol=5), pickle.loads)}
     enc: dict[str, list[float]] = {k: [] for k in codecs}
     dec: dict[str, list[float]] = {k: [] for k in codecs}

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import pickle
-from pathlib import Path
+import pickletools
 
 import numpy as np
 import pytest
@@ -16,6 +16,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from curate.engines.ray import bag
+from tests.finetune.test_no_pickle import Payload  # the same live payload the checkpoint tests plant
 
 scalars = st.none() | st.booleans() | st.integers(-(2**63), 2**64 - 1) | st.floats(allow_nan=False) \
     | st.text(max_size=20) | st.binary(max_size=20)
@@ -61,20 +62,15 @@ def test_a_finding_travels_as_its_json_dump():
     assert Finding.model_validate(bag.load(bag.dump(f.model_dump(mode="json")))) == f
 
 
-class Payload:
-    def __init__(self, marker: Path):
-        self.marker = marker
-
-    def __reduce__(self):
-        return (open, (str(self.marker), "w"))
-
-
 def test_pickle_bytes_in_a_bag_column_are_never_executed(tmp_path):
     """Bytes that would create a file if unpickled, read as a bag value: refused or read as data."""
     marker = tmp_path / "PWNED"
     raw = pickle.dumps(Payload(marker))
+    # the payload is live, shown without running it: unpickling would call io.open(marker, "w")
+    ops = [(op.name, arg) for op, arg, _ in pickletools.genops(raw)]
+    names, args = [n for n, _ in ops], [a for _, a in ops]
+    assert {"STACK_GLOBAL", "REDUCE"} <= set(names) and {"io", "open"} <= set(args)
+    assert str(marker) in args
     with contextlib.suppress(Exception):   # msgpack may refuse it as malformed: that is fine too
         bag.load(raw)
     assert not marker.exists()
-    pickle.loads(raw)   # the payload is live: unpickling it does create the file
-    assert marker.exists()

@@ -7,7 +7,7 @@ steps pass models as their `model_dump(mode="json")`. Lists come back as tuples 
 keeps them hashable as dict keys.
 
 Joins and graph steps move small tuples whose shapes differ from step to step (pairs, texts with their
-signatures, node states); one binary column keeps Ray Data's schemas out of the way. `regroup` sends every
+signatures, node states); one binary column keeps Ray Data's schemas out of the way. `step` sends every
 tuple to the bucket of its key; the step function then sees all tuples of one bucket at once.
 """
 
