@@ -6,11 +6,18 @@ a local Ray (2 CPUs, 512 MiB object store),
 runs 300 rows untraced first (imports, Ray start), then the corpus with every default check and no HTML
 report, and prints one JSON line: the traced peak and what is still traced at the end (MiB), the process's
 VmHWM, and with `--stages` the traced peak of each driver-side stage (its own allocations, MiB).
+
+`--where` also samples the process's private memory (RssAnon) every 50 ms and names, for each sample, the
+innermost `curate/engines/ray` line the main thread is on (where the driver waits while Ray runs a stage):
+it prints each such line's peak private memory (MiB) in the order first reached, and at the end the private
+memory before and after glibc's `malloc_trim` (freed heap the process had kept vs memory still in use).
+Tracemalloc sees only Python's allocations; this sees Ray's C++ ones too.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import itertools
 import json
@@ -66,11 +73,67 @@ def _traced_stages(stages: dict) -> None:
         setattr(m, name, wrapped)
 
 
+def _rss_anon_mib() -> float:
+    with open("/proc/self/status", encoding="ascii") as fh:
+        for line in fh:
+            if line.startswith("RssAnon"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def _where(frame) -> str:
+    """The innermost Ray-engine line of a stack, and the one that called it."""
+    chain = []
+    while frame is not None and len(chain) < 2:
+        if "/curate/engines/ray/" in frame.f_code.co_filename:
+            chain.append(f"{Path(frame.f_code.co_filename).stem}:{frame.f_lineno}")
+        frame = frame.f_back
+    return " < ".join(chain) or "-"
+
+
+class _PrivateMemory:
+    """Samples RssAnon every 50 ms and keeps its peak per `_where` of the main thread."""
+
+    def __init__(self) -> None:
+        import threading
+
+        self.peaks: dict[str, float] = {}
+        self._main = threading.get_ident()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.05):
+            at = _where(sys._current_frames().get(self._main))
+            self.peaks[at] = max(self.peaks.get(at, 0.0), _rss_anon_mib())
+
+    def __enter__(self) -> _PrivateMemory:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def _trimmed() -> dict:
+    """Private memory before and after glibc's malloc_trim (None where there is no glibc)."""
+    import ctypes
+
+    before = _rss_anon_mib()
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        return {"private_mib": round(before, 1), "after_malloc_trim_mib": None}
+    return {"private_mib": round(before, 1), "after_malloc_trim_mib": round(_rss_anon_mib(), 1)}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("rows", type=int)
     ap.add_argument("tmp")
     ap.add_argument("--stages", action="store_true")
+    ap.add_argument("--where", action="store_true", help="private memory per driver-side line")
     args = ap.parse_args()
     import ray
 
@@ -95,7 +158,8 @@ def main() -> None:
         _traced_stages(stages)
     tracemalloc.start(1)
     t0 = time.perf_counter()
-    res = run_ray_pipeline(cfg(shards, f"out-{args.rows}-{os.getpid()}"))
+    with _PrivateMemory() if args.where else contextlib.nullcontext() as private:
+        res = run_ray_pipeline(cfg(shards, f"out-{args.rows}-{os.getpid()}"))
     seconds = time.perf_counter() - t0
     now, peak = tracemalloc.get_traced_memory()
     peak = max(peak, stages.pop("_peak", 0))
@@ -103,6 +167,10 @@ def main() -> None:
                       "traced_peak_mib": round(peak / 2**20, 2), "traced_end_mib": round(now / 2**20, 2),
                       "vmhwm_mib": round(_hwm_mib(), 1),
                       "kept": res.kept, "removed": res.removed, "stages": stages}))
+    if private is not None:
+        for at, mib in private.peaks.items():
+            print(f"{mib:8.1f}  {at}")
+        print(json.dumps(_trimmed()))
     ray.shutdown()
 
 

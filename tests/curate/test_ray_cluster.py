@@ -51,3 +51,20 @@ def test_two_nodes_same_answers(two_nodes, tmp_path):
                                                         "out": str(tmp_path / "r")}))
     assert differences(tmp_path / "l", tmp_path / "r", same_source=False) == []
     assert res.removed > 0
+
+
+def test_shuffle_sized_task_returns_go_to_the_object_store(two_nodes):
+    """LOCAL_SYSTEM_CONFIG: a task's 50 KB return (a shuffle part) is stored on a node, not returned into the
+    driver's heap (Ray's default keeps returns under 100 KiB there); a 1 KB one (a count, a block's
+    metadata) still comes straight back."""
+    from ray.experimental import get_object_locations
+
+    @ray.remote
+    def part(size: int) -> bytes:
+        return b"x" * size
+
+    small, big = part.remote(1_000), part.remote(50_000)
+    assert [len(b) for b in ray.get([small, big])] == [1_000, 50_000]
+    where = get_object_locations([small, big])
+    assert where[big]["node_ids"], "a 50 KB return was kept in the driver's heap"
+    assert not where[small]["node_ids"]
