@@ -36,10 +36,11 @@ STAGES = [("results", "row_stats"), ("results", "row_findings"), ("results", "bi
           ("findings", "concat")]
 
 
-def _hwm_mib() -> float:
+def _status_mib(key: str) -> float:
+    """One memory line of /proc/self/status (VmHWM, RssAnon, ...) in MiB."""
     with open("/proc/self/status", encoding="ascii") as fh:
         for line in fh:
-            if line.startswith("VmHWM"):
+            if line.startswith(key + ":"):
                 return int(line.split()[1]) / 1024
     return 0.0
 
@@ -73,14 +74,6 @@ def _traced_stages(stages: dict) -> None:
         setattr(m, name, wrapped)
 
 
-def _rss_anon_mib() -> float:
-    with open("/proc/self/status", encoding="ascii") as fh:
-        for line in fh:
-            if line.startswith("RssAnon"):
-                return int(line.split()[1]) / 1024
-    return 0.0
-
-
 def _where(frame) -> str:
     """The innermost Ray-engine line of a stack, and the one that called it."""
     chain = []
@@ -105,7 +98,7 @@ class _PrivateMemory:
     def _run(self) -> None:
         while not self._stop.wait(0.05):
             at = _where(sys._current_frames().get(self._main))
-            self.peaks[at] = max(self.peaks.get(at, 0.0), _rss_anon_mib())
+            self.peaks[at] = max(self.peaks.get(at, 0.0), _status_mib("RssAnon"))
 
     def __enter__(self) -> _PrivateMemory:
         self._thread.start()
@@ -120,12 +113,12 @@ def _trimmed() -> dict:
     """Private memory before and after glibc's malloc_trim (None where there is no glibc)."""
     import ctypes
 
-    before = _rss_anon_mib()
+    before = _status_mib("RssAnon")
     try:
         ctypes.CDLL("libc.so.6").malloc_trim(0)
     except (OSError, AttributeError):
         return {"private_mib": round(before, 1), "after_malloc_trim_mib": None}
-    return {"private_mib": round(before, 1), "after_malloc_trim_mib": round(_rss_anon_mib(), 1)}
+    return {"private_mib": round(before, 1), "after_malloc_trim_mib": round(_status_mib("RssAnon"), 1)}
 
 
 def main() -> None:
@@ -165,7 +158,7 @@ def main() -> None:
     peak = max(peak, stages.pop("_peak", 0))
     print(json.dumps({"rows": args.rows, "seconds": round(seconds, 1),
                       "traced_peak_mib": round(peak / 2**20, 2), "traced_end_mib": round(now / 2**20, 2),
-                      "vmhwm_mib": round(_hwm_mib(), 1),
+                      "vmhwm_mib": round(_status_mib("VmHWM"), 1),
                       "kept": res.kept, "removed": res.removed, "stages": stages}))
     if private is not None:
         for at, mib in private.peaks.items():
