@@ -37,12 +37,10 @@ STAGES = [("results", "row_stats"), ("results", "row_findings"), ("results", "bi
 
 
 def _status_mib(key: str) -> float:
-    """One memory line of /proc/self/status (VmHWM, RssAnon, ...) in MiB."""
-    with open("/proc/self/status", encoding="ascii") as fh:
-        for line in fh:
-            if line.startswith(key + ":"):
-                return int(line.split()[1]) / 1024
-    return 0.0
+    """One memory field of this process's /proc status (VmHWM, RssAnon, ...) in MiB."""
+    from bench.ray_scaling import _status_kib
+
+    return _status_kib(os.getpid(), key)[0] / 1024
 
 
 def _shards(n: int, tmp: Path) -> Path:

@@ -53,10 +53,10 @@ def test_two_nodes_same_answers(two_nodes, tmp_path):
     assert res.removed > 0
 
 
-def test_shuffle_sized_task_returns_go_to_the_object_store(two_nodes):
-    """LOCAL_SYSTEM_CONFIG: a task's 50 KB return (a shuffle part) is stored on a node, not returned into the
-    driver's heap (Ray's default keeps returns under 100 KiB there); a 1 KB one (a count, a block's
-    metadata) still comes straight back."""
+def test_task_returns_over_4_kib_go_to_the_object_store(two_nodes):
+    """LOCAL_SYSTEM_CONFIG: a task's 50 KB return is stored on a node, not returned into the driver's heap
+    (Ray's default keeps returns under 100 KiB there); a 1 KB one (a count, a block's metadata) still comes
+    straight back."""
     from ray.experimental import get_object_locations
 
     @ray.remote
