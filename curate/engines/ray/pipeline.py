@@ -36,6 +36,7 @@ def run_ray_pipeline(cfg: CurateConfig, command: str = "curate run --engine ray"
         ConfigError: a check or option this engine does not run (named, with the fix).
         UsageError: Ray is not installed or the cluster cannot be reached.
     """
+    from curate.engines.ray.heap import returning_freed_heap
     from curate.engines.ray.session import ray_session
 
     if cfg.split:
@@ -43,7 +44,7 @@ def run_ray_pipeline(cfg: CurateConfig, command: str = "curate run --engine ray"
                           fix="drop `split` (run `curate split` on the curated shards) or use --engine local")
     if cfg.out_format == "hf":
         raise ConfigError("out_format hf is not available on the ray engine", fix="use jsonl or parquet")
-    with ray_session(address):
+    with ray_session(address), returning_freed_heap():
         return _run(cfg, command)
 
 
