@@ -12,6 +12,10 @@ innermost `curate/engines/ray` line the main thread is on (where the driver wait
 it prints each such line's peak private memory (MiB) in the order first reached, and at the end the private
 memory before and after glibc's `malloc_trim` (freed heap the process had kept vs memory still in use).
 Tracemalloc sees only Python's allocations; this sees Ray's C++ ones too.
+
+`--blocks` prints, for each `curate/engines/ray` line that materializes a Dataset, the number of blocks
+it made (the largest, if the line runs more than once): the driver owns an object reference and metadata
+per block, and a sort shuffle of M blocks makes M x M intermediate objects.
 """
 
 from __future__ import annotations
@@ -107,15 +111,29 @@ class _PrivateMemory:
         self._thread.join()
 
 
+def _count_blocks(counts: dict) -> None:
+    """Record `num_blocks()` of every Dataset the Ray engine materializes, by the line that asked."""
+    from ray.data import Dataset
+
+    materialize = Dataset.materialize
+
+    def counted(self, *a, **k):
+        out = materialize(self, *a, **k)
+        at = _where(sys._getframe(1))
+        counts[at] = max(counts.get(at, 0), out.num_blocks())
+        return out
+    Dataset.materialize = counted
+
+
 def _trimmed() -> dict:
     """Private memory before and after glibc's malloc_trim (None where there is no glibc)."""
-    import ctypes
+    from curate.engines.ray.heap import malloc_trim
 
     before = _status_mib("RssAnon")
-    try:
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-    except (OSError, AttributeError):
+    trim = malloc_trim()
+    if trim is None:
         return {"private_mib": round(before, 1), "after_malloc_trim_mib": None}
+    trim()
     return {"private_mib": round(before, 1), "after_malloc_trim_mib": round(_status_mib("RssAnon"), 1)}
 
 
@@ -125,6 +143,9 @@ def main() -> None:
     ap.add_argument("tmp")
     ap.add_argument("--stages", action="store_true")
     ap.add_argument("--where", action="store_true", help="private memory per driver-side line")
+    ap.add_argument("--blocks", action="store_true", help="blocks of each materialized Dataset")
+    ap.add_argument("--shard-rows", type=int, default=None,
+                    help="rows per input shard (default: bench/ray_scaling.py's, at least 8 shards)")
     args = ap.parse_args()
     import ray
 
@@ -136,6 +157,10 @@ def main() -> None:
     if tmp.exists() and (not tmp.is_dir() or any(tmp.iterdir())):
         sys.exit(f"{tmp} is not a new or empty folder: this script writes its corpus and outputs there")
     tmp.mkdir(parents=True, exist_ok=True)
+    if args.shard_rows:
+        import bench.ray_scaling
+
+        bench.ray_scaling.SHARD_ROWS = args.shard_rows
     shards = _shards(args.rows, tmp)
     start_local(2, 512)   # the engine's own local start
 
@@ -147,6 +172,9 @@ def main() -> None:
     stages: dict = {}
     if args.stages:
         _traced_stages(stages)
+    blocks: dict = {}
+    if args.blocks:
+        _count_blocks(blocks)
     tracemalloc.start(1)
     t0 = time.perf_counter()
     with _PrivateMemory() if args.where else contextlib.nullcontext() as private:
@@ -162,6 +190,8 @@ def main() -> None:
         for at, mib in private.peaks.items():
             print(f"{mib:8.1f}  {at}")
         print(json.dumps(_trimmed()))
+    for at, count in blocks.items():
+        print(f"{count:8d} blocks  {at}")
     ray.shutdown()
 
 

@@ -6,6 +6,7 @@ import ctypes
 import ctypes.util
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -16,7 +17,7 @@ glibc = pytest.mark.skipif(not sys.platform.startswith("linux") or malloc_trim()
 
 
 def _private_kib() -> int:
-    for line in open("/proc/self/status", encoding="ascii"):
+    for line in Path("/proc/self/status").read_text(encoding="ascii").splitlines():
         if line.startswith("RssAnon:"):
             return int(line.split()[1])
     raise AssertionError("no RssAnon in /proc/self/status")

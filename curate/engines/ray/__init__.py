@@ -20,7 +20,8 @@ Stages, one module each:
 * `expect`: row-wise great-expectations suites, validated batch by batch and merged by GX's rule.
 * `write`: kept and removed rows as shards in input order, by a range shuffle on row position.
 
-`bag` and `shuffle` hold the shuffle plumbing; `session` connects to Ray. docs/scaling.md has the how-to.
+`bag` and `shuffle` hold the shuffle plumbing; `session` connects to Ray; `heap` hands the driver's freed
+heap back to the OS during a run. docs/scaling.md has the how-to.
 """
 
 from curate.engines.ray.pipeline import run_ray_pipeline
