@@ -2,7 +2,9 @@
 bands, connected components, joins by row position) hashes its key into one of `n` buckets (`_b`), lets
 Ray Data's shuffle bring each bucket to one task, and handles the keys of that bucket with pandas there.
 One task per bucket, not one Python call per key: a million tiny groups would cost a million calls.
-A bucket holds about 1/n of the keyed rows, so `n` (`partitions()`) sets the memory of a shuffle task.
+A bucket holds about 1/n of the keyed rows, so `n` (`partitions()`) sets the memory of a shuffle task, as
+long as `n` stays below the input's block count: Ray Data's sort shuffle (`session.configure_data_context`)
+cuts a shuffle into as many sorted parts as its input has blocks, and a task holds at least one part.
 """
 
 from __future__ import annotations
