@@ -47,11 +47,12 @@ def _status_mib(key: str) -> float:
     return _status_kib(os.getpid(), key)[0] / 1024
 
 
-def _shards(n: int, tmp: Path) -> Path:
-    """The corpus as bench/ray_scaling.py shards it, and the first 300 rows as `warm.jsonl`, in `tmp`."""
-    from bench.ray_scaling import _corpus
+def _shards(n: int, tmp: Path, shard_rows: int | None) -> Path:
+    """The corpus as bench/ray_scaling.py shards it (or in shards of at most `shard_rows` rows), and the
+    first 300 rows as `warm.jsonl`, in `tmp`."""
+    from bench.ray_scaling import SHARD_ROWS, _corpus
 
-    one, shards = _corpus(n, tmp)
+    one, shards = _corpus(n, tmp, shard_rows or SHARD_ROWS)
     with one.open(encoding="utf-8") as src:
         (tmp / "warm.jsonl").write_text("".join(itertools.islice(src, 300)), encoding="utf-8")
     return shards
@@ -177,11 +178,7 @@ def main() -> None:
     if tmp.exists() and (not tmp.is_dir() or any(tmp.iterdir())):
         sys.exit(f"{tmp} is not a new or empty folder: this script writes its corpus and outputs there")
     tmp.mkdir(parents=True, exist_ok=True)
-    if args.shard_rows:
-        import bench.ray_scaling
-
-        bench.ray_scaling.SHARD_ROWS = args.shard_rows
-    shards = _shards(args.rows, tmp)
+    shards = _shards(args.rows, tmp, args.shard_rows)
     if args.shuffle:
         _use_shuffle(args.shuffle)
     start_local(2, 512)   # the engine's own local start

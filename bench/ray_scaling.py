@@ -255,7 +255,7 @@ def _row(n: int, engine: str, r: dict) -> str:
             f"{spill} | {r['kept']:,} | {r['removed']:,} | {r['quarantined']:,} | {load} |")
 
 
-def _corpus(n: int, tmp: Path) -> tuple[Path, Path]:
+def _corpus(n: int, tmp: Path, shard_rows: int = SHARD_ROWS) -> tuple[Path, Path]:
     from bench.corpus import build, write_jsonl
 
     texts, _ = build(n)
@@ -263,7 +263,7 @@ def _corpus(n: int, tmp: Path) -> tuple[Path, Path]:
     write_jsonl(texts, str(one))
     shards = tmp / f"shards-{n}"
     shards.mkdir()
-    size = -(-n // max(SHARDS, -(-n // SHARD_ROWS)))
+    size = -(-n // max(SHARDS, -(-n // shard_rows)))
     with one.open(encoding="utf-8") as src:
         for k in itertools.count():
             chunk = list(itertools.islice(src, size))

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
+import os
 import sys
 import time
-from pathlib import Path
 
 import pytest
 
+from bench.ray_scaling import _status_kib
 from curate.engines.ray.heap import malloc_trim, returning_freed_heap, trim_interval
 
 glibc = pytest.mark.skipif(not sys.platform.startswith("linux") or malloc_trim() is None,
@@ -17,16 +17,13 @@ glibc = pytest.mark.skipif(not sys.platform.startswith("linux") or malloc_trim()
 
 
 def _private_kib() -> int:
-    for line in Path("/proc/self/status").read_text(encoding="ascii").splitlines():
-        if line.startswith("RssAnon:"):
-            return int(line.split()[1])
-    raise AssertionError("no RssAnon in /proc/self/status")
+    return _status_kib(os.getpid(), "RssAnon")[0]
 
 
 def _kept_free_heap(mib: int) -> ctypes.c_void_p:
     """`mib` MiB of small heap chunks, touched then freed, under one chunk still in use (so glibc's own
     trim of the heap's top cannot give them back). Returns that last chunk."""
-    libc = ctypes.CDLL(ctypes.util.find_library("c"))
+    libc = ctypes.CDLL(None)
     libc.malloc.restype, libc.malloc.argtypes = ctypes.c_void_p, [ctypes.c_size_t]
     libc.free.argtypes = [ctypes.c_void_p]
     chunks = [libc.malloc(1024) for _ in range(mib * 1024)]

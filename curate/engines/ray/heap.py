@@ -10,7 +10,6 @@ for the length of a run. Elsewhere than glibc (macOS, musl) it does nothing.
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import os
 import threading
 from collections.abc import Callable, Iterator
@@ -20,13 +19,12 @@ DEFAULT_EVERY_S = 2.0
 
 
 def malloc_trim() -> Callable[[], int] | None:
-    """glibc's `malloc_trim(0)` as a callable (it returns 1 when memory went back), None without glibc."""
-    name = ctypes.util.find_library("c")
+    """glibc's `malloc_trim(0)` as a callable (it returns 1 when memory went back), None without glibc.
+    Looked up among the symbols the process already has loaded (libc is one), not by searching for a
+    library file."""
     try:
-        fn = ctypes.CDLL(name).malloc_trim if name else None
+        fn = ctypes.CDLL(None).malloc_trim
     except (OSError, AttributeError):
-        return None
-    if fn is None:
         return None
     fn.argtypes, fn.restype = [ctypes.c_size_t], ctypes.c_int
     return lambda: fn(0)
