@@ -313,37 +313,3 @@ def test_driver_state_does_not_grow_with_rows(local_ray, tmp_path, monkeypatch):
     print("largest driver container:", small[0], "->", big[0], "; result JSON:", small[1], "->", big[1])
     assert big[0][0] < 1.5 * small[0][0] + 50, f"driver state grew with the rows: {small[0]} -> {big[0]}"
     assert big[1] < 1.5 * small[1], "the driver's result grew with the rows"
-
-
-def test_a_shuffle_has_n_parts_whatever_its_input_blocks(local_ray):
-    """`by_bucket` on 12 input blocks with n=3: each bucket reaches exactly one call with all its rows, and
-    the shuffle has 3 parts, not 12. Ray's sort shuffle makes as many parts as its input has blocks, one
-    driver-owned object per (block, part): without the cut to n blocks, 12 blocks give 12 parts here and a
-    corpus of M shards costs the driver M x M objects per shuffle."""
-    import re
-
-    import numpy as np
-    import pandas as pd
-
-    from curate.engines.ray.session import configure_data_context
-    from curate.engines.ray.shuffle import by_bucket, int_bucket
-
-    configure_data_context()   # the engine's shuffle settings, as a run sets them
-    n, rows = 3, 600
-    ds = ray.data.from_items([{"i": i} for i in range(rows)], override_num_blocks=12).map_batches(
-        lambda b: b.assign(_b=int_bucket(b["i"].to_numpy(), n)), batch_format="pandas")
-    assert ds.materialize().num_blocks() == 12
-
-    def per_bucket(df):
-        return pd.DataFrame({"b": [int(df["_b"].iloc[0])], "rows": [len(df)], "ids": [sorted(df["i"])]})
-
-    out = by_bucket(ds, per_bucket, n).materialize()
-    got = sorted(out.take_all(), key=lambda r: r["b"])
-    want = int_bucket(np.arange(rows), n)
-    assert [r["b"] for r in got] == [0, 1, 2]                       # one call per bucket
-    assert [r["rows"] for r in got] == [int((want == b).sum()) for b in range(n)]
-    assert sorted(i for r in got for i in r["ids"]) == list(range(rows))
-    # Ray's own stats name the sort's parts ("SortReduce: T tasks executed, P blocks produced")
-    parts = re.search(r"SortReduce: \d+ tasks executed, (\d+) blocks produced", out.stats())
-    assert parts is not None, out.stats()
-    assert int(parts.group(1)) == n

@@ -2,14 +2,9 @@
 bands, connected components, joins by row position) hashes its key into one of `n` buckets (`_b`), lets
 Ray Data's shuffle bring each bucket to one task, and handles the keys of that bucket with pandas there.
 One task per bucket, not one Python call per key: a million tiny groups would cost a million calls.
-
-`by_bucket` first cuts its input into `n` blocks (`partitions()`), without a shuffle. Ray Data's sort
-shuffle (`session.configure_data_context`) cuts a shuffle into as many sorted parts as its input has
-blocks and makes one object per (input block, part) pair, every one owned by the driver: a shuffle of M
-blocks cost the driver M x M object references, and M grew with the input's shards (40 shards instead of
-8 cost the driver 16-19 MiB more at 250k rows, bench/ray_driver_memory.py). With the input cut to `n`
-blocks a shuffle makes n x n objects whatever the row count, and a task holds about 1/n of the rows, so
-`n` sets both the memory of a shuffle task and the driver's share of a shuffle.
+A bucket holds about 1/n of the keyed rows, so `n` (`partitions()`) sets the memory of a shuffle task, as
+long as `n` stays below the input's block count: Ray Data's sort shuffle (`session.configure_data_context`)
+cuts a shuffle into as many sorted parts as its input has blocks, and a task holds at least one part.
 """
 
 from __future__ import annotations
@@ -41,9 +36,8 @@ def int_bucket(x: Any, n: int) -> np.ndarray:
 
 
 def by_bucket(ds: Any, fn: Callable, n: int) -> Any:
-    """`fn(pandas.DataFrame) -> pandas.DataFrame` once per bucket of `ds` (which has a `_b` column), after
-    cutting `ds` into `n` blocks (see the module docstring)."""
-    return ds.repartition(n).groupby("_b", num_partitions=n).map_groups(fn, batch_format="pandas")
+    """`fn(pandas.DataFrame) -> pandas.DataFrame` once per bucket of `ds` (which has a `_b` column)."""
+    return ds.groupby("_b", num_partitions=n).map_groups(fn, batch_format="pandas")
 
 
 def counter_batches(ds: Any, fn: Callable[[Any], dict], **kw: Any) -> Iterator[dict]:
