@@ -126,24 +126,6 @@ def _count_blocks(counts: dict) -> None:
     Dataset.materialize = counted
 
 
-def _use_shuffle(strategy: str) -> None:
-    """Every run of this process shuffles with `strategy` instead of the engine's choice. A hash shuffle's
-    aggregator actors ask for no CPU: on a 2-CPU Ray, the aggregators of an earlier shuffle held the CPUs
-    and the next shuffle waited for them."""
-    from curate.engines.ray import session
-
-    configure = session.configure_data_context
-
-    def configured() -> None:
-        import ray
-
-        configure()
-        ctx = ray.data.DataContext.get_current()
-        ctx.shuffle_strategy = strategy
-        ctx.hash_shuffle_operator_actor_num_cpus_override = 0
-    session.configure_data_context = configured
-
-
 def _trimmed() -> dict:
     """Private memory before and after glibc's malloc_trim (None where there is no glibc)."""
     from curate.engines.ray.heap import malloc_trim
@@ -163,8 +145,8 @@ def main() -> None:
     ap.add_argument("--stages", action="store_true")
     ap.add_argument("--where", action="store_true", help="private memory per driver-side line")
     ap.add_argument("--blocks", action="store_true", help="blocks of each materialized Dataset")
-    ap.add_argument("--shuffle", default=None,
-                    help="Ray Data shuffle strategy to try instead of the engine's (e.g. hash_shuffle)")
+    ap.add_argument("--shuffle", choices=["sort", "hash"], default=None,
+                    help="the shuffle to use instead of the engine's choice (DATAVET_RAY_SHUFFLE)")
     ap.add_argument("--shard-rows", type=int, default=None,
                     help="rows per input shard (default: bench/ray_scaling.py's, at least 8 shards)")
     args = ap.parse_args()
@@ -180,7 +162,7 @@ def main() -> None:
     tmp.mkdir(parents=True, exist_ok=True)
     shards = _shards(args.rows, tmp, args.shard_rows)
     if args.shuffle:
-        _use_shuffle(args.shuffle)
+        os.environ["DATAVET_RAY_SHUFFLE"] = args.shuffle
     start_local(2, 512)   # the engine's own local start
 
     def cfg(path: Path, out: str) -> CurateConfig:

@@ -70,7 +70,7 @@ def _run(cfg: CurateConfig, command: str):
         write,
     )
     from curate.engines.ray import rows as rowmod
-    from curate.engines.ray.shuffle import partitions
+    from curate.engines.ray import shuffle
     from curate.io import atomic_text, write_json
     from curate.pipeline import PipelineResult, select_checks, write_run_manifest
     from curate.runner import build_checks, gate_fails
@@ -81,7 +81,7 @@ def _run(cfg: CurateConfig, command: str):
     if cfg.expectations and "expectations" in names:
         params.setdefault("expectations", {}).setdefault("suite", cfg.expectations)
     checks = {c.name: c for c in build_checks(params, only=names)}
-    n = partitions()
+    n = shuffle.partitions()
 
     # -- load and validate (one task per unit), then duplicate ids (a shuffle of id, pos)
     plan = load.plan(cfg.input)
@@ -90,6 +90,8 @@ def _run(cfg: CurateConfig, command: str):
     if bad:
         raise ConfigError("the ray engine does not run these checks with this config: " + "; ".join(bad),
                           fix="disable them (disable: [...]) or run with --engine local")
+    shuffled_by = shuffle.strategy(len(plan.units))
+    shuffle.use(shuffled_by)   # before the first Dataset: each one keeps the settings it was made with
     raw = load.read(plan).materialize()
     # duplicate ids quarantined (no longer `ok`), made-up ids that clash renamed: the local loader's rule
     # (`ids`); the changes are joined with the rows on the workers, the driver holds their counts
@@ -257,7 +259,7 @@ def _run(cfg: CurateConfig, command: str):
     files += [f"findings/ ({len(found_files)} files)"] if found_files else []
     write_run_manifest(out, cfg, command, rows_read=rows_read, kept=kept, quarantined=quarantined,
                        removed=removed, removed_by_reason=by_reason, pii_masked=masked, checks=names,
-                       notes=[], engine="ray", shards=len(stats), units=len(plan.units),
+                       notes=[], engine="ray", shards=len(stats), units=len(plan.units), shuffle=shuffled_by,
                        findings_cap=sink.cap, findings_files=found_files)
     files.append("manifest.json")
     _write_card(out, cfg, summary, kept, by_reason, names, fmt)

@@ -5,8 +5,8 @@ A local instance is started with the CPUs in `DATAVET_RAY_CPUS` (default: all) a
 and little task lineage kept (`LOCAL_SYSTEM_CONFIG`). An already initialised Ray
 (a test fixture, a notebook) is used as it is and left running.
 
-Shuffles use Ray Data's sort-based pull shuffle: its hash shuffle starts aggregator actors, a fixed cost of
-~30 s per shuffle on a 2-core machine that dwarfs the data it moves (measured with 10k and 200k rows).
+Shuffles use Ray Data's sort-based pull shuffle until the pipeline has seen its input: then
+`curate.engines.ray.shuffle.strategy` picks the sort or the hash shuffle by the number of input files.
 """
 
 from __future__ import annotations
@@ -28,7 +28,8 @@ def _require_ray():
 
 
 def configure_data_context() -> None:
-    """Quiet, pull-based sort shuffle, no progress bars on stdout (stdout stays clean for JSON)."""
+    """Quiet, pull-based sort shuffle (until `shuffle.use`), no progress bars on stdout (stdout stays clean
+    for JSON)."""
     import ray
 
     ctx = ray.data.DataContext.get_current()

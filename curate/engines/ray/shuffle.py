@@ -3,8 +3,15 @@ bands, connected components, joins by row position) hashes its key into one of `
 Ray Data's shuffle bring each bucket to one task, and handles the keys of that bucket with pandas there.
 One task per bucket, not one Python call per key: a million tiny groups would cost a million calls.
 A bucket holds about 1/n of the keyed rows, so `n` (`partitions()`) sets the memory of a shuffle task, as
-long as `n` stays below the input's block count: Ray Data's sort shuffle (`session.configure_data_context`)
-cuts a shuffle into as many sorted parts as its input has blocks, and a task holds at least one part.
+long as `n` stays below the input's block count: Ray Data's sort shuffle cuts a shuffle into as many
+sorted parts as its input has blocks, and a task holds at least one part.
+
+Which shuffle (`strategy`): a sort shuffle of M blocks makes M x M pieces, each an object the driver owns
+until the reduce has read it, about 5 KiB of the driver's memory apiece (`bench/ray_shuffle_objects.py`:
++315 MiB for 256 blocks); Ray's hash shuffle makes the pieces inside its map tasks and hands them to
+aggregator actors, so the driver owns about M + n objects (+3 MiB for the same 256 blocks). The aggregators
+are started for every shuffle, a fixed cost that made the whole pipeline 1.8-2.6x slower at 250k rows on a
+2-CPU machine, so a run of a few input files keeps the sort shuffle.
 """
 
 from __future__ import annotations
@@ -25,6 +32,42 @@ def partitions() -> int:
 
     cpus = int(ray.cluster_resources().get("CPU", 1)) if ray.is_initialized() else 1
     return max(2, 2 * cpus)
+
+
+SORT_MAX_FILES = 16   # input files up to which a run shuffles by sort (see the module docstring)
+STRATEGIES = {"sort": "sort_shuffle_pull_based", "hash": "hash_shuffle"}
+
+
+def strategy(files: int) -> str:
+    """`sort` or `hash`: `DATAVET_RAY_SHUFFLE` if set, else `sort` for at most `SORT_MAX_FILES` input files
+    (a shuffle's blocks follow the files: each file is read as a block or more), `hash` above.
+
+    Raises:
+        UsageError: `DATAVET_RAY_SHUFFLE` is set to something else.
+    """
+    env = os.environ.get("DATAVET_RAY_SHUFFLE", "").strip().lower()
+    if env in ("", "auto"):
+        return "sort" if files <= SORT_MAX_FILES else "hash"
+    if env not in STRATEGIES:
+        from schemas.errors import UsageError
+
+        raise UsageError(f"DATAVET_RAY_SHUFFLE={env!r} is not a shuffle this engine knows",
+                         fix="set it to sort, hash or auto (the default: sort up to "
+                             f"{SORT_MAX_FILES} input files, hash above)")
+    return env
+
+
+def use(name: str) -> None:
+    """Every Dataset made after this call shuffles by `name` (`sort` or `hash`). The hash shuffle's
+    aggregator actors ask for no CPU: they hold pieces between the map and the reduce and compute little
+    until the end, and with Ray's default (a share of the CPUs each) a 2-CPU Ray made no progress for 8
+    minutes, the aggregators of an earlier shuffle holding the CPUs the next one waited for."""
+    import ray
+
+    ctx = ray.data.DataContext.get_current()
+    ctx.shuffle_strategy = STRATEGIES[name]
+    if name == "hash":
+        ctx.hash_shuffle_operator_actor_num_cpus_override = 0
 
 
 def int_bucket(x: Any, n: int) -> np.ndarray:
