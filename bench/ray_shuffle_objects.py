@@ -1,13 +1,13 @@
 """What one shuffle of M blocks costs the Ray driver, by shuffle strategy: the engine's `by_bucket` groupby
 (`curate.engines.ray.shuffle`) on plain generated rows, nothing else of the pipeline.
 
-`nice -n 19 .venv/bin/python bench/ray_shuffle_objects.py` runs, each in a fresh process (a driver's heap
-does not shrink back between runs), every strategy x block count in `--strategies` x `--blocks`: a local
-Ray (2 CPUs, 512 MiB object store, the engine's own start), one small shuffle first (imports, workers),
-then `--rows` rows of `--payload` bytes of text in M blocks shuffled into `--buckets` buckets. It prints one JSON line per run and a
-markdown table: the driver's private memory (RssAnon) before the shuffle and its peak during it, sampled
-every 20 ms, and the most object references the driver held at once (sampled every 0.2 s), next to M x M
-(the pieces a sort shuffle of M blocks makes) and the run time.
+`nice -n 19 .venv/bin/python bench/ray_shuffle_objects.py` runs every strategy x block count of
+`--strategies` x `--blocks`, each in a fresh process (a driver's heap does not shrink back between runs):
+a local Ray (2 CPUs, 512 MiB object store, the engine's own start), one small shuffle first (imports,
+workers), then `--rows` rows of `--payload` bytes of text in M blocks, shuffled into `--buckets` buckets.
+It prints one JSON line per run and a markdown table: the driver's private memory (RssAnon) before the
+shuffle and its peak during it (sampled every 20 ms), the most object references the driver held at once
+(sampled every 0.2 s) next to M x M, and the shuffle's time.
 
 Ray Data's sort shuffle cuts a shuffle into as many partitions as its input has blocks, so its map tasks
 return M x M pieces that the driver owns until the reduce tasks have read them; its hash shuffle hands the
@@ -104,7 +104,8 @@ def one(strategy: str, blocks: int, rows: int, n: int, payload: int) -> dict:
     ray.shutdown()
     if got != rows:
         raise SystemExit(f"the shuffle lost rows: {got} of {rows}")
-    return {"strategy": strategy, "blocks": blocks, "rows": rows, "buckets": n, "payload": payload, "seconds": round(secs, 1),
+    return {"strategy": strategy, "blocks": blocks, "rows": rows, "buckets": n, "payload": payload,
+            "seconds": round(secs, 1),
             "private_before_mib": round(before, 1), "private_peak_mib": round(s.private, 1),
             "refs_peak": s.refs}
 
@@ -119,18 +120,20 @@ def main() -> None:
     ap.add_argument("--one", nargs=2, metavar=("STRATEGY", "BLOCKS"), help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.one:
-        print(json.dumps(one(args.one[0], int(args.one[1]), args.rows, args.buckets, args.payload)), flush=True)
+        strategy, blocks = args.one[0], int(args.one[1])
+        print(json.dumps(one(strategy, blocks, args.rows, args.buckets, args.payload)), flush=True)
         return
     results = []
     for strategy in args.strategies:
         for m in args.blocks:
             cmd = [sys.executable, __file__, "--one", strategy, str(m), "--rows", str(args.rows),
                    "--buckets", str(args.buckets), "--payload", str(args.payload)]
-            line = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout.strip().splitlines()[-1]
+            out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
+            line = out.strip().splitlines()[-1]
             print(line, flush=True)
             results.append(json.loads(line))
-    print("\n| strategy | blocks M | M x M | driver refs at most | private before -> peak (MiB) | added (MiB) | "
-          "shuffle s |\n|---|---:|---:|---:|---|---:|---:|")
+    print("\n| strategy | blocks M | M x M | driver refs at most | private before -> peak (MiB) | "
+          "added (MiB) | shuffle s |\n|---|---:|---:|---:|---|---:|---:|")
     for r in results:
         print(f"| {r['strategy']} | {r['blocks']} | {r['blocks'] ** 2:,} | {r['refs_peak']:,} | "
               f"{r['private_before_mib']} -> {r['private_peak_mib']} | "

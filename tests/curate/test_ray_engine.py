@@ -221,6 +221,7 @@ def test_cli_engine_ray(local_ray, tmp_path, capsys):
     assert e.value.code == 0
     manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
     assert "--engine ray" in manifest["command"] and manifest["extra"]["engine"] == "ray"
+    assert manifest["extra"]["shuffle"] == "sort"   # one input file (curate.engines.ray.shuffle.strategy)
     # the marker lists everything the driver and the workers left in the folder, so --overwrite may replace it
     out = tmp_path / "out"
     listed = json.loads((out / ".datavet-output").read_text())["entries"]
