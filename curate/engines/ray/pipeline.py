@@ -66,11 +66,11 @@ def _run(cfg: CurateConfig, command: str):
         leakage,
         load,
         results,
+        shuffle,
         tokens,
         write,
     )
     from curate.engines.ray import rows as rowmod
-    from curate.engines.ray import shuffle
     from curate.io import atomic_text, write_json
     from curate.pipeline import PipelineResult, select_checks, write_run_manifest
     from curate.runner import build_checks, gate_fails

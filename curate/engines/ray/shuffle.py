@@ -9,7 +9,7 @@ sorted parts as its input has blocks, and a task holds at least one part.
 Which shuffle (`strategy`): a sort shuffle of M blocks makes M x M pieces, each an object the driver owns
 until the reduce has read it, about 5 KiB of the driver's memory apiece (`bench/ray_shuffle_objects.py`:
 +315 MiB for 256 blocks); Ray's hash shuffle makes the pieces inside its map tasks and hands them to
-aggregator actors, so the driver owns about M + n objects (+3 MiB for the same 256 blocks). The aggregators
+aggregator actors, so the driver owns about 2M objects (540, +3 MiB, for the same 256 blocks). The aggregators
 are started for every shuffle, a fixed cost that made the whole pipeline 1.8-2.6x slower at 250k rows on a
 2-CPU machine, so a run of a few input files keeps the sort shuffle.
 """
