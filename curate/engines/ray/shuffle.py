@@ -9,9 +9,13 @@ sorted parts as its input has blocks, and a task holds at least one part.
 Which shuffle (`strategy`): a sort shuffle of M blocks makes M x M pieces, each an object the driver owns
 until the reduce has read it, about 5 KiB of the driver's memory apiece (`bench/ray_shuffle_objects.py`:
 +315 MiB for 256 blocks); Ray's hash shuffle makes the pieces inside its map tasks and hands them to
-aggregator actors, so the driver owns about 2M objects (540, +3 MiB, for the same 256 blocks). The aggregators
-are started for every shuffle, a fixed cost that made the whole pipeline 1.8-2.6x slower at 250k rows on a
-2-CPU machine, so a run of a few input files keeps the sort shuffle.
+aggregator actors, so the driver owns about 2M objects (540, +3 MiB, for the same 256 blocks). But the
+hash shuffle was slower in the pipeline on one 2-CPU machine: 1.8-2.6x the whole run at 250k rows
+(aggregators started for each of its shuffles), and at 5M rows (40 files) its candidate verification
+alone took more than twice the sort shuffle's 21 minutes (BENCHMARKS.md). At 128 blocks the sort
+shuffle's pieces cost the driver 84-87 MiB, and a shuffle's blocks follow the input files (at 250k rows 8
+files gave up to 22 blocks, 40 gave 53), so a run keeps the sort shuffle up to `SORT_MAX_FILES` input
+files and shuffles by hash above, where M x M heads for gigabytes (~3 GiB for 800 blocks).
 """
 
 from __future__ import annotations
@@ -34,7 +38,7 @@ def partitions() -> int:
     return max(2, 2 * cpus)
 
 
-SORT_MAX_FILES = 16   # input files up to which a run shuffles by sort (see the module docstring)
+SORT_MAX_FILES = 128   # input files up to which a run shuffles by sort (see the module docstring)
 STRATEGIES = {"sort": "sort_shuffle_pull_based", "hash": "hash_shuffle"}
 
 
