@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import subprocess
 import sys
 import threading
@@ -27,11 +26,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-
-def _status_mib(key: str) -> float:
-    from bench.ray_scaling import _status_kib
-
-    return _status_kib(os.getpid(), key)[0] / 1024
+from bench.ray_driver_memory import _status_mib
 
 
 class _Sampler:
