@@ -280,6 +280,8 @@ def main() -> None:
     ap.add_argument("--write", action="store_true")
     ap.add_argument("--timeout", type=float, default=None, help="stop a run after this many seconds")
     ap.add_argument("--local-max", type=int, default=None, help="skip the local engine above this many rows")
+    ap.add_argument("--shard-rows", type=int, default=SHARD_ROWS,
+                    help="at most this many rows per Ray input shard (fewer rows per shard: more shards)")
     ap.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
@@ -305,7 +307,7 @@ def _bench(args: argparse.Namespace, tmp: Path) -> None:
     ]
     measured = {}
     for n in args.sizes:
-        one, shards = _corpus(n, tmp)
+        one, shards = _corpus(n, tmp, args.shard_rows)
         if args.local_max is None or n <= args.local_max:
             rows.append(_row(n, "local", _run(["--child", "local", str(one), str(tmp / f"local-{n}")],
                                               args.timeout)))
@@ -319,7 +321,7 @@ def _bench(args: argparse.Namespace, tmp: Path) -> None:
         print("\n".join(rows))
         return
     n = args.scaling_n
-    one, shards = _corpus(n, tmp) if n not in args.sizes else (tmp / f"corpus-{n}.jsonl", tmp / f"shards-{n}")
+    one, shards = _corpus(n, tmp, args.shard_rows) if n not in args.sizes else (tmp / f"corpus-{n}.jsonl", tmp / f"shards-{n}")
     scale = ["| rows | simulated nodes x CPUs | run s | rows/s | speed-up |", "|---:|---|---:|---:|---:|"]
     base = None
     for nodes in (1, 2):
@@ -342,7 +344,7 @@ def _bench(args: argparse.Namespace, tmp: Path) -> None:
             "ray-scaling",
             f"`.venv/bin/python bench/ray_scaling.py {' '.join(sys.argv[1:])}` "
             f"(2-core CPU, {CONDITIONS}). Corpus: bench/corpus.py, JSONL shards of at most "
-            f"{SHARD_ROWS:,} rows (at least {SHARDS}) "
+            f"{args.shard_rows:,} rows (at least {SHARDS}) "
             "for Ray, the same rows as one file for the local engine; every default check "
             "on, no HTML report. Peak RSS: each child's own VmHWM; for Ray, VmHWM of "
             "the driver and of every Ray worker process sampled every 0.2 s.\n\n"
