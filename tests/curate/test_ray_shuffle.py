@@ -1,7 +1,7 @@
 """Which shuffle the Ray engine uses, and that the hash shuffle gives the local engine's answers too.
 
 A sort shuffle of M blocks makes M x M pieces the driver owns (bench/ray_shuffle_objects.py); above
-`SORT_MAX_FILES` input files the engine uses Ray's hash shuffle instead (`curate.engines.ray.shuffle`).
+`SORT_MAX_TASKS` read tasks the engine uses Ray's hash shuffle instead (`curate.engines.ray.shuffle`).
 """
 
 from __future__ import annotations
@@ -19,13 +19,13 @@ CONF = {"normalize": {"labels": ["positive", "negative", "neutral"], "html": "un
         "remove": {"conflicting_labels": True}, "fail_on": "never"}
 
 
-def test_strategy_follows_the_input_files_unless_set(monkeypatch):
-    from curate.engines.ray.shuffle import SORT_MAX_FILES, strategy
+def test_strategy_follows_the_read_tasks_unless_set(monkeypatch):
+    from curate.engines.ray.shuffle import SORT_MAX_TASKS, strategy
 
     monkeypatch.delenv("DATAVET_RAY_SHUFFLE", raising=False)
-    assert (strategy(1), strategy(SORT_MAX_FILES), strategy(SORT_MAX_FILES + 1)) == ("sort", "sort", "hash")
+    assert (strategy(1), strategy(SORT_MAX_TASKS), strategy(SORT_MAX_TASKS + 1)) == ("sort", "sort", "hash")
     monkeypatch.setenv("DATAVET_RAY_SHUFFLE", "auto")
-    assert strategy(SORT_MAX_FILES + 1) == "hash"
+    assert strategy(SORT_MAX_TASKS + 1) == "hash"
     monkeypatch.setenv("DATAVET_RAY_SHUFFLE", " Hash ")
     assert strategy(1) == "hash"
     monkeypatch.setenv("DATAVET_RAY_SHUFFLE", "sort")
@@ -37,7 +37,7 @@ def test_strategy_follows_the_input_files_unless_set(monkeypatch):
 
 
 def test_many_files_shuffle_by_hash_with_the_local_answers(local_ray, tmp_path, monkeypatch):
-    """More input files than `SORT_MAX_FILES` (lowered to 2 here): the run shuffles by hash, says so in its
+    """More read tasks than `SORT_MAX_TASKS` (lowered to 2 here): the run shuffles by hash, says so in its
     manifest, and keeps, removes and quarantines the rows the local engine does on the same rows as one
     file; a run of one file goes back to the sort shuffle."""
     import ray
@@ -45,7 +45,7 @@ def test_many_files_shuffle_by_hash_with_the_local_answers(local_ray, tmp_path, 
     from curate.engines.ray import run_ray_pipeline, shuffle
 
     monkeypatch.delenv("DATAVET_RAY_SHUFFLE", raising=False)
-    monkeypatch.setattr(shuffle, "SORT_MAX_FILES", 2)
+    monkeypatch.setattr(shuffle, "SORT_MAX_TASKS", 2)
     one = write_planted(tmp_path / "one.jsonl", 300)[0]
     write_planted(tmp_path / "shards", 300, shards=3)
 

@@ -51,7 +51,7 @@ def load_against(cfg: Any, n: int) -> Against:
     from curate.engines.ray import ids, load
 
     whole = {"path": cfg.against, "head": None, "sample": None, "limit": None}
-    plan = load.plan(cfg.input.model_copy(update=whole))
+    plan = load.plan(cfg.input.model_copy(update=whole), n)
     raw = load.read(plan).materialize()
     raw = ids.apply(raw, ids.settle(raw, n), n)   # a repeated id's row is no longer `ok`
 

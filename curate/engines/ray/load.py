@@ -5,6 +5,11 @@ rows validated by curate's own loader code, so reasons and messages are the loca
   `hdfs://`, ...) is listed and read through `pyarrow.fs` (each task copies its shard to a local temp file).
   A folder the local loader reads whole (a Hugging Face save_to_disk folder, a folder of `<label>/*.txt`)
   is one unit. Parallelism comes from shards: a single file is read by one task.
+* Small shards are read together: a read task takes consecutive units up to `GROUP_BYTES` of input
+  (`group_units`), but there are never fewer read tasks than `least` (the shuffle's buckets) or units.
+  Every later Dataset has about as many blocks as the read made, and the driver holds a reference,
+  metadata and per-stage stats for each block of each Dataset, so 10,000 files of 1,000 rows cost it what
+  100 files of 100,000 rows do, not 100 times more. Row positions still count per unit.
 * The record kind and field mapping are decided once, by one task, from the first unit's first rows,
   exactly as `curate.io.load` decides them (its first `INFER_SAMPLE` parsed rows); every task then uses them.
   That task reads the whole first unit for its encoding note, so it runs on a worker, not on the driver.
@@ -35,6 +40,25 @@ from schemas.configs.load import LoadConfig
 ROW_BITS = 40
 SHARD_SUFFIXES = (".jsonl", ".ndjson", ".json", ".parquet", ".pq", ".csv", ".tsv")
 _BATCH = 8_192
+GROUP_BYTES = 32 * 2**20   # a read task takes consecutive small units up to this much input (group_units)
+
+
+def group_bytes() -> int:
+    """The input bytes a read task may gather from small units: `DATAVET_RAY_READ_MB` MiB, else
+    `GROUP_BYTES`; 0 reads every unit in a task of its own.
+
+    Raises:
+        UsageError: `DATAVET_RAY_READ_MB` is not a whole number of MiB, 0 or more.
+    """
+    env = os.environ.get("DATAVET_RAY_READ_MB", "").strip()
+    if not env:
+        return GROUP_BYTES
+    if not env.isdigit():
+        from schemas.errors import UsageError
+
+        raise UsageError(f"DATAVET_RAY_READ_MB={env!r} is not a size in MiB",
+                         fix="set it to a whole number of MiB (0: one read task per input file), or unset it")
+    return int(env) * 2**20
 
 
 @dataclass
@@ -50,6 +74,11 @@ class Plan:
     encoding_note: str | None
     notes: list[str]
     split: str | None
+    groups: list[list[int]] | None = None   # the units of each read task (`group_units`); None: one each
+
+    def tasks(self) -> list[list[int]]:
+        """The unit numbers each read task reads, in order."""
+        return self.groups if self.groups is not None else [[u] for u in range(len(self.units))]
 
 
 def _is_uri(path: str) -> bool:
@@ -120,8 +149,9 @@ def _head(cfg: LoadConfig) -> int | None:
     return cfg.head if cfg.head is not None else cfg.limit
 
 
-def plan(cfg: LoadConfig) -> Plan:
-    """Decide units, kind and mapping from the first unit (as the local loader would), in one Ray task."""
+def plan(cfg: LoadConfig, least: int) -> Plan:
+    """Decide units, kind and mapping from the first unit (as the local loader would), in one Ray task, and
+    which units each read task reads (`group_units`: small units together, at least `least` tasks)."""
     units = list_units(cfg.path)
     if _head(cfg) is not None and len(units) > 1:
         raise ConfigError("input.head (--head) is not supported for several shards on the ray engine",
@@ -139,7 +169,51 @@ def plan(cfg: LoadConfig) -> Plan:
     got = ray.get(ray.remote(_probe).options(num_cpus=1, max_retries=0).remote(units[0], cfg))
     if isinstance(got, DatavetError):
         raise got
-    return Plan(units, *got)
+    return Plan(units, *got, groups=group_units([_size(u) for u in units], least, group_bytes()))
+
+
+def group_units(sizes: list[int | None], least: int, most: int | None = None) -> list[list[int]]:
+    """Consecutive units packed into read tasks, in order. A task takes the next unit while its bytes stay
+    within the budget, min(`most`, total // `least`); a unit larger than that, or of unknown size (None),
+    is read alone. Then the task with the most units is halved until there are at least `least` tasks (or
+    one per unit), so grouping never costs parallelism the shuffles would have had. `most`: GROUP_BYTES;
+    0: every unit alone."""
+    most = GROUP_BYTES if most is None else most
+    want = min(max(1, least), len(sizes))
+    if want == len(sizes) or most <= 0:
+        return [[u] for u in range(len(sizes))]
+    budget = max(1, min(most, sum(s for s in sizes if s is not None) // want))
+    groups: list[list[int]] = []
+    held = budget + 1   # the first unit starts a task
+    for u, size in enumerate(sizes):
+        if size is not None and held + size <= budget:
+            groups[-1].append(u)
+            held += size
+        else:
+            groups.append([u])
+            held = size if size is not None else budget + 1   # after an unknown size, a new task
+    while len(groups) < want:
+        k = max(range(len(groups)), key=lambda i: len(groups[i]))
+        g = groups[k]
+        groups[k:k + 1] = [g[: len(g) // 2], g[len(g) // 2:]]
+    return groups
+
+
+def _size(unit: str) -> int | None:
+    """The unit's size in bytes, None where it is not one file (a bundled dataset, a folder) or unknown."""
+    if unit.startswith("bundled:"):
+        return None
+    if _is_uri(unit):
+        try:
+            import pyarrow.fs as pafs
+
+            fs, base = pafs.FileSystem.from_uri(unit)
+            info = fs.get_file_info(base)
+            return int(info.size) if info.type == pafs.FileType.File and info.size is not None else None
+        except (OSError, ValueError):
+            return None
+    p = Path(unit).expanduser()
+    return p.stat().st_size if p.is_file() else None
 
 
 def _probe(unit: str, cfg: LoadConfig) -> tuple | Exception:
@@ -183,13 +257,18 @@ def _rows(unit: str, local: str, cfg: LoadConfig) -> Iterator[Any]:
     return rows
 
 
-def read_unit(batch: dict[str, Any], plan: Plan) -> Iterator[dict[str, list]]:
-    """Ray task: the validated rows of one unit, in batches: pos, ok, id, rec (record JSON), q (quarantine
-    entry JSON: the entry for a quarantined row, and for a loaded row the entry it gets if its id repeats)."""
+def read_task(batch: dict[str, Any], plan: Plan) -> Iterator[dict[str, list]]:
+    """Ray task: the validated rows of the units of one read task (`Plan.tasks`), one unit after another."""
+    for unit_no in plan.tasks()[int(batch["task"][0])]:
+        yield from read_unit(unit_no, plan.units[unit_no], plan)
+
+
+def read_unit(unit_no: int, unit: str, plan: Plan) -> Iterator[dict[str, list]]:
+    """The validated rows of one unit, in batches: pos, ok, id, rec (record JSON), q (quarantine entry
+    JSON: the entry for a quarantined row, and for a loaded row the entry it gets if its id repeats)."""
     from curate.io.load import _accept, _FastRecord, quarantine_entry
     from schemas.records import RecordKind
 
-    unit_no, unit = int(batch["unit"][0]), str(batch["path"][0])
     cfg = plan.cfg
     kind = RecordKind(plan.kind)
     fast = _FastRecord(kind, plan.mapping, cfg)
@@ -244,6 +323,6 @@ def read(plan: Plan) -> Any:
     """A Dataset of every input row (loaded or quarantined; duplicate ids not yet resolved)."""
     import ray
 
-    units = ray.data.from_items([{"unit": i, "path": u} for i, u in enumerate(plan.units)],
-                                override_num_blocks=len(plan.units))
-    return units.map_batches(read_unit, batch_size=1, fn_kwargs={"plan": plan}, batch_format="pandas")
+    tasks = len(plan.tasks())
+    items = ray.data.from_items([{"task": t} for t in range(tasks)], override_num_blocks=tasks)
+    return items.map_batches(read_task, batch_size=1, fn_kwargs={"plan": plan}, batch_format="pandas")

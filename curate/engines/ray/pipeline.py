@@ -83,14 +83,14 @@ def _run(cfg: CurateConfig, command: str):
     checks = {c.name: c for c in build_checks(params, only=names)}
     n = shuffle.partitions()
 
-    # -- load and validate (one task per unit), then duplicate ids (a shuffle of id, pos)
-    plan = load.plan(cfg.input)
+    # -- load and validate (a task per unit, or per run of small units), then duplicate ids (shuffled)
+    plan = load.plan(cfg.input, n)   # small shards are read together, in at least n tasks
     kind = plan.kind
     bad = _unsupported(cfg, names, kind, checks, plan.mapping)
     if bad:
         raise ConfigError("the ray engine does not run these checks with this config: " + "; ".join(bad),
                           fix="disable them (disable: [...]) or run with --engine local")
-    shuffled_by = shuffle.strategy(len(plan.units))
+    shuffled_by = shuffle.strategy(len(plan.tasks()))
     shuffle.use(shuffled_by)   # before the first Dataset: each one keeps the settings it was made with
     raw = load.read(plan).materialize()
     # duplicate ids quarantined (no longer `ok`), made-up ids that clash renamed: the local loader's rule
@@ -259,7 +259,8 @@ def _run(cfg: CurateConfig, command: str):
     files += [f"findings/ ({len(found_files)} files)"] if found_files else []
     write_run_manifest(out, cfg, command, rows_read=rows_read, kept=kept, quarantined=quarantined,
                        removed=removed, removed_by_reason=by_reason, pii_masked=masked, checks=names,
-                       notes=[], engine="ray", shards=len(stats), units=len(plan.units), shuffle=shuffled_by,
+                       notes=[], engine="ray", shards=len(stats), units=len(plan.units),
+                       read_tasks=len(plan.tasks()), shuffle=shuffled_by,
                        findings_cap=sink.cap, findings_files=found_files)
     files.append("manifest.json")
     _write_card(out, cfg, summary, kept, by_reason, names, fmt)

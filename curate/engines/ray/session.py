@@ -6,7 +6,7 @@ and little task lineage kept (`LOCAL_SYSTEM_CONFIG`). An already initialised Ray
 (a test fixture, a notebook) is used as it is and left running.
 
 Shuffles use Ray Data's sort-based pull shuffle until the pipeline has seen its input: then
-`curate.engines.ray.shuffle.strategy` picks the sort or the hash shuffle by the number of input files.
+`curate.engines.ray.shuffle.strategy` picks the sort or the hash shuffle by the number of read tasks.
 """
 
 from __future__ import annotations

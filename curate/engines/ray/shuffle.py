@@ -13,9 +13,10 @@ aggregator actors, so the driver owns about 2M objects (540, +3 MiB, for the sam
 hash shuffle was slower in the pipeline on one 2-CPU machine: 1.8-2.6x the whole run at 250k rows
 (aggregators started for each of its shuffles), and at 5M rows (40 files) its candidate verification
 alone took more than twice the sort shuffle's 21 minutes (BENCHMARKS.md). At 128 blocks the sort
-shuffle's pieces cost the driver 84-87 MiB, and a shuffle's blocks follow the input files (at 250k rows 8
-files gave up to 22 blocks, 40 gave 53), so a run keeps the sort shuffle up to `SORT_MAX_FILES` input
-files and shuffles by hash above, where M x M heads for gigabytes (~3 GiB for 800 blocks).
+shuffle's pieces cost the driver 84-87 MiB, and a shuffle's blocks follow the read tasks (at 250k rows 8
+files gave up to 22 blocks, 40 gave 53; a read task is one file, or several small ones read together:
+`load.group_units`), so a run keeps the sort shuffle up to `SORT_MAX_TASKS` read tasks and shuffles by
+hash above, where M x M heads for gigabytes (~3 GiB for 800 blocks).
 """
 
 from __future__ import annotations
@@ -38,26 +39,26 @@ def partitions() -> int:
     return max(2, 2 * cpus)
 
 
-SORT_MAX_FILES = 128   # input files up to which a run shuffles by sort (see the module docstring)
+SORT_MAX_TASKS = 128   # read tasks up to which a run shuffles by sort (see the module docstring)
 STRATEGIES = {"sort": "sort_shuffle_pull_based", "hash": "hash_shuffle"}
 
 
-def strategy(files: int) -> str:
-    """`sort` or `hash`: `DATAVET_RAY_SHUFFLE` if set, else `sort` for at most `SORT_MAX_FILES` input files
-    (a shuffle's blocks follow the files: each file is read as a block or more), `hash` above.
+def strategy(tasks: int) -> str:
+    """`sort` or `hash`: `DATAVET_RAY_SHUFFLE` if set, else `sort` for at most `SORT_MAX_TASKS` read tasks
+    (a shuffle's blocks follow them: each task's rows become a block or more), `hash` above.
 
     Raises:
         UsageError: `DATAVET_RAY_SHUFFLE` is set to something else.
     """
     env = os.environ.get("DATAVET_RAY_SHUFFLE", "").strip().lower()
     if env in ("", "auto"):
-        return "sort" if files <= SORT_MAX_FILES else "hash"
+        return "sort" if tasks <= SORT_MAX_TASKS else "hash"
     if env not in STRATEGIES:
         from schemas.errors import UsageError
 
         raise UsageError(f"DATAVET_RAY_SHUFFLE={env!r} is not a shuffle this engine knows",
                          fix="set it to sort, hash or auto (the default: sort up to "
-                             f"{SORT_MAX_FILES} input files, hash above)")
+                             f"{SORT_MAX_TASKS} read tasks, hash above)")
     return env
 
 
