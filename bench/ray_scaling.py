@@ -321,7 +321,10 @@ def _bench(args: argparse.Namespace, tmp: Path) -> None:
         print("\n".join(rows))
         return
     n = args.scaling_n
-    one, shards = _corpus(n, tmp, args.shard_rows) if n not in args.sizes else (tmp / f"corpus-{n}.jsonl", tmp / f"shards-{n}")
+    if n in args.sizes:
+        one, shards = tmp / f"corpus-{n}.jsonl", tmp / f"shards-{n}"
+    else:
+        one, shards = _corpus(n, tmp, args.shard_rows)
     scale = ["| rows | simulated nodes x CPUs | run s | rows/s | speed-up |", "|---:|---|---:|---:|---:|"]
     base = None
     for nodes in (1, 2):
