@@ -58,6 +58,25 @@ def test_read_budget_from_the_environment(monkeypatch):
     assert "'lots'" in str(e.value) and "MiB" in e.value.fix
 
 
+def test_sizes_list_an_object_store_folder_once(tmp_path, monkeypatch):
+    """Object-storage units are sized from one listing of their folder (not a request per file); a unit
+    the listing does not name, a bundled dataset and a folder have no size, and are read alone."""
+    from curate.engines.ray import load
+
+    calls = []
+
+    def listing(folder):
+        calls.append(folder)
+        return {f"s3://b/c/part-{k}.jsonl": 100 + k for k in range(3)}
+
+    monkeypatch.setattr(load, "_listing", listing)
+    (tmp_path / "a.jsonl").write_text("{}\n")
+    units = [f"s3://b/c/part-{k}.jsonl" for k in range(4)] + ["bundled:tweets", str(tmp_path / "a.jsonl"),
+                                                              str(tmp_path)]
+    assert load._sizes(units) == [100, 101, 102, None, None, 3, None]
+    assert calls == ["s3://b/c"]
+
+
 def test_small_shards_read_together_give_the_same_answers(local_ray, tmp_path, monkeypatch):
     """12 small shards are read in as few tasks as the buckets allow, and the run's output equals, row for
     row and check for check, that of the same shards read one task each (the quarantine's source, line and
