@@ -139,6 +139,8 @@ def _trimmed() -> dict:
 
 
 def main() -> None:
+    from bench.ray_scaling import _positive
+
     ap = argparse.ArgumentParser()
     ap.add_argument("rows", type=int)
     ap.add_argument("tmp")
@@ -147,7 +149,7 @@ def main() -> None:
     ap.add_argument("--blocks", action="store_true", help="blocks of each materialized Dataset")
     ap.add_argument("--shuffle", choices=["sort", "hash"], default=None,
                     help="the shuffle to use instead of the engine's choice (DATAVET_RAY_SHUFFLE)")
-    ap.add_argument("--shard-rows", type=int, default=None,
+    ap.add_argument("--shard-rows", type=_positive, default=None,
                     help="rows per input shard (default: bench/ray_scaling.py's, at least 8 shards)")
     args = ap.parse_args()
     import ray
@@ -181,12 +183,14 @@ def main() -> None:
     with _PrivateMemory() if args.where else contextlib.nullcontext() as private:
         res = run_ray_pipeline(cfg(shards, f"out-{args.rows}-{os.getpid()}"))
     seconds = time.perf_counter() - t0
+    extra = json.loads((res.out / "manifest.json").read_text(encoding="utf-8"))["extra"]
     now, peak = tracemalloc.get_traced_memory()
     peak = max(peak, stages.pop("_peak", 0))
     print(json.dumps({"rows": args.rows, "seconds": round(seconds, 1),
                       "traced_peak_mib": round(peak / 2**20, 2), "traced_end_mib": round(now / 2**20, 2),
                       "vmhwm_mib": round(_status_mib("VmHWM"), 1),
-                      "kept": res.kept, "removed": res.removed, "stages": stages}))
+                      "kept": res.kept, "removed": res.removed, "units": extra["units"],
+                      "read_tasks": extra["read_tasks"], "shuffle": extra["shuffle"], "stages": stages}))
     if private is not None:
         for at, mib in private.peaks.items():
             print(f"{mib:8.1f}  {at}")

@@ -170,8 +170,10 @@ def _child_ray(path: str, out: str, nodes: int) -> None:
     seconds = time.perf_counter() - t0
     done.set()
     th.join()
+    extra = json.loads((res.out / "manifest.json").read_text(encoding="utf-8"))["extra"]
     print(json.dumps({"seconds": seconds, "kept": res.kept, "removed": res.removed,
                       "quarantined": res.quarantined, **_peaks(peaks),
+                      "units": extra["units"], "read_tasks": extra["read_tasks"], "shuffle": extra["shuffle"],
                       "spill_disk_peak_gib": spill["disk_peak"] / 2**30,
                       "spilled_total_gib": _spilled_total_mib() / 1024,
                       "driver_anon_gib": own["anon"] / 2**20, "driver_shmem_gib": own["shmem"] / 2**20}))
@@ -273,6 +275,12 @@ def _corpus(n: int, tmp: Path, shard_rows: int = SHARD_ROWS) -> tuple[Path, Path
     return one, shards
 
 
+def _positive(text: str) -> int:
+    if not text.isdecimal() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of rows, 1 or more")
+    return int(text)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--sizes", type=int, nargs="+", default=[20_000, 80_000])
@@ -280,7 +288,7 @@ def main() -> None:
     ap.add_argument("--write", action="store_true")
     ap.add_argument("--timeout", type=float, default=None, help="stop a run after this many seconds")
     ap.add_argument("--local-max", type=int, default=None, help="skip the local engine above this many rows")
-    ap.add_argument("--shard-rows", type=int, default=SHARD_ROWS,
+    ap.add_argument("--shard-rows", type=_positive, default=SHARD_ROWS,
                     help="at most this many rows per Ray input shard (fewer rows per shard: more shards)")
     ap.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -317,6 +325,9 @@ def _bench(args: argparse.Namespace, tmp: Path) -> None:
             measured[n] = r
         rows.append(_row(n, "ray (2 CPUs)", r))
         print(rows[-1], flush=True)
+        if "read_tasks" in r:   # how the Ray run read its input (the manifest's extra)
+            print(f"ray at {n:,} rows: {r['units']} files in {r['read_tasks']} read tasks, "
+                  f"{r['shuffle']} shuffle", file=sys.stderr, flush=True)
     if not args.scaling_n:
         print("\n".join(rows))
         return

@@ -24,6 +24,7 @@ CONF = {"normalize": {"labels": ["positive", "negative", "neutral"], "html": "un
        st.integers(0, 20_000))
 def test_groups_keep_order_budget_and_parallelism(sizes, least, most):
     groups = group_units(sizes, least, most)
+    assert all(groups)   # no task without a unit
     if most == 0:
         assert groups == [[u] for u in range(len(sizes))]
     assert [u for g in groups for u in g] == list(range(len(sizes)))   # every unit once, in order
@@ -73,18 +74,28 @@ def test_sizes_list_an_object_store_folder_once(tmp_path, monkeypatch):
     (tmp_path / "a.jsonl").write_text("{}\n")
     units = [f"s3://b/c/part-{k}.jsonl" for k in range(4)] + ["bundled:tweets", str(tmp_path / "a.jsonl"),
                                                               str(tmp_path)]
-    assert load._sizes(units) == [100, 101, 102, None, None, 3, None]
+    sizes = load._sizes(units)
+    assert sizes == [100, 101, 102, None, None, 3, None]
     assert calls == ["s3://b/c"]
+    # the unsized object-storage shard is named in the input summary's notes; bundled and folders are not
+    assert load._unsized_notes(units, sizes) == [
+        "1 object-storage shard(s) could not be sized (their folder listing failed): each is read in a task "
+        "of its own, not grouped with small neighbours"]
+    assert load._unsized_notes(units[:3], sizes[:3]) == []
 
 
 def test_small_shards_read_together_give_the_same_answers(local_ray, tmp_path, monkeypatch):
-    """12 small shards are read in as few tasks as the buckets allow, and the run's output equals, row for
-    row and check for check, that of the same shards read one task each (the quarantine's source, line and
-    row included) and the local engine's on the same rows as one file."""
+    """12 small shards and an empty one are read in as few tasks as the buckets allow, and the run's
+    output equals, row for row and check for check, that of the same shards read one task each (the
+    quarantine's source, line and row included) and the local engine's on the same rows as one file."""
     from curate.engines.ray import run_ray_pipeline, shuffle
 
+    monkeypatch.delenv("DATAVET_RAY_READ_MB", raising=False)
+    monkeypatch.setenv("DATAVET_RAY_PARTITIONS", "2")
     one = write_planted(tmp_path / "one.jsonl", 300)[0]
     files = write_planted(tmp_path / "shards", 300, shards=12)
+    (tmp_path / "shards" / "part-005b.jsonl").write_text("")   # inside a group: no rows, no error
+    files = sorted(tmp_path.joinpath("shards").iterdir())
 
     def cfg(path, out):
         return CurateConfig.model_validate({**CONF, "input": {"path": str(path)}, "out": str(out)})
@@ -93,14 +104,47 @@ def test_small_shards_read_together_give_the_same_answers(local_ray, tmp_path, m
     run_ray_pipeline(cfg(tmp_path / "shards", tmp_path / "together"))
     together = json.loads((tmp_path / "together" / "manifest.json").read_text())["extra"]
     n = shuffle.partitions()
-    assert together["units"] == 12
+    assert together["units"] == 13
     assert together["read_tasks"] == len(group_units([f.stat().st_size for f in files], n))
-    assert n <= together["read_tasks"] < 12
+    assert n <= together["read_tasks"] < 13
     monkeypatch.setenv("DATAVET_RAY_READ_MB", "0")   # every shard its own task
     run_ray_pipeline(cfg(tmp_path / "shards", tmp_path / "apart"))
-    assert json.loads((tmp_path / "apart" / "manifest.json").read_text())["extra"]["read_tasks"] == 12
+    assert json.loads((tmp_path / "apart" / "manifest.json").read_text())["extra"]["read_tasks"] == 13
     assert differences(tmp_path / "apart", tmp_path / "together") == []
     assert differences(tmp_path / "local", tmp_path / "together", same_source=False) == []
     quarantined = (tmp_path / "together" / "quarantine.jsonl").read_text().splitlines()
     sources = {json.loads(q)["source"] for q in quarantined}
     assert quarantined and sources <= {str(f) for f in files}
+
+
+def test_a_bad_read_budget_stops_before_any_task(monkeypatch, tmp_path):
+    """`load.plan` reads DATAVET_RAY_READ_MB before its probe task: no Ray is needed to be told."""
+    from curate.engines.ray import load
+    from schemas.configs.load import LoadConfig
+
+    write_planted(tmp_path / "shards", 30, shards=3)
+    monkeypatch.setenv("DATAVET_RAY_READ_MB", "-1")
+    with pytest.raises(UsageError, match="DATAVET_RAY_READ_MB"):
+        load.plan(LoadConfig(path=str(tmp_path / "shards")), 2)
+
+
+def test_object_store_names_match_between_listing_and_sizes(tmp_path, monkeypatch):
+    """`list_units` and `_sizes` name object-storage files the same way (else grouping would quietly be
+    off): a local folder served as `s3://b/c` through pyarrow's SubTreeFileSystem."""
+    import pyarrow.fs as pafs
+
+    from curate.engines.ray import load
+
+    (tmp_path / "b" / "c").mkdir(parents=True)
+    for k, body in enumerate(["{}\n", "{}\n{}\n", ""]):
+        (tmp_path / "b" / "c" / f"part-{k}.jsonl").write_text(body)
+    local = pafs.SubTreeFileSystem(str(tmp_path), pafs.LocalFileSystem())
+    class Served:   # pyarrow's FileSystem type cannot be patched; the module's name for it can
+        @staticmethod
+        def from_uri(uri):
+            return local, uri.split("://", 1)[1]
+
+    monkeypatch.setattr(pafs, "FileSystem", Served)
+    units = load.list_units("s3://b/c")
+    assert units == [f"s3://b/c/part-{k}.jsonl" for k in range(3)]
+    assert load._sizes(units) == [3, 6, 0]

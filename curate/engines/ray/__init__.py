@@ -4,7 +4,8 @@ quarantine, every check's counts).
 
 Stages, one module each:
 
-* `load`: one read task per input shard, validated by curate's loader code.
+* `load`: one read task per input shard (or run of small consecutive shards), validated by curate's loader
+  code.
 * `ids`: ids settled by the local loader's rule (duplicates quarantined, made-up ids renamed), one shuffle
   (and one more joining the changes with the rows, when any id changed).
 * `rows`: normalization and each row's facts (text, length, PII, label, group) in one batch map.

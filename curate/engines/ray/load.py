@@ -1,12 +1,13 @@
-"""Load and validate on Ray: one read task per input unit (a shard file, or a source curate reads whole),
-rows validated by curate's own loader code, so reasons and messages are the local engine's.
+"""Load and validate on Ray: a read task per input unit (a shard file, or a source curate reads whole) or
+per run of small consecutive units, rows validated by curate's own loader code, so reasons and messages
+are the local engine's.
 
 * Inputs: one file, a folder of shards, a glob, or `bundled:NAME`; a path with a scheme (`s3://`, `gs://`,
   `hdfs://`, ...) is listed and read through `pyarrow.fs` (each task copies its shard to a local temp file).
   A folder the local loader reads whole (a Hugging Face save_to_disk folder, a folder of `<label>/*.txt`)
   is one unit. Parallelism comes from shards: a single file is read by one task.
 * Small shards are read together: a read task takes consecutive units up to `GROUP_BYTES` of input
-  (`group_units`), but there are never fewer read tasks than `least` (the shuffle's buckets) or units.
+  (`group_units`), but there are at least min(`least`, units) read tasks (`least`: the shuffle's buckets).
   Every later Dataset has about as many blocks as the read made, and the driver holds a reference,
   metadata and per-stage stats for each block of each Dataset, so 10,000 files of 250 KB are read in
   about 75 tasks, as 75 files of 33 MB would be. Row positions still count per unit.
@@ -53,7 +54,7 @@ def group_bytes() -> int:
     env = os.environ.get("DATAVET_RAY_READ_MB", "").strip()
     if not env:
         return GROUP_BYTES
-    if not env.isdigit():
+    if not env.isdecimal() or not env.isascii():
         from schemas.errors import UsageError
 
         raise UsageError(f"DATAVET_RAY_READ_MB={env!r} is not a size in MiB",
@@ -170,8 +171,21 @@ def plan(cfg: LoadConfig, least: int) -> Plan:
     got = ray.get(ray.remote(_probe).options(num_cpus=1, max_retries=0).remote(units[0], cfg))
     if isinstance(got, DatavetError):
         raise got
-    few = len(units) <= max(1, least) or most <= 0   # one task per unit: no sizes needed
-    return Plan(units, *got, groups=None if few else group_units(_sizes(units), least, most))
+    if len(units) <= max(1, least) or most <= 0:   # one task per unit: no sizes needed
+        return Plan(units, *got)
+    sizes = _sizes(units)
+    out = Plan(units, *got, groups=group_units(sizes, least, most))
+    out.notes.extend(_unsized_notes(units, sizes))
+    return out
+
+
+def _unsized_notes(units: list[str], sizes: list[int | None]) -> list[str]:
+    """A note for the input summary when object-storage shards could not be sized (and so are not grouped)."""
+    n = sum(1 for u, s in zip(units, sizes, strict=True) if s is None and _is_uri(u))
+    if not n:
+        return []
+    return [f"{n} object-storage shard(s) could not be sized (their folder listing failed): each is read in "
+            "a task of its own, not grouped with small neighbours"]
 
 
 def group_units(sizes: list[int | None], least: int, most: int | None = None) -> list[list[int]]:
@@ -278,7 +292,8 @@ def _rows(unit: str, local: str, cfg: LoadConfig) -> Iterator[Any]:
 
 def read_task(batch: dict[str, Any], plan: Plan) -> Iterator[dict[str, list]]:
     """Ray task: the validated rows of the units of one read task (`Plan.tasks`), one unit after another."""
-    for unit_no in plan.tasks()[int(batch["task"][0])]:
+    task = int(batch["task"][0])
+    for unit_no in plan.groups[task] if plan.groups is not None else [task]:
         yield from read_unit(unit_no, plan.units[unit_no], plan)
 
 

@@ -84,7 +84,7 @@ def _run(cfg: CurateConfig, command: str):
     n = shuffle.partitions()
 
     # -- load and validate (a task per unit, or per run of small units), then duplicate ids (shuffled)
-    plan = load.plan(cfg.input, n)   # small shards are read together, in at least n tasks
+    plan = load.plan(cfg.input, n)   # small shards read together, in at least min(n, shards) tasks
     kind = plan.kind
     bad = _unsupported(cfg, names, kind, checks, plan.mapping)
     if bad:
