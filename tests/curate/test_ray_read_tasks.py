@@ -119,10 +119,16 @@ def test_small_shards_read_together_give_the_same_answers(local_ray, tmp_path, m
 
 def test_a_bad_read_budget_stops_before_any_task(monkeypatch, tmp_path):
     """`load.plan` reads DATAVET_RAY_READ_MB before its probe task: no Ray is needed to be told."""
+    import ray
+
     from curate.engines.ray import load
     from schemas.configs.load import LoadConfig
 
+    def probe(*a, **k):
+        raise AssertionError("the probe task was started before the budget was read")
+
     write_planted(tmp_path / "shards", 30, shards=3)
+    monkeypatch.setattr(ray, "remote", probe)
     monkeypatch.setenv("DATAVET_RAY_READ_MB", "-1")
     with pytest.raises(UsageError, match="DATAVET_RAY_READ_MB"):
         load.plan(LoadConfig(path=str(tmp_path / "shards")), 2)
